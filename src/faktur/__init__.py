@@ -1,0 +1,1 @@
+"""faktur: an invoicing service."""
