@@ -1,0 +1,290 @@
+"""E-invoice profiles (EN 16931, Peppol BIS Billing 3.0, XRechnung 3.0) and what each requires.
+
+`missing_fields` is pure and lists every problem at once, so the API can answer one 422 that names all
+fields to fix instead of failing on the first; nothing is rendered for an invoice that would not pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from faktur.documents import codes
+from faktur.documents.snapshot import InvoiceSnapshot, Party, TaxCategoryCode
+
+
+class Profile(StrEnum):
+    EN16931 = "en16931"
+    PEPPOL = "peppol"
+    XRECHNUNG = "xrechnung"
+
+
+class Syntax(StrEnum):
+    UBL = "ubl"
+    CII = "cii"
+
+
+EN16931_CUSTOMIZATION = "urn:cen.eu:en16931:2017"
+PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+XRECHNUNG_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+
+
+@dataclass(frozen=True)
+class ProfileIds:
+    """BT-24 (specification identifier) and BT-23 (business process) written into the document."""
+
+    customization_id: str
+    profile_id: str | None
+
+
+PROFILE_IDS = {
+    Profile.EN16931: ProfileIds(EN16931_CUSTOMIZATION, None),
+    Profile.PEPPOL: ProfileIds(PEPPOL_CUSTOMIZATION, PEPPOL_PROFILE),
+    # XRechnung has no business process of its own; KoSIT's examples use the Peppol one.
+    Profile.XRECHNUNG: ProfileIds(XRECHNUNG_CUSTOMIZATION, PEPPOL_PROFILE),
+}
+
+
+@dataclass(frozen=True)
+class MissingField:
+    """One thing that stops a document from being rendered: a dotted field path and why."""
+
+    field: str
+    reason: str
+
+
+# Categories whose breakdown needs an exemption reason (text or VATEX code): BR-E-10, BR-AE-10, ...
+_EXEMPT_CATEGORIES = {
+    TaxCategoryCode.EXEMPT,
+    TaxCategoryCode.REVERSE_CHARGE,
+    TaxCategoryCode.INTRA_COMMUNITY,
+    TaxCategoryCode.EXPORT,
+    TaxCategoryCode.NOT_SUBJECT,
+}
+
+
+def missing_fields(
+    snapshot: InvoiceSnapshot, profile: Profile | str, syntax: Syntax | str = Syntax.UBL
+) -> list[MissingField]:
+    """Every field `profile` needs that `snapshot` lacks (empty list: the document can be rendered)."""
+    profile = Profile(profile)
+    syntax = Syntax(syntax)
+    problems = _currency_problems(snapshot) + _en16931_problems(snapshot)
+    if profile == Profile.PEPPOL:
+        problems += _peppol_problems(snapshot, syntax)
+    elif profile == Profile.XRECHNUNG:
+        problems += _xrechnung_problems(snapshot)
+    return _deduplicated(problems)
+
+
+def _deduplicated(problems: list[MissingField]) -> list[MissingField]:
+    seen: set[str] = set()
+    unique = []
+    for problem in problems:
+        if problem.field not in seen:
+            seen.add(problem.field)
+            unique.append(problem)
+    return unique
+
+
+def _currency_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
+    currency = snapshot.currency
+    if not codes.is_currency(currency):
+        return [MissingField("currency", f"{currency} is not an ISO 4217 currency code")]
+    minor_units = codes.currency_minor_units(currency)
+    if minor_units > codes.EN16931_MAX_AMOUNT_DECIMALS:
+        return [
+            MissingField(
+                "currency",
+                f"{currency} has {minor_units} decimal places, but EN 16931 e-invoices carry amounts "
+                f"with at most {codes.EN16931_MAX_AMOUNT_DECIMALS}; issue this invoice as a PDF only",
+            )
+        ]
+    return []
+
+
+def _party_problems(party: Party, prefix: str) -> list[MissingField]:
+    problems = []
+    if not codes.is_country(party.address.country_code):
+        problems.append(
+            MissingField(f"{prefix}.address.country_code", "not an ISO 3166-1 alpha-2 country code")
+        )
+    if party.electronic_address and not party.electronic_address_scheme:
+        problems.append(
+            MissingField(f"{prefix}.electronic_address_scheme", "an electronic address needs its EAS scheme")
+        )
+    if party.electronic_address_scheme and not codes.is_valid_code("eas", party.electronic_address_scheme):
+        problems.append(
+            MissingField(f"{prefix}.electronic_address_scheme", "not a code of the CEF EAS code list")
+        )
+    return problems
+
+
+def _en16931_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
+    """The base rules of EN 16931 that depend on data (the XML builders guarantee the structure)."""
+    problems = _party_problems(snapshot.seller, "seller") + _party_problems(snapshot.buyer, "buyer")
+    seller, buyer = snapshot.seller, snapshot.buyer
+    if snapshot.is_draft or not snapshot.number:
+        problems.append(MissingField("number", "a draft has no number; finalize the invoice first (BT-1)"))
+    if not snapshot.due_date and not snapshot.payment_terms and snapshot.totals.amount_due > 0:
+        problems.append(
+            MissingField(
+                "due_date", "an invoice with an amount due needs a due date or payment terms (BR-CO-25)"
+            )
+        )
+    if snapshot.is_credit_note and snapshot.preceding_invoice is None:
+        # Not an EN 16931 rule, but faktur's: a credit note always corrects an issued invoice.
+        problems.append(MissingField("preceding_invoice", "a credit note must name the invoice it corrects"))
+    if not codes.is_valid_code("payment_means", seller.payment_means_code):
+        problems.append(MissingField("seller.payment_means_code", "not a UNCL4461 payment means code"))
+    if seller.payment_means_code in {"30", "58"} and not seller.iban:
+        problems.append(MissingField("seller.iban", "a credit transfer needs the payee's account (BR-61)"))
+
+    categories = {group.category for group in snapshot.tax_breakdown}
+    seller_tax_id = seller.vat_id or seller.tax_registration_id
+    if (
+        categories & {TaxCategoryCode.STANDARD, TaxCategoryCode.ZERO, TaxCategoryCode.EXEMPT}
+        and not seller_tax_id
+    ):
+        problems.append(
+            MissingField(
+                "seller.vat_id", "VAT categories S, Z and E need the seller's VAT or tax id (BR-S-02)"
+            )
+        )
+    if categories & {TaxCategoryCode.CANARY_ISLANDS, TaxCategoryCode.CEUTA_MELILLA} and not seller_tax_id:
+        problems.append(
+            MissingField("seller.vat_id", "VAT categories L and M need the seller's VAT or tax id")
+        )
+    needs_seller_vat = {
+        TaxCategoryCode.REVERSE_CHARGE,
+        TaxCategoryCode.INTRA_COMMUNITY,
+        TaxCategoryCode.EXPORT,
+    }
+    if categories & needs_seller_vat and not seller.vat_id:
+        problems.append(
+            MissingField(
+                "seller.vat_id", "reverse charge, intra-community and export need the seller's VAT id"
+            )
+        )
+    if TaxCategoryCode.REVERSE_CHARGE in categories and not (buyer.vat_id or buyer.legal_registration_id):
+        problems.append(MissingField("buyer.vat_id", "reverse charge needs the buyer's VAT id (BR-AE-02)"))
+    if TaxCategoryCode.INTRA_COMMUNITY in categories:
+        if not buyer.vat_id:
+            problems.append(
+                MissingField("buyer.vat_id", "an intra-community supply needs the buyer's VAT id")
+            )
+        delivery = snapshot.delivery
+        if not (delivery and delivery.date) and not (snapshot.period_start or snapshot.period_end):
+            problems.append(
+                MissingField(
+                    "delivery.date", "an intra-community supply needs a delivery date or period (BR-IC-11)"
+                )
+            )
+        if not (delivery and delivery.address):
+            problems.append(
+                MissingField(
+                    "delivery.address", "an intra-community supply needs the deliver-to country (BR-IC-12)"
+                )
+            )
+    if TaxCategoryCode.NOT_SUBJECT in categories and len(categories) > 1:
+        problems.append(
+            MissingField(
+                "tax_breakdown", "category O (not subject to VAT) cannot be mixed with others (BR-O-11)"
+            )
+        )
+    for index, group in enumerate(snapshot.tax_breakdown):
+        if group.category in _EXEMPT_CATEGORIES and not (
+            group.exemption_reason or group.exemption_reason_code
+        ):
+            problems.append(
+                MissingField(
+                    f"tax_breakdown[{index}].exemption_reason",
+                    f"VAT category {group.category} needs an exemption reason or VATEX code",
+                )
+            )
+        if group.exemption_reason_code and not codes.is_valid_code("vatex", group.exemption_reason_code):
+            problems.append(
+                MissingField(f"tax_breakdown[{index}].exemption_reason_code", "not a CEF VATEX code")
+            )
+    for index, line in enumerate(snapshot.lines):
+        if not codes.is_valid_code("unit", line.unit_code):
+            problems.append(
+                MissingField(f"lines[{index}].unit_code", "not a UN/ECE Recommendation 20 unit code")
+            )
+    for index, adjustment in enumerate(snapshot.adjustments):
+        if not (adjustment.reason or adjustment.reason_code):
+            problems.append(
+                MissingField(f"adjustments[{index}].reason", "a document allowance or charge needs a reason")
+            )
+    return problems
+
+
+def _peppol_problems(snapshot: InvoiceSnapshot, syntax: Syntax) -> list[MissingField]:
+    problems = []
+    if syntax != Syntax.UBL:
+        problems.append(MissingField("syntax", "Peppol BIS Billing 3.0 is exchanged as UBL only"))
+    if not snapshot.seller.electronic_address:
+        problems.append(
+            MissingField(
+                "seller.electronic_address",
+                "Peppol needs the seller's electronic address (PEPPOL-EN16931-R020)",
+            )
+        )
+    if not snapshot.buyer.electronic_address:
+        problems.append(
+            MissingField(
+                "buyer.electronic_address",
+                "Peppol needs the buyer's electronic address (PEPPOL-EN16931-R010)",
+            )
+        )
+    if not (snapshot.buyer_reference or snapshot.order_reference):
+        problems.append(
+            MissingField(
+                "buyer_reference",
+                "Peppol needs a buyer reference or an order reference (PEPPOL-EN16931-R003)",
+            )
+        )
+    return problems
+
+
+def _xrechnung_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
+    seller, buyer = snapshot.seller, snapshot.buyer
+    required = [
+        (
+            "buyer_reference",
+            snapshot.buyer_reference,
+            "XRechnung needs the buyer reference / Leitweg-ID (BR-DE-15)",
+        ),
+        (
+            "seller.electronic_address",
+            seller.electronic_address,
+            "XRechnung 3.0 needs the seller's electronic address (BT-34)",
+        ),
+        (
+            "buyer.electronic_address",
+            buyer.electronic_address,
+            "XRechnung 3.0 needs the buyer's electronic address (BT-49)",
+        ),
+        ("seller.contact_name", seller.contact_name, "XRechnung needs a seller contact name (BR-DE-5)"),
+        ("seller.contact_phone", seller.contact_phone, "XRechnung needs a seller contact phone (BR-DE-6)"),
+        ("seller.contact_email", seller.contact_email, "XRechnung needs a seller contact email (BR-DE-7)"),
+        ("seller.address.city", seller.address.city, "XRechnung needs the seller's city (BR-DE-3)"),
+        (
+            "seller.address.postal_code",
+            seller.address.postal_code,
+            "XRechnung needs the seller's postcode (BR-DE-4)",
+        ),
+        ("buyer.address.city", buyer.address.city, "XRechnung needs the buyer's city (BR-DE-8)"),
+        (
+            "buyer.address.postal_code",
+            buyer.address.postal_code,
+            "XRechnung needs the buyer's postcode (BR-DE-9)",
+        ),
+        (
+            "seller.iban",
+            seller.iban,
+            "XRechnung needs payment instructions: the payee IBAN (BR-DE-1, BR-DE-23)",
+        ),
+    ]
+    return [MissingField(field, reason) for field, value, reason in required if not value]
