@@ -1,0 +1,48 @@
+"""create_app(): the FastAPI application with its routers, error handlers and database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from faktur.config import Settings, get_settings
+from faktur.customers.endpoints import router as customers_router
+from faktur.db import make_engine, make_session_factory
+from faktur.http.error_handlers import install_error_handlers
+from faktur.invoices.endpoints import router as invoices_router
+from faktur.organisations.endpoints import router as organisation_router
+from faktur.tax_rates.endpoints import router as tax_rates_router
+
+DESCRIPTION = """
+faktur creates, numbers, taxes, renders and tracks invoices.
+
+* Authenticate with `Authorization: Bearer <api key>`.
+* Every POST honours an `Idempotency-Key` header: the same key and body replay the stored
+  response; the same key with another body is a 409.
+* Amounts are decimal strings in the currency's minor units (`"119.00"`, `"1000"` for JPY);
+  requests accept strings or JSON numbers, parsed exactly.
+* Errors are `{"error": {"code", "message", "details"}}` with a stable `code`.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if engine is None:
+        engine = make_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+    app = FastAPI(title="faktur", version="0.1.0", description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    for router in (organisation_router, customers_router, tax_rates_router, invoices_router):
+        app.include_router(router)
+
+    @app.get("/health", tags=["meta"], summary="Liveness: answers without touching the database")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

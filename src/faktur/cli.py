@@ -1,0 +1,120 @@
+"""The faktur command line: serve, migrate, organisations and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from faktur.config import get_settings
+from faktur.db import make_engine, make_session_factory, session_scope
+from faktur.errors import FakturError
+from faktur.migrations import upgrade_to_head
+
+app = typer.Typer(help="faktur: invoicing service", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations", no_args_is_help=True)
+key_app = typer.Typer(help="API keys", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(key_app, name="key")
+console = Console()
+
+
+def _session_factory():  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    return make_session_factory(make_engine(settings.database_url))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (FAKTUR_DATABASE_URL)."""
+    upgrade_to_head(get_settings().database_url)
+    console.print("[green]database is up to date[/green]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 0,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only)")] = 1,
+) -> None:
+    """Migrate, create a demo organisation on first start, and serve the HTTP API."""
+    import uvicorn
+
+    from faktur.bootstrap import create_demo_organisation_if_empty
+
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    if settings.create_demo_organisation:
+        with session_scope(_session_factory()) as session:
+            demo = create_demo_organisation_if_empty(session)
+        if demo is not None:
+            console.print(f"[bold]Demo organisation[/bold] {demo.organisation_id}")
+            console.print(f"[bold]API key[/bold] (shown once): [yellow]{demo.api_key}[/yellow]")
+    host = host or settings.host
+    port = port or settings.port
+    console.print(f"API docs: http://{host}:{port}/docs")
+    uvicorn.run(
+        "faktur.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@org_app.command("create")
+def org_create(
+    legal_name: Annotated[str, typer.Argument(help="Legal name of the seller")],
+    country: Annotated[str | None, typer.Option(help="ISO country code")] = None,
+    currency: Annotated[str, typer.Option(help="Default currency")] = "EUR",
+    vat_id: Annotated[str | None, typer.Option(help="VAT identifier")] = None,
+) -> None:
+    """Create an organisation and its first API key."""
+    from pydantic import ValidationError
+
+    from faktur.organisations import service
+    from faktur.organisations.schemas import OrganisationCreate
+
+    now = datetime.now(UTC)
+    try:
+        data = OrganisationCreate(
+            legal_name=legal_name, country=country, default_currency=currency, vat_id=vat_id
+        )
+        with session_scope(_session_factory()) as session:
+            organisation = service.create_organisation(session, data, now)
+            key = service.create_api_key(session, organisation.id, "default", now)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"organisation {organisation.id}")
+    console.print(f"API key (shown once): [yellow]{key.plaintext}[/yellow]")
+
+
+@key_app.command("create")
+def key_create(
+    organisation_id: Annotated[str, typer.Argument(help="Organisation id")],
+    name: Annotated[str, typer.Option(help="A name to recognise the key by")] = "cli",
+) -> None:
+    """Create an API key for an organisation; it is shown once."""
+    from faktur.organisations import service
+
+    try:
+        with session_scope(_session_factory()) as session:
+            key = service.create_api_key(session, uuid.UUID(organisation_id), name, datetime.now(UTC))
+    except (ValueError, FakturError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"key id {key.api_key.id}")
+    console.print(f"API key (shown once): [yellow]{key.plaintext}[/yellow]")
+
+
+@key_app.command("revoke")
+def key_revoke(key_id: Annotated[str, typer.Argument(help="API key id")]) -> None:
+    """Revoke an API key at once."""
+    from faktur.organisations import service
+
+    try:
+        with session_scope(_session_factory()) as session:
+            service.revoke_api_key(session, uuid.UUID(key_id), datetime.now(UTC))
+    except (ValueError, FakturError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print("revoked")

@@ -1,0 +1,1 @@
+"""Customers: the buyers invoices are addressed to."""

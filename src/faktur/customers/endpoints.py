@@ -1,0 +1,54 @@
+"""HTTP endpoints of /v1/customers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from faktur.auth import CurrentPrincipal
+from faktur.customers import service
+from faktur.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
+from faktur.http.deps import NowDep, SessionDep
+from faktur.http.pagination import Cursor, Page
+from faktur.http.routing import TransactionalRoute
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"], route_class=TransactionalRoute)
+
+
+@router.post("", status_code=201, response_model=CustomerOut, summary="Create a customer")
+def create_customer(
+    body: CustomerCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+) -> CustomerOut:
+    return CustomerOut.of(service.create_customer(session, principal.organisation_id, body, now))
+
+
+@router.get("", response_model=Page[CustomerOut], summary="List customers, newest first")
+def list_customers(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+) -> Page[CustomerOut]:
+    after = Cursor.decode(cursor) if cursor else None
+    rows, has_more = service.list_customers(session, principal.organisation_id, limit, after, email)
+    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
+    return Page(data=[CustomerOut.of(c) for c in rows], has_more=has_more, next_cursor=next_cursor)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut, summary="Get a customer")
+def get_customer(customer_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> CustomerOut:
+    return CustomerOut.of(service.get_customer(session, principal.organisation_id, customer_id))
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut, summary="Update a customer")
+def update_customer(
+    customer_id: uuid.UUID,
+    body: CustomerUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+) -> CustomerOut:
+    return CustomerOut.of(service.update_customer(session, principal.organisation_id, customer_id, body, now))

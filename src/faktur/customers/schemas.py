@@ -1,0 +1,66 @@
+"""Request and response bodies of /v1/customers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from faktur.fields import CountryCode, CurrencyCode, LocaleCode, Metadata, Name, ShortText, VatId, text
+
+
+class CustomerFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: text(254) | None = None
+    address_line1: ShortText | None = None
+    address_line2: ShortText | None = None
+    city: text(100) | None = None
+    postal_code: text(20) | None = None
+    country: CountryCode | None = None
+    vat_id: VatId | None = None
+    legal_registration_id: text(50) | None = None
+    currency: CurrencyCode | None = Field(None, description="Default currency of this customer's invoices")
+    locale: LocaleCode | None = Field(None, description="Language of documents, e.g. en, de, fr")
+    buyer_reference: ShortText | None = Field(None, description="EN 16931 BT-10, e.g. a Leitweg-ID")
+    electronic_address: ShortText | None = None
+    electronic_address_scheme: text(10) | None = None
+    external_reference: ShortText | None = None
+    metadata: Metadata | None = None
+
+
+class CustomerCreate(CustomerFields):
+    name: Name
+
+
+class CustomerUpdate(CustomerFields):
+    name: Name | None = None
+
+
+class CustomerOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    email: str | None
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    postal_code: str | None
+    country: str | None
+    vat_id: str | None
+    legal_registration_id: str | None
+    currency: str | None
+    locale: str
+    buyer_reference: str | None
+    electronic_address: str | None
+    electronic_address_scheme: str | None
+    external_reference: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, customer: Any) -> CustomerOut:
+        values = {name: getattr(customer, name) for name in cls.model_fields if name != "metadata"}
+        return cls(**values, metadata=customer.metadata_)

@@ -1,0 +1,65 @@
+"""Operations on customers (services flush, never commit)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from faktur.customers import repository
+from faktur.customers.schemas import CustomerCreate, CustomerUpdate
+from faktur.errors import NotFound, Unprocessable
+from faktur.http.pagination import Cursor
+from faktur.models import Customer
+
+
+def get_customer(session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID) -> Customer:
+    customer = repository.get(session, organisation_id, customer_id)
+    if customer is None:
+        raise NotFound(f"No customer {customer_id} in this organisation.", code="customer_not_found")
+    return customer
+
+
+def create_customer(
+    session: Session, organisation_id: uuid.UUID, data: CustomerCreate, now: datetime
+) -> Customer:
+    values = data.model_dump(exclude_none=True, exclude={"metadata"})
+    customer = Customer(
+        id=uuid.uuid4(),
+        organisation_id=organisation_id,
+        created_at=now,
+        updated_at=now,
+        metadata_=data.metadata or {},
+        **values,
+    )
+    customer.locale = customer.locale or "en"
+    repository.add(session, customer)
+    return customer
+
+
+def update_customer(
+    session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID, data: CustomerUpdate, now: datetime
+) -> Customer:
+    customer = get_customer(session, organisation_id, customer_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    for required in ("name", "locale"):
+        if required in changes and changes[required] is None:
+            raise Unprocessable(
+                f"{required} cannot be cleared.", details=[{"field": required, "reason": "must not be null"}]
+            )
+    if "metadata" in changes:
+        customer.metadata_ = changes.pop("metadata") or {}
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    customer.updated_at = now
+    session.flush()
+    return customer
+
+
+def list_customers(
+    session: Session, organisation_id: uuid.UUID, limit: int, cursor: Cursor | None, email: str | None
+) -> tuple[list[Customer], bool]:
+    rows = repository.list_page(session, organisation_id, limit, cursor, email)
+    return rows[:limit], len(rows) > limit

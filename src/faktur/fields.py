@@ -1,0 +1,113 @@
+"""Annotated field types for API schemas: exact decimals, codes and identifiers, with limits.
+
+Each raises ValueError with a message a person can act on; Pydantic turns it into a 422 that
+names the field.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+import pycountry
+from babel.numbers import list_currencies
+from pydantic import AfterValidator, BeforeValidator, Field
+from stdnum.eu import vat as eu_vat
+
+_CURRENCIES = frozenset(list_currencies())
+_EU_VAT_PREFIXES = frozenset(eu_vat.MEMBER_STATES) | {"EL", "XI"}
+
+
+def _no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("give the number as a JSON number or a string, never a binary float")
+    return value
+
+
+def _normalise_decimal(value: Decimal) -> Decimal:
+    # 1E+3 is exact but surprising when echoed back; store and show it as 1000.
+    if value.as_tuple().exponent > 0:  # type: ignore[operator]
+        return value.quantize(Decimal(1))
+    return value
+
+
+def _exact(max_digits: int, places: int, **constraints: Any) -> Any:
+    return Annotated[
+        Decimal,
+        BeforeValidator(_no_float),
+        Field(max_digits=max_digits, decimal_places=places, **constraints),
+        AfterValidator(_normalise_decimal),
+    ]
+
+
+# Quantities and unit prices: up to 6 decimals; magnitude capped far above any real invoice.
+Quantity = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
+PositiveQuantity = _exact(18, 6, gt=0, le=Decimal("1000000000000"))
+UnitPrice = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
+Percent = _exact(9, 4, ge=0, le=Decimal("1000"))
+Amount = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
+PositiveAmount = _exact(18, 6, gt=0, le=Decimal("1000000000000"))
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in _CURRENCIES:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, JPY)")
+    return code
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. DE, FR, US)")
+    return code
+
+
+def _vat_id(value: str) -> str:
+    compact = value.replace(" ", "").replace(".", "").replace("-", "").upper()
+    if compact[:2] in _EU_VAT_PREFIXES and not eu_vat.is_valid(compact):
+        raise ValueError(f"{value!r} is not a valid EU VAT identifier (check digits or length are wrong)")
+    if not (2 <= len(compact) <= 30) or not compact.isalnum():
+        raise ValueError(
+            f"{value!r} is not a VAT identifier: expected a country prefix and 2-28 letters/digits"
+        )
+    return compact
+
+
+def _locale(value: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (ValueError, UnknownLocaleError) as exc:
+        raise ValueError(f"{value!r} is not a known locale (e.g. en, de, fr_CH)") from exc
+    return value.replace("-", "_")
+
+
+CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
+CountryCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
+VatId = Annotated[str, Field(min_length=4, max_length=40), AfterValidator(_vat_id)]
+LocaleCode = Annotated[str, Field(min_length=2, max_length=10), AfterValidator(_locale)]
+
+
+def text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[str, Field(min_length=min_length, max_length=max_length)]
+
+
+Name = text(200, 1)
+ShortText = text(200)
+LongText = text(5000)
+
+
+def _metadata(value: dict[str, Any]) -> dict[str, Any]:
+    if len(value) > 50:
+        raise ValueError("metadata takes at most 50 keys")
+    for key, item in value.items():
+        if len(key) > 40:
+            raise ValueError(f"metadata key {key[:20]!r}... is longer than 40 characters")
+        if not isinstance(item, str) or len(item) > 500:
+            raise ValueError(f"metadata value of {key!r} must be a string of at most 500 characters")
+    return value
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(_metadata)]

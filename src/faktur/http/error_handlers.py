@@ -1,0 +1,123 @@
+"""The one place where exceptions become HTTP error responses.
+
+Dialects (compatibility APIs) register their own renderer for their path prefix, so their
+clients see the error shape they were written for; everything else gets faktur's shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from faktur.errors import FakturError
+
+logger = logging.getLogger("faktur")
+
+ErrorRenderer = Callable[[Request, FakturError, RequestValidationError | None], JSONResponse]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """('body', 'lines', 0, 'quantity') -> 'lines[0].quantity'."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "body"
+
+
+def validation_to_error(exc: RequestValidationError) -> FakturError:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        reason = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
+        return FakturError(f"The request body is not valid JSON: {reason}".strip(), code="malformed_json")
+    details = [
+        {"field": field_path(e.get("loc", ())), "reason": e.get("msg", "invalid"), "type": e.get("type")}
+        for e in errors
+    ]
+    summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:3])
+    return FakturError(
+        f"The request is invalid: {summary}", code="validation_error", status=422, details=details
+    )
+
+
+def _native(
+    _request: Request, error: FakturError, _validation: RequestValidationError | None
+) -> JSONResponse:
+    return JSONResponse(error.to_body(), status_code=error.status)
+
+
+def _renderer_for(request: Request) -> ErrorRenderer:
+    for prefix, renderer in getattr(request.app.state, "error_renderers", []):
+        if request.url.path.startswith(prefix):
+            return renderer
+    return _native
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.state.error_renderers = []
+
+    def render(request: Request, error: FakturError, validation: RequestValidationError | None = None):
+        return _renderer_for(request)(request, error, validation)
+
+    @app.exception_handler(FakturError)
+    def _faktur(request: Request, exc: FakturError) -> JSONResponse:
+        return render(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return render(request, validation_to_error(exc), exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"No endpoint {request.method} {request.url.path}."
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            code, message = "malformed_json", "The request body could not be parsed as JSON."
+        return render(request, FakturError(message, code=code, status=exc.status_code))
+
+    @app.exception_handler(IntegrityError)
+    def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        logger.warning("integrity error on %s: %s", request.url.path, exc.orig)
+        error = FakturError(
+            "The request conflicts with data stored meanwhile; retry it.", code="conflict", status=409
+        )
+        return render(request, error)
+
+    @app.exception_handler(OperationalError)
+    def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        logger.error("database error on %s: %s", request.url.path, exc.orig)
+        error = FakturError(
+            "The database is busy; retry the request.", code="database_unavailable", status=503
+        )
+        return render(request, error)
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        error = FakturError("An unexpected error occurred.", code="internal_error", status=500)
+        return render(request, error)

@@ -1,0 +1,1 @@
+"""Idempotency-Key handling for POST requests (DESIGN rule 5)."""

@@ -1,0 +1,98 @@
+"""Claim an Idempotency-Key inside the request's transaction, or replay what it already did.
+
+The claim row is inserted in the same transaction as the request's effects and completed with
+the response before commit. A concurrent request with the same key blocks on the unique key
+until the first commits, then replays its stored response; if the first rolled back, the
+second does the work instead. Either way the effect happens once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from faktur.errors import Conflict, FakturError
+from faktur.idempotency import repository
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    organisation_id: uuid.UUID
+    key: str
+
+
+class IdempotentReplay(Exception):
+    def __init__(self, status_code: int, body: bytes) -> None:
+        super().__init__("idempotent replay")
+        self.status_code = status_code
+        self.body = body
+
+    def response(self) -> Response:
+        return Response(
+            self.body,
+            status_code=self.status_code,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def claim_key(
+    session: Session,
+    organisation_id: uuid.UUID,
+    key: str,
+    *,
+    method: str,
+    path: str,
+    body: bytes,
+    now: datetime,
+    ttl: timedelta,
+) -> IdempotencyClaim:
+    """Claim `key` for this request, or raise IdempotentReplay / Conflict."""
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise FakturError(
+            f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} printable characters.",
+            code="invalid_idempotency_key",
+            details=[{"field": "Idempotency-Key", "reason": "empty, too long or not printable"}],
+        )
+    fingerprint = request_fingerprint(method, path, body)
+    if repository.insert_claim(session, organisation_id, key, fingerprint, method, path, now):
+        return IdempotencyClaim(organisation_id, key)
+    existing = repository.get(session, organisation_id, key)
+    if existing is None:  # deleted between our insert and read; claim again
+        return claim_key(session, organisation_id, key, method=method, path=path, body=body, now=now, ttl=ttl)
+    if existing.created_at < now - ttl:
+        repository.delete_key(session, organisation_id, key)
+        session.flush()
+        return claim_key(session, organisation_id, key, method=method, path=path, body=body, now=now, ttl=ttl)
+    if existing.request_hash != fingerprint:
+        raise Conflict(
+            f"The Idempotency-Key {key!r} was already used for a different request "
+            f"({existing.method} {existing.path}); use a new key for a new request.",
+            code="idempotency_key_reused",
+        )
+    if existing.status_code is None or existing.response_body is None:
+        raise Conflict(
+            f"A request with Idempotency-Key {key!r} is still in progress; retry shortly.",
+            code="idempotency_key_in_progress",
+        )
+    raise IdempotentReplay(existing.status_code, existing.response_body)
+
+
+def record_response(session: Session, claim: IdempotencyClaim, status_code: int, body: bytes) -> None:
+    row = repository.get(session, claim.organisation_id, claim.key)
+    if row is None:
+        return
+    row.status_code = status_code
+    row.response_body = body
+    session.flush()

@@ -1,0 +1,1 @@
+"""Invoices: drafts, finalization, lifecycle, payments."""

@@ -1,0 +1,258 @@
+"""The bridge between invoice payloads or stored rows and the pure engine in faktur.calc.
+
+Every invoice total in faktur is computed here, by faktur.calc, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from faktur import calc
+from faktur.errors import NotFound, Unprocessable
+from faktur.invoices.schemas import AdjustmentIn, DocumentAdjustmentIn, InvoiceLineIn, TaxIn
+from faktur.models import Customer, Invoice, Organisation, TaxRate
+
+
+@dataclass(frozen=True)
+class PreparedLine:
+    """A requested line with its tax resolved to a TaxSpec."""
+
+    payload: InvoiceLineIn
+    tax: calc.TaxSpec
+    tax_rate: TaxRate | None
+
+
+@dataclass(frozen=True)
+class PreparedAdjustment:
+    payload: DocumentAdjustmentIn
+    tax: calc.TaxSpec
+
+
+def _spec(tax: TaxIn) -> calc.TaxSpec:
+    return calc.TaxSpec(tax.category, tax.percent, tax.exemption_reason, tax.exemption_reason_code)
+
+
+def _rate_spec(rate: TaxRate) -> calc.TaxSpec:
+    return calc.TaxSpec(
+        calc.TaxCategory(rate.category), rate.percent, rate.exemption_reason, rate.exemption_reason_code
+    )
+
+
+def referenced_tax_rate_ids(
+    lines: Iterable[InvoiceLineIn], adjustments: Iterable[DocumentAdjustmentIn]
+) -> set[uuid.UUID]:
+    ids = {line.tax_rate_id for line in lines if line.tax_rate_id is not None}
+    ids |= {adj.tax_rate_id for adj in adjustments if adj.tax_rate_id is not None}
+    return ids
+
+
+def _resolve(rate_id: uuid.UUID | None, inline: TaxIn | None, rates: dict[uuid.UUID, TaxRate], field: str):
+    if rate_id is None:
+        assert inline is not None  # the schema requires one of the two
+        return _spec(inline), None
+    rate = rates.get(rate_id)
+    if rate is None:
+        raise NotFound(
+            f"No tax rate {rate_id} in this organisation.",
+            code="tax_rate_not_found",
+            details=[{"field": field, "reason": "unknown tax rate"}],
+        )
+    return _rate_spec(rate), rate
+
+
+def prepare_lines(lines: Sequence[InvoiceLineIn], rates: dict[uuid.UUID, TaxRate]) -> list[PreparedLine]:
+    prepared = []
+    for index, line in enumerate(lines):
+        spec, rate = _resolve(line.tax_rate_id, line.tax, rates, f"lines[{index}].tax_rate_id")
+        prepared.append(PreparedLine(line, spec, rate))
+    return prepared
+
+
+def prepare_adjustments(
+    adjustments: Sequence[DocumentAdjustmentIn], rates: dict[uuid.UUID, TaxRate]
+) -> list[PreparedAdjustment]:
+    return [
+        PreparedAdjustment(adj, _resolve(adj.tax_rate_id, adj.tax, rates, f"adjustments[{i}].tax_rate_id")[0])
+        for i, adj in enumerate(adjustments)
+    ]
+
+
+def resolve_prices_include_tax(explicit: bool | None, rates: Iterable[TaxRate]) -> bool:
+    flags = {rate.inclusive for rate in rates}
+    if len(flags) > 1:
+        raise Unprocessable(
+            "The invoice mixes tax rates that include tax with rates that do not; use one kind per invoice.",
+            code="mixed_tax_inclusivity",
+            details=[{"field": "lines", "reason": "tax rates disagree on inclusive"}],
+        )
+    derived = flags.pop() if flags else None
+    if explicit is None:
+        return bool(derived)
+    if derived is not None and derived != explicit:
+        raise Unprocessable(
+            f"prices_include_tax is {str(explicit).lower()} but the tax rates used are "
+            f"{'inclusive' if derived else 'exclusive'}.",
+            code="mixed_tax_inclusivity",
+            details=[{"field": "prices_include_tax", "reason": "contradicts the tax rates used"}],
+        )
+    return explicit
+
+
+def _adjustment(adj: AdjustmentIn) -> calc.Adjustment:
+    return calc.Adjustment(
+        amount=adj.amount, percent=adj.percent, reason=adj.reason, reason_code=adj.reason_code
+    )
+
+
+def build_input(
+    currency: str,
+    lines: Sequence[PreparedLine],
+    adjustments: Sequence[PreparedAdjustment],
+    prices_include_tax: bool,
+) -> calc.InvoiceInput:
+    return calc.InvoiceInput(
+        currency=currency,
+        lines=tuple(
+            calc.LineInput(
+                quantity=line.payload.quantity,
+                unit_price=line.payload.unit_price,
+                tax=line.tax,
+                allowances=tuple(_adjustment(a) for a in line.payload.allowances),
+                charges=tuple(_adjustment(c) for c in line.payload.charges),
+            )
+            for line in lines
+        ),
+        adjustments=tuple(
+            calc.DocumentAdjustment(
+                is_charge=adj.payload.kind == "charge",
+                tax=adj.tax,
+                amount=adj.payload.amount,
+                percent=adj.payload.percent,
+                base_amount=adj.payload.base_amount,
+                reason=adj.payload.reason,
+                reason_code=adj.payload.reason_code,
+            )
+            for adj in adjustments
+        ),
+        prices_include_tax=prices_include_tax,
+    )
+
+
+def _stored_adjustment(data: dict[str, Any]) -> calc.Adjustment:
+    return calc.Adjustment(
+        amount=Decimal(data["amount"]) if data.get("amount") is not None else None,
+        percent=Decimal(data["percent"]) if data.get("percent") is not None else None,
+        reason=data.get("reason"),
+        reason_code=data.get("reason_code"),
+    )
+
+
+def _stored_tax(data: dict[str, Any]) -> calc.TaxSpec:
+    return calc.TaxSpec(
+        calc.TaxCategory(data["category"]),
+        Decimal(data["percent"]),
+        data.get("exemption_reason"),
+        data.get("exemption_reason_code"),
+    )
+
+
+def input_from_invoice(invoice: Invoice) -> calc.InvoiceInput:
+    """Rebuild the engine's input from a stored invoice (used to check and to recompute)."""
+    return calc.InvoiceInput(
+        currency=invoice.currency,
+        lines=tuple(
+            calc.LineInput(
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax=calc.TaxSpec(
+                    calc.TaxCategory(line.tax_category),
+                    line.tax_percent,
+                    line.exemption_reason,
+                    line.exemption_reason_code,
+                ),
+                allowances=tuple(_stored_adjustment(a) for a in line.allowances),
+                charges=tuple(_stored_adjustment(c) for c in line.charges),
+            )
+            for line in invoice.lines
+        ),
+        adjustments=tuple(
+            calc.DocumentAdjustment(
+                is_charge=adj["kind"] == "charge",
+                tax=_stored_tax(adj["tax"]),
+                amount=Decimal(adj["amount"]) if adj.get("amount") is not None else None,
+                percent=Decimal(adj["percent"]) if adj.get("percent") is not None else None,
+                base_amount=Decimal(adj["base_amount"]) if adj.get("base_amount") is not None else None,
+                reason=adj.get("reason"),
+                reason_code=adj.get("reason_code"),
+            )
+            for adj in invoice.adjustments
+        ),
+        prices_include_tax=invoice.prices_include_tax,
+    )
+
+
+def compute(invoice_input: calc.InvoiceInput) -> calc.InvoiceResult:
+    try:
+        return calc.compute_invoice(invoice_input)
+    except calc.CalcError as exc:
+        raise Unprocessable(str(exc), code=exc.code) from exc
+
+
+def _details(violations: Iterable[calc.RuleViolation]) -> list[dict[str, Any]]:
+    return [{"field": v.field or "invoice", "reason": v.message, "rule": v.rule} for v in violations]
+
+
+def raise_for_violations(violations: Sequence[calc.RuleViolation], what: str) -> None:
+    if violations:
+        raise Unprocessable(
+            f"The {what} breaks EN 16931 VAT rules: " + "; ".join(v.message for v in violations[:3]),
+            code="tax_rule_violation",
+            details=_details(violations),
+        )
+
+
+def check_line_rules(invoice_input: calc.InvoiceInput) -> None:
+    raise_for_violations(calc.line_rule_violations(invoice_input), "invoice")
+
+
+def parties(organisation: Organisation, customer_snapshot: dict[str, Any]) -> calc.Parties:
+    return calc.Parties(
+        seller_vat_id=organisation.vat_id,
+        buyer_vat_id=customer_snapshot.get("vat_id"),
+        seller_tax_registration_id=organisation.tax_registration_id,
+        buyer_legal_registration_id=customer_snapshot.get("legal_registration_id"),
+        seller_country=organisation.country,
+        buyer_country=customer_snapshot.get("country"),
+    )
+
+
+def check_party_rules(
+    invoice_input: calc.InvoiceInput, organisation: Organisation, customer: dict[str, Any]
+) -> None:
+    violations = calc.line_rule_violations(invoice_input) + calc.party_rule_violations(
+        invoice_input, parties(organisation, customer)
+    )
+    raise_for_violations(violations, "invoice")
+
+
+def tax_spec_violations(
+    category: calc.TaxCategory, percent: Decimal, reason: str | None, reason_code: str | None
+) -> list[dict[str, Any]]:
+    """Rule violations of a tax rate on its own, reported against the tax rate's fields."""
+    probe = calc.InvoiceInput(
+        currency="EUR",
+        lines=(calc.LineInput(Decimal(1), Decimal(1), calc.TaxSpec(category, percent, reason, reason_code)),),
+    )
+    details = []
+    for violation in calc.line_rule_violations(probe):
+        field = (violation.field or "").rsplit(".", 1)[-1] or "category"
+        details.append({"field": field, "reason": violation.message, "rule": violation.rule})
+    return details
+
+
+def customer_currency(customer: Customer, organisation: Organisation, explicit: str | None) -> str:
+    return explicit or customer.currency or organisation.default_currency

@@ -1,0 +1,143 @@
+"""HTTP endpoints of /v1/invoices: thin wrappers over invoices.service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from faktur.auth import CurrentPrincipal, Principal
+from faktur.http.deps import NowDep, SessionDep
+from faktur.http.pagination import Cursor, Page
+from faktur.http.routing import TransactionalRoute
+from faktur.invoices import service
+from faktur.invoices.presenters import present_invoice, present_preview
+from faktur.invoices.repository import InvoiceFilters
+from faktur.invoices.schemas import (
+    InvoiceCreate,
+    InvoiceOut,
+    InvoicePreviewOut,
+    InvoiceStatus,
+    InvoiceUpdate,
+    PaymentCreate,
+    TransitionIn,
+)
+from faktur.invoices.snapshots import customer_snapshot
+
+router = APIRouter(prefix="/v1/invoices", tags=["invoices"], route_class=TransactionalRoute)
+
+
+def _actor(principal: Principal) -> service.Actor:
+    return service.Actor(principal.organisation, principal.actor)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=InvoiceOut,
+    summary="Create an invoice (a draft, or issued at once with finalize: true)",
+)
+def create_invoice(
+    body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+) -> InvoiceOut:
+    return present_invoice(service.create_invoice(session, _actor(principal), body, now))
+
+
+@router.post(
+    "/preview",
+    response_model=InvoicePreviewOut,
+    summary="Compute an invoice without storing anything",
+)
+def preview_invoice(
+    body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep
+) -> InvoicePreviewOut:
+    customer, computed = service.preview_invoice(session, _actor(principal), body)
+    return present_preview(customer, computed, customer_snapshot(customer))
+
+
+@router.get("", response_model=Page[InvoiceOut], summary="List invoices, newest first")
+def list_invoices(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    customer_id: uuid.UUID | None = None,
+    status: InvoiceStatus | None = None,
+    created_from: Annotated[
+        datetime | None, Query(description="Created at or after (ISO 8601 with zone)")
+    ] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="Created before (ISO 8601 with zone)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[InvoiceOut]:
+    filters = InvoiceFilters(
+        customer_id=customer_id,
+        status=status.value if status else None,
+        created_from=created_from,
+        created_before=created_before,
+    )
+    after = Cursor.decode(cursor) if cursor else None
+    rows, has_more = service.list_invoices(session, principal.organisation_id, filters, limit, after)
+    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
+    return Page(data=[present_invoice(i) for i in rows], has_more=has_more, next_cursor=next_cursor)
+
+
+@router.get("/{invoice_id}", response_model=InvoiceOut, summary="Get an invoice")
+def get_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> InvoiceOut:
+    return present_invoice(service.get_invoice(session, principal.organisation_id, invoice_id))
+
+
+@router.patch("/{invoice_id}", response_model=InvoiceOut, summary="Edit a draft invoice")
+def update_invoice(
+    invoice_id: uuid.UUID, body: InvoiceUpdate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+) -> InvoiceOut:
+    return present_invoice(service.update_invoice(session, _actor(principal), invoice_id, body, now))
+
+
+@router.post("/{invoice_id}/finalize", response_model=InvoiceOut, summary="Number and issue a draft")
+def finalize_invoice(
+    invoice_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+) -> InvoiceOut:
+    return present_invoice(service.finalize_invoice(session, _actor(principal), invoice_id, now))
+
+
+@router.post("/{invoice_id}/void", response_model=InvoiceOut, summary="Void an open or uncollectible invoice")
+def void_invoice(
+    invoice_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    body: Annotated[TransitionIn | None, Body()] = None,
+) -> InvoiceOut:
+    reason = body.reason if body else None
+    return present_invoice(service.void_invoice(session, _actor(principal), invoice_id, now, reason))
+
+
+@router.post(
+    "/{invoice_id}/mark-uncollectible",
+    response_model=InvoiceOut,
+    summary="Mark an open invoice uncollectible",
+)
+def mark_uncollectible(
+    invoice_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    body: Annotated[TransitionIn | None, Body()] = None,
+) -> InvoiceOut:
+    reason = body.reason if body else None
+    return present_invoice(service.mark_uncollectible(session, _actor(principal), invoice_id, now, reason))
+
+
+@router.post(
+    "/{invoice_id}/payments",
+    status_code=201,
+    response_model=InvoiceOut,
+    summary="Record a payment (partial and over-payments allowed)",
+)
+def record_payment(
+    invoice_id: uuid.UUID, body: PaymentCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+) -> InvoiceOut:
+    return present_invoice(service.record_payment(session, _actor(principal), invoice_id, body, now))

@@ -1,0 +1,71 @@
+"""SQL for invoices, always scoped by organisation."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from faktur.http.pagination import Cursor
+from faktur.models import Invoice
+
+_FULL = (
+    selectinload(Invoice.lines),
+    selectinload(Invoice.tax_groups),
+    selectinload(Invoice.events),
+    selectinload(Invoice.payments),
+)
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    customer_id: uuid.UUID | None = None
+    status: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+
+
+def get(
+    session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID, *, for_update: bool = False
+) -> Invoice | None:
+    stmt = (
+        select(Invoice)
+        .where(Invoice.organisation_id == organisation_id, Invoice.id == invoice_id)
+        .options(*_FULL)
+    )
+    if for_update:
+        # Row lock on PostgreSQL (SQLite already holds the database write lock): concurrent
+        # finalizations or payments of one invoice run one after the other.
+        stmt = stmt.with_for_update(of=Invoice).execution_options(populate_existing=True)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def list_page(
+    session: Session, organisation_id: uuid.UUID, filters: InvoiceFilters, limit: int, cursor: Cursor | None
+) -> list[Invoice]:
+    stmt = select(Invoice).where(Invoice.organisation_id == organisation_id).options(*_FULL)
+    if filters.customer_id is not None:
+        stmt = stmt.where(Invoice.customer_id == filters.customer_id)
+    if filters.status is not None:
+        stmt = stmt.where(Invoice.status == filters.status)
+    if filters.created_from is not None:
+        stmt = stmt.where(Invoice.created_at >= filters.created_from)
+    if filters.created_before is not None:
+        stmt = stmt.where(Invoice.created_at < filters.created_before)
+    if cursor is not None:
+        stmt = stmt.where(
+            or_(
+                Invoice.created_at < cursor.created_at,
+                and_(Invoice.created_at == cursor.created_at, Invoice.id < cursor.id),
+            )
+        )
+    stmt = stmt.order_by(Invoice.created_at.desc(), Invoice.id.desc()).limit(limit + 1)
+    return list(session.execute(stmt).scalars())
+
+
+def add(session: Session, row: object) -> None:
+    session.add(row)
+    session.flush()

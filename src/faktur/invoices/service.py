@@ -1,0 +1,505 @@
+"""Invoice operations, one function each; guard checks first; services flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from faktur import calc
+from faktur.customers import service as customers
+from faktur.errors import Conflict, NotFound, Unprocessable
+from faktur.http.pagination import Cursor
+from faktur.invoices import calculation, repository
+from faktur.invoices.calculation import PreparedAdjustment, PreparedLine
+from faktur.invoices.lifecycle import can_transition, sources_of
+from faktur.invoices.repository import InvoiceFilters
+from faktur.invoices.schemas import (
+    DocumentAdjustmentIn,
+    InvoiceCreate,
+    InvoiceLineIn,
+    InvoiceStatus,
+    InvoiceUpdate,
+    PaymentCreate,
+)
+from faktur.invoices.snapshots import customer_snapshot, seller_snapshot
+from faktur.models import Customer, Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Organisation, Payment
+from faktur.numbering.service import next_invoice_number
+from faktur.tax_rates import repository as tax_rates
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the organisation acted for and the name recorded in the status history."""
+
+    organisation: Organisation
+    name: str
+
+    @property
+    def organisation_id(self) -> uuid.UUID:
+        return self.organisation.id
+
+
+@dataclass(frozen=True)
+class Computed:
+    currency: str
+    prices_include_tax: bool
+    lines: list[PreparedLine]
+    adjustments: list[PreparedAdjustment]
+    result: calc.InvoiceResult
+
+
+def get_invoice(
+    session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID, *, for_update: bool = False
+) -> Invoice:
+    invoice = repository.get(session, organisation_id, invoice_id, for_update=for_update)
+    if invoice is None:
+        raise NotFound(f"No invoice {invoice_id} in this organisation.", code="invoice_not_found")
+    return invoice
+
+
+def list_invoices(
+    session: Session, organisation_id: uuid.UUID, filters: InvoiceFilters, limit: int, cursor: Cursor | None
+) -> tuple[list[Invoice], bool]:
+    rows = repository.list_page(session, organisation_id, filters, limit, cursor)
+    return rows[:limit], len(rows) > limit
+
+
+def compute_content(
+    session: Session,
+    organisation: Organisation,
+    customer: Customer,
+    *,
+    currency: str | None,
+    prices_include_tax: bool | None,
+    lines: Sequence[InvoiceLineIn],
+    adjustments: Sequence[DocumentAdjustmentIn],
+) -> Computed:
+    """Resolve taxes and compute every amount; raises 4xx errors for anything the engine rejects."""
+    rate_ids = calculation.referenced_tax_rate_ids(lines, adjustments)
+    rates = tax_rates.get_many(session, organisation.id, rate_ids)
+    prepared_lines = calculation.prepare_lines(lines, rates)
+    prepared_adjustments = calculation.prepare_adjustments(adjustments, rates)
+    inclusive = calculation.resolve_prices_include_tax(prices_include_tax, rates.values())
+    chosen_currency = calculation.customer_currency(customer, organisation, currency)
+    invoice_input = calculation.build_input(chosen_currency, prepared_lines, prepared_adjustments, inclusive)
+    calculation.check_line_rules(invoice_input)
+    result = calculation.compute(invoice_input)
+    return Computed(chosen_currency, inclusive, prepared_lines, prepared_adjustments, result)
+
+
+def _dump_adjustment(adj: Any) -> dict[str, Any]:
+    return {
+        "amount": None if adj.amount is None else str(adj.amount),
+        "percent": None if adj.percent is None else str(adj.percent),
+        "reason": adj.reason,
+        "reason_code": adj.reason_code,
+    }
+
+
+def _dump_tax(tax: calc.TaxSpec) -> dict[str, Any]:
+    return {
+        "category": tax.category.value,
+        "percent": str(tax.percent),
+        "exemption_reason": tax.exemption_reason,
+        "exemption_reason_code": tax.exemption_reason_code,
+    }
+
+
+def _apply(invoice: Invoice, computed: Computed) -> None:
+    """Write lines, tax groups and totals of `computed` onto `invoice` (replacing what was there)."""
+    currency = computed.currency
+    minor = calc.to_minor
+    invoice.currency = currency
+    invoice.prices_include_tax = computed.prices_include_tax
+    invoice.lines = [
+        InvoiceLine(
+            id=uuid.uuid4(),
+            organisation_id=invoice.organisation_id,
+            created_at=invoice.updated_at,
+            position=position,
+            description=line.payload.description,
+            sku=line.payload.sku,
+            quantity=line.payload.quantity,
+            unit_code=line.payload.unit_code,
+            unit_price=line.payload.unit_price,
+            tax_rate_id=line.tax_rate.id if line.tax_rate else None,
+            tax_category=line.tax.category.value,
+            tax_percent=line.tax.percent,
+            exemption_reason=line.tax.exemption_reason,
+            exemption_reason_code=line.tax.exemption_reason_code,
+            allowances=[_dump_adjustment(a) for a in line.payload.allowances],
+            charges=[_dump_adjustment(c) for c in line.payload.charges],
+            amount_minor=minor(result.amount, currency),
+            allowance_total_minor=minor(result.allowance_total, currency),
+            charge_total_minor=minor(result.charge_total, currency),
+            net_minor=minor(result.net, currency),
+            gross_minor=None if result.gross is None else minor(result.gross, currency),
+            period_start=line.payload.period_start,
+            period_end=line.payload.period_end,
+            metadata_=line.payload.metadata or {},
+        )
+        for position, (line, result) in enumerate(
+            zip(computed.lines, computed.result.lines, strict=True), start=1
+        )
+    ]
+    invoice.adjustments = [
+        {
+            "kind": adj.payload.kind,
+            **_dump_adjustment(adj.payload),
+            "base_amount": None if adj.payload.base_amount is None else str(adj.payload.base_amount),
+            "tax_rate_id": None if adj.payload.tax_rate_id is None else str(adj.payload.tax_rate_id),
+            "tax": _dump_tax(adj.tax),
+            "computed_amount": str(result.amount),
+        }
+        for adj, result in zip(computed.adjustments, computed.result.adjustments, strict=True)
+    ]
+    invoice.tax_groups = [
+        InvoiceTaxGroup(
+            id=uuid.uuid4(),
+            organisation_id=invoice.organisation_id,
+            created_at=invoice.updated_at,
+            position=position,
+            category=group.category.value,
+            percent=group.percent,
+            taxable_minor=minor(group.taxable_amount, currency),
+            tax_minor=minor(group.tax_amount, currency),
+            exemption_reason=group.exemption_reason,
+            exemption_reason_code=group.exemption_reason_code,
+        )
+        for position, group in enumerate(computed.result.tax_groups, start=1)
+    ]
+    totals = computed.result.totals
+    invoice.line_net_total_minor = minor(totals.line_net_total, currency)
+    invoice.allowance_total_minor = minor(totals.allowance_total, currency)
+    invoice.charge_total_minor = minor(totals.charge_total, currency)
+    invoice.tax_exclusive_minor = minor(totals.tax_exclusive_total, currency)
+    invoice.tax_total_minor = minor(totals.tax_total, currency)
+    invoice.total_minor = minor(totals.tax_inclusive_total, currency)
+
+
+def _record_event(
+    session: Session,
+    invoice: Invoice,
+    to_status: InvoiceStatus,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    from_status = None if not invoice.events else invoice.status
+    event = InvoiceEvent(
+        id=uuid.uuid4(),
+        organisation_id=invoice.organisation_id,
+        invoice_id=invoice.id,
+        created_at=now,
+        sequence=len(invoice.events) + 1,
+        from_status=from_status,
+        to_status=to_status.value,
+        actor=actor,
+        reason=reason,
+    )
+    session.add(event)
+    invoice.events.append(event)
+    invoice.status = to_status.value
+    invoice.updated_at = now
+
+
+def _transition(
+    session: Session,
+    invoice: Invoice,
+    target: InvoiceStatus,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    current = InvoiceStatus(invoice.status)
+    if not can_transition(current, target):
+        label = invoice.number or str(invoice.id)
+        raise Conflict(
+            f"Invoice {label} is {current.value}; it cannot become {target.value} "
+            f"(only {' or '.join(sources_of(target)) or 'no'} invoices can).",
+            code="invalid_status_transition",
+            details=[
+                {
+                    "field": "status",
+                    "reason": f"current status is {current.value}",
+                    "current_status": current.value,
+                }
+            ],
+        )
+    _record_event(session, invoice, target, actor, now, reason)
+
+
+def create_invoice(session: Session, actor: Actor, data: InvoiceCreate, now: datetime) -> Invoice:
+    customer = customers.get_customer(session, actor.organisation_id, data.customer_id)
+    computed = compute_content(
+        session,
+        actor.organisation,
+        customer,
+        currency=data.currency,
+        prices_include_tax=data.prices_include_tax,
+        lines=data.lines,
+        adjustments=data.adjustments or [],
+    )
+    invoice = Invoice(
+        id=uuid.uuid4(),
+        organisation_id=actor.organisation_id,
+        customer_id=customer.id,
+        series="default",
+        status=InvoiceStatus.DRAFT.value,
+        due_date=data.due_date,
+        payment_terms_days=data.payment_terms_days,
+        memo=data.memo,
+        metadata_=data.metadata or {},
+        external_reference=data.external_reference,
+        buyer_reference=data.buyer_reference,
+        customer_snapshot=customer_snapshot(customer),
+        amount_paid_minor=0,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(invoice, computed)
+    session.add(invoice)
+    _record_event(session, invoice, InvoiceStatus.DRAFT, actor.name, now)
+    session.flush()
+    if data.finalize:
+        return finalize_invoice(session, actor, invoice.id, now, invoice=invoice)
+    return invoice
+
+
+def preview_invoice(session: Session, actor: Actor, data: InvoiceCreate) -> tuple[Customer, Computed]:
+    customer = customers.get_customer(session, actor.organisation_id, data.customer_id)
+    computed = compute_content(
+        session,
+        actor.organisation,
+        customer,
+        currency=data.currency,
+        prices_include_tax=data.prices_include_tax,
+        lines=data.lines,
+        adjustments=data.adjustments or [],
+    )
+    return customer, computed
+
+
+def _require_draft(invoice: Invoice) -> None:
+    if invoice.status != InvoiceStatus.DRAFT.value:
+        raise Conflict(
+            f"Invoice {invoice.number or invoice.id} is {invoice.status}; only drafts can be edited. "
+            "Correct a finalized invoice with a credit note.",
+            code="invoice_not_draft",
+            details=[
+                {
+                    "field": "status",
+                    "reason": f"current status is {invoice.status}",
+                    "current_status": invoice.status,
+                }
+            ],
+        )
+
+
+def update_invoice(
+    session: Session, actor: Actor, invoice_id: uuid.UUID, data: InvoiceUpdate, now: datetime
+) -> Invoice:
+    invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
+    _require_draft(invoice)
+    changes = data.model_dump(exclude_unset=True)
+    customer_id = data.customer_id or invoice.customer_id
+    customer = customers.get_customer(session, actor.organisation_id, customer_id)
+    lines = data.lines if data.lines is not None else [_line_payload(line) for line in invoice.lines]
+    adjustments = (
+        data.adjustments
+        if data.adjustments is not None
+        else [DocumentAdjustmentIn.model_validate(_adj_payload(a)) for a in invoice.adjustments]
+    )
+    computed = compute_content(
+        session,
+        actor.organisation,
+        customer,
+        currency=data.currency or ("currency" not in changes and invoice.currency) or None,
+        prices_include_tax=data.prices_include_tax
+        if "prices_include_tax" in changes
+        else invoice.prices_include_tax,
+        lines=lines,
+        adjustments=adjustments,
+    )
+    for field in ("due_date", "payment_terms_days", "memo", "external_reference", "buyer_reference"):
+        if field in changes:
+            setattr(invoice, field, changes[field])
+    if "metadata" in changes:
+        invoice.metadata_ = data.metadata or {}
+    invoice.customer_id = customer.id
+    invoice.customer_snapshot = customer_snapshot(customer)
+    invoice.updated_at = now
+    _apply(invoice, computed)
+    session.flush()
+    return invoice
+
+
+def _line_payload(line: InvoiceLine) -> InvoiceLineIn:
+    tax = {
+        "category": line.tax_category,
+        "percent": line.tax_percent,
+        "exemption_reason": line.exemption_reason,
+        "exemption_reason_code": line.exemption_reason_code,
+    }
+    return InvoiceLineIn.model_validate(
+        {
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "tax_rate_id": line.tax_rate_id,
+            "tax": None if line.tax_rate_id else tax,
+            "sku": line.sku,
+            "unit_code": line.unit_code,
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+            "allowances": [_decimal_fields(a) for a in line.allowances],
+            "charges": [_decimal_fields(c) for c in line.charges],
+            "metadata": line.metadata_ or None,
+        }
+    )
+
+
+def _decimal_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: Decimal(v) if k in ("amount", "percent", "base_amount") and v is not None else v
+        for k, v in data.items()
+    }
+
+
+def _adj_payload(data: dict[str, Any]) -> dict[str, Any]:
+    payload = _decimal_fields({k: v for k, v in data.items() if k != "computed_amount"})
+    if payload.get("tax_rate_id"):
+        payload["tax"] = None
+    else:
+        payload["tax_rate_id"] = None
+        payload["tax"] = _decimal_fields(payload["tax"])
+    return payload
+
+
+def finalize_invoice(
+    session: Session, actor: Actor, invoice_id: uuid.UUID, now: datetime, *, invoice: Invoice | None = None
+) -> Invoice:
+    """Number, snapshot and issue a draft, in the caller's transaction (rules 2-4)."""
+    if invoice is None:
+        invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
+    _require_draft(invoice)
+    if not invoice.lines:
+        raise Unprocessable(
+            "An invoice needs at least one line to be finalized.",
+            code="invoice_has_no_lines",
+            details=[{"field": "lines", "reason": "empty"}],
+        )
+    if invoice.total_minor < 0:
+        raise Unprocessable(
+            "The invoice total is negative; issue a credit note for the original invoice instead.",
+            code="negative_total",
+        )
+    organisation = actor.organisation
+    customer = customers.get_customer(session, actor.organisation_id, invoice.customer_id)
+    snapshot = customer_snapshot(customer)
+    calculation.check_party_rules(calculation.input_from_invoice(invoice), organisation, snapshot)
+    issue_date = now.date()
+    invoice.number = next_invoice_number(session, organisation, issue_date, invoice.series)
+    invoice.customer_snapshot = snapshot
+    invoice.seller_snapshot = seller_snapshot(organisation)
+    invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference
+    invoice.issue_date = issue_date
+    if invoice.due_date is None:
+        terms = invoice.payment_terms_days
+        invoice.payment_terms_days = organisation.payment_terms_days if terms is None else terms
+        invoice.due_date = issue_date + timedelta(days=invoice.payment_terms_days)
+    elif invoice.due_date < issue_date:
+        raise Unprocessable(
+            f"The due date {invoice.due_date} is before the issue date {issue_date}.",
+            code="due_date_before_issue_date",
+            details=[{"field": "due_date", "reason": "before the issue date"}],
+        )
+    invoice.finalized_at = now
+    _transition(session, invoice, InvoiceStatus.OPEN, actor.name, now)
+    if invoice.total_minor == 0:
+        _transition(session, invoice, InvoiceStatus.PAID, actor.name, now, "nothing to pay")
+    session.flush()
+    return invoice
+
+
+def void_invoice(
+    session: Session, actor: Actor, invoice_id: uuid.UUID, now: datetime, reason: str | None
+) -> Invoice:
+    invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
+    if (
+        invoice.status in (InvoiceStatus.OPEN.value, InvoiceStatus.UNCOLLECTIBLE.value)
+        and invoice.amount_paid_minor
+    ):
+        raise Conflict(
+            f"Invoice {invoice.number} has payments recorded; "
+            "refund them or issue a credit note instead of voiding.",
+            code="invoice_has_payments",
+        )
+    _transition(session, invoice, InvoiceStatus.VOID, actor.name, now, reason)
+    session.flush()
+    return invoice
+
+
+def mark_uncollectible(
+    session: Session, actor: Actor, invoice_id: uuid.UUID, now: datetime, reason: str | None
+) -> Invoice:
+    invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
+    _transition(session, invoice, InvoiceStatus.UNCOLLECTIBLE, actor.name, now, reason)
+    session.flush()
+    return invoice
+
+
+def record_payment(
+    session: Session, actor: Actor, invoice_id: uuid.UUID, data: PaymentCreate, now: datetime
+) -> Invoice:
+    invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
+    payable = (InvoiceStatus.OPEN.value, InvoiceStatus.UNCOLLECTIBLE.value, InvoiceStatus.PAID.value)
+    if invoice.status not in payable:
+        raise Conflict(
+            f"Invoice {invoice.number or invoice.id} is {invoice.status}; payments can be recorded only on "
+            "open, uncollectible or paid invoices.",
+            code="invoice_not_payable",
+            details=[
+                {
+                    "field": "status",
+                    "reason": f"current status is {invoice.status}",
+                    "current_status": invoice.status,
+                }
+            ],
+        )
+    if data.amount <= 0:
+        raise Unprocessable(
+            "A payment amount must be positive.", details=[{"field": "amount", "reason": "must be > 0"}]
+        )
+    if calc.quantize_money(data.amount, invoice.currency) != data.amount:
+        raise Unprocessable(
+            f"{data.amount} has more decimals than {invoice.currency} allows "
+            f"({calc.minor_units(invoice.currency)}).",
+            code="amount_precision",
+            details=[{"field": "amount", "reason": "too many decimals for the currency"}],
+        )
+    amount_minor = calc.to_minor(data.amount, invoice.currency)
+    payment = Payment(
+        id=uuid.uuid4(),
+        organisation_id=invoice.organisation_id,
+        invoice_id=invoice.id,
+        created_at=now,
+        amount_minor=amount_minor,
+        paid_on=data.paid_on or now.date(),
+        method=data.method,
+        reference=data.reference,
+    )
+    session.add(payment)
+    invoice.payments.append(payment)
+    invoice.amount_paid_minor += amount_minor
+    invoice.updated_at = now
+    if invoice.status != InvoiceStatus.PAID.value and invoice.amount_paid_minor >= invoice.total_minor:
+        _transition(session, invoice, InvoiceStatus.PAID, actor.name, now, "paid in full")
+    session.flush()
+    return invoice

@@ -1,0 +1,22 @@
+"""ORM tables, one module per aggregate. Importing this package registers them all."""
+
+from faktur.models.base import Base
+from faktur.models.customer import Customer, TaxRate
+from faktur.models.idempotency import IdempotencyKey
+from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
+from faktur.models.organisation import ApiKey, NumberSeries, Organisation
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Customer",
+    "IdempotencyKey",
+    "Invoice",
+    "InvoiceEvent",
+    "InvoiceLine",
+    "InvoiceTaxGroup",
+    "NumberSeries",
+    "Organisation",
+    "Payment",
+    "TaxRate",
+]

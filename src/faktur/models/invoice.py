@@ -1,0 +1,147 @@
+"""Invoices, their lines, tax groups, status history and payments.
+
+Amounts are integer minor units of the invoice currency (columns end in _minor); quantities,
+unit prices and percentages are exact decimals.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.types import ExactDecimal, UtcDateTime
+
+
+class Invoice(TenantOwned, Base):
+    __tablename__ = "invoices"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("customers.id"), nullable=False)
+    number: Mapped[str | None] = mapped_column(String(100))
+    series: Mapped[str] = mapped_column(String(50), nullable=False, default="default")
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    payment_terms_days: Mapped[int | None] = mapped_column(Integer)
+    memo: Mapped[str | None] = mapped_column(Text)
+    external_reference: Mapped[str | None] = mapped_column(String(200))
+    buyer_reference: Mapped[str | None] = mapped_column(String(200))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
+    customer_snapshot: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False, default=dict)
+    seller_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    # Document-level allowances and charges as given, amounts as decimal strings.
+    adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument, nullable=False, default=list)
+    line_net_total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    allowance_total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    charge_total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_exclusive_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    amount_paid_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
+    )
+    tax_groups: Mapped[list[InvoiceTaxGroup]] = relationship(
+        order_by="InvoiceTaxGroup.position", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[InvoiceEvent]] = relationship(order_by="InvoiceEvent.sequence")
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.created_at")
+
+    __table_args__ = (
+        Index("ix_invoices_org_created", "organisation_id", "created_at", "id"),
+        Index("ix_invoices_org_customer", "organisation_id", "customer_id"),
+        Index("ix_invoices_org_status", "organisation_id", "status"),
+        Index("uq_invoices_org_number", "organisation_id", "number", unique=True),
+    )
+
+
+class InvoiceLine(TenantOwned, Base):
+    __tablename__ = "invoice_lines"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    description: Mapped[str] = mapped_column(String(1000), nullable=False)
+    sku: Mapped[str | None] = mapped_column(String(100))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    unit_code: Mapped[str] = mapped_column(String(3), nullable=False, default="C62")
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("tax_rates.id"))
+    tax_category: Mapped[str] = mapped_column(String(2), nullable=False)
+    tax_percent: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    exemption_reason: Mapped[str | None] = mapped_column(String(300))
+    exemption_reason_code: Mapped[str | None] = mapped_column(String(30))
+    # Line allowances and charges as given: [{"amount"|"percent": "...", "reason": ...}].
+    allowances: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument, nullable=False, default=list)
+    charges: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument, nullable=False, default=list)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    allowance_total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    charge_total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    net_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    gross_minor: Mapped[int | None] = mapped_column(BigInteger)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+    __table_args__ = (Index("ix_invoice_lines_org_invoice", "organisation_id", "invoice_id"),)
+
+
+class InvoiceTaxGroup(TenantOwned, Base):
+    __tablename__ = "invoice_tax_groups"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    category: Mapped[str] = mapped_column(String(2), nullable=False)
+    percent: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    taxable_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    exemption_reason: Mapped[str | None] = mapped_column(String(300))
+    exemption_reason_code: Mapped[str | None] = mapped_column(String(30))
+
+    __table_args__ = (Index("ix_invoice_tax_groups_org_invoice", "organisation_id", "invoice_id"),)
+
+
+class InvoiceEvent(TenantOwned, Base):
+    """One status transition: who, when, from, to."""
+
+    __tablename__ = "invoice_events"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
+    )
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index("ix_invoice_events_org_invoice", "organisation_id", "invoice_id", "sequence"),)
+
+
+class Payment(TenantOwned, Base):
+    __tablename__ = "payments"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
+    )
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_on: Mapped[date] = mapped_column(Date, nullable=False)
+    method: Mapped[str | None] = mapped_column(String(50))
+    reference: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_payments_org_invoice", "organisation_id", "invoice_id"),)

@@ -1,0 +1,1 @@
+"""Gapless invoice numbers per organisation and series (DESIGN rule 3)."""

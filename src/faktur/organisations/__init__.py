@@ -1,0 +1,1 @@
+"""The seller: organisation details every invoice carries, API keys."""

@@ -1,0 +1,42 @@
+"""SQL for organisations and API keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from faktur.models import ApiKey, Organisation
+
+
+def get(session: Session, organisation_id: uuid.UUID) -> Organisation | None:
+    return session.get(Organisation, organisation_id)
+
+
+def get_active_key(session: Session, key_hash: str) -> tuple[ApiKey, Organisation] | None:
+    row = session.execute(
+        select(ApiKey, Organisation)
+        .join(Organisation, Organisation.id == ApiKey.organisation_id)
+        .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def get_key(session: Session, organisation_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
+    return session.execute(
+        select(ApiKey).where(ApiKey.organisation_id == organisation_id, ApiKey.id == key_id)
+    ).scalar_one_or_none()
+
+
+def find_key_by_prefix(session: Session, prefix: str) -> list[ApiKey]:
+    return list(session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalars())
+
+
+def list_organisations(session: Session) -> list[Organisation]:
+    return list(session.execute(select(Organisation).order_by(Organisation.created_at)).scalars())
+
+
+def add(session: Session, row: Organisation | ApiKey) -> None:
+    session.add(row)
+    session.flush()

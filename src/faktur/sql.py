@@ -1,0 +1,20 @@
+"""Small statement builders that differ by dialect (kept here so repositories stay portable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction, so the
+    caller learns the outcome only after the winner committed or rolled back.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing()
+    return session.execute(stmt).rowcount == 1

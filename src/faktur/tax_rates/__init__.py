@@ -1,0 +1,1 @@
+"""Tax rates: named VAT rates with their EN 16931 category, immutable once created."""
