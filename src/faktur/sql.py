@@ -16,5 +16,7 @@ def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[s
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing()
-    return session.execute(stmt).rowcount == 1
+    table = model.__table__
+    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped conflict.
+    return session.execute(stmt).first() is not None

@@ -1,0 +1,28 @@
+"""Finalize the given draft invoices, one transaction each: run as a separate OS process by
+test_concurrent_numbering.py to prove gapless numbering across processes."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime
+
+from faktur.db import make_engine, make_session_factory, session_scope
+from faktur.invoices import service
+from faktur.models import Organisation
+
+
+def main(url: str, organisation_id: str, invoice_ids: list[str]) -> None:
+    engine = make_engine(url, pool_size=2)
+    factory = make_session_factory(engine)
+    for invoice_id in invoice_ids:
+        with session_scope(factory) as session:
+            organisation = session.get(Organisation, uuid.UUID(organisation_id))
+            assert organisation is not None
+            actor = service.Actor(organisation, "worker")
+            service.finalize_invoice(session, actor, uuid.UUID(invoice_id), datetime.now(UTC))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3:])

@@ -1,0 +1,130 @@
+"""Gapless, unique numbers under concurrent finalization (DESIGN rule 3), proven on PostgreSQL
+with real threads and real processes; the sequential behaviour runs on both backends."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from faktur.customers import service as customers
+from faktur.customers.schemas import CustomerCreate
+from faktur.db import session_scope
+from faktur.invoices import service
+from faktur.invoices.schemas import InvoiceCreate, InvoiceLineIn, TaxIn
+from faktur.models import Invoice, Organisation
+from faktur.numbering.service import next_invoice_numbers
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def _drafts(session_factory, organisation_id: uuid.UUID, count: int) -> list[uuid.UUID]:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        organisation = session.get(Organisation, organisation_id)
+        actor = service.Actor(organisation, "test")
+        customer = customers.create_customer(session, organisation_id, CustomerCreate(name="Buyer"), NOW)
+        line = InvoiceLineIn(
+            description="x",
+            quantity=Decimal(1),
+            unit_price=Decimal("10.00"),
+            tax=TaxIn(category="S", percent=Decimal(19)),
+        )
+        return [
+            service.create_invoice(
+                session, actor, InvoiceCreate(customer_id=customer.id, lines=[line]), NOW
+            ).id
+            for _ in range(count)
+        ]
+
+
+def _finalize(session_factory, organisation_id: uuid.UUID, invoice_id: uuid.UUID) -> str:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        organisation = session.get(Organisation, organisation_id)
+        invoice = service.finalize_invoice(session, service.Actor(organisation, "test"), invoice_id, NOW)
+        return invoice.number
+
+
+def _numbers(session_factory, organisation_id: uuid.UUID) -> list[str]:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        return sorted(
+            session.execute(
+                select(Invoice.number).where(
+                    Invoice.organisation_id == organisation_id, Invoice.number.is_not(None)
+                )
+            ).scalars()
+        )
+
+
+def _expected(count: int, year: int = 2026) -> list[str]:
+    return [f"INV-{year}-{n:05d}" for n in range(1, count + 1)]
+
+
+def test_sequential_finalizations_number_one_after_another(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+    ids = _drafts(session_factory, tenant.organisation_id, 3)
+    assert [_finalize(session_factory, tenant.organisation_id, i) for i in ids] == _expected(3)
+
+
+def test_failed_finalization_gives_its_number_back(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+    first, second = _drafts(session_factory, tenant.organisation_id, 2)
+    with pytest.raises(RuntimeError), session_scope(session_factory) as session:
+        organisation = session.get(Organisation, tenant.organisation_id)
+        service.finalize_invoice(session, service.Actor(organisation, "test"), first, NOW)
+        raise RuntimeError("crash after numbering, before commit")
+    assert _finalize(session_factory, tenant.organisation_id, second) == "INV-2026-00001"
+    assert _finalize(session_factory, tenant.organisation_id, first) == "INV-2026-00002"
+
+
+def test_yearly_reset_starts_each_year_at_one(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        organisation = session.get(Organisation, tenant.organisation_id)
+        assert next_invoice_numbers(session, organisation, NOW.date(), 2) == _expected(2)
+        assert next_invoice_numbers(session, organisation, NOW.date().replace(year=2027), 1) == [
+            "INV-2027-00001"
+        ]
+        assert next_invoice_numbers(session, organisation, NOW.date(), 1) == ["INV-2026-00003"]
+
+
+def test_block_reservation_is_consecutive_and_shared_with_single_numbers(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        organisation = session.get(Organisation, tenant.organisation_id)
+        block = next_invoice_numbers(session, organisation, NOW.date(), 50)
+        after = next_invoice_numbers(session, organisation, NOW.date(), 1)
+    assert block + after == _expected(51)
+
+
+def test_series_are_independent_per_organisation(session_factory, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+    mine = _drafts(session_factory, tenant.organisation_id, 2)
+    theirs = _drafts(session_factory, other_tenant.organisation_id, 1)
+    assert _finalize(session_factory, tenant.organisation_id, mine[0]) == "INV-2026-00001"
+    assert _finalize(session_factory, other_tenant.organisation_id, theirs[0]) == "INV-2026-00001"
+    assert _finalize(session_factory, tenant.organisation_id, mine[1]) == "INV-2026-00002"
+
+
+@pytest.mark.postgres_only
+def test_32_threads_finalizing_200_drafts_yield_1_to_200(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+    ids = _drafts(session_factory, tenant.organisation_id, 200)
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        returned = list(pool.map(lambda i: _finalize(session_factory, tenant.organisation_id, i), ids))
+    assert sorted(returned) == _expected(200)
+    assert _numbers(session_factory, tenant.organisation_id) == _expected(200)
+
+
+@pytest.mark.postgres_only
+def test_4_processes_finalizing_200_drafts_yield_1_to_200(session_factory, tenant, database_url) -> None:  # type: ignore[no-untyped-def]
+    ids = [str(i) for i in _drafts(session_factory, tenant.organisation_id, 200)]
+    worker = Path(__file__).with_name("finalize_worker.py")
+    processes = [
+        subprocess.Popen([sys.executable, str(worker), database_url, str(tenant.organisation_id), *ids[k::4]])
+        for k in range(4)
+    ]
+    assert [p.wait(timeout=300) for p in processes] == [0, 0, 0, 0]
+    assert _numbers(session_factory, tenant.organisation_id) == _expected(
+        200, NOW.year if False else datetime.now(UTC).year
+    )
