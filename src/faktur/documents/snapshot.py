@@ -121,6 +121,8 @@ class LineAdjustment(_Frozen):
     reason: str | None = None
     # UNCL5189 for allowances, UNCL7161 for charges.
     reason_code: str | None = None
+    # The VAT-inclusive amount the customer saw (prices_include_tax invoices), shown on the PDF only.
+    gross_amount: Money | None = None
 
 
 class DocumentAdjustment(LineAdjustment):
