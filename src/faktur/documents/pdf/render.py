@@ -92,6 +92,12 @@ def register_fonts() -> None:
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
 
 
+def _table_style(commands: list[Any]) -> TableStyle:
+    """A table style that starts with our font: reportlab sets each cell's font (Helvetica by default)
+    even for cells that only hold paragraphs, and PDF/A allows no font that is not embedded."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *commands])
+
+
 def _style(name: str, size: float = 8.5, **kwargs: Any) -> ParagraphStyle:
     kwargs.setdefault("fontName", FONT)
     kwargs.setdefault("leading", size * 1.3)
@@ -190,7 +196,7 @@ def header_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     right = [Paragraph(_text(_title(snapshot, fmt)), STYLES["title"])]
     table = Table([[left, right]], colWidths=[CONTENT_WIDTH * 0.55, CONTENT_WIDTH * 0.45])
     table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -243,7 +249,7 @@ def parties_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     ]
     meta = Table(rows, colWidths=[32 * mm, 46 * mm])
     meta.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -254,7 +260,7 @@ def parties_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     )
     table = Table([[left, meta]], colWidths=[CONTENT_WIDTH - 78 * mm, 78 * mm])
     table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -319,7 +325,7 @@ def lines_table(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
         )
     table = LongTable(rows, colWidths=LINE_COLUMNS, repeatRows=1)
     table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("FONTSIZE", (0, 0), (-1, -1), 8.5),
@@ -397,7 +403,7 @@ def summary_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
             reasons.append(f"{_text(fmt.categories[group.category])}: {_text(group.exemption_reason)}")
     tax_table = Table(tax_rows, colWidths=[28 * mm, 12 * mm, 31 * mm, 23 * mm])
     tax_table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("FONTSIZE", (0, 0), (-1, -1), 7.5),
@@ -453,10 +459,10 @@ def summary_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
                 ("RIGHTPADDING", (-1, index), (-1, index), 5),
             ]
     totals_table = Table(data, colWidths=[46 * mm, 30 * mm])
-    totals_table.setStyle(TableStyle(style))
+    totals_table.setStyle(_table_style(style))
     outer = Table([[left, totals_table]], colWidths=[CONTENT_WIDTH - 76 * mm, 76 * mm])
     outer.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -497,7 +503,7 @@ def payment_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
             hAlign="LEFT",
         )
         account.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("TOPPADDING", (0, 0), (-1, -1), 1),

@@ -1,0 +1,101 @@
+"""missing_fields lists every field a profile needs, before anything is rendered."""
+
+from __future__ import annotations
+
+from document_factories import buyer, seller, snapshot
+
+from faktur.documents.profiles import MissingField, Profile, missing_fields
+from faktur.documents.snapshot import DocumentStatus
+
+
+def _fields(problems: list[MissingField]) -> set[str]:
+    return {problem.field for problem in problems}
+
+
+def test_complete_invoice_satisfies_every_profile() -> None:
+    invoice = snapshot()
+    for profile in Profile:
+        assert missing_fields(invoice, profile, "ubl") == []
+
+
+def test_xrechnung_without_buyer_reference_lists_bt10() -> None:
+    problems = missing_fields(snapshot(buyer_reference=None), "xrechnung", "cii")
+    assert [p.field for p in problems] == ["buyer_reference"]
+    assert "BR-DE-15" in problems[0].reason
+
+
+def test_xrechnung_lists_every_missing_field_at_once() -> None:
+    invoice = snapshot(
+        buyer_reference=None,
+        seller=seller(
+            contact_name=None,
+            contact_phone=None,
+            contact_email=None,
+            electronic_address=None,
+            electronic_address_scheme=None,
+        ),
+        buyer=buyer(electronic_address=None, electronic_address_scheme=None),
+    )
+    assert _fields(missing_fields(invoice, "xrechnung", "ubl")) == {
+        "buyer_reference",
+        "seller.electronic_address",
+        "buyer.electronic_address",
+        "seller.contact_name",
+        "seller.contact_phone",
+        "seller.contact_email",
+    }
+
+
+def test_peppol_without_electronic_addresses_lists_both() -> None:
+    invoice = snapshot(
+        seller=seller(electronic_address=None, electronic_address_scheme=None),
+        buyer=buyer(electronic_address=None, electronic_address_scheme=None),
+    )
+    assert _fields(missing_fields(invoice, "peppol", "ubl")) == {
+        "seller.electronic_address",
+        "buyer.electronic_address",
+    }
+
+
+def test_peppol_needs_buyer_or_order_reference_and_ubl() -> None:
+    assert missing_fields(snapshot(buyer_reference=None), "peppol") == []
+    problems = missing_fields(snapshot(buyer_reference=None, order_reference=None), "peppol", "cii")
+    assert _fields(problems) == {"buyer_reference", "syntax"}
+
+
+def test_kwd_is_reported_as_not_carriable() -> None:
+    problems = missing_fields(snapshot(currency="KWD"), "en16931")
+    assert problems == [
+        MissingField(
+            "currency",
+            "KWD has 3 decimal places, but EN 16931 e-invoices carry amounts with at most 2; "
+            "issue this invoice as a PDF only",
+        )
+    ]
+
+
+def test_jpy_is_carriable() -> None:
+    assert missing_fields(snapshot(currency="JPY"), "en16931") == []
+
+
+def test_draft_cannot_become_an_e_invoice() -> None:
+    assert _fields(missing_fields(snapshot(status=DocumentStatus.DRAFT), "en16931")) == {"number"}
+
+
+def test_category_rules_name_the_party_id_to_fix() -> None:
+    from document_factories import corpus
+
+    reverse = corpus()["reverse_charge"].model_copy(update={"buyer": buyer(vat_id=None)})
+    assert _fields(missing_fields(reverse, "en16931")) == {"buyer.vat_id"}
+
+
+def test_codes_are_checked_against_the_official_lists() -> None:
+    invoice = snapshot()
+    bad_line = invoice.lines[0].model_copy(update={"unit_code": "HOURS"})
+    bad = invoice.model_copy(
+        update={"lines": (bad_line, *invoice.lines[1:]), "seller": seller(electronic_address_scheme="9999")}
+    )
+    assert _fields(missing_fields(bad, "en16931")) == {
+        "lines[0].unit_code",
+        "seller.electronic_address_scheme",
+    }
