@@ -70,7 +70,7 @@ def to_minor(amount: Decimal, currency: str) -> int:
     check_decimal(amount, "amount", max_decimals=None)
     if amount.quantize(info.quantum, context=MONEY_CONTEXT) != amount:
         raise PrecisionError(
-            f"amount {amount} has more decimals than {currency} allows ({info.digits}); "
+            f"amount {amount:f} has more decimals than {currency} allows ({info.digits}); "
             "round it with quantize_money first",
             field="amount",
         )

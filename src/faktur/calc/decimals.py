@@ -51,11 +51,11 @@ def check_decimal(value: object, field: str, max_decimals: int | None = MAX_DECI
     if not value.is_finite():
         raise NonFiniteNumber(f"{field} is {value}; only finite numbers are allowed", field=field)
     if value and value.adjusted() > MAX_ADJUSTED_EXPONENT:
-        raise NumberOutOfRange(f"{field} {value} is too large (limit 10^15)", field=field)
+        raise NumberOutOfRange(f"{field} {value:f} is too large (limit 10^15)", field=field)
     if max_decimals is not None:
         quantum = _QUANTA[max_decimals]
         if value.quantize(quantum) != value:
-            raise PrecisionError(f"{field} {value} has more than {max_decimals} decimals", field=field)
+            raise PrecisionError(f"{field} {value:f} has more than {max_decimals} decimals", field=field)
     return value
 
 

@@ -189,7 +189,7 @@ def _check_money(value: Decimal, info: CurrencyInfo, field: str) -> None:
     check_decimal(value, field, max_decimals=None)
     if value.quantize(info.quantum) != value:
         raise PrecisionError(
-            f"{field} {value} has more decimals than {info.code} allows ({info.digits})",
+            f"{field} {value:f} has more decimals than {info.code} allows ({info.digits})",
             field=field,
         )
 

@@ -16,6 +16,7 @@ position), so the group's item nets add up to its net exactly and reordering lin
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from operator import itemgetter
 
 from faktur.calc.currency import currency_info
 from faktur.calc.decimals import HUNDRED, MONEY_CONTEXT, canonical_percent
@@ -220,10 +221,31 @@ class _Item:
         self.kind = kind  # 0 line, 1 document adjustment: lines take residual cents first on ties
         self.source = source
 
-    def allocation_key(self) -> tuple[Decimal, Decimal, int, str]:
-        # Values only, never positions: the same invoice in any line order allocates identically
-        # (identical items are interchangeable, so which of them gets the cent is invisible).
-        return -abs(self.gross), -self.gross, self.kind, repr(self.source)
+    def allocation_key(self) -> tuple[Decimal, Decimal, int]:
+        # Largest gross first; values only, never positions, so line order cannot matter.
+        return -abs(self.gross), -self.gross, self.kind
+
+    def tie_key(self) -> str:
+        # Equal gross: the item's full value decides (identical items are interchangeable, so
+        # which of them gets the cent is invisible). repr is costly, so only ties pay for it.
+        return repr(self.source)
+
+
+def _allocation_order(items: list[_Item], needed: int) -> list[_Item]:
+    """Items by descending absolute gross; runs of equal keys that the residual reaches are
+    re-sorted by value, so the order never depends on input positions."""
+    keyed = sorted([(item.allocation_key(), item) for item in items], key=itemgetter(0))
+    ordered = [item for _, item in keyed]
+    start = 0
+    while start < needed:
+        key = keyed[start][0]
+        end = start + 1
+        while end < len(keyed) and keyed[end][0] == key:
+            end += 1
+        if end - start > 1:
+            ordered[start:end] = sorted(ordered[start:end], key=_Item.tie_key)
+        start = end
+    return ordered
 
 
 def _allocate_nets(
@@ -239,11 +261,12 @@ def _allocate_nets(
     if not residual_steps:
         return
     step = quantum if residual_steps > 0 else -quantum
-    ordered = sorted(items, key=_Item.allocation_key)
     # Each item's rounding is off by at most half a unit and the group's tax by another half, so
-    # the residual is at most (len(items) + 1) / 2 units: one pass suffices; modulo is a guard.
-    for position in range(abs(residual_steps)):
-        item = ordered[position % len(ordered)]
+    # the residual is at most (len(items) + 1) / 2 units and one pass over the items suffices.
+    needed = abs(residual_steps)
+    if needed > len(items):
+        raise AssertionError(f"residual of {needed} units over {len(items)} items")
+    for item in _allocation_order(items, needed)[:needed]:
         net = item.net + step
         item.net = net if net else zero
 
