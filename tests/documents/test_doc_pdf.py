@@ -118,6 +118,6 @@ def test_draft_has_watermark_and_no_number() -> None:
 def test_tax_inclusive_pdf_shows_gross_prices() -> None:
     invoice = corpus()["tax_inclusive"]
     text = _text(render_pdf(invoice))
-    assert "Amount incl." in text and "Prices include VAT." in text
+    assert "incl. VAT" in text and "Prices include VAT." in text
     # Gross unit price and gross line amount as the customer saw them; the XML carries the net ones.
     assert "€11.90" in text and "€34.51" in text

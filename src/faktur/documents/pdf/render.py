@@ -243,18 +243,18 @@ def parties_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
         Spacer(0, 2),
         Paragraph("<br/>".join(buyer_lines), STYLES["body"]),
     ]
-    rows = [
-        [Paragraph(_text(label), STYLES["small"]), Paragraph(_text(value), STYLES["cell"])]
-        for label, value in meta_rows(snapshot, fmt)
-    ]
-    meta = Table(rows, colWidths=[32 * mm, 46 * mm])
+    # Plain strings, not Paragraphs: these cells never wrap, and paragraph parsing dominates layout time.
+    meta = Table([list(row) for row in meta_rows(snapshot, fmt)], colWidths=[32 * mm, 46 * mm])
     meta.setStyle(
         _table_style(
             [
+                ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                ("FONTSIZE", (0, 0), (0, -1), 7.5),
+                ("TEXTCOLOR", (0, 0), (0, -1), MUTED),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
             ]
         )
     )
@@ -310,10 +310,7 @@ def lines_table(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
         fmt["vat"],
         fmt["amount_gross" if gross else "amount"],
     ]
-    rows: list[list[Any]] = [
-        [Paragraph(_text(h), STYLES["label"]) for h in header[:2]]
-        + [Paragraph(_text(h), STYLES["label_right"]) for h in header[2:]]
-    ]
+    rows: list[list[Any]] = [header]
     for line in snapshot.lines:
         unit = codes.UNIT_LABELS.get(line.unit_code, line.unit_code)
         quantity = f"{fmt.number(line.quantity)} {unit}".strip()
@@ -327,8 +324,10 @@ def lines_table(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     table.setStyle(
         _table_style(
             [
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
+                ("FONTSIZE", (0, 0), (-1, 0), 7.5),
+                ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
                 ("BACKGROUND", (0, 0), (-1, 0), SHADE),
@@ -381,31 +380,26 @@ def totals_rows(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[tuple[str, st
     return rows
 
 
+def _short_or_wrapped(text: str, style: ParagraphStyle, limit: int) -> str | Paragraph:
+    """A plain string when it surely fits its cell (fast), a wrapping Paragraph when it may not."""
+    return text if len(text) <= limit else Paragraph(_text(text), style)
+
+
 def summary_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     """VAT breakdown (left) beside the totals (right), kept together on one page."""
-    right_align = _style("cell_r", 8.5, alignment=TA_RIGHT, leading=10.5)
-    tax_rows: list[list[Any]] = [
-        [Paragraph(_text(fmt["category"]), STYLES["label"])]
-        + [Paragraph(_text(fmt[k]), STYLES["label_right"]) for k in ("rate", "taxable", "vat")]
-    ]
+    tax_rows: list[list[Any]] = [[fmt["category"], fmt["rate"], fmt["taxable"], fmt["vat"]]]
     reasons = []
     for group in snapshot.tax_breakdown:
         rate = fmt.percent(group.percent) if group.category != TaxCategoryCode.NOT_SUBJECT else "–"
-        tax_rows.append(
-            [
-                Paragraph(_text(fmt.categories[group.category]), STYLES["small"]),
-                rate,
-                fmt.money(group.taxable_amount),
-                fmt.money(group.tax_amount),
-            ]
-        )
+        category = _short_or_wrapped(fmt.categories[group.category], STYLES["small"], 18)
+        tax_rows.append([category, rate, fmt.money(group.taxable_amount), fmt.money(group.tax_amount)])
         if group.exemption_reason:
             reasons.append(f"{_text(fmt.categories[group.category])}: {_text(group.exemption_reason)}")
     tax_table = Table(tax_rows, colWidths=[28 * mm, 12 * mm, 31 * mm, 23 * mm])
     tax_table.setStyle(
         _table_style(
             [
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
                 ("FONTSIZE", (0, 0), (-1, -1), 7.5),
                 ("TEXTCOLOR", (0, 0), (-1, -1), MUTED),
                 ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
@@ -424,38 +418,31 @@ def summary_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
         left += [Spacer(0, 4), Paragraph(_text(fmt["prices_include_tax"]), STYLES["small"])]
 
     rows = totals_rows(snapshot, fmt)
-    data = [
-        [Paragraph(_text(label), STYLES["cell"]), Paragraph(_text(amount), right_align)]
-        for label, amount, _ in rows
+    data: list[list[Any]] = [
+        [_short_or_wrapped(label, STYLES["cell"], 30), amount] for label, amount, _ in rows
     ]
-    style = [
+    style: list[Any] = [
+        ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
     ]
-    for index, (label, amount, kind) in enumerate(rows):
+    for index, (_, _, kind) in enumerate(rows):
         if kind == "strong":
-            data[index] = [
-                Paragraph(f"<b>{_text(label)}</b>", STYLES["cell"]),
-                Paragraph(f"<b>{_text(amount)}</b>", right_align),
-            ]
-            style.append(("LINEABOVE", (0, index), (-1, index), 0.6, ACCENT))
-        elif kind == "due":
-            due = _style("due", 10.5, fontName=FONT_BOLD, textColor=white, leading=13)
-            data[index] = [
-                Paragraph(_text(label), due),
-                Paragraph(
-                    _text(amount),
-                    _style(
-                        "due_r", 10.5, fontName=FONT_BOLD, textColor=white, alignment=TA_RIGHT, leading=13
-                    ),
-                ),
-            ]
             style += [
+                ("FONTNAME", (0, index), (-1, index), FONT_BOLD),
+                ("LINEABOVE", (0, index), (-1, index), 0.6, ACCENT),
+            ]
+        elif kind == "due":
+            style += [
+                ("FONTNAME", (0, index), (-1, index), FONT_BOLD),
+                ("FONTSIZE", (0, index), (-1, index), 10.5),
+                ("TEXTCOLOR", (0, index), (-1, index), white),
                 ("BACKGROUND", (0, index), (-1, index), ACCENT),
-                ("TOPPADDING", (0, index), (-1, index), 5),
-                ("BOTTOMPADDING", (0, index), (-1, index), 5),
+                ("TOPPADDING", (0, index), (-1, index), 6),
+                ("BOTTOMPADDING", (0, index), (-1, index), 7),
                 ("RIGHTPADDING", (-1, index), (-1, index), 5),
             ]
     totals_table = Table(data, colWidths=[46 * mm, 30 * mm])
@@ -497,17 +484,16 @@ def payment_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
             rows.append((fmt["bic"], seller.bic))
         if snapshot.effective_payment_reference:
             rows.append((fmt["payment_reference"], snapshot.effective_payment_reference))
-        account = Table(
-            [[Paragraph(_text(k), STYLES["small"]), Paragraph(_text(v), STYLES["cell"])] for k, v in rows],
-            colWidths=[32 * mm, 90 * mm],
-            hAlign="LEFT",
-        )
+        account = Table([list(row) for row in rows], colWidths=[32 * mm, 90 * mm], hAlign="LEFT")
         account.setStyle(
             _table_style(
                 [
+                    ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                    ("FONTSIZE", (0, 0), (0, -1), 7.5),
+                    ("TEXTCOLOR", (0, 0), (0, -1), MUTED),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("TOPPADDING", (0, 0), (-1, -1), 1),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
                 ]
             )
         )
@@ -574,9 +560,9 @@ class _InvoiceCanvas(Canvas):
             self.__dict__.update(state)
             self.setFont(FONT, 7.5)
             self.setFillColor(MUTED)
-            self.drawRightString(
-                PAGE_WIDTH - MARGIN_X, 14 * mm, self._page_label.format(page=number, pages=total)
-            )
+            # On the footer's first line, which is short; the second line (tax ids) may fill the width.
+            label = self._page_label.format(page=number, pages=total)
+            self.drawRightString(PAGE_WIDTH - MARGIN_X, 18 * mm, label)
             super().showPage()
         self._finish(self)
         super().save()
