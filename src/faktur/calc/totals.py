@@ -11,6 +11,8 @@ gross too in this mode); tax = round(G x rate / (100 + rate)); net = G - tax. Ea
 round(gross x 100 / (100 + rate)) and the residual minor units, at most about one per item, go one
 by one to the items with the largest absolute gross, ties broken by the items' values (never their
 position), so the group's item nets add up to its net exactly and reordering lines changes nothing.
+Because the tax is taken from the gross, round(net x rate / 100) can differ from it by one minor
+unit (e.g. at high rates); BR-CO-17 in the EN 16931 schematron tolerates this (it allows +-1).
 """
 
 from __future__ import annotations
