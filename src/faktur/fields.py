@@ -15,12 +15,26 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from stdnum.eu import vat as eu_vat
 
 _CURRENCIES = frozenset(list_currencies())
-_EU_VAT_PREFIXES = frozenset(eu_vat.MEMBER_STATES) | {"EL", "XI"}
+# python-stdnum lists member states in lower case ("de"); VAT ids carry them in upper case.
+_EU_VAT_PREFIXES = frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI"}
 
 
 def _no_float(value: Any) -> Any:
     if isinstance(value, float):
         raise ValueError("give the number as a JSON number or a string, never a binary float")
+    return value
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("give a number, not true or false")
+    return value
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no person means one: refuse it on every backend.
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL (\\u0000) characters")
     return value
 
 
@@ -45,6 +59,8 @@ Quantity = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000
 PositiveQuantity = _exact(18, 6, gt=0, le=Decimal("1000000000000"))
 UnitPrice = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
 Percent = _exact(9, 4, ge=0, le=Decimal("1000"))
+# Whole days (payment terms): a JSON number or numeric string, never true/false.
+Days = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=3650)]
 Amount = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
 PositiveAmount = _exact(18, 6, gt=0, le=Decimal("1000000000000"))
 
@@ -91,7 +107,7 @@ LocaleCode = Annotated[str, Field(min_length=2, max_length=10), AfterValidator(_
 
 
 def text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length)]
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
 
 
 Name = text(200, 1)
@@ -107,7 +123,12 @@ def _metadata(value: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"metadata key {key[:20]!r}... is longer than 40 characters")
         if not isinstance(item, str) or len(item) > 500:
             raise ValueError(f"metadata value of {key!r} must be a string of at most 500 characters")
+        _no_nul(key)
+        _no_nul(item)
     return value
 
 
 Metadata = Annotated[dict[str, Any], AfterValidator(_metadata)]
+
+# Strict: JSON true is not a number of days.
+Days = Annotated[int, Field(strict=True, ge=0, le=3650)]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
+from pydantic import AwareDatetime
 
 from faktur.auth import CurrentPrincipal, Principal
 from faktur.http.deps import NowDep, SessionDep
@@ -64,10 +64,10 @@ def list_invoices(
     customer_id: uuid.UUID | None = None,
     status: InvoiceStatus | None = None,
     created_from: Annotated[
-        datetime | None, Query(description="Created at or after (ISO 8601 with zone)")
+        AwareDatetime | None, Query(description="Created at or after (ISO 8601 with zone)")
     ] = None,
     created_before: Annotated[
-        datetime | None, Query(description="Created before (ISO 8601 with zone)")
+        AwareDatetime | None, Query(description="Created before (ISO 8601 with zone)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

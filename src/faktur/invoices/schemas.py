@@ -17,6 +17,7 @@ from faktur.calc import TaxCategory
 from faktur.fields import (
     Amount,
     CurrencyCode,
+    Days,
     LongText,
     Metadata,
     Percent,
@@ -120,7 +121,7 @@ class InvoiceFields(BaseModel):
     )
     prices_include_tax: bool | None = Field(None, description="Unit prices are gross (B2C); default false")
     due_date: date | None = None
-    payment_terms_days: int | None = Field(None, ge=0, le=3650)
+    payment_terms_days: Days | None = None
     memo: LongText | None = None
     metadata: Metadata | None = None
     external_reference: ShortText | None = None

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from faktur.fields import CountryCode, CurrencyCode, Name, ShortText, VatId, text
+from faktur.fields import CountryCode, CurrencyCode, Days, Name, ShortText, VatId, text
 
 
 class OrganisationFields(BaseModel):
@@ -31,7 +31,7 @@ class OrganisationFields(BaseModel):
     iban: text(34) | None = None
     bic: text(11) | None = None
     default_currency: CurrencyCode | None = None
-    payment_terms_days: int | None = Field(None, ge=0, le=3650)
+    payment_terms_days: Days | None = None
     number_format: text(100, 1) | None = Field(
         None, description="Placeholders {YYYY} {YY} {MM} {SEQ} {SEQ:05}, e.g. INV-{YYYY}-{SEQ:05}"
     )
