@@ -13,6 +13,7 @@ from faktur.invoices.schemas import (
     InvoiceLineOut,
     InvoiceOut,
     InvoicePreviewOut,
+    LineSourceOut,
     PaymentOut,
     StatusChangeOut,
     TaxBreakdownOut,
@@ -76,6 +77,7 @@ def present_invoice(invoice: Invoice) -> InvoiceOut:
                 period_start=line.period_start,
                 period_end=line.period_end,
                 metadata=line.metadata_,
+                source=LineSourceOut(kind=line.source_kind, id=line.source_id) if line.source_id else None,
             )
             for line in invoice.lines
         ],
@@ -106,6 +108,10 @@ def present_invoice(invoice: Invoice) -> InvoiceOut:
         metadata=invoice.metadata_,
         external_reference=invoice.external_reference,
         buyer_reference=invoice.buyer_reference,
+        source=invoice.source,
+        contract_id=invoice.contract_id,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
         status_history=[
             StatusChangeOut(
                 from_status=event.from_status,

@@ -177,6 +177,11 @@ class DocumentAdjustmentOut(AdjustmentOut):
     computed_amount: str
 
 
+class LineSourceOut(BaseModel):
+    kind: str = Field(description="order_line, invoice_item, contract_component, ...")
+    id: uuid.UUID
+
+
 class InvoiceLineOut(BaseModel):
     id: uuid.UUID | None
     position: int
@@ -197,6 +202,7 @@ class InvoiceLineOut(BaseModel):
     period_start: date | None
     period_end: date | None
     metadata: dict[str, Any]
+    source: LineSourceOut | None = Field(None, description="The record this line bills, if any")
 
 
 class TaxBreakdownOut(BaseModel):
@@ -261,6 +267,10 @@ class InvoiceOut(TotalsOut):
     metadata: dict[str, Any]
     external_reference: str | None
     buyer_reference: str | None
+    source: str = Field(description="api, order, invoice_items, contract or import")
+    contract_id: uuid.UUID | None
+    period_start: date | None
+    period_end: date | None
     status_history: list[StatusChangeOut]
     payments: list[PaymentOut]
     created_at: datetime

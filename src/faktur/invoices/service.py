@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +43,22 @@ class Actor:
     @property
     def organisation_id(self) -> uuid.UUID:
         return self.organisation.id
+
+
+@dataclass(frozen=True)
+class LineSource:
+    """What an invoice line bills, for callers that invoice records (orders, items, contracts)."""
+
+    kind: str
+    id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class InvoiceOrigin:
+    source: str = "api"
+    contract_id: uuid.UUID | None = None
+    period_start: date | None = None
+    period_end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -111,9 +127,10 @@ def _dump_tax(tax: calc.TaxSpec) -> dict[str, Any]:
     }
 
 
-def _apply(invoice: Invoice, computed: Computed) -> None:
+def _apply(invoice: Invoice, computed: Computed, sources: Sequence[LineSource | None] | None = None) -> None:
     """Write lines, tax groups and totals of `computed` onto `invoice` (replacing what was there)."""
     currency = computed.currency
+    line_sources = list(sources) if sources is not None else [None] * len(computed.lines)
     minor = calc.to_minor
     invoice.currency = currency
     invoice.prices_include_tax = computed.prices_include_tax
@@ -143,9 +160,12 @@ def _apply(invoice: Invoice, computed: Computed) -> None:
             period_start=line.payload.period_start,
             period_end=line.payload.period_end,
             metadata_=line.payload.metadata or {},
+            source_kind=source.kind if source else None,
+            source_id=source.id if source else None,
+            live=True,
         )
-        for position, (line, result) in enumerate(
-            zip(computed.lines, computed.result.lines, strict=True), start=1
+        for position, (line, result, source) in enumerate(
+            zip(computed.lines, computed.result.lines, line_sources, strict=True), start=1
         )
     ]
     invoice.adjustments = [
@@ -235,7 +255,18 @@ def _transition(
     _record_event(session, invoice, target, actor, now, reason)
 
 
-def create_invoice(session: Session, actor: Actor, data: InvoiceCreate, now: datetime) -> Invoice:
+def create_invoice(
+    session: Session,
+    actor: Actor,
+    data: InvoiceCreate,
+    now: datetime,
+    *,
+    origin: InvoiceOrigin | None = None,
+    line_sources: Sequence[LineSource | None] | None = None,
+) -> Invoice:
+    """Create a draft (and finalize it if asked). Callers that invoice records pass `origin`
+    and one `line_sources` entry per line; the database refuses what would bill twice."""
+    origin = origin or InvoiceOrigin()
     customer = customers.get_customer(session, actor.organisation_id, data.customer_id)
     computed = compute_content(
         session,
@@ -262,8 +293,12 @@ def create_invoice(session: Session, actor: Actor, data: InvoiceCreate, now: dat
         amount_paid_minor=0,
         created_at=now,
         updated_at=now,
+        source=origin.source,
+        contract_id=origin.contract_id,
+        period_start=origin.period_start,
+        period_end=origin.period_end,
     )
-    _apply(invoice, computed)
+    _apply(invoice, computed, line_sources)
     session.add(invoice)
     _record_event(session, invoice, InvoiceStatus.DRAFT, actor.name, now)
     session.flush()
@@ -307,6 +342,16 @@ def update_invoice(
 ) -> Invoice:
     invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
     _require_draft(invoice)
+    sources = [
+        LineSource(line.source_kind, line.source_id) if line.source_id else None for line in invoice.lines
+    ]
+    if data.lines is not None and any(sources):
+        raise Conflict(
+            f"The lines of draft {invoice.id} bill {invoice.source} records and cannot be replaced; "
+            "void it and invoice the records again, or edit the other fields.",
+            code="invoice_lines_locked",
+            details=[{"field": "lines", "reason": "lines come from records"}],
+        )
     changes = data.model_dump(exclude_unset=True)
     customer_id = data.customer_id or invoice.customer_id
     customer = customers.get_customer(session, actor.organisation_id, customer_id)
@@ -335,7 +380,7 @@ def update_invoice(
     invoice.customer_id = customer.id
     invoice.customer_snapshot = customer_snapshot(customer)
     invoice.updated_at = now
-    _apply(invoice, computed)
+    _apply(invoice, computed, sources if data.lines is None else None)
     session.flush()
     return invoice
 
@@ -442,6 +487,9 @@ def void_invoice(
             code="invoice_has_payments",
         )
     _transition(session, invoice, InvoiceStatus.VOID, actor.name, now, reason)
+    # Release what the lines billed: order quantities and pending items become invoiceable again.
+    for line in invoice.lines:
+        line.live = False
     session.flush()
     return invoice
 

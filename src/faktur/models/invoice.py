@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from faktur.models.base import Base, JsonDocument, TenantOwned
@@ -47,6 +47,11 @@ class Invoice(TenantOwned, Base):
     amount_paid_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Where the invoice came from: api, order, invoice_items, contract, import.
+    source: Mapped[str] = mapped_column(String(20), nullable=False, default="api")
+    contract_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
@@ -62,6 +67,17 @@ class Invoice(TenantOwned, Base):
         Index("ix_invoices_org_customer", "organisation_id", "customer_id"),
         Index("ix_invoices_org_status", "organisation_id", "status"),
         Index("uq_invoices_org_number", "organisation_id", "number", unique=True),
+        # One live invoice per contract and period (DESIGN rule 5), enforced by the database.
+        Index(
+            "uq_invoices_live_contract_period",
+            "organisation_id",
+            "contract_id",
+            "period_start",
+            "period_end",
+            unique=True,
+            sqlite_where=text("contract_id IS NOT NULL AND status != 'void'"),
+            postgresql_where=text("contract_id IS NOT NULL AND status != 'void'"),
+        ),
     )
 
 
@@ -93,10 +109,27 @@ class InvoiceLine(TenantOwned, Base):
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
+    # What the line bills: an order line, a pending invoice item, a contract component ...
+    source_kind: Mapped[str | None] = mapped_column(String(30))
+    source_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # False once the invoice is void: the source may then be invoiced again.
+    live: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
-    __table_args__ = (Index("ix_invoice_lines_org_invoice", "organisation_id", "invoice_id"),)
+    __table_args__ = (
+        Index("ix_invoice_lines_org_invoice", "organisation_id", "invoice_id"),
+        Index("ix_invoice_lines_org_source", "organisation_id", "source_kind", "source_id"),
+        # A pending invoice item is on at most one live invoice line.
+        Index(
+            "uq_invoice_lines_live_item",
+            "organisation_id",
+            "source_id",
+            unique=True,
+            sqlite_where=text("live AND source_kind = 'invoice_item'"),
+            postgresql_where=text("live AND source_kind = 'invoice_item'"),
+        ),
+    )
 
 
 class InvoiceTaxGroup(TenantOwned, Base):
