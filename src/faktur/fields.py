@@ -25,12 +25,6 @@ def _no_float(value: Any) -> Any:
     return value
 
 
-def _no_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("give a number, not true or false")
-    return value
-
-
 def _no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL, and no person means one: refuse it on every backend.
     if "\x00" in value:
@@ -59,8 +53,6 @@ Quantity = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000
 PositiveQuantity = _exact(18, 6, gt=0, le=Decimal("1000000000000"))
 UnitPrice = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
 Percent = _exact(9, 4, ge=0, le=Decimal("1000"))
-# Whole days (payment terms): a JSON number or numeric string, never true/false.
-Days = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=3650)]
 Amount = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
 PositiveAmount = _exact(18, 6, gt=0, le=Decimal("1000000000000"))
 

@@ -10,9 +10,12 @@ from fastapi import APIRouter, Query
 from faktur.auth import CurrentPrincipal
 from faktur.customers import service
 from faktur.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
+from faktur.fields import text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import Cursor, Page
 from faktur.http.routing import TransactionalRoute
+
+EmailFilter = text(254)
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], route_class=TransactionalRoute)
 
@@ -30,7 +33,7 @@ def list_customers(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    email: Annotated[str | None, Query(max_length=254)] = None,
+    email: Annotated[EmailFilter | None, Query()] = None,
 ) -> Page[CustomerOut]:
     after = Cursor.decode(cursor) if cursor else None
     rows, has_more = service.list_customers(session, principal.organisation_id, limit, after, email)

@@ -6,7 +6,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
@@ -30,8 +30,12 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
             created, ident = json.loads(raw)
-            return cls(datetime.fromisoformat(created), uuid.UUID(ident))
-        except (ValueError, TypeError) as exc:
+            created_at = datetime.fromisoformat(created)
+            if created_at.tzinfo is None:
+                # Every cursor this API issues carries a zone; a naive one was made by hand.
+                raise ValueError("cursor timestamp without a time zone")
+            return cls(created_at.astimezone(UTC), uuid.UUID(ident))
+        except (ValueError, TypeError, OverflowError) as exc:
             raise FakturError(
                 "The cursor is not one this API returned; pass next_cursor from the previous page.",
                 code="invalid_cursor",
