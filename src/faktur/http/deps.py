@@ -1,4 +1,8 @@
-"""Typed dependencies: the request's session and the clock."""
+"""Typed dependencies: the request's session and the clock.
+
+Both are async because they do no I/O: FastAPI then calls them on the event loop instead of
+sending each to the thread pool.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 
-def get_session(request: Request) -> Session:
+async def get_session(request: Request) -> Session:
     return request.state.session
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     return datetime.now(UTC)
 
 

@@ -1,15 +1,23 @@
-"""The unit of work of one request: a session opened before the handler and committed after it.
+"""The unit of work of one request: a session opened before the handler, committed right after it.
 
-The route class, not the services, owns the transaction (services only flush). It also finishes
-what an Idempotency-Key started: the response is stored in the same transaction as its effects,
-so a retry either replays it or, if the first attempt rolled back, does the work once.
+The route class, not the services, owns the transaction (services only flush). The endpoint is
+wrapped so that serialising the response, storing it for its Idempotency-Key and committing all
+happen in the endpoint's own worker thread, straight after it returns: locks taken by the
+request (the invoice-number counter above all) are held no longer than the work itself.
+A retry with the same key either replays the stored response or, if the first attempt rolled
+back, does the work once.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
+import pydantic_core
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +28,65 @@ from faktur.http.requests import ExactJSONRequest
 from faktur.idempotency.service import IdempotentReplay, record_response
 
 
+@dataclass
+class UnitOfWork:
+    session: Session
+    request: Request
+    finished: bool = False
+
+    def commit(self, response: Response) -> None:
+        claim = getattr(self.request.state, "idempotency_claim", None)
+        if claim is not None:
+            record_response(self.session, claim, response.status_code, bytes(response.body))
+        self.session.commit()
+        self.close()
+
+    def rollback(self) -> None:
+        if not self.finished:
+            self.session.rollback()
+            self.close()
+
+    def close(self) -> None:
+        self.session.close()
+        self.finished = True
+
+
+_unit_of_work: ContextVar[UnitOfWork | None] = ContextVar("faktur_unit_of_work", default=None)
+
+
+def _committing(endpoint: Callable[..., Any], status_code: int | None) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(endpoint):
+        raise TypeError("TransactionalRoute endpoints are sync functions; they run in the thread pool")
+
+    @functools.wraps(endpoint)
+    def run_and_commit(*args: Any, **kwargs: Any) -> Any:
+        uow = _unit_of_work.get()
+        try:
+            result = endpoint(*args, **kwargs)
+            if isinstance(result, Response):
+                response = result
+            else:
+                # Serialised once here (Pydantic, Decimal as string); FastAPI passes a Response on.
+                response = Response(
+                    pydantic_core.to_json(result),
+                    status_code=status_code or 200,
+                    media_type="application/json",
+                )
+            if uow is not None:
+                uow.commit(response)
+            return response
+        except BaseException:
+            if uow is not None:
+                uow.rollback()
+            raise
+
+    return run_and_commit
+
+
 class TransactionalRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _committing(endpoint, kwargs.get("status_code")), **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
@@ -28,26 +94,17 @@ class TransactionalRoute(APIRoute):
             request = ExactJSONRequest(request.scope, request.receive)
             # Read now so dependencies (idempotency) can hash the exact bytes the handler parses.
             request.state.raw_body = await request.body()
-            session: Session = request.app.state.session_factory()
-            request.state.session = session
+            uow = UnitOfWork(request.app.state.session_factory(), request)
+            request.state.session = uow.session
+            token = _unit_of_work.set(uow)
             try:
-                response = await handler(request)
-                await run_in_threadpool(_commit, session, request, response)
-                return response
+                return await handler(request)
             except IdempotentReplay as replay:
-                await run_in_threadpool(session.rollback)
+                await run_in_threadpool(uow.rollback)
                 return replay.response()
-            except BaseException:
-                await run_in_threadpool(session.rollback)
-                raise
             finally:
-                await run_in_threadpool(session.close)
+                _unit_of_work.reset(token)
+                if not uow.finished:
+                    await run_in_threadpool(uow.rollback)
 
         return transactional_handler
-
-
-def _commit(session: Session, request: Request, response: Response) -> None:
-    claim = getattr(request.state, "idempotency_claim", None)
-    if claim is not None:
-        record_response(session, claim, response.status_code, bytes(response.body))
-    session.commit()
