@@ -19,12 +19,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import select
+from sqlalchemy import MetaData, select
 
 from conftest import Tenant
 from factories import create_customer, create_invoice, line
 from faktur.db import session_scope
-from faktur.models import Base
 from faktur.organisations import service as organisations
 
 JSON = {"content-type": "application/json"}
@@ -47,13 +46,24 @@ def world(client: TestClient, tenant: Tenant) -> World:
     return World(customer, draft, issued)
 
 
-def stored_rows(session_factory: Any) -> dict[str, list[str]]:
-    """Every row of every table, so a test can prove a request changed nothing at all."""
+Snapshot = Callable[[], dict[str, list[str]]]
+
+
+@pytest.fixture
+def stored_rows(session_factory: Any) -> Snapshot:
+    """Every row of every table in the database, so a test can prove a request changed nothing."""
     with session_scope(session_factory) as session:
-        return {
-            table.name: sorted(repr(tuple(row)) for row in session.execute(select(table)))
-            for table in Base.metadata.sorted_tables
-        }
+        tables = MetaData()
+        tables.reflect(bind=session.connection())
+
+    def snapshot() -> dict[str, list[str]]:
+        with session_scope(session_factory) as session:
+            return {
+                table.name: sorted(repr(tuple(row)) for row in session.execute(select(table)))
+                for table in tables.sorted_tables
+            }
+
+    return snapshot
 
 
 def assert_error(response: Response, status: int, code: str, field: str | None) -> None:
@@ -118,7 +128,7 @@ def test_body_that_is_not_a_json_object_is_rejected_and_stores_nothing(
     client: TestClient,
     tenant: Tenant,
     world: World,
-    session_factory: Any,
+    stored_rows: Snapshot,
     method: str,
     path: str,
     raw: bytes,
@@ -128,12 +138,12 @@ def test_body_that_is_not_a_json_object_is_rejected_and_stores_nothing(
 ) -> None:
     if raw == b"null" and path in OPTIONAL_BODY:
         pytest.skip("an optional body may be null")
-    before = stored_rows(session_factory)
+    before = stored_rows()
     response = client.request(
         method, render(path, world), content=raw, headers={**tenant.headers, **JSON}
     )
     assert_error(response, status, code, field)
-    assert stored_rows(session_factory) == before
+    assert stored_rows() == before
 
 
 @pytest.mark.parametrize(
@@ -142,36 +152,36 @@ def test_body_that_is_not_a_json_object_is_rejected_and_stores_nothing(
     ids=[f"{m} {p}" for m, p in BODY_ENDPOINTS if p not in OPTIONAL_BODY],
 )
 def test_empty_body_where_one_is_required_is_a_validation_error(
-    client: TestClient, tenant: Tenant, world: World, session_factory: Any, method: str, path: str
+    client: TestClient, tenant: Tenant, world: World, stored_rows: Snapshot, method: str, path: str
 ) -> None:
-    before = stored_rows(session_factory)
+    before = stored_rows()
     response = client.request(method, render(path, world), content=b"", headers={**tenant.headers, **JSON})
     assert_error(response, 422, "validation_error", "body")
-    assert stored_rows(session_factory) == before
+    assert stored_rows() == before
 
 
 def test_json_sent_without_json_content_type_is_rejected(
-    client: TestClient, tenant: Tenant, session_factory: Any
+    client: TestClient, tenant: Tenant, stored_rows: Snapshot
 ) -> None:
-    before = stored_rows(session_factory)
+    before = stored_rows()
     response = client.post(
         "/v1/customers",
         content=b'{"name": "Kunde AG"}',
         headers={**tenant.headers, "content-type": "text/plain"},
     )
     assert_error(response, 422, "validation_error", "body")
-    assert stored_rows(session_factory) == before
+    assert stored_rows() == before
 
 
 def test_deeply_nested_json_is_rejected_not_a_crash(
-    client: TestClient, tenant: Tenant, session_factory: Any
+    client: TestClient, tenant: Tenant, stored_rows: Snapshot
 ) -> None:
-    before = stored_rows(session_factory)
+    before = stored_rows()
     raw = b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     response = client.post("/v1/customers", content=raw, headers={**tenant.headers, **JSON})
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["error"]["code"] in ("malformed_json", "validation_error")
-    assert stored_rows(session_factory) == before
+    assert stored_rows() == before
 
 
 # --- Field-level problems: one row per (endpoint, bad value) ----------------------------------
@@ -553,12 +563,12 @@ def _send(client: TestClient, tenant: Tenant, world: World, case: Case) -> Respo
 
 @pytest.mark.parametrize("case", ALL_CASES)
 def test_bad_field_is_a_4xx_naming_the_field_and_stores_nothing(
-    client: TestClient, tenant: Tenant, world: World, session_factory: Any, case: Case
+    client: TestClient, tenant: Tenant, world: World, stored_rows: Snapshot, case: Case
 ) -> None:
-    before = stored_rows(session_factory)
+    before = stored_rows()
     response = _send(client, tenant, world, case)
     assert_error(response, case.status, case.code, case.field)
-    assert stored_rows(session_factory) == before
+    assert stored_rows() == before
 
 
 def test_validation_error_lists_every_bad_field_at_once(
@@ -622,23 +632,23 @@ def _auth_request(
 
 @pytest.mark.parametrize(("method", "path", "body"), AUTH_ENDPOINTS, ids=AUTH_IDS)
 def test_missing_api_key_is_401_missing_api_key(
-    client: TestClient, world: World, session_factory: Any, method: str, path: str, body: Body | None
+    client: TestClient, world: World, stored_rows: Snapshot, method: str, path: str, body: Body | None
 ) -> None:
-    before = stored_rows(session_factory)
+    before = stored_rows()
     response = _auth_request(client, world, method, path, body, {})
     assert_error(response, 401, "missing_api_key", None)
-    assert stored_rows(session_factory) == before
+    assert stored_rows() == before
 
 
 @pytest.mark.parametrize(("method", "path", "body"), AUTH_ENDPOINTS, ids=AUTH_IDS)
 def test_wrong_api_key_is_401_invalid_api_key(
-    client: TestClient, world: World, session_factory: Any, method: str, path: str, body: Body | None
+    client: TestClient, world: World, stored_rows: Snapshot, method: str, path: str, body: Body | None
 ) -> None:
-    before = stored_rows(session_factory)
+    before = stored_rows()
     headers = {"Authorization": "Bearer fk_" + "A" * 43}
     response = _auth_request(client, world, method, path, body, headers)
     assert_error(response, 401, "invalid_api_key", None)
-    assert stored_rows(session_factory) == before
+    assert stored_rows() == before
 
 
 @pytest.mark.parametrize(
@@ -675,14 +685,16 @@ def test_revoked_api_key_is_401_and_other_keys_still_work(
     assert client.get("/v1/organisation", headers=tenant.headers).status_code == 200
 
 
-def test_revoked_api_key_cannot_write(client: TestClient, tenant: Tenant, session_factory: Any) -> None:
+def test_revoked_api_key_cannot_write(
+    client: TestClient, tenant: Tenant, session_factory: Any, stored_rows: Snapshot
+) -> None:
     now = datetime.now(UTC)
     with session_scope(session_factory) as session:
         key = organisations.create_api_key(session, tenant.organisation_id, "doomed", now)
         organisations.revoke_api_key(session, key.api_key.id, now)
-    before = stored_rows(session_factory)
+    before = stored_rows()
     response = client.post(
         "/v1/customers", json={"name": "Kunde AG"}, headers={"Authorization": f"Bearer {key.plaintext}"}
     )
     assert_error(response, 401, "invalid_api_key", None)
-    assert stored_rows(session_factory) == before
+    assert stored_rows() == before
