@@ -19,11 +19,21 @@ from faktur.documents.snapshot import InvoiceSnapshot
 FACTURX_FILENAME = "factur-x.xml"
 
 
-def render_facturx(snapshot: InvoiceSnapshot, cii: bytes | None = None) -> bytes:
-    """The Factur-X PDF of a finalized invoice; pass `cii` if it was already rendered (it must match)."""
+# fx:ConformanceLevel per profile of the embedded CII (ZUGFeRD 2.1.1+ names XRechnung's level).
+CONFORMANCE_LEVELS = {Profile.EN16931: "EN 16931", Profile.XRECHNUNG: "XRECHNUNG"}
+
+
+def render_facturx(
+    snapshot: InvoiceSnapshot, cii: bytes | None = None, profile: Profile = Profile.EN16931
+) -> bytes:
+    """The Factur-X PDF of a finalized invoice; pass `cii` if it was already rendered (it must match
+    `profile`, EN 16931 unless told otherwise; Peppol is UBL only and cannot be embedded)."""
     if snapshot.is_draft:
         raise ValueError("a draft has no number: finalize it before rendering a Factur-X invoice")
-    xml = cii if cii is not None else render_cii(snapshot, Profile.EN16931)
+    level = CONFORMANCE_LEVELS.get(Profile(profile))
+    if level is None:
+        raise ValueError(f"profile {profile} has no CII form to embed in a Factur-X PDF")
+    xml = cii if cii is not None else render_cii(snapshot, profile)
     attachment = AssociatedFile(
         name=FACTURX_FILENAME,
         data=xml,
@@ -33,4 +43,8 @@ def render_facturx(snapshot: InvoiceSnapshot, cii: bytes | None = None) -> bytes
         relationship="Alternative",
         modified=dt.datetime.combine(snapshot.issue_date, dt.time(0, 0)),
     )
-    return build_pdf(snapshot, files=(attachment,), facturx=FacturXInfo(file_name=FACTURX_FILENAME))
+    return build_pdf(
+        snapshot,
+        files=(attachment,),
+        facturx=FacturXInfo(conformance_level=level, file_name=FACTURX_FILENAME),
+    )

@@ -254,7 +254,7 @@ def _xrechnung_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
         (
             "buyer_reference",
             snapshot.buyer_reference,
-            "XRechnung needs the buyer reference / Leitweg-ID (BR-DE-15)",
+            "XRechnung needs the buyer reference / Leitweg-ID (BT-10, BR-DE-15)",
         ),
         (
             "seller.electronic_address",

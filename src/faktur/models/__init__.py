@@ -2,6 +2,7 @@
 
 from faktur.models.base import Base
 from faktur.models.customer import Customer, TaxRate
+from faktur.models.document import InvoiceDocument
 from faktur.models.idempotency import IdempotencyKey
 from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
 from faktur.models.organisation import ApiKey, NumberSeries, Organisation
@@ -12,6 +13,7 @@ __all__ = [
     "Customer",
     "IdempotencyKey",
     "Invoice",
+    "InvoiceDocument",
     "InvoiceEvent",
     "InvoiceLine",
     "InvoiceTaxGroup",

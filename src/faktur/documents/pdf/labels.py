@@ -62,6 +62,10 @@ LABELS: dict[str, dict[str, str]] = {
         "sku": "Item no.",
         "page_of": "Page {page} of {pages}",
         "prices_include_tax": "Prices include VAT.",
+        "allowance": "Discount",
+        "charge": "Surcharge",
+        "net_days": "Payable within {days} days without deduction.",
+        "due_on_receipt": "Payable on receipt without deduction.",
     },
     "de": {
         "invoice": "Rechnung",
@@ -116,6 +120,10 @@ LABELS: dict[str, dict[str, str]] = {
         "sku": "Art.-Nr.",
         "page_of": "Seite {page} von {pages}",
         "prices_include_tax": "Preise inklusive Umsatzsteuer.",
+        "allowance": "Rabatt",
+        "charge": "Zuschlag",
+        "net_days": "Zahlbar innerhalb von {days} Tagen ohne Abzug.",
+        "due_on_receipt": "Zahlbar sofort ohne Abzug.",
     },
     "fr": {
         "invoice": "Facture",
@@ -170,6 +178,10 @@ LABELS: dict[str, dict[str, str]] = {
         "sku": "Réf.",
         "page_of": "Page {page} sur {pages}",
         "prices_include_tax": "Prix TTC.",
+        "allowance": "Remise",
+        "charge": "Supplément",
+        "net_days": "Payable à {days} jours, sans escompte.",
+        "due_on_receipt": "Payable à réception, sans escompte.",
     },
 }
 

@@ -1,0 +1,260 @@
+"""Invoice documents as served: rendered once per (invoice, kind, profile), stored, then served as stored.
+
+Rendering is lazy: the first request for a document of a finalized invoice renders it from the invoice's
+frozen snapshots and stores the bytes with their SHA-256; every later request (on any replica) serves
+those bytes. Lazy rather than at finalization because most invoices are only ever fetched in one or two
+of the eight kind/profile combinations, and a billing run should not spend its time drawing PDFs nobody
+reads. A concurrent first request is settled by the table's unique key (insert-or-get).
+
+Drafts are rendered on every request from the live organisation and customer and never stored; they
+have only a PDF (with a DRAFT mark and no number). Services only flush; the route commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from faktur.customers import service as customers
+from faktur.documents import repository
+from faktur.documents.cii.builder import render_cii
+from faktur.documents.facturx import render_facturx
+from faktur.documents.pdf.render import render_pdf
+from faktur.documents.profiles import MissingField, Profile, Syntax, missing_fields
+from faktur.documents.snapshot import InvoiceSnapshot
+from faktur.documents.snapshots_from_invoice import party_problems, seller_is_in_eu, snapshot_from_invoice
+from faktur.documents.ubl.builder import render_ubl
+from faktur.errors import Conflict, NotFound, Unprocessable
+from faktur.invoices import service as invoices
+from faktur.invoices.snapshots import customer_snapshot, seller_snapshot
+from faktur.models import Invoice
+from faktur.organisations import repository as organisations
+
+
+class DocumentKind(StrEnum):
+    PDF = "pdf"
+    FACTURX = "facturx"
+    UBL = "ubl"
+    CII = "cii"
+
+
+CONTENT_TYPES = {
+    DocumentKind.PDF: "application/pdf",
+    DocumentKind.FACTURX: "application/pdf",
+    DocumentKind.UBL: "application/xml",
+    DocumentKind.CII: "application/xml",
+}
+# The plain PDF does not depend on the e-invoice profile: it is stored once, under this name.
+PLAIN_PDF_PROFILE = "none"
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class Document:
+    """Bytes to serve and how to label them; `sha256` is None for a draft (never stored)."""
+
+    kind: DocumentKind
+    profile: str
+    content: bytes
+    content_type: str
+    filename: str
+    sha256: str | None
+
+
+class StoredDocumentCorrupted(RuntimeError):
+    """A stored document no longer matches its SHA-256: serve nothing rather than altered bytes."""
+
+
+def _filename(invoice: Invoice, kind: DocumentKind) -> str:
+    extension = "xml" if kind in (DocumentKind.UBL, DocumentKind.CII) else "pdf"
+    if invoice.number is None:
+        return f"draft-{invoice.id}.{extension}"
+    # Number formats are the organisation's own ("INV/2026/7" is legal): keep file names portable.
+    return f"{_UNSAFE_FILENAME.sub('_', invoice.number)}.{extension}"
+
+
+def _is_draft(invoice: Invoice) -> bool:
+    return invoice.status == "draft"
+
+
+def _require_final(invoice: Invoice, what: str) -> None:
+    if _is_draft(invoice):
+        raise Conflict(
+            f"Invoice {invoice.id} is a draft: {what} needs the number and details fixed at finalization. "
+            f"Finalize it first (POST /v1/invoices/{invoice.id}/finalize); a draft has only a PDF preview.",
+            code="invoice_not_final",
+            details=[{"field": "status", "reason": "current status is draft", "current_status": "draft"}],
+        )
+
+
+def _raise_missing(problems: list[MissingField], what: str) -> None:
+    if not problems:
+        return
+    details = [{"field": p.field, "reason": p.reason} for p in problems]
+    currency = next((p for p in problems if p.field == "currency"), None)
+    if currency is not None:
+        raise Unprocessable(
+            f"{what} cannot be issued: {currency.reason}.", code="currency_not_supported", details=details
+        )
+    raise Unprocessable(
+        f"{what} cannot be issued; the invoice lacks {len(problems)} required field(s): "
+        + ", ".join(p.field for p in problems),
+        code="document_data_missing",
+        details=details,
+    )
+
+
+def _parties(session: Session, invoice: Invoice) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The frozen copies for a finalized invoice; the current details for a draft (as finalizing would)."""
+    if not _is_draft(invoice):
+        return invoice.seller_snapshot or {}, invoice.customer_snapshot
+    organisation = organisations.get(session, invoice.organisation_id)
+    if organisation is None:
+        raise NotFound(f"No organisation {invoice.organisation_id}.", code="organisation_not_found")
+    customer = customers.get_customer(session, invoice.organisation_id, invoice.customer_id)
+    return seller_snapshot(organisation), customer_snapshot(customer)
+
+
+def _snapshot(session: Session, invoice: Invoice, now: datetime, what: str) -> InvoiceSnapshot:
+    seller, buyer = _parties(session, invoice)
+    _raise_missing(party_problems(seller, buyer), what)
+    return snapshot_from_invoice(invoice, seller, buyer, draft_issue_date=now.date())
+
+
+def _served(invoice: Invoice, kind: DocumentKind, profile: str, content: bytes, sha256: str) -> Document:
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise StoredDocumentCorrupted(
+            f"The stored {kind.value} ({profile}) of invoice {invoice.id} does not match its SHA-256."
+        )
+    return Document(kind, profile, content, CONTENT_TYPES[kind], _filename(invoice, kind), sha256)
+
+
+def _stored(session: Session, invoice: Invoice, kind: DocumentKind, profile: str) -> Document | None:
+    row = repository.get(session, invoice.organisation_id, invoice.id, kind.value, profile)
+    return None if row is None else _served(invoice, kind, profile, row.content, row.sha256)
+
+
+def _store(
+    session: Session,
+    invoice: Invoice,
+    kind: DocumentKind,
+    profile: str,
+    render: Callable[[], bytes],
+    now: datetime,
+) -> Document:
+    """Serve the stored document, or render, store and serve it; the first stored copy always wins."""
+    stored = _stored(session, invoice, kind, profile)
+    if stored is not None:
+        return stored
+    content = render()
+    sha256 = hashlib.sha256(content).hexdigest()
+    inserted = repository.insert_if_absent(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "organisation_id": invoice.organisation_id,
+            "invoice_id": invoice.id,
+            "created_at": now,
+            "kind": kind.value,
+            "profile": profile,
+            "content": content,
+            "sha256": sha256,
+            "content_type": CONTENT_TYPES[kind],
+        },
+    )
+    if inserted:
+        return _served(invoice, kind, profile, content, sha256)
+    # Another request stored it first (renders are deterministic, but serve its bytes regardless).
+    winner = _stored(session, invoice, kind, profile)
+    if winner is None:  # pragma: no cover - the conflicting row cannot vanish inside our transaction
+        raise RuntimeError(f"document {kind.value} of invoice {invoice.id} conflicted but is not stored")
+    return winner
+
+
+def get_xml(
+    session: Session,
+    organisation_id: uuid.UUID,
+    invoice_id: uuid.UUID,
+    syntax: Syntax,
+    profile: Profile,
+    now: datetime,
+) -> Document:
+    """The UBL or CII e-invoice of a finalized invoice in `profile`."""
+    invoice = invoices.get_invoice(session, organisation_id, invoice_id)
+    kind = DocumentKind(Syntax(syntax).value)
+    what = f"A {kind.value.upper()} e-invoice ({profile.value})"
+    _require_final(invoice, what)
+    stored = _stored(session, invoice, kind, profile.value)
+    if stored is not None:
+        return stored
+    snapshot = _snapshot(session, invoice, now, what)
+    _raise_missing(missing_fields(snapshot, profile, syntax), what)
+    render = render_ubl if kind == DocumentKind.UBL else render_cii
+    return _store(session, invoice, kind, profile.value, lambda: render(snapshot, profile), now)
+
+
+def get_pdf(
+    session: Session,
+    organisation_id: uuid.UUID,
+    invoice_id: uuid.UUID,
+    profile: Profile,
+    embed: bool | None,
+    now: datetime,
+) -> Document:
+    """The invoice PDF: Factur-X (the `profile` CII embedded) or plain.
+
+    `embed=None` picks Factur-X for a finalized invoice of an EU seller when the invoice can be
+    expressed in `profile` as CII, and the plain PDF otherwise (drafts, other sellers, KWD, data the
+    profile needs but the frozen invoice lacks). `embed=True` insists: 409 for a draft, 422 listing
+    what is missing. `embed=False` is always the plain PDF, the same for every profile.
+    """
+    invoice = invoices.get_invoice(session, organisation_id, invoice_id)
+    what = f"A Factur-X PDF ({profile.value})"
+    if embed:
+        _require_final(invoice, what)
+    if _is_draft(invoice):
+        snapshot = _snapshot(session, invoice, now, "A draft PDF")
+        content = render_pdf(snapshot)
+        return Document(
+            DocumentKind.PDF,
+            PLAIN_PDF_PROFILE,
+            content,
+            CONTENT_TYPES[DocumentKind.PDF],
+            _filename(invoice, DocumentKind.PDF),
+            None,
+        )
+    snapshot = None
+    if embed or (embed is None and seller_is_in_eu(invoice.seller_snapshot or {})):
+        stored = _stored(session, invoice, DocumentKind.FACTURX, profile.value)
+        if stored is not None:
+            return stored
+        snapshot = _snapshot(session, invoice, now, what)
+        problems = missing_fields(snapshot, profile, Syntax.CII)
+        if embed or not problems:
+            _raise_missing(problems, what)
+            frozen = snapshot
+            cii = _store(
+                session, invoice, DocumentKind.CII, profile.value, lambda: render_cii(frozen, profile), now
+            )
+            return _store(
+                session,
+                invoice,
+                DocumentKind.FACTURX,
+                profile.value,
+                # The embedded XML is the stored CII, byte for byte: the two can never disagree.
+                lambda: render_facturx(frozen, cii.content, profile),
+                now,
+            )
+    stored = _stored(session, invoice, DocumentKind.PDF, PLAIN_PDF_PROFILE)
+    if stored is not None:
+        return stored
+    plain = snapshot or _snapshot(session, invoice, now, "A PDF")
+    return _store(session, invoice, DocumentKind.PDF, PLAIN_PDF_PROFILE, lambda: render_pdf(plain), now)
