@@ -11,6 +11,7 @@ from faktur.db import make_engine, make_session_factory
 from faktur.documents.endpoints import router as documents_router
 from faktur.http.error_handlers import install_error_handlers
 from faktur.invoices.endpoints import router as invoices_router
+from faktur.orders.endpoints import router as orders_router
 from faktur.organisations.endpoints import router as organisation_router
 from faktur.tax_rates.endpoints import router as tax_rates_router
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     for router in (organisation_router, customers_router, tax_rates_router, invoices_router):
         app.include_router(router)
+    app.include_router(orders_router)
     app.include_router(documents_router)
 
     @app.get("/health", tags=["meta"], summary="Liveness: answers without touching the database")

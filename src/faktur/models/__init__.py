@@ -5,6 +5,8 @@ from faktur.models.customer import Customer, TaxRate
 from faktur.models.document import InvoiceDocument
 from faktur.models.idempotency import IdempotencyKey
 from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
+from faktur.models.invoice_item import InvoiceItem
+from faktur.models.order import Order, OrderLine
 from faktur.models.organisation import ApiKey, NumberSeries, Organisation
 
 __all__ = [
@@ -15,9 +17,12 @@ __all__ = [
     "Invoice",
     "InvoiceDocument",
     "InvoiceEvent",
+    "InvoiceItem",
     "InvoiceLine",
     "InvoiceTaxGroup",
     "NumberSeries",
+    "Order",
+    "OrderLine",
     "Organisation",
     "Payment",
     "TaxRate",
