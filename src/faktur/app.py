@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from faktur.billing.endpoints import routers as billing_routers
 from faktur.config import Settings, get_settings
 from faktur.customers.endpoints import router as customers_router
 from faktur.db import make_engine, make_session_factory
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     app.include_router(orders_router)
     app.include_router(documents_router)
+    for router in billing_routers:
+        app.include_router(router)
 
     @app.get("/health", tags=["meta"], summary="Liveness: answers without touching the database")
     def health() -> dict[str, str]:

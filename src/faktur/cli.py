@@ -118,3 +118,23 @@ def key_revoke(key_id: Annotated[str, typer.Argument(help="API key id")]) -> Non
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     console.print("revoked")
+
+
+@app.command()
+def bill(
+    as_of: Annotated[str, typer.Option("--as-of", help="Invoice periods completed by this day (YYYY-MM-DD)")],
+    organisation: Annotated[str | None, typer.Option(help="Only this organisation id")] = None,
+    chunk_size: Annotated[int, typer.Option(min=1, max=10_000, help="Contracts per transaction")] = 100,
+) -> None:
+    """Run billing: invoice every contract's completed, uninvoiced periods (resumes a killed run)."""
+    from datetime import date
+
+    from faktur.billing.command import bill as run_billing
+
+    try:
+        day = date.fromisoformat(as_of)
+        organisation_id = uuid.UUID(organisation) if organisation else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    failures = run_billing(_session_factory(), day, console, organisation_id, chunk_size)
+    raise typer.Exit(1 if failures else 0)

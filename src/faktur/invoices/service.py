@@ -462,15 +462,23 @@ def _adj_payload(data: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def finalize_invoice(session: Session, actor: Actor, invoice_id: uuid.UUID, now: datetime) -> Invoice:
-    """Number, snapshot and issue a draft, in the caller's transaction (rules 2-4)."""
+def finalize_invoice(
+    session: Session, actor: Actor, invoice_id: uuid.UUID, now: datetime, *, number: str | None = None
+) -> Invoice:
+    """Number, snapshot and issue a draft, in the caller's transaction (rules 2-4).
+
+    Batch runs pass `number` from a block they reserved with next_invoice_numbers in the same
+    transaction; everyone else gets the next number here.
+    """
     invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
     _require_draft(invoice)
     customer = customers.get_customer(session, actor.organisation_id, invoice.customer_id)
-    return _finalize(session, actor, invoice, customer, now)
+    return _finalize(session, actor, invoice, customer, now, number)
 
 
-def _finalize(session: Session, actor: Actor, invoice: Invoice, customer: Customer, now: datetime) -> Invoice:
+def _finalize(
+    session: Session, actor: Actor, invoice: Invoice, customer: Customer, now: datetime, number: str | None = None
+) -> Invoice:
     if not invoice.lines:
         raise Unprocessable(
             "An invoice needs at least one line to be finalized.",
@@ -507,7 +515,7 @@ def _finalize(session: Session, actor: Actor, invoice: Invoice, customer: Custom
     session.flush()
     # The number comes last: its counter row stays locked until commit, so nothing else may
     # run between taking it and committing (concurrent finalizations queue on that row).
-    invoice.number = next_invoice_number(session, organisation, issue_date, invoice.series)
+    invoice.number = number or next_invoice_number(session, organisation, issue_date, invoice.series)
     session.flush()
     return invoice
 

@@ -1,6 +1,8 @@
 """ORM tables, one module per aggregate. Importing this package registers them all."""
 
 from faktur.models.base import Base
+from faktur.models.billing import BillingRun, BillingRunFailure
+from faktur.models.contract import Contract, ContractComponent
 from faktur.models.customer import Customer, TaxRate
 from faktur.models.document import InvoiceDocument
 from faktur.models.idempotency import IdempotencyKey
@@ -8,10 +10,16 @@ from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTax
 from faktur.models.invoice_item import InvoiceItem
 from faktur.models.order import Order, OrderLine
 from faktur.models.organisation import ApiKey, NumberSeries, Organisation
+from faktur.models.usage import BillableMetric, UsageEvent
 
 __all__ = [
     "ApiKey",
     "Base",
+    "BillableMetric",
+    "BillingRun",
+    "BillingRunFailure",
+    "Contract",
+    "ContractComponent",
     "Customer",
     "IdempotencyKey",
     "Invoice",
@@ -26,4 +34,5 @@ __all__ = [
     "Organisation",
     "Payment",
     "TaxRate",
+    "UsageEvent",
 ]

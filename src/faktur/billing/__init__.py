@@ -1,0 +1,1 @@
+"""Period invoices of contracts and billing runs that invoice every due contract exactly once."""

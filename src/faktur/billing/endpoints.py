@@ -1,0 +1,153 @@
+"""HTTP endpoints of period invoices (/v1/contracts/{id}/...) and billing runs (/v1/billing-runs)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pydantic_core
+from fastapi import APIRouter, BackgroundTasks, Body, Request, Response
+
+from faktur.auth import CurrentPrincipal, Principal
+from faktur.billing import reports, runs, service
+from faktur.billing.schemas import (
+    BillingRunCreate,
+    BillingRunOut,
+    ContractUsageOut,
+    PeriodInvoiceCreate,
+    RunFailureOut,
+)
+from faktur.contracts.endpoints import router as contracts_router
+from faktur.http.deps import NowDep, SessionDep
+from faktur.http.routing import TransactionalRoute
+from faktur.invoices.presenters import present_invoice, present_preview
+from faktur.invoices.schemas import InvoiceOut, InvoicePreviewOut
+from faktur.invoices.service import Actor
+from faktur.invoices.snapshots import customer_snapshot
+from faktur.usage.endpoints import events_router, metrics_router
+
+contract_billing_router = APIRouter(
+    prefix="/v1/contracts", tags=["contracts"], route_class=TransactionalRoute
+)
+runs_router = APIRouter(prefix="/v1/billing-runs", tags=["billing runs"], route_class=TransactionalRoute)
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(principal.organisation, principal.actor)
+
+
+@contract_billing_router.post(
+    "/{contract_id}/invoices",
+    status_code=201,
+    response_model=InvoiceOut,
+    summary="Invoice one period of a contract (default: the last completed period)",
+)
+def invoice_period(
+    contract_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    body: PeriodInvoiceCreate | None = Body(None),
+) -> InvoiceOut:
+    body = body or PeriodInvoiceCreate()
+    invoice = service.invoice_contract_period(
+        session,
+        _actor(principal),
+        contract_id,
+        body.period_start,
+        body.period_end,
+        now,
+        bill_for_date=body.bill_for_date,
+        check_duplicate=body.check_duplicate,
+        finalize=body.finalize,
+    )
+    return present_invoice(invoice)
+
+
+@contract_billing_router.get(
+    "/{contract_id}/upcoming-invoice",
+    response_model=InvoicePreviewOut,
+    summary="Preview the running period's invoice without storing anything",
+)
+def upcoming_invoice(
+    contract_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+) -> InvoicePreviewOut:
+    _period, customer, computed = service.preview_running_period(
+        session, _actor(principal), contract_id, now.date()
+    )
+    return present_preview(customer, computed, customer_snapshot(customer))
+
+
+@contract_billing_router.get(
+    "/{contract_id}/usage",
+    response_model=ContractUsageOut,
+    summary="Usage of a period (default: the running one) and late events of invoiced periods",
+)
+def contract_usage(
+    contract_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    on: date | None = None,
+) -> ContractUsageOut:
+    return reports.contract_usage(session, principal.organisation_id, contract_id, on or now.date())
+
+
+def _run_out(
+    request: Request, session: SessionDep, organisation_id: uuid.UUID, run_id: uuid.UUID
+) -> BillingRunOut:
+    run = runs.get_run(session, organisation_id, run_id)
+    failures = runs.run_failures(session, organisation_id, run_id)
+    return BillingRunOut(
+        id=run.id,
+        as_of=run.as_of,
+        status=run.status,
+        contracts_total=run.contracts_total,
+        contracts_done=run.contracts_done,
+        chunks_total=run.chunks_total,
+        chunks_done=run.chunks_done,
+        invoices_created=run.invoices_created,
+        failures_count=run.failures_count,
+        failures=[RunFailureOut(contract_id=f.contract_id, code=f.code, reason=f.reason) for f in failures],
+        created_at=run.created_at,
+        updated_at=run.updated_at,
+        finished_at=run.finished_at,
+    )
+
+
+@runs_router.post(
+    "",
+    status_code=202,
+    response_model=BillingRunOut,
+    summary="Start a billing run (or resume the unfinished one for the same as_of); poll GET for progress",
+)
+def start_billing_run(
+    body: BillingRunCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    background: BackgroundTasks,
+) -> Response:
+    run = runs.start_run(session, principal.organisation_id, body.as_of, now)
+    out = _run_out(request, session, principal.organisation_id, run.id)
+    # The run starts after this request committed the run row; its chunks commit on their own.
+    background.add_task(
+        runs.dispatch, request.app.state.session_factory, principal.organisation_id, run.id, now
+    )
+    response = Response(pydantic_core.to_json(out), status_code=202, media_type="application/json")
+    response.background = background
+    return response
+
+
+@runs_router.get(
+    "/{run_id}", response_model=BillingRunOut, summary="A billing run's status, counts and failures"
+)
+def get_billing_run(
+    run_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> BillingRunOut:
+    return _run_out(request, session, principal.organisation_id, run_id)
+
+
+# Everything the recurring-billing packages serve, for create_app to include.
+routers = (contracts_router, metrics_router, events_router, contract_billing_router, runs_router)

@@ -1,0 +1,292 @@
+"""Billing runs: invoice every contract of an organisation with completed, uninvoiced periods.
+
+A run is split into chunks of contracts (ordered by id). Each chunk is one transaction:
+
+1. lock the chunk's contracts, load their live invoices and unbilled events;
+2. per contract, in a SAVEPOINT, create the drafts of all its due periods (a contract that fails
+   is rolled back to the savepoint and recorded as a failure; the chunk goes on);
+3. reserve one block of invoice numbers for exactly the drafts created, and finalize them;
+4. update the run's counters.
+
+Exactly once and gapless by design, also when the process is killed at any point: the database's
+natural key (one live invoice per contract and period) makes a second invoice impossible, and a
+chunk that did not commit left nothing behind - no invoice, no consumed number (the counter row
+is updated inside the chunk's transaction). Starting the run again resumes it: periods already
+invoiced are not due any more. If finalizing fails after the block was reserved (it should not:
+the checks run on the drafts first), the chunk is rolled back and retried without that contract,
+so no number is ever skipped.
+
+The chunk is the seam for parallelism: `run_chunk` needs only ids, so any executor can run
+chunks (in-process here; on PostgreSQL several processes can take chunks concurrently, the row
+locks on contracts and on the number counter keep them apart).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from faktur.billing import service
+from faktur.contracts import repository as contracts_repo
+from faktur.db import session_scope
+from faktur.errors import FakturError, NotFound
+from faktur.invoices import service as invoices
+from faktur.models import BillingRun, BillingRunFailure, Invoice, Organisation
+from faktur.numbering.service import next_invoice_numbers
+
+DEFAULT_CHUNK_SIZE = 100
+logger = logging.getLogger("faktur.billing")
+
+
+@dataclass
+class ChunkOutcome:
+    invoices: int = 0
+    failures: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)
+
+
+class FinalizeFailed(Exception):
+    """Finalizing a draft failed after its number block was reserved: retry the chunk without it."""
+
+    def __init__(self, contract_id: uuid.UUID, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.contract_id, self.code, self.reason = contract_id, code, reason
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, FakturError):
+        return exc.code, exc.message
+    code = getattr(exc, "code", None)
+    return (code if isinstance(code, str) else type(exc).__name__), str(exc)[:2000]
+
+
+def start_run(session: Session, organisation_id: uuid.UUID, as_of: date, now: datetime) -> BillingRun:
+    """Resume the organisation's unfinished run for `as_of` (one killed midway), or start one."""
+    existing = session.execute(
+        select(BillingRun)
+        .where(
+            BillingRun.organisation_id == organisation_id,
+            BillingRun.as_of == as_of,
+            BillingRun.status == "running",
+        )
+        .order_by(BillingRun.created_at)
+        .limit(1)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    run = BillingRun(
+        id=uuid.uuid4(),
+        organisation_id=organisation_id,
+        created_at=now,
+        updated_at=now,
+        as_of=as_of,
+        status="running",
+        contracts_total=0,
+        chunks_total=0,
+        chunks_done=0,
+        contracts_done=0,
+        invoices_created=0,
+        failures_count=0,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def plan_chunks(
+    session: Session, run: BillingRun, now: datetime, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> list[list[uuid.UUID]]:
+    """Split the candidate contracts into chunks and record the run's size (resets progress)."""
+    ids = contracts_repo.ids_started_before(session, run.organisation_id, run.as_of)
+    chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    run.contracts_total = len(ids)
+    run.chunks_total = len(chunks)
+    run.chunks_done = 0
+    run.contracts_done = 0
+    run.updated_at = now
+    session.flush()
+    return chunks
+
+
+def run_chunk(
+    session: Session,
+    organisation: Organisation,
+    run_id: uuid.UUID,
+    contract_ids: Sequence[uuid.UUID],
+    as_of: date,
+    now: datetime,
+    excluded: dict[uuid.UUID, tuple[str, str]] | None = None,
+) -> ChunkOutcome:
+    """Invoice the chunk's due periods in the caller's transaction (see the module docstring)."""
+    excluded = excluded or {}
+    actor = invoices.Actor(organisation, f"billing_run:{run_id}")
+    outcome = ChunkOutcome(failures=[(cid, code, reason) for cid, (code, reason) in excluded.items()])
+    contracts = contracts_repo.get_many(session, organisation.id, contract_ids, for_update=True)
+    states, metrics = service.load_states(session, organisation.id, contracts, as_of)
+    drafts: list[tuple[uuid.UUID, Invoice]] = []
+    for contract in contracts:
+        if contract.id in excluded:
+            continue
+        state = states[contract.id]
+        periods = service.due_periods(state, as_of)
+        if not periods:
+            continue
+        created: list[tuple[uuid.UUID, Invoice]] = []
+        try:
+            with session.begin_nested():
+                for period in periods:
+                    created.append(
+                        (
+                            contract.id,
+                            service.create_period_draft(session, actor, state, metrics, period, now),
+                        )
+                    )
+        except Exception as exc:
+            if not service.is_failure(exc):
+                raise
+            outcome.failures.append((contract.id, *_describe(exc)))
+            continue
+        drafts += created
+    if drafts:
+        numbers = next_invoice_numbers(session, organisation, now.date(), len(drafts))
+        for (contract_id, draft), number in zip(drafts, numbers, strict=True):
+            try:
+                invoices.finalize_invoice(session, actor, draft.id, now, number=number)
+            except Exception as exc:
+                if not service.is_failure(exc):
+                    raise
+                raise FinalizeFailed(contract_id, *_describe(exc)) from exc
+    outcome.invoices = len(drafts)
+    _record_progress(session, organisation.id, run_id, len(contract_ids), outcome, now)
+    return outcome
+
+
+def _record_progress(
+    session: Session,
+    organisation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    contracts: int,
+    outcome: ChunkOutcome,
+    now: datetime,
+) -> None:
+    for contract_id, code, reason in outcome.failures:
+        session.add(
+            BillingRunFailure(
+                id=uuid.uuid4(),
+                organisation_id=organisation_id,
+                created_at=now,
+                run_id=run_id,
+                contract_id=contract_id,
+                code=code[:60],
+                reason=reason[:2000],
+            )
+        )
+    # Counters move by increments in the chunk's transaction: chunks committed by several
+    # processes add up, and a chunk that never committed never counted.
+    session.execute(
+        update(BillingRun)
+        .where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
+        .values(
+            chunks_done=BillingRun.chunks_done + 1,
+            contracts_done=BillingRun.contracts_done + contracts,
+            invoices_created=BillingRun.invoices_created + outcome.invoices,
+            failures_count=BillingRun.failures_count + len(outcome.failures),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+
+
+def execute_chunk(
+    factory: sessionmaker[Session],
+    organisation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    contract_ids: Sequence[uuid.UUID],
+    as_of: date,
+    now: datetime,
+) -> ChunkOutcome:
+    """Run one chunk in its own transaction, retrying without contracts whose finalization failed."""
+    excluded: dict[uuid.UUID, tuple[str, str]] = {}
+    while True:
+        try:
+            with session_scope(factory) as session:
+                organisation = session.get(Organisation, organisation_id)
+                assert organisation is not None
+                return run_chunk(session, organisation, run_id, contract_ids, as_of, now, excluded)
+        except FinalizeFailed as failed:
+            excluded[failed.contract_id] = (failed.code, failed.reason)
+
+
+def finish_run(
+    factory: sessionmaker[Session], organisation_id: uuid.UUID, run_id: uuid.UUID, now: datetime
+) -> None:
+    with session_scope(factory) as session:
+        session.execute(
+            update(BillingRun)
+            .where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
+            .values(status="completed", finished_at=now, updated_at=now)
+        )
+
+
+def run_in_process(
+    factory: sessionmaker[Session],
+    organisation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    now: datetime,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_plan: Callable[[int], None] | None = None,
+    on_chunk: Callable[[int, int, ChunkOutcome], None] | None = None,
+) -> None:
+    """Plan the run's chunks and execute them one after another in this process.
+
+    `on_plan` hears the number of contracts, `on_chunk` (contracts, invoices, outcome) per chunk.
+    """
+    with session_scope(factory) as session:
+        run = get_run(session, organisation_id, run_id)
+        as_of = run.as_of
+        chunks = plan_chunks(session, run, now, chunk_size)
+    if on_plan is not None:
+        on_plan(sum(len(chunk) for chunk in chunks))
+    for chunk in chunks:
+        outcome = execute_chunk(factory, organisation_id, run_id, chunk, as_of, now)
+        if on_chunk is not None:
+            on_chunk(len(chunk), outcome.invoices, outcome)
+    finish_run(factory, organisation_id, run_id, now)
+
+
+def get_run(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID) -> BillingRun:
+    run = session.execute(
+        select(BillingRun).where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
+    ).scalar_one_or_none()
+    if run is None:
+        raise NotFound(f"No billing run {run_id} in this organisation.", code="billing_run_not_found")
+    return run
+
+
+def run_failures(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID) -> list[BillingRunFailure]:
+    stmt = (
+        select(BillingRunFailure)
+        .where(BillingRunFailure.organisation_id == organisation_id, BillingRunFailure.run_id == run_id)
+        .order_by(BillingRunFailure.created_at, BillingRunFailure.contract_id)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def dispatch(
+    factory: sessionmaker[Session], organisation_id: uuid.UUID, run_id: uuid.UUID, now: datetime
+) -> None:
+    """Execute a run started over HTTP, in this process (after the request committed the run).
+
+    A crash leaves the run `running`; starting a run for the same as_of again resumes it.
+    """
+    try:
+        run_in_process(factory, organisation_id, run_id, now)
+    except Exception:
+        logger.exception("billing run %s stopped; start it again to resume", run_id)

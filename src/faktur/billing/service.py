@@ -1,0 +1,378 @@
+"""Period invoices of contracts: which periods are due, what their invoices bill, creating them.
+
+What an invoice for the period P of a contract bills:
+
+* usage of P (always in arrears), priced by each usage component's charge model;
+* flat fees in arrears: for P; flat fees in advance: for the period after P (when the contract
+  still runs then), and on the first invoice also for P itself, which nothing billed before;
+  partial periods are prorated by days;
+* one-off fees: on the first invoice (P starts on the contract start);
+* late usage: events of earlier periods that arrived after those periods were invoiced, as one
+  adjustment line per (period, component).
+
+The invoice's natural key (contract, P) is enforced by the database index
+uq_invoices_live_contract_period; a second live invoice is refused with 409 duplicate_period.
+Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from faktur.billing import lines as planner
+from faktur.billing.lines import ComponentTerms, MetricTerms, PlannedLine
+from faktur.calc.errors import CalcError
+from faktur.calc.periods import Period, last_completed_period, period_containing, periods_between
+from faktur.contracts import repository as contracts_repo
+from faktur.contracts import service as contracts
+from faktur.errors import Conflict, FakturError, Unprocessable
+from faktur.invoices import service as invoices
+from faktur.invoices.schemas import InvoiceCreate
+from faktur.models import Contract, ContractComponent, Invoice
+from faktur.usage import repository as usage
+
+
+@dataclass(frozen=True)
+class EventRow:
+    metric_id: uuid.UUID
+    timestamp: datetime
+    properties: dict[str, Any]
+
+
+@dataclass
+class ContractState:
+    """What billing one contract needs, loaded once per request or chunk."""
+
+    contract: Contract
+    # (period_start, period_end) -> live invoice id; invoices created meanwhile are added.
+    invoiced: dict[tuple[date, date], uuid.UUID]
+    unbilled: list[EventRow]
+    consumed: set[int] = field(default_factory=set)
+
+
+def midnight(day: date) -> datetime:
+    """Periods are calendar days in UTC: an event belongs to the period containing its UTC date."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def contract_period(contract: Contract, day: date) -> Period:
+    return period_containing(
+        contract.start_date,
+        contract.billing_cycle_start_day,
+        contract.billing_interval,
+        day,
+        contract.end_date,
+    )
+
+
+def completed_periods(contract: Contract, until: date) -> list[Period]:
+    return periods_between(
+        contract.start_date,
+        contract.end_date,
+        contract.billing_cycle_start_day,
+        contract.billing_interval,
+        until,
+    )
+
+
+def due_periods(state: ContractState, until: date) -> list[Period]:
+    """Completed periods without a live invoice, oldest first."""
+    return [p for p in completed_periods(state.contract, until) if (p.start, p.end) not in state.invoiced]
+
+
+def load_states(
+    session: Session, organisation_id: uuid.UUID, contracts_: Sequence[Contract], until: date
+) -> tuple[dict[uuid.UUID, ContractState], dict[uuid.UUID, MetricTerms]]:
+    """Live invoices and unbilled events (before `until`) of the contracts, and their metrics."""
+    ids = [c.id for c in contracts_]
+    invoiced = contracts_repo.live_invoice_periods(session, organisation_id, ids)
+    events: dict[uuid.UUID, list[EventRow]] = defaultdict(list)
+    for contract_id, metric_id, timestamp, properties, _ in usage.contract_events(
+        session, organisation_id, ids, midnight(until), unbilled_only=True
+    ):
+        events[contract_id].append(EventRow(metric_id, timestamp, properties))
+    metric_ids = {c.metric_id for contract in contracts_ for c in contract.components if c.metric_id}
+    metrics = {
+        m.id: MetricTerms(m.id, m.code, m.aggregation, m.property)
+        for m in usage.metrics_by_id(session, organisation_id, metric_ids).values()
+    }
+    states = {c.id: ContractState(c, invoiced.get(c.id, {}), events.get(c.id, [])) for c in contracts_}
+    return states, metrics
+
+
+def _terms(components: Sequence[ContractComponent]) -> list[ComponentTerms]:
+    return [
+        ComponentTerms(c.id, c.kind, c.name, c.amount, c.metric_id, c.charge_model, c.tax_rate_id, c.tax)
+        for c in components
+    ]
+
+
+def _next_period(contract: Contract, period: Period) -> Period | None:
+    if contract.end_date is not None and period.end >= contract.end_date:
+        return None
+    return contract_period(contract, period.end)
+
+
+@dataclass
+class Plan:
+    lines: list[PlannedLine]
+    # Spans of events this invoice bills: the period itself and the late periods.
+    spans: list[tuple[datetime, datetime]]
+    late_events: int
+
+
+def plan_period(
+    session: Session,
+    state: ContractState,
+    metrics: dict[uuid.UUID, MetricTerms],
+    period: Period,
+    bill_for_date: date | None = None,
+    *,
+    include_late: bool = True,
+) -> Plan:
+    """The lines of the invoice for `period`; consumes the state's events it bills."""
+    contract = state.contract
+    currency = contract.currency
+    components = _terms(contracts.components_on(contract, bill_for_date or period.start))
+    first = period.start == contract.start_date
+    lines: list[PlannedLine] = []
+    in_advance = contract.billing_timing == "in_advance"
+    flat_periods = [period] if (not in_advance or first) else []
+    if in_advance:
+        upcoming = _next_period(contract, period)
+        if upcoming is not None:
+            flat_periods.append(upcoming)
+    for flat_period in flat_periods:
+        flat_terms = components
+        if flat_period is not period and bill_for_date is None:
+            flat_terms = _terms(contracts.components_on(contract, flat_period.start))
+        for component in flat_terms:
+            if component.kind == "flat":
+                lines.append(planner.flat_line(component, flat_period, currency, in_advance=in_advance))
+    if first:
+        lines += [planner.one_off_line(c, period) for c in components if c.kind == "one_off"]
+
+    start, end = midnight(period.start), midnight(period.end)
+    by_metric: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    late: dict[tuple[date, date], list[int]] = defaultdict(list)
+    for index, event in enumerate(state.unbilled):
+        if index in state.consumed:
+            continue
+        if start <= event.timestamp < end:
+            by_metric[event.metric_id].append(event.properties)
+            state.consumed.add(index)
+        elif include_late and event.timestamp < start:
+            try:
+                home = contract_period(contract, event.timestamp.date())
+            except ValueError:
+                continue  # outside a contract shortened after the event arrived: never billable
+            if (home.start, home.end) in state.invoiced:
+                late[(home.start, home.end)].append(index)
+    for component in components:
+        if component.kind == "usage" and component.metric_id in metrics:
+            metric = metrics[component.metric_id]
+            lines += planner.usage_lines(component, metric, period, by_metric.get(metric.id, []), currency)
+
+    spans = [(start, end)]
+    late_count = 0
+    for (home_start, home_end), indexes in sorted(late.items()):
+        home = contract_period(contract, home_start)
+        billed: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+        for metric_id, properties in usage.billed_events(
+            session, contract.organisation_id, contract.id, midnight(home_start), midnight(home_end)
+        ):
+            billed[metric_id].append(properties)
+        late_by_metric: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+        for index in indexes:
+            late_by_metric[state.unbilled[index].metric_id].append(state.unbilled[index].properties)
+            state.consumed.add(index)
+        home_terms = _terms(contracts.components_on(contract, home.start))
+        for component in home_terms:
+            metric = metrics.get(component.metric_id) if component.metric_id else None
+            if component.kind == "usage" and metric is not None and late_by_metric.get(metric.id):
+                lines.append(
+                    planner.late_usage_line(
+                        component, metric, home, billed[metric.id], late_by_metric[metric.id], currency
+                    )
+                )
+        spans.append((midnight(home_start), midnight(home_end)))
+        late_count += len(indexes)
+    return Plan(lines, spans, late_count)
+
+
+def invoice_create_body(contract: Contract, plan: Plan, period: Period) -> InvoiceCreate:
+    try:
+        return InvoiceCreate.model_validate(
+            {
+                "customer_id": contract.customer_id,
+                "currency": contract.currency,
+                "payment_terms_days": contract.payment_terms_days,
+                "lines": [line.payload for line in plan.lines],
+                "metadata": {
+                    "contract_id": str(contract.id),
+                    "payment_mode": contract.payment_mode,
+                    "period": f"{period.start.isoformat()}/{period.end.isoformat()}",
+                },
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Unprocessable(
+            f"The invoice of contract {contract.id} for {planner.span_text(period)} is not valid: "
+            f"{first.get('msg')} at {'.'.join(str(p) for p in first.get('loc', ()))}.",
+            code="invalid_period_invoice",
+        ) from None
+
+
+def duplicate_period(contract: Contract, period: Period, invoice_id: uuid.UUID) -> Conflict:
+    return Conflict(
+        f"The period {planner.span_text(period)} of contract {contract.id} is already billed by invoice "
+        f"{invoice_id}; void it first to invoice the period again.",
+        code="duplicate_period",
+        details=[
+            {
+                "field": "period_start",
+                "reason": "period already invoiced",
+                "existing_invoice_id": str(invoice_id),
+            }
+        ],
+    )
+
+
+def create_period_draft(
+    session: Session,
+    actor: invoices.Actor,
+    state: ContractState,
+    metrics: dict[uuid.UUID, MetricTerms],
+    period: Period,
+    now: datetime,
+    bill_for_date: date | None = None,
+) -> Invoice:
+    """Create the draft invoice of one period and mark the events it bills, in a SAVEPOINT.
+
+    The database's natural key refuses a second live invoice of the period; that surfaces as
+    409 duplicate_period naming the invoice that has it.
+    """
+    contract = state.contract
+    consumed_before = set(state.consumed)
+    try:
+        plan = plan_period(session, state, metrics, period, bill_for_date)
+        body = invoice_create_body(contract, plan, period)
+        origin = invoices.InvoiceOrigin(
+            source="contract", contract_id=contract.id, period_start=period.start, period_end=period.end
+        )
+        sources = [invoices.LineSource("contract_component", line.component_id) for line in plan.lines]
+        with session.begin_nested():
+            invoice = invoices.create_invoice(session, actor, body, now, origin=origin, line_sources=sources)
+            usage.mark_billed(session, contract.organisation_id, contract.id, plan.spans, invoice.id)
+    except IntegrityError:
+        state.consumed = consumed_before
+        existing = contracts_repo.live_invoice_periods(session, contract.organisation_id, [contract.id])
+        invoice_id = existing.get(contract.id, {}).get((period.start, period.end))
+        if invoice_id is None:
+            raise
+        raise duplicate_period(contract, period, invoice_id) from None
+    except BaseException:
+        state.consumed = consumed_before
+        raise
+    state.invoiced[(period.start, period.end)] = invoice.id
+    return invoice
+
+
+def resolve_period(contract: Contract, start: date | None, end: date | None, today: date) -> Period:
+    """The requested period, checked to be one of the contract's; default the last completed one."""
+    if start is None or end is None:
+        found = last_completed_period(
+            contract.start_date,
+            contract.end_date,
+            contract.billing_cycle_start_day,
+            contract.billing_interval,
+            today,
+        )
+        if found is None:
+            raise Unprocessable(
+                f"Contract {contract.id} has no completed period yet (it starts {contract.start_date}); "
+                "give period_start and period_end, or wait for the first period to end.",
+                code="no_completed_period",
+            )
+        return found
+    try:
+        period = contract_period(contract, start)
+    except ValueError:
+        period = None
+    if period is None or (period.start, period.end) != (start, end):
+        expected = (
+            f" (the period containing {start} is {planner.span_text(period)}, end {period.end})"
+            if period
+            else ""
+        )
+        raise Unprocessable(
+            f"{start} to {end} (end exclusive) is not a billing period of contract {contract.id}{expected}.",
+            code="not_a_contract_period",
+            details=[{"field": "period_start", "reason": "not a period of the contract's billing calendar"}],
+        )
+    if period.end > today:
+        raise Unprocessable(
+            f"The period ends {period.end}, after today ({today}); usage is billed once the period is over. "
+            "Use GET /v1/contracts/{id}/upcoming-invoice to preview it.",
+            code="period_not_completed",
+            details=[{"field": "period_end", "reason": "in the future"}],
+        )
+    return period
+
+
+def invoice_contract_period(
+    session: Session,
+    actor: invoices.Actor,
+    contract_id: uuid.UUID,
+    period_start: date | None,
+    period_end: date | None,
+    now: datetime,
+    *,
+    bill_for_date: date | None = None,
+    check_duplicate: bool = True,
+    finalize: bool = False,
+) -> Invoice:
+    contract = contracts.get_contract(session, actor.organisation_id, contract_id, for_update=True)
+    period = resolve_period(contract, period_start, period_end, now.date())
+    states, metrics = load_states(session, actor.organisation_id, [contract], period.end)
+    state = states[contract.id]
+    if check_duplicate and (period.start, period.end) in state.invoiced:
+        raise duplicate_period(contract, period, state.invoiced[(period.start, period.end)])
+    invoice = create_period_draft(session, actor, state, metrics, period, now, bill_for_date)
+    if finalize:
+        invoice = invoices.finalize_invoice(session, actor, invoice.id, now)
+    return invoice
+
+
+def preview_running_period(
+    session: Session, actor: invoices.Actor, contract_id: uuid.UUID, today: date
+) -> tuple[Period, Any, Any]:
+    """The invoice the running period would get, computed and not stored."""
+    contract = contracts.get_contract(session, actor.organisation_id, contract_id)
+    try:
+        period = contract_period(contract, today)
+    except ValueError:
+        raise Conflict(
+            f"Contract {contract.id} is not running on {today} (it runs from {contract.start_date}"
+            f"{' to ' + str(contract.end_date) if contract.end_date else ''}); there is no upcoming invoice.",
+            code="no_running_period",
+        ) from None
+    states, metrics = load_states(session, actor.organisation_id, [contract], period.end)
+    plan = plan_period(session, states[contract.id], metrics, period)
+    customer, computed = invoices.preview_invoice(session, actor, invoice_create_body(contract, plan, period))
+    return period, customer, computed
+
+
+def is_failure(exc: BaseException) -> bool:
+    """Errors that make one contract unbillable (recorded), as opposed to crashes of the run."""
+    return isinstance(exc, (FakturError, CalcError, ValueError, TypeError, IntegrityError))

@@ -1,0 +1,1 @@
+"""Recurring contracts: customer, billing calendar and price components in terms versions."""

@@ -1,0 +1,247 @@
+"""SQL for billable metrics and usage events, always scoped by organisation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from faktur.http.pagination import Cursor
+from faktur.models import BillableMetric, Contract, ContractComponent, Invoice, UsageEvent
+
+
+def get_metric(session: Session, organisation_id: uuid.UUID, metric_id: uuid.UUID) -> BillableMetric | None:
+    return session.execute(
+        select(BillableMetric).where(
+            BillableMetric.organisation_id == organisation_id, BillableMetric.id == metric_id
+        )
+    ).scalar_one_or_none()
+
+
+def metrics_by_code(
+    session: Session, organisation_id: uuid.UUID, codes: Iterable[str]
+) -> dict[str, BillableMetric]:
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(BillableMetric).where(
+            BillableMetric.organisation_id == organisation_id, BillableMetric.code.in_(wanted)
+        )
+    ).scalars()
+    return {row.code: row for row in rows}
+
+
+def metrics_by_id(
+    session: Session, organisation_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, BillableMetric]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(BillableMetric).where(
+            BillableMetric.organisation_id == organisation_id, BillableMetric.id.in_(wanted)
+        )
+    ).scalars()
+    return {row.id: row for row in rows}
+
+
+def list_metrics(
+    session: Session, organisation_id: uuid.UUID, limit: int, cursor: Cursor | None
+) -> list[BillableMetric]:
+    stmt = select(BillableMetric).where(BillableMetric.organisation_id == organisation_id)
+    if cursor is not None:
+        stmt = stmt.where(
+            or_(
+                BillableMetric.created_at < cursor.created_at,
+                and_(BillableMetric.created_at == cursor.created_at, BillableMetric.id < cursor.id),
+            )
+        )
+    stmt = stmt.order_by(BillableMetric.created_at.desc(), BillableMetric.id.desc()).limit(limit + 1)
+    return list(session.execute(stmt).scalars())
+
+
+def contract_spans(
+    session: Session, organisation_id: uuid.UUID, contract_ids: Iterable[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID, date, date | None]]:
+    """(id, customer_id, start, end) of the given contracts."""
+    wanted = set(contract_ids)
+    if not wanted:
+        return []
+    stmt = select(Contract.id, Contract.customer_id, Contract.start_date, Contract.end_date).where(
+        Contract.organisation_id == organisation_id, Contract.id.in_(wanted)
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def customer_contract_spans(
+    session: Session, organisation_id: uuid.UUID, customer_ids: Iterable[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID, date, date | None]]:
+    wanted = set(customer_ids)
+    if not wanted:
+        return []
+    stmt = select(Contract.id, Contract.customer_id, Contract.start_date, Contract.end_date).where(
+        Contract.organisation_id == organisation_id, Contract.customer_id.in_(wanted)
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def usage_metric_ids(
+    session: Session, organisation_id: uuid.UUID, contract_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """The metrics each contract charges for, over all its terms versions."""
+    wanted = set(contract_ids)
+    found: dict[uuid.UUID, set[uuid.UUID]] = {cid: set() for cid in wanted}
+    if not wanted:
+        return found
+    stmt = select(ContractComponent.contract_id, ContractComponent.metric_id).where(
+        ContractComponent.organisation_id == organisation_id,
+        ContractComponent.contract_id.in_(wanted),
+        ContractComponent.metric_id.is_not(None),
+    )
+    for contract_id, metric_id in session.execute(stmt):
+        found[contract_id].add(metric_id)
+    return found
+
+
+def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """One INSERT ... ON CONFLICT DO NOTHING for all rows; the transaction ids actually inserted.
+
+    A transaction id already stored (or inserted concurrently) is skipped by the unique index.
+    """
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(UsageEvent)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["organisation_id", "transaction_id"])
+        .returning(UsageEvent.transaction_id)
+    )
+    return set(session.execute(stmt).scalars())
+
+
+def events_by_transaction(
+    session: Session, organisation_id: uuid.UUID, transaction_ids: Iterable[str]
+) -> dict[str, UsageEvent]:
+    wanted = set(transaction_ids)
+    rows = session.execute(
+        select(UsageEvent).where(
+            UsageEvent.organisation_id == organisation_id, UsageEvent.transaction_id.in_(wanted)
+        )
+    ).scalars()
+    return {row.transaction_id: row for row in rows}
+
+
+def unbilled_condition():  # type: ignore[no-untyped-def]
+    """Events no live invoice billed: never billed, or billed by an invoice voided since."""
+    void_invoices = select(Invoice.id).where(Invoice.status == "void")
+    return or_(UsageEvent.invoice_id.is_(None), UsageEvent.invoice_id.in_(void_invoices))
+
+
+def contract_events(
+    session: Session,
+    organisation_id: uuid.UUID,
+    contract_ids: Sequence[uuid.UUID],
+    before: datetime,
+    *,
+    unbilled_only: bool,
+    since: datetime | None = None,
+) -> list[tuple[uuid.UUID, uuid.UUID, datetime, dict[str, Any], uuid.UUID | None]]:
+    """(contract_id, metric_id, timestamp, properties, invoice_id) of the contracts' events."""
+    if not contract_ids:
+        return []
+    stmt = select(
+        UsageEvent.contract_id,
+        UsageEvent.metric_id,
+        UsageEvent.timestamp,
+        UsageEvent.properties,
+        UsageEvent.invoice_id,
+    ).where(
+        UsageEvent.organisation_id == organisation_id,
+        UsageEvent.contract_id.in_(list(contract_ids)),
+        UsageEvent.timestamp < before,
+    )
+    if since is not None:
+        stmt = stmt.where(UsageEvent.timestamp >= since)
+    if unbilled_only:
+        stmt = stmt.where(unbilled_condition())
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def mark_billed(
+    session: Session,
+    organisation_id: uuid.UUID,
+    contract_id: uuid.UUID,
+    spans: Sequence[tuple[datetime, datetime]],
+    invoice_id: uuid.UUID,
+) -> int:
+    """Record that `invoice_id` billed every unbilled event of the contract within the spans."""
+    if not spans:
+        return 0
+    stmt = (
+        update(UsageEvent)
+        .where(
+            UsageEvent.organisation_id == organisation_id,
+            UsageEvent.contract_id == contract_id,
+            or_(*(and_(UsageEvent.timestamp >= start, UsageEvent.timestamp < end) for start, end in spans)),
+            unbilled_condition(),
+        )
+        .values(invoice_id=invoice_id)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount  # type: ignore[attr-defined]
+
+
+def billed_events(
+    session: Session, organisation_id: uuid.UUID, contract_id: uuid.UUID, since: datetime, before: datetime
+) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """(metric_id, properties) of the contract's events in the span that a live invoice billed."""
+    stmt = select(UsageEvent.metric_id, UsageEvent.properties).where(
+        UsageEvent.organisation_id == organisation_id,
+        UsageEvent.contract_id == contract_id,
+        UsageEvent.timestamp >= since,
+        UsageEvent.timestamp < before,
+        ~unbilled_condition(),
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def list_contract_events(
+    session: Session,
+    organisation_id: uuid.UUID,
+    contract_id: uuid.UUID,
+    since: datetime | None,
+    before: datetime | None,
+    limit: int,
+) -> list[UsageEvent]:
+    stmt = select(UsageEvent).where(
+        UsageEvent.organisation_id == organisation_id, UsageEvent.contract_id == contract_id
+    )
+    if since is not None:
+        stmt = stmt.where(UsageEvent.timestamp >= since)
+    if before is not None:
+        stmt = stmt.where(UsageEvent.timestamp < before)
+    return list(session.execute(stmt.order_by(UsageEvent.timestamp, UsageEvent.id).limit(limit)).scalars())
+
+
+def unbilled_events(
+    session: Session, organisation_id: uuid.UUID, contract_id: uuid.UUID, limit: int
+) -> list[UsageEvent]:
+    stmt = (
+        select(UsageEvent)
+        .where(
+            UsageEvent.organisation_id == organisation_id,
+            UsageEvent.contract_id == contract_id,
+            unbilled_condition(),
+        )
+        .order_by(UsageEvent.timestamp, UsageEvent.id)
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())

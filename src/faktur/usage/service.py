@@ -1,0 +1,248 @@
+"""Billable metrics and usage ingestion (services flush, never commit).
+
+Ingestion validates every event on its own, resolves its contract, and stores all valid events
+of a request with one INSERT ... ON CONFLICT DO NOTHING: the unique index on (organisation,
+transaction_id) makes a repeat a no-op, even between concurrent requests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from faktur.calc.charge_models import AggregationKind
+from faktur.errors import Conflict, NotFound, Unprocessable
+from faktur.http.error_handlers import field_path
+from faktur.http.pagination import Cursor
+from faktur.models import BillableMetric, UsageEvent
+from faktur.usage import repository
+from faktur.usage.schemas import EventIn, MetricCreate
+
+_EVENT = TypeAdapter(EventIn)
+_MAX_NUMBER = Decimal("1e15")
+
+
+def create_metric(
+    session: Session, organisation_id: uuid.UUID, data: MetricCreate, now: datetime
+) -> BillableMetric:
+    if repository.metrics_by_code(session, organisation_id, [data.code]):
+        raise Conflict(
+            f"A metric with code {data.code!r} already exists; codes are unique per organisation.",
+            code="metric_code_taken",
+            details=[{"field": "code", "reason": "already used"}],
+        )
+    metric = BillableMetric(
+        id=uuid.uuid4(),
+        organisation_id=organisation_id,
+        created_at=now,
+        code=data.code,
+        name=data.name,
+        aggregation=data.aggregation.value,
+        property=data.property,
+        description=data.description,
+    )
+    session.add(metric)
+    session.flush()
+    return metric
+
+
+def get_metric(session: Session, organisation_id: uuid.UUID, metric_id: uuid.UUID) -> BillableMetric:
+    metric = repository.get_metric(session, organisation_id, metric_id)
+    if metric is None:
+        raise NotFound(f"No metric {metric_id} in this organisation.", code="metric_not_found")
+    return metric
+
+
+def list_metrics(
+    session: Session, organisation_id: uuid.UUID, limit: int, cursor: Cursor | None
+) -> tuple[list[BillableMetric], bool]:
+    rows = repository.list_metrics(session, organisation_id, limit, cursor)
+    return rows[:limit], len(rows) > limit
+
+
+@dataclass
+class EventProblem:
+    index: int
+    transaction_id: str | None
+    code: str
+    field: str | None
+    reason: str
+
+
+@dataclass
+class IngestResult:
+    received: int
+    stored: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[EventProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Span:
+    contract_id: uuid.UUID
+    customer_id: uuid.UUID
+    start: date
+    end: date | None
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+def _check_value(metric: BillableMetric, properties: dict[str, Any]) -> str | None:
+    """Why the metric's property cannot be aggregated, or None when it can."""
+    if metric.aggregation == AggregationKind.COUNT.value or metric.property is None:
+        return None
+    value = properties.get(metric.property)
+    if value is None:
+        return None  # carries no quantity; skipped by the aggregation, as in Lago
+    if metric.aggregation == AggregationKind.UNIQUE_COUNT.value:
+        return None if isinstance(value, str) else f"{metric.property} must be a string or a number"
+    if isinstance(value, bool) or not isinstance(value, str):
+        return f"{metric.property} must be a number"
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return f"{metric.property} must be a number, got {value[:40]!r}"
+    if not number.is_finite() or abs(number) >= _MAX_NUMBER:
+        return f"{metric.property} must be a finite number below 1e15 in magnitude"
+    if number < 0:
+        return f"{metric.property} must not be negative (send a correction as its own metric)"
+    return None
+
+
+def ingest_events(
+    session: Session, organisation_id: uuid.UUID, items: list[Any], now: datetime
+) -> IngestResult:
+    """Validate, resolve and store a batch; invalid events are reported by index, the rest kept."""
+    result = IngestResult(received=len(items))
+    parsed: list[tuple[int, EventIn]] = []
+    for index, item in enumerate(items):
+        transaction_id = item.get("transaction_id") if isinstance(item, dict) else None
+        transaction_id = transaction_id if isinstance(transaction_id, str) else None
+        try:
+            parsed.append((index, _EVENT.validate_python(item)))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            result.errors.append(
+                EventProblem(
+                    index,
+                    transaction_id,
+                    "invalid_event",
+                    field_path(first.get("loc", ())),
+                    str(first.get("msg", "invalid")),
+                )
+            )
+    metrics = repository.metrics_by_code(session, organisation_id, {event.metric_code for _, event in parsed})
+    spans = _spans(session, organisation_id, parsed)
+    metric_ids = repository.usage_metric_ids(
+        session, organisation_id, {s.contract_id for s in spans.values()}
+    )
+    by_customer: dict[uuid.UUID, list[_Span]] = {}
+    for span in spans.values():
+        by_customer.setdefault(span.customer_id, []).append(span)
+
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for index, event in parsed:
+
+        def refuse(
+            code: str, fld: str | None, reason: str, index: int = index, event: EventIn = event
+        ) -> None:
+            result.errors.append(EventProblem(index, event.transaction_id, code, fld, reason))
+
+        metric = metrics.get(event.metric_code)
+        if metric is None:
+            refuse("metric_not_found", "metric_code", f"no metric with code {event.metric_code!r}")
+            continue
+        timestamp = event.timestamp.astimezone(UTC)
+        day = timestamp.date()
+        if event.contract_id is not None:
+            span = spans.get(event.contract_id)
+            if span is None:
+                refuse(
+                    "contract_not_found",
+                    "contract_id",
+                    f"no contract {event.contract_id} in this organisation",
+                )
+                continue
+            if not span.covers(day):
+                refuse("outside_contract", "timestamp", f"{day} is outside the contract's term")
+                continue
+        else:
+            candidates = [s for s in by_customer.get(event.customer_id, []) if s.covers(day)]  # type: ignore[arg-type]
+            if len(candidates) > 1:
+                candidates = [s for s in candidates if metric.id in metric_ids.get(s.contract_id, set())]
+            if not candidates:
+                refuse("no_contract", "customer_id", f"the customer has no contract running on {day}")
+                continue
+            if len(candidates) > 1:
+                refuse(
+                    "ambiguous_contract",
+                    "customer_id",
+                    "several of the customer's contracts charge this metric on that day; give contract_id",
+                )
+                continue
+            span = candidates[0]
+        problem = _check_value(metric, event.properties)
+        if problem is not None:
+            refuse("invalid_property", f"properties.{metric.property}", problem)
+            continue
+        if event.transaction_id in seen:
+            result.duplicates.append((index, event.transaction_id))
+            continue
+        seen[event.transaction_id] = index
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "organisation_id": organisation_id,
+                "created_at": now,
+                "transaction_id": event.transaction_id,
+                "contract_id": span.contract_id,
+                "metric_id": metric.id,
+                "timestamp": timestamp,
+                "properties": event.properties,
+                "invoice_id": None,
+            }
+        )
+    inserted = repository.insert_events(session, rows)
+    for row in rows:
+        entry = (seen[row["transaction_id"]], row["transaction_id"])
+        (result.stored if row["transaction_id"] in inserted else result.duplicates).append(entry)
+    result.duplicates.sort()
+    result.errors.sort(key=lambda problem: problem.index)
+    return result
+
+
+def ingest_event(
+    session: Session, organisation_id: uuid.UUID, event: EventIn, now: datetime
+) -> tuple[UsageEvent, bool]:
+    """Store one event; (the stored event, True when it was already recorded)."""
+    result = ingest_events(session, organisation_id, [event.model_dump()], now)
+    if result.errors:
+        problem = result.errors[0]
+        status = {"metric_not_found": NotFound, "contract_not_found": NotFound}.get(
+            problem.code, Unprocessable
+        )
+        raise status(
+            f"The event cannot be recorded: {problem.reason}.",
+            code=problem.code,
+            details=[{"field": problem.field or "body", "reason": problem.reason}],
+        )
+    stored = repository.events_by_transaction(session, organisation_id, [event.transaction_id])
+    return stored[event.transaction_id], bool(result.duplicates)
+
+
+def _spans(
+    session: Session, organisation_id: uuid.UUID, parsed: list[tuple[int, EventIn]]
+) -> dict[uuid.UUID, _Span]:
+    contract_ids = {e.contract_id for _, e in parsed if e.contract_id is not None}
+    customer_ids = {e.customer_id for _, e in parsed if e.customer_id is not None}
+    rows = repository.contract_spans(session, organisation_id, contract_ids)
+    rows += repository.customer_contract_spans(session, organisation_id, customer_ids)
+    return {row[0]: _Span(*row) for row in rows}
