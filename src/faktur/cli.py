@@ -11,6 +11,7 @@ from rich.console import Console
 
 from faktur.config import get_settings
 from faktur.db import make_engine, make_session_factory, session_scope
+from faktur.documents.cli import invoice_app
 from faktur.errors import FakturError
 from faktur.migrations import upgrade_to_head
 
@@ -19,6 +20,7 @@ org_app = typer.Typer(help="Organisations", no_args_is_help=True)
 key_app = typer.Typer(help="API keys", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
+app.add_typer(invoice_app, name="invoice")
 console = Console()
 
 

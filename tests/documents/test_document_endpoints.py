@@ -313,3 +313,21 @@ def test_documents_need_an_api_key(client: TestClient, seller: Tenant) -> None:
     invoice = issued_invoice(client, seller.headers)
     response = client.get(f"/v1/invoices/{invoice['id']}/pdf")
     assert response.status_code == 401
+
+
+def test_reason_codes_outside_the_official_lists_are_422_not_invalid_xml(
+    client: TestClient, seller: Tenant
+) -> None:
+    """The API takes any short reason code; an e-invoice needs UNCL5189 / UNCL7161 ones (BR-CL-19/20)."""
+    lines = [line("Consulting", "2", "100.00", allowances=[{"amount": "5", "reason_code": "XYZ"}])]
+    adjustments = [
+        {"kind": "charge", "amount": "3", "reason_code": "NOPE", "tax": {"category": "S", "percent": "19"}}
+    ]
+    invoice = issued_invoice(client, seller.headers, lines, adjustments=adjustments)
+    response = _get(client, seller, invoice["id"], "ubl")
+    assert response.status_code == 422, response.text
+    assert {d["field"] for d in response.json()["error"]["details"]} == {
+        "lines[0].allowances[0].reason_code",
+        "adjustments[0].reason_code",
+    }
+    assert _get(client, seller, invoice["id"], "pdf", embed="false").status_code == 200

@@ -6,11 +6,12 @@ fields to fix instead of failing on the first; nothing is rendered for an invoic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from faktur.documents import codes
-from faktur.documents.snapshot import InvoiceSnapshot, Party, TaxCategoryCode
+from faktur.documents.snapshot import InvoiceSnapshot, LineAdjustment, Party, TaxCategoryCode
 
 
 class Profile(StrEnum):
@@ -212,11 +213,30 @@ def _en16931_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
             problems.append(
                 MissingField(f"lines[{index}].unit_code", "not a UN/ECE Recommendation 20 unit code")
             )
+        problems += _reason_code_problems(line.adjustments, f"lines[{index}]")
+    problems += _reason_code_problems(snapshot.adjustments, "")
     for index, adjustment in enumerate(snapshot.adjustments):
         if not (adjustment.reason or adjustment.reason_code):
             problems.append(
                 MissingField(f"adjustments[{index}].reason", "a document allowance or charge needs a reason")
             )
+    return problems
+
+
+def _reason_code_problems(adjustments: Sequence[LineAdjustment], prefix: str) -> list[MissingField]:
+    """Allowance reason codes must be UNCL5189 codes and charge reason codes UNCL7161 (BR-CL-19/20)."""
+    problems = []
+    counters = {True: 0, False: 0}
+    for index, adjustment in enumerate(adjustments):
+        kind = "charges" if adjustment.is_charge else "allowances"
+        position = counters[adjustment.is_charge]
+        counters[adjustment.is_charge] += 1
+        code_list = "charge_reason" if adjustment.is_charge else "allowance_reason"
+        if adjustment.reason_code and not codes.is_valid_code(code_list, adjustment.reason_code):
+            # Line adjustments come as two lists (allowances, charges); document ones as one list.
+            field = f"{prefix}.{kind}[{position}]" if prefix else f"adjustments[{index}]"
+            name = "UNCL7161 charge" if adjustment.is_charge else "UNCL5189 allowance"
+            problems.append(MissingField(f"{field}.reason_code", f"not a {name} reason code"))
     return problems
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from faktur import calc
@@ -124,31 +123,6 @@ def _inclusive_end(end: dt.date | None) -> dt.date | None:
     return None if end is None else end - dt.timedelta(days=1)
 
 
-def _with_default_reasons(invoice_input: calc.InvoiceInput, words: Mapping[str, str]) -> calc.InvoiceInput:
-    """Give every allowance and charge without reason the plain word for it (BR-33, BR-38, BR-42, BR-44).
-
-    The API accepts adjustments without a reason; EN 16931 wants one, and "Discount" is what it is.
-    """
-
-    def fill(adjustment: Any, is_charge: bool) -> Any:
-        if adjustment.reason or adjustment.reason_code:
-            return adjustment
-        return replace(adjustment, reason=words["charge" if is_charge else "allowance"])
-
-    return replace(
-        invoice_input,
-        lines=tuple(
-            replace(
-                line,
-                allowances=tuple(fill(a, False) for a in line.allowances),
-                charges=tuple(fill(c, True) for c in line.charges),
-            )
-            for line in invoice_input.lines
-        ),
-        adjustments=tuple(fill(a, a.is_charge) for a in invoice_input.adjustments),
-    )
-
-
 def _check_against_stored(invoice: Invoice, result: calc.InvoiceResult) -> None:
     currency = invoice.currency
     minor = calc.to_minor
@@ -198,10 +172,8 @@ def snapshot_from_invoice(
     Call `party_problems` first: a party without a country cannot be put on any document.
     """
     locale = _text(buyer.get("locale")) or "en"
-    words = LABELS[language_of(locale)]
     is_draft = invoice.status == "draft"
-    # Filling in reasons changes words, never amounts: the check below still compares the invoice's numbers.
-    invoice_input = _with_default_reasons(input_from_invoice(invoice), words)
+    invoice_input = input_from_invoice(invoice)
     result = calc.compute_invoice(invoice_input)
     _check_against_stored(invoice, result)
     issue_date = invoice.issue_date or draft_issue_date

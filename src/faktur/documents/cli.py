@@ -1,0 +1,108 @@
+"""`faktur invoice pdf|ubl|cii ID -o FILE`: an invoice's documents from the command line.
+
+The CLI runs beside the database with no API key, so it finds the invoice by its id alone (ids are
+random UUIDs, unique across organisations) and acts for the organisation that owns it. It goes through
+the same service as the API: a finalized invoice's documents are stored on first use, so the file
+written here is byte for byte what the API serves.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from faktur.config import get_settings
+from faktur.db import make_engine, make_session_factory, session_scope
+from faktur.documents import repository, service
+from faktur.documents.profiles import Profile, Syntax
+from faktur.errors import FakturError, NotFound
+
+invoice_app = typer.Typer(help="Invoice documents (PDF, UBL, CII)", no_args_is_help=True)
+console = Console(stderr=True)
+
+InvoiceId = Annotated[str, typer.Argument(help="Invoice id (UUID)")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="File to write, or - for standard output")]
+ProfileOption = Annotated[Profile, typer.Option(help="E-invoice profile")]
+
+
+def _parse_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not an invoice id (a UUID)") from exc
+
+
+def _write(
+    invoice_id: str,
+    output: Path,
+    fetch: Callable[[Session, uuid.UUID, uuid.UUID, datetime], service.Document],
+) -> None:
+    parsed = _parse_id(invoice_id)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            organisation_id = repository.organisation_of_invoice(session, parsed)
+            if organisation_id is None:
+                raise NotFound(f"No invoice {parsed}.", code="invoice_not_found")
+            document = fetch(session, organisation_id, parsed, datetime.now(UTC))
+    except FakturError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        for detail in exc.details:
+            console.print(f"  {detail.get('field')}: {detail.get('reason')}")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    if str(output) == "-":
+        sys.stdout.buffer.write(document.content)
+        sys.stdout.buffer.flush()
+        return
+    output.write_bytes(document.content)
+    digest = f", sha256 {document.sha256}" if document.sha256 else " (draft, not stored)"
+    console.print(f"wrote {output} ({document.kind.value}, {len(document.content)} bytes{digest})")
+
+
+@invoice_app.command("pdf")
+def invoice_pdf(
+    invoice_id: InvoiceId,
+    output: Output,
+    profile: ProfileOption = Profile.EN16931,
+    embed: Annotated[
+        bool | None,
+        typer.Option("--embed/--no-embed", help="Factur-X or plain PDF; default as the API decides"),
+    ] = None,
+) -> None:
+    """Write the invoice PDF (Factur-X for EU sellers by default; drafts carry a DRAFT mark)."""
+    _write(
+        invoice_id,
+        output,
+        lambda session, org, inv, now: service.get_pdf(session, org, inv, profile, embed, now),
+    )
+
+
+@invoice_app.command("ubl")
+def invoice_ubl(invoice_id: InvoiceId, output: Output, profile: ProfileOption = Profile.EN16931) -> None:
+    """Write the UBL 2.1 e-invoice of a finalized invoice."""
+    _write(
+        invoice_id,
+        output,
+        lambda session, org, inv, now: service.get_xml(session, org, inv, Syntax.UBL, profile, now),
+    )
+
+
+@invoice_app.command("cii")
+def invoice_cii(invoice_id: InvoiceId, output: Output, profile: ProfileOption = Profile.EN16931) -> None:
+    """Write the UN/CEFACT CII e-invoice of a finalized invoice."""
+    _write(
+        invoice_id,
+        output,
+        lambda session, org, inv, now: service.get_xml(session, org, inv, Syntax.CII, profile, now),
+    )
