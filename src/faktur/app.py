@@ -9,6 +9,7 @@ from faktur.billing.endpoints import routers as billing_routers
 from faktur.config import Settings, get_settings
 from faktur.customers.endpoints import router as customers_router
 from faktur.db import make_engine, make_session_factory
+from faktur.dialects import install_dialects
 from faktur.documents.endpoints import router as documents_router
 from faktur.http.error_handlers import install_error_handlers
 from faktur.invoices.endpoints import router as invoices_router
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    install_dialects(app)
     for router in (organisation_router, customers_router, tax_rates_router, invoices_router):
         app.include_router(router)
     app.include_router(orders_router)

@@ -69,3 +69,8 @@ def list_page(
 def add(session: Session, row: object) -> None:
     session.add(row)
     session.flush()
+
+
+def number_taken(session: Session, organisation_id: uuid.UUID, number: str) -> bool:
+    stmt = select(Invoice.id).where(Invoice.organisation_id == organisation_id, Invoice.number == number)
+    return session.execute(stmt.limit(1)).first() is not None

@@ -4,6 +4,7 @@ from faktur.models.base import Base
 from faktur.models.billing import BillingRun, BillingRunFailure
 from faktur.models.contract import Contract, ContractComponent
 from faktur.models.customer import Customer, TaxRate
+from faktur.models.dialect import DialectInvoice
 from faktur.models.document import InvoiceDocument
 from faktur.models.idempotency import IdempotencyKey
 from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
@@ -21,6 +22,7 @@ __all__ = [
     "Contract",
     "ContractComponent",
     "Customer",
+    "DialectInvoice",
     "IdempotencyKey",
     "Invoice",
     "InvoiceDocument",

@@ -45,3 +45,34 @@ def render_number(fmt: str, sequence: int, issue_date: date) -> str:
         return str(sequence).zfill(int(width)) if width else str(sequence)
 
     return _TOKEN.sub(substitute, fmt)
+
+
+def sequence_of(fmt: str, number: str) -> int | None:
+    """The sequence value `render_number(fmt, ...)` would have rendered as `number`, else None.
+
+    Imports use it to refuse manual numbers that the automatic series could produce later, and
+    dialects whose clients expect an integer invoice number read it from here.
+    """
+    digits = {"YYYY": r"\d{4}", "YY": r"\d{2}", "MM": r"\d{2}", "SEQ": r"\d+"}
+    pattern = ""
+    position = 0
+    seen: set[str] = set()
+    for match in _TOKEN.finditer(fmt):
+        pattern += re.escape(fmt[position : match.start()])
+        name = match.group(1)
+        # A placeholder used twice must repeat the same digits.
+        pattern += f"(?P={name})" if name in seen else f"(?P<{name}>{digits.get(name, 'x^')})"
+        seen.add(name)
+        position = match.end()
+    pattern += re.escape(fmt[position:])
+    found = re.fullmatch(pattern, number)
+    if found is None or "SEQ" not in found.groupdict():
+        return None
+    groups = found.groupdict()
+    year = int(groups["YYYY"]) if groups.get("YYYY") else 2000 + int(groups.get("YY") or 0)
+    month = int(groups["MM"]) if groups.get("MM") else 1
+    if not 1 <= month <= 12 or year < 1:
+        return None
+    sequence = int(groups["SEQ"])
+    # Only a number the format renders exactly (padding included) belongs to the series.
+    return sequence if render_number(fmt, sequence, date(year, month, 1)) == number else None

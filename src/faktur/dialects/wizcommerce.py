@@ -1,0 +1,275 @@
+"""WizCommerce dialect (seed 002): `POST /compat/wizcommerce/v1/invoices` with `X-API-Key`.
+
+A WizCommerce invoice is an import: an invoice the shop already issued for an order, with its
+own number, amounts, payments and status. It becomes a faktur invoice through
+`faktur.invoices.imports` (totals by faktur.calc, number unique per organisation); this module
+only translates fields, statuses and errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from faktur import calc
+from faktur.auth import Principal
+from faktur.dialects import repository
+from faktur.dialects.common import (
+    ExactJSONResponse,
+    JsonInteger,
+    JsonNumber,
+    actor,
+    authenticate_key,
+    core_model,
+    error_details,
+    parse_timestamp,
+    rename_by_prefix,
+    rename_line_fields,
+    utc_z,
+    vendor_fields,
+)
+from faktur.errors import FakturError, NotFound
+from faktur.fields import text
+from faktur.http.deps import NowDep, SessionDep
+from faktur.http.routing import TransactionalRoute
+from faktur.invoices import imports
+from faktur.invoices.lifecycle import payment_status
+from faktur.invoices.schemas import InvoiceCreate, PaymentStatus
+from faktur.models import Invoice, Order
+from faktur.models.dialect import DialectInvoice
+
+PREFIX = "/compat/wizcommerce"
+DIALECT = "wizcommerce"
+# WizCommerce sends no tax breakdown: its amounts are what the buyer pays. The lines are
+# therefore "not subject to VAT" (EN 16931 category O, VATEX-EU-O), which keeps totals as given.
+_TAX = {
+    "category": "O",
+    "percent": "0",
+    "exemption_reason": "Not subject to VAT",
+    "exemption_reason_code": "VATEX-EU-O",
+}
+
+STATUS_TO_PAYMENT = {
+    "PAID": PaymentStatus.PAID,
+    "PENDING": PaymentStatus.UNPAID,
+    "PARTIALLY_PAID": PaymentStatus.PARTIALLY_PAID,
+    "OVERPAID": PaymentStatus.OVERPAID,
+}
+PAYMENT_TO_STATUS = {value: key for key, value in STATUS_TO_PAYMENT.items()}
+
+
+class ItemIn(BaseModel):
+    # Unknown fields are ignored, as WizCommerce's own server does: client code sends them.
+    model_config = ConfigDict(extra="ignore")
+
+    reference_id: text(255)
+    # faktur keeps article numbers up to 100 characters.
+    sku: text(100)
+    quantity: JsonInteger
+    amount: JsonNumber = Field(description="Amount per unit")
+    name: text(255, 1)
+
+
+class InvoiceIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    reference_id: text(200)
+    order_id: text(255, 1)
+    invoice_number: text(imports.MAX_NUMBER_LENGTH, 1)
+    total_amount: JsonNumber
+    paid_amount: Annotated[JsonNumber, Field(ge=0)]
+    status: str | None = Field(None, pattern=r"^(PAID|PENDING|PARTIALLY_PAID|OVERPAID)$")
+    due_date: text(64)
+    remarks: text(255) | None = None
+    url: text(2048) | None = None
+    created_at: text(64) | None = None
+    updated_at: text(64) | None = None
+    items: list[ItemIn] = Field(min_length=1, max_length=2000)
+
+
+_rename_core = rename_by_prefix(
+    {
+        "number": "invoice_number",
+        "total": "total_amount",
+        "amount_paid": "paid_amount",
+        "payment_status": "status",
+        "external_reference": "reference_id",
+        "memo": "remarks",
+        "customer_id": "order_id",
+        "currency": "order_id",
+    }
+)
+_rename_lines = rename_line_fields(
+    "items",
+    {"description": "name", "unit_price": "amount", "quantity": "quantity", "sku": "sku", "tax": "amount"},
+)
+
+
+def _rename(field: str) -> str:
+    return _rename_lines(_rename_core(field))
+
+
+def _timestamp(value: str, field: str) -> datetime:
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise FakturError(
+            str(exc), code="invalid_timestamp", details=[{"field": field, "reason": str(exc)}]
+        ) from None
+
+
+def _linked_order(session: SessionDep, principal: Principal, order_id: str) -> Order:
+    order = repository.find_order(session, principal.organisation_id, order_id)
+    if order is None:
+        raise NotFound(
+            f"No order {order_id} in this organisation (give its faktur id or external reference).",
+            code="order_not_found",
+            details=[{"field": "order_id", "reason": "unknown order"}],
+        )
+    return order
+
+
+def _import(body: InvoiceIn, order: Order, now: datetime) -> imports.InvoiceImport:
+    due = _timestamp(body.due_date, "due_date")
+    created = _timestamp(body.created_at, "created_at") if body.created_at else now
+    updated = _timestamp(body.updated_at, "updated_at") if body.updated_at else now
+    if updated <= order.created_at:
+        raise FakturError(
+            f"updated_at {utc_z(updated)} must be later than the order's creation, "
+            f"{utc_z(order.created_at)}.",
+            code="updated_at_before_order",
+            details=[{"field": "updated_at", "reason": "must be later than the order creation date"}],
+        )
+    invoice = core_model(
+        InvoiceCreate,
+        {
+            "customer_id": order.customer_id,
+            "currency": order.currency,
+            "due_date": due.date(),
+            "memo": body.remarks or None,
+            "external_reference": body.reference_id or None,
+            "lines": [
+                {
+                    "description": item.name,
+                    "quantity": item.quantity,
+                    "unit_price": item.amount,
+                    "sku": item.sku or None,
+                    "tax": _TAX,
+                    "metadata": {"reference_id": item.reference_id},
+                }
+                for item in body.items
+            ],
+        },
+    )
+    return imports.InvoiceImport(
+        invoice=invoice,
+        number=body.invoice_number,
+        issue_date=created.date(),
+        amount_paid=body.paid_amount,
+        payment_method="wizcommerce",
+        expected_total=body.total_amount,
+        expected_payment_status=STATUS_TO_PAYMENT[body.status] if body.status else None,
+    )
+
+
+def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
+    """The seed's dtos.InvoiceResponse; absent optional values are left out, as Go's omitempty does."""
+    currency = invoice.currency
+
+    def money(minor: int) -> Decimal:
+        return calc.from_minor(minor, currency)
+
+    attributes = row.attributes
+    data: dict[str, Any] = {
+        "id": str(invoice.id),
+        "reference_id": invoice.external_reference or "",
+        "order_id": attributes["order_id"],
+        "invoice_number": invoice.number,
+        "total_amount": money(invoice.total_minor),
+        "paid_amount": money(invoice.amount_paid_minor),
+        "status": PAYMENT_TO_STATUS[payment_status(invoice.total_minor, invoice.amount_paid_minor)],
+        "due_date": utc_z(datetime.combine(invoice.due_date, time(), UTC)) if invoice.due_date else None,
+        "remarks": invoice.memo,
+        "url": attributes.get("url"),
+        "created_at": attributes["created_at"],
+        "updated_at": attributes["updated_at"],
+        "items": [
+            {
+                "id": str(line.id),
+                "reference_id": line.metadata_.get("reference_id", ""),
+                "name": line.description,
+                "product_id": line.sku or "",
+                "quantity": int(line.quantity),
+                "amount": line.unit_price,
+                "item_total": money(line.net_minor),
+            }
+            for line in invoice.lines
+        ],
+    }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def wizcommerce_principal(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
+) -> Principal:
+    return authenticate_key(request, session, now, x_api_key, header="X-API-Key")
+
+
+router = APIRouter(prefix=PREFIX, tags=["compat: WizCommerce"], route_class=TransactionalRoute)
+
+
+@router.post("/v1/invoices", status_code=201, summary="Create Invoice (WizCommerce dialect: an import)")
+def create_invoice(
+    body: InvoiceIn,
+    principal: Annotated[Principal, Depends(wizcommerce_principal)],
+    session: SessionDep,
+    now: NowDep,
+) -> ExactJSONResponse:
+    order = _linked_order(session, principal, body.order_id)
+    with vendor_fields(_rename):
+        data = _import(body, order, now)
+        invoice = imports.import_invoice(session, actor(principal), data, now)
+    row = DialectInvoice(
+        id=uuid.uuid4(),
+        organisation_id=principal.organisation_id,
+        created_at=now,
+        invoice_id=invoice.id,
+        dialect=DIALECT,
+        attributes={
+            "order_id": body.order_id,
+            "linked_order": str(order.id),
+            "url": body.url,
+            "created_at": utc_z(_timestamp(body.created_at, "created_at")) if body.created_at else utc_z(now),
+            "updated_at": utc_z(_timestamp(body.updated_at, "updated_at")) if body.updated_at else utc_z(now),
+        },
+    )
+    repository.add(session, row)
+    return ExactJSONResponse({"data": present(invoice, row)}, status_code=201)
+
+
+_STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+
+
+def render_error(
+    request: Request, error: FakturError, validation: RequestValidationError | None
+) -> JSONResponse:
+    """`errors.HttpError` of the seed: {code, message, details: [{field, reason}]}; every request
+    problem that is not 401/403/404 is a 400, server trouble a 500, as the seed documents."""
+    if error.status in _STATUS_CODES:
+        status = error.status
+    elif error.status >= 500:
+        status = 500
+    else:
+        status = 400
+    body = {"code": error.code, "message": error.message, "details": error_details(error)}
+    return JSONResponse(body, status_code=status)
