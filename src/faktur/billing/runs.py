@@ -140,12 +140,9 @@ def run_chunk(
         try:
             with session.begin_nested():
                 for period in periods:
-                    created.append(
-                        (
-                            contract.id,
-                            service.create_period_draft(session, actor, state, metrics, period, now),
-                        )
-                    )
+                    draft = _draft_or_none(session, actor, state, metrics, period, now)
+                    if draft is not None:
+                        created.append((contract.id, draft))
         except Exception as exc:
             if not service.is_failure(exc):
                 raise
@@ -164,6 +161,23 @@ def run_chunk(
     outcome.invoices = len(drafts)
     _record_progress(session, organisation.id, run_id, len(contract_ids), outcome, now)
     return outcome
+
+
+def _draft_or_none(
+    session: Session,
+    actor: invoices.Actor,
+    state: service.ContractState,
+    metrics: dict[uuid.UUID, service.MetricTerms],
+    period: service.Period,
+    now: datetime,
+) -> Invoice | None:
+    try:
+        return service.create_period_draft(session, actor, state, metrics, period, now)
+    except FakturError as exc:
+        # A period whose fees all went out in advance has nothing left to bill; not a failure.
+        if exc.code == "nothing_to_bill":
+            return None
+        raise
 
 
 def _record_progress(

@@ -248,6 +248,14 @@ def duplicate_period(contract: Contract, period: Period, invoice_id: uuid.UUID) 
     )
 
 
+def nothing_to_bill(contract: Contract, period: Period) -> Unprocessable:
+    return Unprocessable(
+        f"Nothing to bill for {planner.span_text(period)} of contract {contract.id}: its flat fees were "
+        "billed in advance and it has no usage components.",
+        code="nothing_to_bill",
+    )
+
+
 def create_period_draft(
     session: Session,
     actor: invoices.Actor,
@@ -266,6 +274,8 @@ def create_period_draft(
     consumed_before = set(state.consumed)
     try:
         plan = plan_period(session, state, metrics, period, bill_for_date)
+        if not plan.lines:
+            raise nothing_to_bill(contract, period)
         body = invoice_create_body(contract, plan, period)
         origin = invoices.InvoiceOrigin(
             source="contract", contract_id=contract.id, period_start=period.start, period_end=period.end

@@ -1,0 +1,159 @@
+"""Billing runs: every due period invoiced once, numbered in blocks without gaps, failures recorded
+without stopping the run, and a run killed with SIGKILL at any point resumed to the same result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, create_engine, func, select
+
+from faktur.db import normalise_url, session_scope
+from faktur.models import BillingRun, Invoice
+from recurring_factories import create_contract, create_metric, event, flat, send_events, usage
+
+
+def _invoices(session_factory, organisation_id) -> list[Invoice]:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        return list(
+            session.execute(
+                select(Invoice).where(Invoice.organisation_id == organisation_id).order_by(Invoice.number)
+            ).scalars()
+        )
+
+
+def _assert_once_and_gapless(session_factory, organisation_id, expected: int) -> None:  # type: ignore[no-untyped-def]
+    invoices = _invoices(session_factory, organisation_id)
+    keys = Counter((i.contract_id, i.period_start, i.period_end) for i in invoices)
+    assert len(invoices) == expected
+    assert max(keys.values()) == 1, "a period was invoiced twice"
+    assert all(i.status in ("open", "paid") for i in invoices)
+    year = datetime.now(UTC).year
+    assert sorted(i.number for i in invoices) == [f"INV-{year}-{n:05d}" for n in range(1, expected + 1)]
+
+
+def test_a_run_invoices_every_due_period_and_records_failures(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+    create_metric(client, tenant.headers, "api_calls")
+    behind = create_contract(
+        client, tenant.headers, [flat("100.00"), usage("api_calls", {"model": "per_unit", "unit_price": "1"})]
+    )
+    send_events(client, tenant.headers, [event(behind["id"], "2024-02-03T00:00:00Z") for _ in range(7)])
+    ended = create_contract(
+        client,
+        tenant.headers,
+        [flat("30.00")],
+        start_date="2024-01-10",
+        end_date="2024-02-20",
+        billing_cycle_start_day=1,
+    )
+    # Category E needs an exemption reason: EN 16931 refuses the invoice, the run goes on.
+    broken = create_contract(
+        client,
+        tenant.headers,
+        [{"kind": "flat", "name": "x", "amount": "1", "tax": {"category": "E", "percent": "0"}}],
+    )
+    create_contract(client, tenant.headers, [flat()], start_date="2024-05-01")  # nothing completed by as_of
+
+    response = client.post("/v1/billing-runs", json={"as_of": "2024-04-15"}, headers=tenant.headers)
+    assert response.status_code == 202, response.text
+    run = client.get(f"/v1/billing-runs/{response.json()['id']}", headers=tenant.headers).json()
+    assert run["status"] == "completed"
+    assert (run["contracts_total"], run["contracts_done"], run["invoices_created"]) == (3, 3, 5)
+    assert run["failures_count"] == 1
+    assert [(f["contract_id"], f["code"]) for f in run["failures"]] == [(broken["id"], "tax_rule_violation")]
+
+    invoices = _invoices(session_factory, tenant.organisation_id)
+    periods = sorted((str(i.contract_id), i.period_start.isoformat(), i.total_minor) for i in invoices)
+    assert periods == sorted(
+        [
+            (behind["id"], "2024-01-01", 11900),
+            (behind["id"], "2024-02-01", 11900 + 833),  # 100.00 + 7 x 1.00, at 19 %
+            (behind["id"], "2024-03-01", 11900),
+            (ended["id"], "2024-01-10", 2534),  # 30.00 x 22/31 = 21.29 -> 25.34 with 19 % tax
+            (ended["id"], "2024-02-01", 2340),  # 30.00 x 19/29 = 19.66 -> 23.40 with 19 % tax
+        ]
+    )
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, 5)
+
+    again = client.post("/v1/billing-runs", json={"as_of": "2024-04-15"}, headers=tenant.headers).json()
+    assert again["id"] != run["id"]
+    rerun = client.get(f"/v1/billing-runs/{again['id']}", headers=tenant.headers).json()
+    assert (rerun["invoices_created"], rerun["failures_count"]) == (0, 1)
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, 5)
+
+
+def test_billing_run_input_is_checked(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+    for body in ({}, {"as_of": "yesterday"}, {"as_of": "0001-01-01"}, {"as_of": "2024-01-01", "x": 1}):
+        assert client.post("/v1/billing-runs", json=body, headers=tenant.headers).status_code == 422, body
+    run = client.post("/v1/billing-runs", json={"as_of": "2024-01-01"}, headers=other_tenant.headers).json()
+    response = client.get(f"/v1/billing-runs/{run['id']}", headers=tenant.headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "billing_run_not_found")
+
+
+def _bill_command(database_url: str, as_of: str, chunk_size: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "FAKTUR_DATABASE_URL": database_url, "COLUMNS": "120"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from faktur.cli import app; app()",
+            "bill",
+            "--as-of",
+            as_of,
+            "--chunk-size",
+            str(chunk_size),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _count(reader: Engine, organisation_id) -> int:  # type: ignore[no-untyped-def]
+    # A plain engine: faktur's SQLite engine begins every transaction IMMEDIATE (a write lock),
+    # which would make this poll queue behind the run's chunks instead of watching them.
+    with reader.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(Invoice).where(Invoice.organisation_id == organisation_id)
+        ).scalar_one()
+
+
+def test_a_run_killed_midway_resumes_to_every_invoice_exactly_once(  # type: ignore[no-untyped-def]
+    client, tenant, session_factory, database_url
+) -> None:
+    contracts = 60
+    for _ in range(contracts):
+        create_contract(
+            client, tenant.headers, [flat("10.00"), flat("2.50", name="Support")], start_date="2024-01-01"
+        )
+    expected = contracts * 4  # January to April, as of May 1
+    reader = create_engine(normalise_url(database_url))
+    killed_at = []
+    for threshold in (expected // 4, expected // 2):
+        process = _bill_command(database_url, "2024-05-01", chunk_size=3)
+        deadline = time.monotonic() + 60
+        # Kill once some chunks committed: the run is then midway, usually with a chunk in flight.
+        while time.monotonic() < deadline and process.poll() is None:
+            if _count(reader, tenant.organisation_id) >= threshold:
+                break
+            time.sleep(0.002)
+        assert process.poll() is None, "the run finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        killed_at.append(_count(reader, tenant.organisation_id))
+    assert killed_at[0] < killed_at[1] < expected
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, killed_at[1])
+    finisher = _bill_command(database_url, "2024-05-01", chunk_size=3)
+    output, _ = finisher.communicate(timeout=120)
+    assert finisher.returncode == 0, output.decode()
+    assert b"Billing run as of 2024-05-01" in output
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, expected)
+    with session_scope(session_factory) as session:
+        run = session.execute(select(BillingRun)).scalars().all()
+    # One run, resumed each time, completed at last.
+    assert [(r.status, r.as_of) for r in run] == [("completed", date(2024, 5, 1))]
