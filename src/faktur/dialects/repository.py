@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from faktur.models import Order
 from faktur.models.dialect import DialectInvoice
+from faktur.numbering import repository as numbering
 
 
 def find_order(session: Session, organisation_id: uuid.UUID, reference: str) -> Order | None:
@@ -38,3 +39,9 @@ def get_by_invoice(
 def add(session: Session, row: DialectInvoice) -> None:
     session.add(row)
     session.flush()
+
+
+def next_public_id(session: Session, organisation_id: uuid.UUID, dialect: str) -> int:
+    """The next integer id of `dialect`'s invoices, from a counter row of the numbering tables
+    (one UPDATE ... RETURNING in the caller's transaction, so ids are unique and gapless)."""
+    return numbering.reserve(session, organisation_id, f"dialect:{dialect}", "", 1)

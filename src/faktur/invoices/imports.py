@@ -9,7 +9,7 @@ other system has issued the invoice already, and refusing to record it would not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -40,6 +40,8 @@ class InvoiceImport:
     number: str
     issue_date: date
     amount_paid: Decimal = Decimal(0)
+    # Paid in full on `paid_on`, whatever the computed total is (instead of `amount_paid`).
+    paid_in_full: bool = False
     paid_on: date | None = None
     payment_method: str | None = None
     expected_total: Decimal | None = None
@@ -156,6 +158,8 @@ def import_invoice(session: Session, actor: service.Actor, data: InvoiceImport, 
             details=[{"field": "lines", "reason": "empty"}],
         )
     customer, computed = service.preview_invoice(session, actor, draft)
+    if data.paid_in_full:
+        data = replace(data, amount_paid=computed.result.totals.tax_inclusive_total, paid_in_full=False)
     _check_amounts(data, computed)
     invoice = service.create_invoice(session, actor, draft, now, origin=service.InvoiceOrigin(source=SOURCE))
     _issue(session, actor, invoice, customer, data.number, data.issue_date, now)

@@ -1,0 +1,379 @@
+"""iw-erp dialect (seed 003): `POST /compat/iw-erp/api/invoice/invoices`.
+
+Authenticated by `x-session-token` or `Authorization: Bearer`; the body is `{"invoice": {...}}`
+and the answer the seed's full invoice object (integer `id` and `number`, netto/brutto/tax
+values, status history fields ...). With `manual_number_prefix`/`manual_number` the invoice is
+numbered by the caller through `faktur.invoices.imports`, otherwise by faktur's numbering. The
+header `x-iw-convert-to-camel-case: 1` answers in camelCase; requests are accepted in either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+from sqlalchemy.orm import Session
+
+from faktur import calc
+from faktur.auth import Principal
+from faktur.customers import service as customers
+from faktur.dialects import repository
+from faktur.dialects.common import (
+    ExactJSONResponse,
+    JsonInteger,
+    JsonNumber,
+    actor,
+    authenticate_key,
+    core_model,
+    error_details,
+    rename_by_prefix,
+    rename_line_fields,
+    vendor_fields,
+)
+from faktur.errors import FakturError
+from faktur.fields import CurrencyCode, Percent, text
+from faktur.http.deps import NowDep, SessionDep
+from faktur.http.routing import TransactionalRoute
+from faktur.invoices import imports, service
+from faktur.invoices.schemas import InvoiceCreate, InvoiceStatus, PaymentCreate
+from faktur.models import Invoice
+from faktur.models.dialect import DialectInvoice
+from faktur.numbering.format import sequence_of
+
+PREFIX = "/compat/iw-erp"
+DIALECT = "iw-erp"
+
+# faktur status -> iw-erp status; iw-erp calls a void invoice "cancelled".
+STATUSES = {
+    InvoiceStatus.DRAFT.value: "draft",
+    InvoiceStatus.OPEN.value: "open",
+    InvoiceStatus.PAID.value: "paid",
+    InvoiceStatus.VOID.value: "cancelled",
+    InvoiceStatus.UNCOLLECTIBLE.value: "uncollectible",
+}
+
+
+class _In(BaseModel):
+    # Either spelling is accepted (the client's camel-case switch changes what it sends), and
+    # fields this dialect does not use are ignored, as iw-erp ignores read-only ones.
+    model_config = ConfigDict(
+        extra="ignore", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
+    )
+
+
+class TaxIn(_In):
+    value: Percent = Field(description="Rate in percent, e.g. 19")
+    category: Literal["S", "Z", "E", "AE", "K", "G", "O", "L", "M"] = "S"
+    exemption_reason: text(300) | None = None
+
+
+class ItemIn(_In):
+    name: text(1000, 1)
+    quantity: JsonNumber = Decimal(1)
+    price: JsonNumber = Field(description="Netto price per unit")
+    unit: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$")
+    tax: TaxIn | None = Field(None, description="Defaults to the invoice's tax")
+
+
+class BuyerIn(_In):
+    id: uuid.UUID = Field(description="A faktur customer id")
+
+
+def _goal_days(value: Any) -> Any:
+    # iw-erp's payment goal is an object with the days; a bare number of days is accepted too.
+    if isinstance(value, dict):
+        return value.get("days")
+    return value
+
+
+GoalDays = Annotated[int, BeforeValidator(_goal_days), Field(strict=True, ge=0, le=3650)]
+
+
+class InvoiceIn(_In):
+    buyer: BuyerIn
+    items: list[ItemIn] = Field(min_length=1, max_length=2000)
+    name: text(200) | None = None
+    message: text(5000) | None = None
+    currency: CurrencyCode | None = None
+    tax: TaxIn | None = None
+    payment_goal: GoalDays | None = Field(None, description='{"days": 14} or 14')
+    manual_number_prefix: text(50) | None = None
+    manual_number: Annotated[JsonInteger, Field(ge=0)] | None = None
+    status: Literal["draft", "open", "paid", "cancelled"] = "open"
+    payment_date: AwareDatetime | None = None
+    cancel_text: text(500) | None = None
+    linked_number: text(200) | None = None
+    linked_number_title: text(200) | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> InvoiceIn:
+        if self.manual_number_prefix is not None and self.manual_number is None:
+            raise ValueError("manual_number_prefix needs manual_number")
+        if self.manual_number is not None and self.status == "draft":
+            raise ValueError("a draft has no number yet: leave out manual_number or give another status")
+        if self.tax is None and any(item.tax is None for item in self.items):
+            raise ValueError("give tax for the invoice or for every item")
+        return self
+
+
+class CreateInvoiceIn(_In):
+    invoice: InvoiceIn
+
+
+_rename = rename_by_prefix(
+    {
+        "number": "invoice.manual_number",
+        "customer_id": "invoice.buyer.id",
+        "currency": "invoice.currency",
+        "memo": "invoice.message",
+        "payment_terms_days": "invoice.payment_goal",
+        "due_date": "invoice.payment_goal",
+        "external_reference": "invoice.linked_number",
+        "status": "invoice.status",
+    }
+)
+_rename_lines = rename_line_fields(
+    "invoice.items", {"description": "name", "unit_price": "price", "unit_code": "unit", "tax": "tax"}
+)
+
+
+def _tax(tax: TaxIn) -> dict[str, Any]:
+    reason = tax.exemption_reason
+    return {"category": tax.category, "percent": tax.value, "exemption_reason": reason}
+
+
+def _core_invoice(body: InvoiceIn, finalize: bool) -> InvoiceCreate:
+    default_tax = body.tax
+    return core_model(
+        InvoiceCreate,
+        {
+            "customer_id": body.buyer.id,
+            "currency": body.currency,
+            "memo": body.message,
+            "payment_terms_days": body.payment_goal,
+            "external_reference": body.linked_number,
+            "finalize": finalize,
+            "lines": [
+                {
+                    "description": item.name,
+                    "quantity": item.quantity,
+                    "unit_price": item.price,
+                    "unit_code": item.unit,
+                    "tax": _tax(item.tax or default_tax),  # type: ignore[arg-type]
+                }
+                for item in body.items
+            ],
+        },
+    )
+
+
+def _create(session: Session, principal: Principal, body: InvoiceIn, now: datetime) -> Invoice:
+    who = actor(principal)
+    paid_on = body.payment_date.astimezone(UTC).date() if body.payment_date else now.date()
+    if body.manual_number is not None:
+        data = imports.InvoiceImport(
+            invoice=_core_invoice(body, finalize=False),
+            number=f"{body.manual_number_prefix or ''}{body.manual_number}",
+            issue_date=now.date(),
+            paid_in_full=body.status == "paid",
+            paid_on=paid_on,
+            payment_method=DIALECT,
+            void=body.status == "cancelled",
+            void_reason=body.cancel_text,
+        )
+        return imports.import_invoice(session, who, data, now)
+    invoice = service.create_invoice(session, who, _core_invoice(body, finalize=body.status != "draft"), now)
+    if body.status == "paid" and invoice.status != InvoiceStatus.PAID.value:
+        amount = calc.from_minor(invoice.total_minor, invoice.currency)
+        payment = PaymentCreate(amount=amount, paid_on=paid_on, method=DIALECT)
+        invoice = service.record_payment(session, who, invoice.id, payment, now)
+    if body.status == "cancelled":
+        invoice = service.void_invoice(session, who, invoice.id, now, body.cancel_text)
+    return invoice
+
+
+def _timestamp(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time(), UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _money(minor: int, currency: str) -> Decimal:
+    return calc.from_minor(minor, currency)
+
+
+def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
+    """Every field of the seed's 200 answer; those faktur has no notion of are null or empty."""
+    currency = invoice.currency
+    attributes = row.attributes
+    events = invoice.events
+    last = events[-1] if events else None
+    void_event = next((e for e in reversed(events) if e.to_status == InvoiceStatus.VOID.value), None)
+    groups = [
+        {
+            "category": group.category,
+            "value": group.percent,
+            "netto_value": _money(group.taxable_minor, currency),
+            "tax_value": _money(group.tax_minor, currency),
+        }
+        for group in invoice.tax_groups
+    ]
+    single = groups[0] if len(groups) == 1 else None
+    buyer = invoice.customer_snapshot or {}
+    number_string = invoice.number
+    payment_date = max((p.paid_on for p in invoice.payments), default=None)
+    return {
+        "id": row.public_id,
+        "token": str(invoice.id),
+        "number": attributes.get("number"),
+        "manual_number_prefix": attributes.get("manual_number_prefix"),
+        "manual_number": attributes.get("manual_number"),
+        "number_string": number_string,
+        "generation_date": _timestamp(invoice.created_at),
+        "number_date": _timestamp(invoice.finalized_at),
+        "message": invoice.memo,
+        "currency": currency,
+        "name": attributes.get("name"),
+        "due_date": _timestamp(invoice.due_date),
+        "netto_value": _money(invoice.tax_exclusive_minor, currency),
+        "brutto_value": _money(invoice.total_minor, currency),
+        "tax_value": _money(invoice.tax_total_minor, currency),
+        "tax": {
+            "value": single["value"] if single else None,
+            "category": single["category"] if single else None,
+            "groups": groups,
+        },
+        "linked_number_title": attributes.get("linked_number_title"),
+        "linked_number": invoice.external_reference,
+        "status": STATUSES[invoice.status],
+        "previous_status": STATUSES[last.from_status] if last and last.from_status else None,
+        "status_updated": _timestamp(last.created_at) if last else None,
+        "archived": False,
+        "last_pdf_export": None,
+        "last_status_export": None,
+        "base_booking_group": None,
+        "search_string": " ".join(
+            part for part in (number_string, attributes.get("name"), buyer.get("name")) if part
+        ),
+        "accounting_type": None,
+        "payment_type": None,
+        "payment_goal": {"days": invoice.payment_terms_days}
+        if invoice.payment_terms_days is not None
+        else None,
+        "items": [
+            {
+                "id": line.position,
+                "token": str(line.id),
+                "name": line.description,
+                "quantity": line.quantity,
+                "unit": line.unit_code,
+                "price": line.unit_price,
+                "netto_value": _money(line.net_minor, currency),
+                "tax": {"value": line.tax_percent, "category": line.tax_category},
+            }
+            for line in invoice.lines
+        ],
+        "buyer": {
+            key: buyer.get(key)
+            for key in ("id", "name", "email", "address_line1", "postal_code", "city", "country", "vat_id")
+        },
+        "payment_date": _timestamp(payment_date),
+        "is_payment_date_from_ext_service": False,
+        "direct_debit_exported": False,
+        "offer": None,
+        "time_reports": [],
+        "payment_provider_status": None,
+        "payment_provider_reference": None,
+        "payment_provider_transaction_reference": None,
+        "cancel_date": _timestamp(void_event.created_at) if void_event else None,
+        "cancel_text": void_event.reason if void_event else None,
+        "base_event_sign_up": None,
+        "base_booking": None,
+        "base_event_sign_up_group": None,
+        "person_log_book_entry": None,
+        "billing_payment_profile": None,
+    }
+
+
+def camel_case(value: Any) -> Any:
+    """Keys in camelCase at every depth, for `x-iw-convert-to-camel-case: 1`."""
+    if isinstance(value, dict):
+        return {to_camel(key): camel_case(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [camel_case(item) for item in value]
+    return value
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def iw_erp_principal(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    x_session_token: Annotated[str | None, Header(alias="x-session-token")] = None,
+) -> Principal:
+    token = x_session_token or (credentials.credentials if credentials else None)
+    return authenticate_key(request, session, now, token, header="x-session-token")
+
+
+router = APIRouter(prefix=PREFIX, tags=["compat: iw-erp"], route_class=TransactionalRoute)
+
+
+@router.post("/api/invoice/invoices", summary="Creates a single Invoice (iw-erp dialect)")
+def create_invoice(
+    body: CreateInvoiceIn,
+    principal: Annotated[Principal, Depends(iw_erp_principal)],
+    session: SessionDep,
+    now: NowDep,
+    iw_build_id: Annotated[str | None, Query(alias="iw-build-id", max_length=200)] = None,
+    iw_package_id: Annotated[str | None, Query(alias="iw-package-id", max_length=200)] = None,
+    camel: Annotated[str | None, Header(alias="x-iw-convert-to-camel-case")] = None,
+) -> ExactJSONResponse:
+    invoice_in = body.invoice
+    with vendor_fields(lambda field: _rename_lines(_rename(field))):
+        customers.get_customer(session, principal.organisation_id, invoice_in.buyer.id)
+        invoice = _create(session, principal, invoice_in, now)
+    automatic = invoice_in.manual_number is None and invoice.number is not None
+    row = DialectInvoice(
+        id=uuid.uuid4(),
+        organisation_id=principal.organisation_id,
+        created_at=now,
+        invoice_id=invoice.id,
+        dialect=DIALECT,
+        public_id=repository.next_public_id(session, principal.organisation_id, DIALECT),
+        attributes={
+            "name": invoice_in.name,
+            "manual_number_prefix": invoice_in.manual_number_prefix,
+            "manual_number": invoice_in.manual_number,
+            "number": (
+                sequence_of(principal.organisation.number_format, invoice.number)
+                if automatic
+                else invoice_in.manual_number
+            ),
+            "linked_number_title": invoice_in.linked_number_title,
+        },
+    )
+    repository.add(session, row)
+    data = present(invoice, row)
+    return ExactJSONResponse(camel_case(data) if (camel or "").strip() == "1" else data)
+
+
+def render_error(
+    request: Request, error: FakturError, validation: RequestValidationError | None
+) -> JSONResponse:
+    """iw-erp's error object: the HTTP status as `code`, a message and the fields at fault;
+    request validation is a 400 there, not faktur's 422."""
+    status = 400 if error.status == 422 else error.status
+    errors = [{"field": d["field"], "message": d["reason"]} for d in error_details(error)]
+    return JSONResponse({"code": status, "message": error.message, "errors": errors}, status_code=status)
