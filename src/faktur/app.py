@@ -12,6 +12,7 @@ from faktur.db import make_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.endpoints import router as documents_router
 from faktur.http.error_handlers import install_error_handlers
+from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
 from faktur.organisations.endpoints import router as organisation_router
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (organisation_router, customers_router, tax_rates_router, invoices_router):
         app.include_router(router)
     app.include_router(orders_router)
+    app.include_router(invoice_items_router)
     app.include_router(documents_router)
     for router in billing_routers:
         app.include_router(router)

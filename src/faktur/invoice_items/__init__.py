@@ -1,0 +1,1 @@
+"""Pending invoice items: charges that wait until they are gathered into invoices."""

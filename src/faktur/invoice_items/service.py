@@ -1,0 +1,309 @@
+"""Pending invoice item operations, one function each; services flush, never commit.
+
+Gathering locks the candidate items in id order, re-checks after the lock that no live invoice
+line bills them, and creates one invoice per (customer, contract, currency, payment mode) through
+the invoicing core; concurrent gathers over the same items therefore create each invoice once,
+and the unique index on live item lines would refuse a second attachment anyway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from faktur import calc
+from faktur.customers import service as customers
+from faktur.errors import Conflict, NotFound, Unprocessable
+from faktur.http.pagination import Cursor
+from faktur.invoice_items import repository
+from faktur.invoice_items.repository import SOURCE_KIND
+from faktur.invoice_items.schemas import InvoiceItemCreate, InvoiceItemsInvoice
+from faktur.invoices import calculation
+from faktur.invoices import service as invoices
+from faktur.invoices.schemas import InvoiceCreate, InvoiceLineIn, TaxIn
+from faktur.invoices.service import Actor, InvoiceOrigin, LineSource
+from faktur.models import Invoice, InvoiceItem
+from faktur.tax_rates import repository as tax_rates
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: InvoiceItem
+    invoice_id: uuid.UUID | None
+
+    @property
+    def status(self) -> str:
+        return "pending" if self.invoice_id is None else "invoiced"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    item_id: uuid.UUID
+    reason: str
+    invoice_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class GatherResult:
+    invoices: list[Invoice]
+    skipped: list[Skipped]
+
+
+# Items that may share an invoice: same buyer, contract, currency and payment mode, and the same
+# tax inclusivity (an EN 16931 invoice states prices either with or without tax).
+GroupKey = tuple[uuid.UUID, uuid.UUID | None, str, str, bool]
+
+
+def _not_found(item_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No invoice item {item_id} in this organisation.", code="invoice_item_not_found")
+
+
+def get_item(session: Session, organisation_id: uuid.UUID, item_id: uuid.UUID) -> ItemView:
+    item = repository.get(session, organisation_id, item_id)
+    if item is None:
+        raise _not_found(item_id)
+    return ItemView(item, repository.live_invoices(session, organisation_id, [item.id]).get(item.id))
+
+
+def list_items(
+    session: Session,
+    organisation_id: uuid.UUID,
+    limit: int,
+    cursor: Cursor | None,
+    *,
+    customer_id: uuid.UUID | None,
+    contract_id: uuid.UUID | None,
+    attachable: bool | None,
+) -> tuple[list[ItemView], bool]:
+    rows = repository.list_page(
+        session,
+        organisation_id,
+        limit,
+        cursor,
+        customer_id=customer_id,
+        contract_id=contract_id,
+        attachable=attachable,
+    )
+    page = rows[:limit]
+    billed = repository.live_invoices(session, organisation_id, [item.id for item in page]) if page else {}
+    return [ItemView(item, billed.get(item.id)) for item in page], len(rows) > limit
+
+
+def _line(item: InvoiceItem) -> InvoiceLineIn:
+    tax = None
+    if item.tax_rate_id is None:
+        tax = TaxIn(
+            category=item.tax_category,  # type: ignore[arg-type]
+            percent=item.tax_percent,  # type: ignore[arg-type]
+            exemption_reason=item.exemption_reason,
+            exemption_reason_code=item.exemption_reason_code,
+        )
+    return InvoiceLineIn(
+        description=item.description,
+        sku=item.sku,
+        quantity=item.quantity,
+        unit_code=item.unit_code,
+        unit_price=item.unit_price,
+        tax_rate_id=item.tax_rate_id,
+        tax=tax,
+        period_start=item.period_start,
+        period_end=item.period_end,
+        metadata=item.metadata_ or None,
+    )
+
+
+def create_item(session: Session, actor: Actor, data: InvoiceItemCreate, now: datetime) -> ItemView:
+    organisation_id = actor.organisation_id
+    customer = customers.get_customer(session, organisation_id, data.customer_id)
+    currency = calculation.customer_currency(customer, actor.organisation, data.currency)
+    inclusive = False
+    if data.tax_rate_id is not None:
+        rate = tax_rates.get_many(session, organisation_id, [data.tax_rate_id]).get(data.tax_rate_id)
+        inclusive = bool(rate and rate.inclusive)
+    item = InvoiceItem(
+        id=uuid.uuid4(),
+        organisation_id=organisation_id,
+        created_at=now,
+        customer_id=customer.id,
+        contract_id=data.contract_id,
+        currency=currency,
+        payment_mode=data.payment_mode.value,
+        description=data.description,
+        sku=data.sku,
+        quantity=data.quantity,
+        unit_code=data.unit_code,
+        unit_price=data.unit_price,
+        tax_rate_id=data.tax_rate_id,
+        tax_category=None if data.tax is None else data.tax.category.value,
+        tax_percent=None if data.tax is None else data.tax.percent,
+        exemption_reason=None if data.tax is None else data.tax.exemption_reason,
+        exemption_reason_code=None if data.tax is None else data.tax.exemption_reason_code,
+        prices_include_tax=inclusive,
+        period_start=data.period_start,
+        period_end=data.period_end,
+        metadata_=data.metadata or {},
+    )
+    # Price the item as a one-line invoice now, so a gather never meets an item the engine refuses
+    # (unknown tax rate, EN 16931 category rules, amounts out of range).
+    invoices.compute_content(
+        session,
+        actor.organisation,
+        customer,
+        currency=currency,
+        prices_include_tax=inclusive,
+        lines=[_line(item)],
+        adjustments=[],
+    )
+    repository.add(session, item)
+    return ItemView(item, None)
+
+
+def delete_item(session: Session, organisation_id: uuid.UUID, item_id: uuid.UUID) -> None:
+    """Delete a pending item; an invoiced one is part of an invoice and stays (409)."""
+    item = repository.get(session, organisation_id, item_id, for_update=True)
+    if item is None:
+        raise _not_found(item_id)
+    invoice_id = repository.live_invoices(session, organisation_id, [item.id]).get(item.id)
+    if invoice_id is not None:
+        raise Conflict(
+            f"Invoice item {item_id} is billed by invoice {invoice_id}; void that invoice first "
+            "to delete the item.",
+            code="invoice_item_invoiced",
+            details=[{"field": "id", "reason": "on a live invoice", "invoice_id": str(invoice_id)}],
+        )
+    session.expunge(item)
+    repository.delete_item(session, organisation_id, item_id)
+
+
+def _check_requested(session: Session, organisation_id: uuid.UUID, data: InvoiceItemsInvoice) -> None:
+    assert data.item_ids is not None
+    found = repository.existing_ids(session, organisation_id, data.item_ids)
+    unknown = [(i, item_id) for i, item_id in enumerate(data.item_ids) if item_id not in found]
+    if unknown:
+        raise NotFound(
+            f"No invoice item {', '.join(str(item_id) for _, item_id in unknown[:5])}"
+            f"{' ...' if len(unknown) > 5 else ''} in this organisation.",
+            code="invoice_item_not_found",
+            details=[
+                {"field": f"item_ids[{i}]", "reason": "unknown invoice item", "item_id": str(item_id)}
+                for i, item_id in unknown
+            ],
+        )
+
+
+def _scope_mismatch(items: list[InvoiceItem], data: InvoiceItemsInvoice) -> None:
+    index = {item_id: i for i, item_id in enumerate(data.item_ids or [])}
+    wrong = [
+        item
+        for item in items
+        if (data.customer_id is not None and item.customer_id != data.customer_id)
+        or (data.contract_id is not None and item.contract_id != data.contract_id)
+    ]
+    if wrong:
+        raise Unprocessable(
+            f"Invoice item {wrong[0].id} is outside the customer_id/contract_id given.",
+            code="invoice_item_out_of_scope",
+            details=[
+                {
+                    "field": f"item_ids[{index[item.id]}]",
+                    "reason": "other customer or contract",
+                    "item_id": str(item.id),
+                }
+                for item in wrong
+            ],
+        )
+
+
+def invoice_items(session: Session, actor: Actor, data: InvoiceItemsInvoice, now: datetime) -> GatherResult:
+    """Gather the attachable items in scope into invoices, each item at most once."""
+    organisation_id = actor.organisation_id
+    if data.customer_id is not None:
+        customers.get_customer(session, organisation_id, data.customer_id)
+    if data.item_ids is not None:
+        _check_requested(session, organisation_id, data)
+    # In scope when no ids are given; with ids, scope is checked below so a mismatch is an error.
+    locked = repository.lock_attachable(
+        session,
+        organisation_id,
+        customer_id=None if data.item_ids else data.customer_id,
+        contract_id=None if data.item_ids else data.contract_id,
+        ids=data.item_ids,
+    )
+    if data.item_ids is not None:
+        _scope_mismatch(locked, data)
+    # After the lock: a concurrent gather that held these rows has committed its invoice lines.
+    attached = repository.live_invoices(session, organisation_id, [item.id for item in locked])
+    skipped = [Skipped(item_id, "already_invoiced", invoice_id) for item_id, invoice_id in attached.items()]
+    if data.item_ids is not None:
+        locked_ids = {item.id for item in locked}
+        earlier = repository.live_invoices(
+            session, organisation_id, [i for i in data.item_ids if i not in locked_ids]
+        )
+        skipped += [
+            Skipped(item_id, "already_invoiced", invoice_id) for item_id, invoice_id in earlier.items()
+        ]
+        order = {item_id: i for i, item_id in enumerate(data.item_ids)}
+        skipped.sort(key=lambda s: order[s.item_id])
+    groups: dict[GroupKey, list[InvoiceItem]] = defaultdict(list)
+    for item in locked:
+        if item.id not in attached:
+            key = (
+                item.customer_id,
+                item.contract_id,
+                item.currency,
+                item.payment_mode,
+                item.prices_include_tax,
+            )
+            groups[key].append(item)
+    created = [
+        _invoice_group(
+            session, actor, key, sorted(groups[key], key=lambda i: (i.created_at, i.id)), data, now
+        )
+        for key in sorted(groups, key=lambda k: (str(k[0]), str(k[1] or ""), k[2], k[3], k[4]))
+    ]
+    return GatherResult(created, skipped)
+
+
+def _invoice_group(
+    session: Session,
+    actor: Actor,
+    key: GroupKey,
+    items: list[InvoiceItem],
+    data: InvoiceItemsInvoice,
+    now: datetime,
+) -> Invoice:
+    customer_id, contract_id, currency, payment_mode, inclusive = key
+    # invoices.contract_id stays empty: with the period it is the natural key of contract billing
+    # (one live invoice per contract period); the items' contract is recorded in the metadata.
+    metadata = {"payment_mode": payment_mode}
+    if contract_id is not None:
+        metadata["contract_id"] = str(contract_id)
+    body = InvoiceCreate(
+        customer_id=customer_id,
+        currency=currency,
+        prices_include_tax=inclusive,
+        lines=[_line(item) for item in items],
+        finalize=data.finalize,
+        due_date=data.due_date,
+        payment_terms_days=data.payment_terms_days,
+        memo=data.memo,
+        metadata=metadata,
+    )
+    return invoices.create_invoice(
+        session,
+        actor,
+        body,
+        now,
+        origin=InvoiceOrigin(source="invoice_items"),
+        line_sources=[LineSource(SOURCE_KIND, item.id) for item in items],
+    )
+
+
+def item_amount(item: InvoiceItem) -> str:
+    return calc.format_amount(
+        calc.quantize_money(item.quantity * item.unit_price, item.currency), item.currency
+    )
