@@ -1,0 +1,118 @@
+"""Order-platform ("axim") dialect (seed 004): `POST /compat/axim/invoices` with `accessToken`.
+
+`{"orderId": ...}` invoices every remaining quantity of the order through
+`faktur.orders.service.invoice_order` (issued at once); the order is found by its faktur id or
+its external reference (the platform's 24-hex ids). Errors are `{success: false, message}`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from faktur import calc
+from faktur.auth import Principal
+from faktur.dialects import repository
+from faktur.dialects.common import ExactJSONResponse, actor, authenticate_key
+from faktur.errors import FakturError, NotFound
+from faktur.fields import text
+from faktur.http.deps import NowDep, SessionDep
+from faktur.http.routing import TransactionalRoute
+from faktur.models import Invoice, Order
+from faktur.orders import service as orders
+from faktur.orders.schemas import OrderInvoiceCreate
+
+PREFIX = "/compat/axim"
+
+
+class InvoiceIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # Optional here so that its absence gets the platform's own message, not a generic one.
+    orderId: text(200) | None = None  # the platform's own field name
+
+
+def _iso_ms(value: datetime) -> str:
+    """'2025-12-08T20:43:20.608Z', the platform's timestamp format."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def present(invoice: Invoice, order: Order, principal: Principal) -> dict[str, Any]:
+    return {
+        "order": order.external_reference or str(order.id),
+        "entityId": str(principal.organisation_id),
+        "lineItems": [
+            {"lineItemId": str(line.source_id), "quantity": line.quantity, "id": str(line.id)}
+            for line in invoice.lines
+        ],
+        "total": calc.from_minor(invoice.total_minor, invoice.currency),
+        "createdBy": {"id": str(principal.api_key_id), "name": principal.actor, "type": "api_key"},
+        "metaFields": [],
+        "createdAt": _iso_ms(invoice.created_at),
+        "updatedAt": _iso_ms(invoice.updated_at),
+        "id": str(invoice.id),
+    }
+
+
+def axim_principal(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    access_token: Annotated[str | None, Header(alias="accessToken")] = None,
+) -> Principal:
+    token = access_token
+    if token and token[:7].lower() == "bearer ":
+        token = token[7:]
+    return authenticate_key(request, session, now, token, header="accessToken")
+
+
+router = APIRouter(prefix=PREFIX, tags=["compat: order platform"], route_class=TransactionalRoute)
+
+
+@router.post("/invoices", status_code=201, summary="Create Invoice for an order (order-platform dialect)")
+def create_invoice(
+    body: InvoiceIn,
+    principal: Annotated[Principal, Depends(axim_principal)],
+    session: SessionDep,
+    now: NowDep,
+) -> ExactJSONResponse:
+    if not body.orderId:
+        raise FakturError("orderId is required", code="validation_error", details=[{"field": "orderId"}])
+    order = repository.find_order(session, principal.organisation_id, body.orderId)
+    if order is None:
+        raise NotFound("Order not found", code="order_not_found")
+    invoice = orders.invoice_order(
+        session, actor(principal), order.id, OrderInvoiceCreate(finalize=True), now
+    )
+    data = present(invoice, order, principal)
+    return ExactJSONResponse(
+        {"success": True, "data": data, "message": "Invoice created successfully"}, status_code=201
+    )
+
+
+_MESSAGES = {
+    401: "Invalid or missing access token",
+    404: "Order not found",
+    500: "An error occurred while creating the invoice",
+}
+
+
+def render_error(
+    request: Request, error: FakturError, validation: RequestValidationError | None
+) -> JSONResponse:
+    """`{success: false, message}` with the platform's messages; request problems are 400
+    'Validation error: ...', and what cannot be invoiced (nothing remains) a 409."""
+    status = error.status
+    if status in (400, 422):
+        status = 400
+        message = f"Validation error: {error.message}"
+    elif status >= 500:
+        message = _MESSAGES[500]
+    else:
+        message = _MESSAGES.get(status, error.message)
+    return JSONResponse({"success": False, "message": message}, status_code=status)
