@@ -13,7 +13,7 @@ from faktur.config import get_settings
 from faktur.db import make_engine, make_session_factory, session_scope
 from faktur.documents.cli import invoice_app
 from faktur.errors import FakturError
-from faktur.migrations import upgrade_to_head
+from faktur.migrations import is_up_to_date, upgrade_to_head
 
 app = typer.Typer(help="faktur: invoicing service", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations", no_args_is_help=True)
@@ -26,6 +26,9 @@ console = Console()
 
 def _session_factory():  # type: ignore[no-untyped-def]
     settings = get_settings()
+    if not is_up_to_date(settings.database_url):
+        console.print("[red]The database is not migrated to this faktur version: run `faktur migrate`.[/red]")
+        raise typer.Exit(1)
     return make_session_factory(make_engine(settings.database_url))
 
 

@@ -6,15 +6,28 @@ names the field.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 import pycountry
-from babel.numbers import list_currencies
-from pydantic import AfterValidator, BeforeValidator, Field
+from babel.core import get_global
+from babel.numbers import get_territory_currencies, list_currencies
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 from stdnum.eu import vat as eu_vat
 
-_CURRENCIES = frozenset(list_currencies())
+
+def _currencies_in_use() -> frozenset[str]:
+    """Codes that are legal tender somewhere today: ISO 4217 also lists retired currencies
+    (ADP, ZWL), precious metals and test codes (XAU, XXX), which no invoice should carry."""
+    today = date.today()
+    in_use: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        in_use.update(get_territory_currencies(territory, start_date=today, tender=True))
+    return frozenset(in_use & set(list_currencies()))
+
+
+_CURRENCIES = _currencies_in_use()
 # python-stdnum lists member states in lower case ("de"); VAT ids carry them in upper case.
 _EU_VAT_PREFIXES = frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI"}
 
@@ -124,3 +137,14 @@ Metadata = Annotated[dict[str, Any], AfterValidator(_metadata)]
 
 # Strict: JSON true is not a number of days.
 Days = Annotated[int, Field(strict=True, ge=0, le=3650)]
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the date and time is out of range once converted to UTC") from exc
+
+
+# A point in time with its zone, normalised to UTC (a time without zone would be ambiguous).
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]

@@ -6,9 +6,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
-from pydantic import AwareDatetime
 
 from faktur.auth import CurrentPrincipal, Principal
+from faktur.fields import UtcDatetime
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import Cursor, Page
 from faktur.http.routing import TransactionalRoute
@@ -64,10 +64,10 @@ def list_invoices(
     customer_id: uuid.UUID | None = None,
     status: InvoiceStatus | None = None,
     created_from: Annotated[
-        AwareDatetime | None, Query(description="Created at or after (ISO 8601 with zone)")
+        UtcDatetime | None, Query(description="Created at or after (ISO 8601 with zone)")
     ] = None,
     created_before: Annotated[
-        AwareDatetime | None, Query(description="Created before (ISO 8601 with zone)")
+        UtcDatetime | None, Query(description="Created before (ISO 8601 with zone)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -297,9 +297,11 @@ def create_invoice(
     *,
     origin: InvoiceOrigin | None = None,
     line_sources: Sequence[LineSource | None] | None = None,
+    number: str | None = None,
 ) -> Invoice:
     """Create a draft (and finalize it if asked). Callers that invoice records pass `origin`
-    and one `line_sources` entry per line; the database refuses what would bill twice."""
+    and one `line_sources` entry per line; the database refuses what would bill twice.
+    Batch runs that finalize pass `number` from a block they reserved in this transaction."""
     origin = origin or InvoiceOrigin()
     customer = customers.get_customer(session, actor.organisation_id, data.customer_id)
     computed = compute_content(
@@ -337,7 +339,7 @@ def create_invoice(
     _apply(session, invoice, computed, line_sources)
     _record_event(session, invoice, InvoiceStatus.DRAFT, actor.name, now)
     if data.finalize:
-        return _finalize(session, actor, invoice, customer, now)
+        return _finalize(session, actor, invoice, customer, now, number)
     session.flush()
     return invoice
 
@@ -477,7 +479,12 @@ def finalize_invoice(
 
 
 def _finalize(
-    session: Session, actor: Actor, invoice: Invoice, customer: Customer, now: datetime, number: str | None = None
+    session: Session,
+    actor: Actor,
+    invoice: Invoice,
+    customer: Customer,
+    now: datetime,
+    number: str | None = None,
 ) -> Invoice:
     if not invoice.lines:
         raise Unprocessable(
