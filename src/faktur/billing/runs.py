@@ -3,18 +3,20 @@
 A run is split into chunks of contracts (ordered by id). Each chunk is one transaction:
 
 1. lock the chunk's contracts, load their live invoices and unbilled events;
-2. per contract, in a SAVEPOINT, create the drafts of all its due periods (a contract that fails
-   is rolled back to the savepoint and recorded as a failure; the chunk goes on);
-3. reserve one block of invoice numbers for exactly the drafts created, and finalize them;
+2. plan every due period of every contract (pure computation through faktur.calc); a contract
+   whose plan fails is recorded as a failure and left out, the chunk goes on;
+3. reserve one block of invoice numbers for exactly the planned invoices, then create and
+   finalize them (faktur.invoices.service.create_invoice with the reserved number), each
+   contract in a SAVEPOINT, and mark the usage events they bill;
 4. update the run's counters.
 
 Exactly once and gapless by design, also when the process is killed at any point: the database's
 natural key (one live invoice per contract and period) makes a second invoice impossible, and a
 chunk that did not commit left nothing behind - no invoice, no consumed number (the counter row
 is updated inside the chunk's transaction). Starting the run again resumes it: periods already
-invoiced are not due any more. If finalizing fails after the block was reserved (it should not:
-the checks run on the drafts first), the chunk is rolled back and retried without that contract,
-so no number is ever skipped.
+invoiced are not due any more. If storing a contract's invoices fails after the block was
+reserved (the checks EN 16931 makes at finalization, a concurrent duplicate), the chunk is rolled
+back and retried without that contract, which is recorded as a failure: no number is skipped.
 
 The chunk is the seam for parallelism: `run_chunk` needs only ids, so any executor can run
 chunks (in-process here; on PostgreSQL several processes can take chunks concurrently, the row
@@ -33,11 +35,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import service
+from faktur.calc.periods import Period
 from faktur.contracts import repository as contracts_repo
 from faktur.db import session_scope
 from faktur.errors import FakturError, NotFound
 from faktur.invoices import service as invoices
-from faktur.models import BillingRun, BillingRunFailure, Invoice, Organisation
+from faktur.invoices.schemas import InvoiceCreate
+from faktur.models import BillingRun, BillingRunFailure, Organisation
 from faktur.numbering.service import next_invoice_numbers
 
 DEFAULT_CHUNK_SIZE = 100
@@ -50,8 +54,8 @@ class ChunkOutcome:
     failures: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)
 
 
-class FinalizeFailed(Exception):
-    """Finalizing a draft failed after its number block was reserved: retry the chunk without it."""
+class ContractFailed(Exception):
+    """Storing a contract's invoices failed after the number block was reserved: retry without it."""
 
     def __init__(self, contract_id: uuid.UUID, code: str, reason: str) -> None:
         super().__init__(reason)
@@ -128,56 +132,58 @@ def run_chunk(
     outcome = ChunkOutcome(failures=[(cid, code, reason) for cid, (code, reason) in excluded.items()])
     contracts = contracts_repo.get_many(session, organisation.id, contract_ids, for_update=True)
     states, metrics = service.load_states(session, organisation.id, contracts, as_of)
-    drafts: list[tuple[uuid.UUID, Invoice]] = []
+    planned: list[tuple[service.ContractState, list[tuple[Period, service.Plan, InvoiceCreate]]]] = []
     for contract in contracts:
         if contract.id in excluded:
             continue
         state = states[contract.id]
-        periods = service.due_periods(state, as_of)
-        if not periods:
-            continue
-        created: list[tuple[uuid.UUID, Invoice]] = []
         try:
-            with session.begin_nested():
-                for period in periods:
-                    draft = _draft_or_none(session, actor, state, metrics, period, now)
-                    if draft is not None:
-                        created.append((contract.id, draft))
+            invoices_of_contract = _plan_contract(session, state, metrics, as_of)
         except Exception as exc:
             if not service.is_failure(exc):
                 raise
             outcome.failures.append((contract.id, *_describe(exc)))
             continue
-        drafts += created
-    if drafts:
-        numbers = next_invoice_numbers(session, organisation, now.date(), len(drafts))
-        for (contract_id, draft), number in zip(drafts, numbers, strict=True):
+        if invoices_of_contract:
+            planned.append((state, invoices_of_contract))
+    count = sum(len(items) for _, items in planned)
+    if count:
+        # One block for exactly the invoices planned, reserved in this transaction: if anything
+        # fails from here on, the chunk rolls back (numbers included) and is retried without the
+        # contract at fault, so the sequence never has a gap.
+        numbers = iter(next_invoice_numbers(session, organisation, now.date(), count))
+        for state, items in planned:
             try:
-                invoices.finalize_invoice(session, actor, draft.id, now, number=number)
+                for period, plan, body in items:
+                    service.store_period_invoice(
+                        session, actor, state, period, plan, body, now, number=next(numbers)
+                    )
             except Exception as exc:
                 if not service.is_failure(exc):
                     raise
-                raise FinalizeFailed(contract_id, *_describe(exc)) from exc
-    outcome.invoices = len(drafts)
+                raise ContractFailed(state.contract.id, *_describe(exc)) from exc
+    outcome.invoices = count
     _record_progress(session, organisation.id, run_id, len(contract_ids), outcome, now)
     return outcome
 
 
-def _draft_or_none(
+def _plan_contract(
     session: Session,
-    actor: invoices.Actor,
     state: service.ContractState,
     metrics: dict[uuid.UUID, service.MetricTerms],
-    period: service.Period,
-    now: datetime,
-) -> Invoice | None:
-    try:
-        return service.create_period_draft(session, actor, state, metrics, period, now)
-    except FakturError as exc:
-        # A period whose fees all went out in advance has nothing left to bill; not a failure.
-        if exc.code == "nothing_to_bill":
-            return None
-        raise
+    as_of: date,
+) -> list[tuple[Period, service.Plan, InvoiceCreate]]:
+    items = []
+    for period in service.due_periods(state, as_of):
+        try:
+            plan, body = service.build_period_invoice(session, state, metrics, period, finalize=True)
+        except FakturError as exc:
+            # A period whose fees all went out in advance has nothing left to bill; not a failure.
+            if exc.code == "nothing_to_bill":
+                continue
+            raise
+        items.append((period, plan, body))
+    return items
 
 
 def _record_progress(
@@ -233,7 +239,7 @@ def execute_chunk(
                 organisation = session.get(Organisation, organisation_id)
                 assert organisation is not None
                 return run_chunk(session, organisation, run_id, contract_ids, as_of, now, excluded)
-        except FinalizeFailed as failed:
+        except ContractFailed as failed:
             excluded[failed.contract_id] = (failed.code, failed.reason)
 
 

@@ -256,44 +256,59 @@ def nothing_to_bill(contract: Contract, period: Period) -> Unprocessable:
     )
 
 
-def create_period_draft(
+def build_period_invoice(
     session: Session,
-    actor: invoices.Actor,
     state: ContractState,
     metrics: dict[uuid.UUID, MetricTerms],
     period: Period,
-    now: datetime,
     bill_for_date: date | None = None,
-) -> Invoice:
-    """Create the draft invoice of one period and mark the events it bills, in a SAVEPOINT.
-
-    The database's natural key refuses a second live invoice of the period; that surfaces as
-    409 duplicate_period naming the invoice that has it.
-    """
-    contract = state.contract
+    *,
+    finalize: bool = False,
+) -> tuple[Plan, InvoiceCreate]:
+    """Plan the invoice of one period and build its request body; nothing is stored yet."""
     consumed_before = set(state.consumed)
     try:
         plan = plan_period(session, state, metrics, period, bill_for_date)
         if not plan.lines:
-            raise nothing_to_bill(contract, period)
-        body = invoice_create_body(contract, plan, period)
-        origin = invoices.InvoiceOrigin(
-            source="contract", contract_id=contract.id, period_start=period.start, period_end=period.end
-        )
-        sources = [invoices.LineSource("contract_component", line.component_id) for line in plan.lines]
+            raise nothing_to_bill(state.contract, period)
+        body = invoice_create_body(state.contract, plan, period)
+    except BaseException:
+        state.consumed = consumed_before
+        raise
+    return plan, body.model_copy(update={"finalize": finalize})
+
+
+def store_period_invoice(
+    session: Session,
+    actor: invoices.Actor,
+    state: ContractState,
+    period: Period,
+    plan: Plan,
+    body: InvoiceCreate,
+    now: datetime,
+    *,
+    number: str | None = None,
+) -> Invoice:
+    """Create (and finalize, if the body says so) the period's invoice and mark the events it
+    bills, in a SAVEPOINT. The database's natural key refuses a second live invoice of the
+    period; that surfaces as 409 duplicate_period naming the invoice that has it."""
+    contract = state.contract
+    origin = invoices.InvoiceOrigin(
+        source="contract", contract_id=contract.id, period_start=period.start, period_end=period.end
+    )
+    sources = [invoices.LineSource("contract_component", line.component_id) for line in plan.lines]
+    try:
         with session.begin_nested():
-            invoice = invoices.create_invoice(session, actor, body, now, origin=origin, line_sources=sources)
+            invoice = invoices.create_invoice(
+                session, actor, body, now, origin=origin, line_sources=sources, number=number
+            )
             usage.mark_billed(session, contract.organisation_id, contract.id, plan.spans, invoice.id)
     except IntegrityError:
-        state.consumed = consumed_before
         existing = contracts_repo.live_invoice_periods(session, contract.organisation_id, [contract.id])
         invoice_id = existing.get(contract.id, {}).get((period.start, period.end))
         if invoice_id is None:
             raise
         raise duplicate_period(contract, period, invoice_id) from None
-    except BaseException:
-        state.consumed = consumed_before
-        raise
     state.invoiced[(period.start, period.end)] = invoice.id
     return invoice
 
@@ -358,10 +373,8 @@ def invoice_contract_period(
     state = states[contract.id]
     if check_duplicate and (period.start, period.end) in state.invoiced:
         raise duplicate_period(contract, period, state.invoiced[(period.start, period.end)])
-    invoice = create_period_draft(session, actor, state, metrics, period, now, bill_for_date)
-    if finalize:
-        invoice = invoices.finalize_invoice(session, actor, invoice.id, now)
-    return invoice
+    plan, body = build_period_invoice(session, state, metrics, period, bill_for_date, finalize=finalize)
+    return store_period_invoice(session, actor, state, period, plan, body, now)
 
 
 def preview_running_period(

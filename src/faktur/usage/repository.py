@@ -118,13 +118,15 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
         return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = UsageEvent.__table__
     stmt = (
-        insert(UsageEvent)
-        .values(list(rows))
+        insert(table)
         .on_conflict_do_nothing(index_elements=["organisation_id", "transaction_id"])
-        .returning(UsageEvent.transaction_id)
+        .returning(table.c.transaction_id)
     )
-    return set(session.execute(stmt).scalars())
+    # executemany through SQLAlchemy's "insertmanyvalues": one cached statement sent as
+    # multi-row INSERTs in batches; a literal VALUES list would be compiled anew every time.
+    return set(session.connection().execute(stmt, list(rows)).scalars())
 
 
 def events_by_transaction(
