@@ -82,7 +82,12 @@ def create_item(
     return present_item(service.create_item(session, _actor(principal), body, now))
 
 
-@router.get("", response_model=Page[InvoiceItemOut], summary="List invoice items, newest first")
+@router.get(
+    "",
+    response_model=Page[InvoiceItemOut],
+    summary="List invoice items, newest first",
+    description="`attachable=true` lists the pending items a gather would take; cursor paging.",
+)
 def list_items(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -108,7 +113,12 @@ def list_items(
     return Page(data=[present_item(v) for v in views], has_more=has_more, next_cursor=next_cursor)
 
 
-@router.get("/{item_id}", response_model=InvoiceItemOut, summary="Get an invoice item")
+@router.get(
+    "/{item_id}",
+    response_model=InvoiceItemOut,
+    summary="Get an invoice item",
+    description="`status` is pending or invoiced; `invoice_id` names the live invoice billing it.",
+)
 def get_item(item_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> InvoiceItemOut:
     return present_item(service.get_item(session, principal.organisation_id, item_id))
 
@@ -138,7 +148,13 @@ def delete_item(item_id: uuid.UUID, principal: CurrentPrincipal, session: Sessio
         "over the same items create each invoice once. Answers 201 with the invoices, or 200 with an "
         "empty list when nothing is attachable. Unknown ids (or another organisation's) are a 404 "
         "naming them; ids already invoiced are skipped and listed in `skipped`. Voiding an invoice "
-        "makes its items attachable again."
+        "makes its items attachable again.\n\n"
+        "```sh\n"
+        "# invoice everything pending for one customer, issued at once\n"
+        'curl -s $API/v1/invoice-items/invoice -H "Authorization: Bearer $KEY" \\\n'
+        "  -H 'Content-Type: application/json' -H 'Idempotency-Key: run-2026-06' \\\n"
+        '  -d \'{"customer_id": "\'$CUSTOMER\'", "finalize": true}\'\n'
+        "```"
     ),
 )
 def invoice_items(

@@ -43,7 +43,12 @@ def create_order(
     return present_order(service.create_order(session, _actor(principal), body, now))
 
 
-@router.get("", response_model=Page[OrderOut], summary="List orders, newest first")
+@router.get(
+    "",
+    response_model=Page[OrderOut],
+    summary="List orders, newest first",
+    description="Cursor paging (`cursor=next_cursor`); `customer_id` narrows to one customer's orders.",
+)
 def list_orders(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -83,7 +88,14 @@ def get_order(order_id: uuid.UUID, principal: CurrentPrincipal, session: Session
         "is locked while remaining quantities are computed: of two concurrent requests for the same "
         "quantities one succeeds and the other gets 409. Errors: 404 `order_not_found`; 409 "
         "`order_fully_invoiced`; 409 `quantity_exceeds_remaining` (details name the line, the requested "
-        "and the remaining quantity); 422 `order_line_not_in_order`."
+        "and the remaining quantity); 422 `order_line_not_in_order`.\n\n"
+        "```sh\n"
+        "# ship 2 of line L1 now, invoiced and issued at once; retry-safe with the key\n"
+        'curl -s $API/v1/orders/$ORDER/invoices -H "Authorization: Bearer $KEY" \\\n'
+        "  -H 'Content-Type: application/json' -H 'Idempotency-Key: shipment-77' \\\n"
+        '  -d \'{"lines": [{"order_line_id": "\'$L1\'", "quantity": "2"}], "finalize": true}\'\n'
+        "# the rest later: -d '{\"finalize\": true}'\n"
+        "```"
     ),
 )
 def invoice_order(

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur.http.pagination import Cursor
 from faktur.models import InvoiceLine, Order, OrderLine
 
 SOURCE_KIND = "order_line"
+# Keeps IN lists far below SQLite's and PostgreSQL's limits on bound parameters.
+CHUNK = 1000
+
+
+def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
 
 
 @dataclass
@@ -34,16 +42,31 @@ class Billed:
 def get(
     session: Session, organisation_id: uuid.UUID, order_id: uuid.UUID, *, for_update: bool = False
 ) -> Order | None:
-    stmt = (
-        select(Order)
-        .where(Order.organisation_id == organisation_id, Order.id == order_id)
-        .options(selectinload(Order.lines))
-    )
+    stmt = select(Order).where(Order.organisation_id == organisation_id, Order.id == order_id)
     if for_update:
         # The order row is the lock that serialises invoicing of one order on PostgreSQL (SQLite
         # holds the database write lock already): remaining quantities are read after it is held.
-        stmt = stmt.with_for_update(of=Order).execution_options(populate_existing=True)
-    return session.execute(stmt).scalar_one_or_none()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    order = session.execute(stmt).scalar_one_or_none()
+    if order is not None:
+        _load_lines(session, organisation_id, [order])
+    return order
+
+
+def _load_lines(session: Session, organisation_id: uuid.UUID, orders: Sequence[Order]) -> None:
+    """Load the lines of `orders` with one query that filters on the organisation, so it uses the
+    (organisation_id, order_id) index; selectinload would filter on order_id alone and scan."""
+    by_order: dict[uuid.UUID, list[OrderLine]] = {order.id: [] for order in orders}
+    for chunk in _chunks(list(by_order)):
+        stmt = (
+            select(OrderLine)
+            .where(OrderLine.organisation_id == organisation_id, OrderLine.order_id.in_(chunk))
+            .order_by(OrderLine.order_id, OrderLine.position)
+        )
+        for line in session.execute(stmt).scalars():
+            by_order[line.order_id].append(line)
+    for order in orders:
+        set_committed_value(order, "lines", by_order[order.id])
 
 
 def list_page(
@@ -53,7 +76,7 @@ def list_page(
     cursor: Cursor | None,
     customer_id: uuid.UUID | None,
 ) -> list[Order]:
-    stmt = select(Order).where(Order.organisation_id == organisation_id).options(selectinload(Order.lines))
+    stmt = select(Order).where(Order.organisation_id == organisation_id)
     if customer_id is not None:
         stmt = stmt.where(Order.customer_id == customer_id)
     if cursor is not None:
@@ -64,7 +87,9 @@ def list_page(
             )
         )
     stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
-    return list(session.execute(stmt).scalars())
+    orders = list(session.execute(stmt).scalars())
+    _load_lines(session, organisation_id, orders)
+    return orders
 
 
 def external_reference_taken(session: Session, organisation_id: uuid.UUID, reference: str) -> bool:
@@ -74,27 +99,35 @@ def external_reference_taken(session: Session, organisation_id: uuid.UUID, refer
     return session.execute(stmt.limit(1)).first() is not None
 
 
-def _lines_of(organisation_id: uuid.UUID, order_ids: Iterable[uuid.UUID]):  # type: ignore[no-untyped-def]
-    return (
-        select(InvoiceLine)
-        .join(OrderLine, OrderLine.id == InvoiceLine.source_id)
-        .where(
+def _live_lines(
+    session: Session, organisation_id: uuid.UUID, line_ids: Sequence[uuid.UUID], *, live_only: bool
+):  # type: ignore[no-untyped-def]
+    """Invoice lines billing the given order lines, looked up through the
+    (organisation_id, source_kind, source_id) index."""
+    for chunk in _chunks(line_ids):
+        stmt = select(
+            InvoiceLine.source_id,
+            InvoiceLine.quantity,
+            InvoiceLine.allowances,
+            InvoiceLine.invoice_id,
+            InvoiceLine.created_at,
+        ).where(
             InvoiceLine.organisation_id == organisation_id,
             InvoiceLine.source_kind == SOURCE_KIND,
-            OrderLine.organisation_id == organisation_id,
-            OrderLine.order_id.in_(list(order_ids)),
+            InvoiceLine.source_id.in_(chunk),
         )
-    )
+        if live_only:
+            stmt = stmt.where(InvoiceLine.live == True)  # noqa: E712
+        yield from session.execute(stmt)
 
 
-def billed(
-    session: Session, organisation_id: uuid.UUID, order_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, Billed]:
+def billed(session: Session, organisation_id: uuid.UUID, orders: Iterable[Order]) -> dict[uuid.UUID, Billed]:
     """Per order line id: quantity and discount shares on live invoice lines."""
-    stmt = _lines_of(organisation_id, order_ids).where(InvoiceLine.live.is_(True))
-    stmt = stmt.with_only_columns(InvoiceLine.source_id, InvoiceLine.quantity, InvoiceLine.allowances)
+    line_ids = [line.id for order in orders for line in order.lines]
     result: dict[uuid.UUID, Billed] = defaultdict(Billed)
-    for source_id, quantity, allowances in session.execute(stmt):
+    for source_id, quantity, allowances, _invoice, _created in _live_lines(
+        session, organisation_id, line_ids, live_only=True
+    ):
         entry = result[source_id]
         entry.quantity += quantity
         entry.discount += sum((Decimal(a["amount"]) for a in allowances if a.get("amount")), Decimal(0))
@@ -102,17 +135,18 @@ def billed(
 
 
 def invoice_ids(
-    session: Session, organisation_id: uuid.UUID, order_ids: Iterable[uuid.UUID]
+    session: Session, organisation_id: uuid.UUID, orders: Iterable[Order]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Per order id: the invoices billing any of its lines (void ones too), oldest first."""
-    stmt = (
-        _lines_of(organisation_id, order_ids)
-        .with_only_columns(OrderLine.order_id, InvoiceLine.invoice_id, InvoiceLine.created_at)
-        .distinct()
-        .order_by(InvoiceLine.created_at, InvoiceLine.invoice_id)
+    order_of = {line.id: order.id for order in orders for line in order.lines}
+    rows = sorted(
+        (created, invoice_id, order_of[source_id])
+        for source_id, _q, _a, invoice_id, created in _live_lines(
+            session, organisation_id, list(order_of), live_only=False
+        )
     )
     result: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for order_id, invoice_id, _created in session.execute(stmt):
+    for _created, invoice_id, order_id in rows:
         if invoice_id not in result[order_id]:
             result[order_id].append(invoice_id)
     return result

@@ -60,8 +60,8 @@ def _order_not_found(order_id: uuid.UUID) -> NotFound:
 
 
 def _view(session: Session, organisation_id: uuid.UUID, order: Order) -> OrderView:
-    billed = repository.billed(session, organisation_id, [order.id])
-    ids = repository.invoice_ids(session, organisation_id, [order.id]).get(order.id, [])
+    billed = repository.billed(session, organisation_id, [order])
+    ids = repository.invoice_ids(session, organisation_id, [order]).get(order.id, [])
     return OrderView(order, billed, ids)
 
 
@@ -81,9 +81,8 @@ def list_orders(
 ) -> tuple[list[OrderView], bool]:
     rows = repository.list_page(session, organisation_id, limit, cursor, customer_id)
     page = rows[:limit]
-    ids = [order.id for order in page]
-    billed = repository.billed(session, organisation_id, ids) if ids else {}
-    invoice_ids = repository.invoice_ids(session, organisation_id, ids) if ids else {}
+    billed = repository.billed(session, organisation_id, page)
+    invoice_ids = repository.invoice_ids(session, organisation_id, page)
     views = [OrderView(order, billed, invoice_ids.get(order.id, [])) for order in page]
     return views, len(rows) > limit
 
@@ -299,7 +298,7 @@ def invoice_order(
     order = repository.get(session, organisation_id, order_id, for_update=True)
     if order is None:
         raise _order_not_found(order_id)
-    view = OrderView(order, repository.billed(session, organisation_id, [order.id]), [])
+    view = OrderView(order, repository.billed(session, organisation_id, [order]), [])
     chosen = _requested(order, view, data)
     currency = order.currency
     lines = []
