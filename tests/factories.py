@@ -22,8 +22,14 @@ def customer_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def line(description: str = "Consulting", quantity: str = "1", unit_price: str = "100.00", percent: str = "19",
-         category: str = "S", **extra: Any) -> dict[str, Any]:
+def line(
+    description: str = "Consulting",
+    quantity: str = "1",
+    unit_price: str = "100.00",
+    percent: str = "19",
+    category: str = "S",
+    **extra: Any,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "description": description,
         "quantity": quantity,
@@ -41,7 +47,10 @@ def create_customer(client: TestClient, headers: dict[str, str], **overrides: An
 
 
 def create_invoice(
-    client: TestClient, headers: dict[str, str], customer_id: str, lines: list[dict[str, Any]] | None = None,
+    client: TestClient,
+    headers: dict[str, str],
+    customer_id: str,
+    lines: list[dict[str, Any]] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     body = {"customer_id": customer_id, "lines": lines or [line()], **extra}

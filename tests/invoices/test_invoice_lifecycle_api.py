@@ -62,9 +62,9 @@ def test_jpy_amounts_have_no_decimals(client, tenant) -> None:  # type: ignore[n
 def test_json_numbers_are_parsed_exactly(client, tenant) -> None:  # type: ignore[no-untyped-def]
     customer = create_customer(client, tenant.headers)
     raw = (
-        '{"customer_id": "%s", "lines": [{"description": "x", "quantity": 0.1, "unit_price": 0.7,'
-        ' "tax": {"category": "S", "percent": 19}}]}' % customer["id"]
-    )
+        '{"customer_id": "CUSTOMER", "lines": [{"description": "x", "quantity": 0.1, "unit_price": 0.7,'
+        ' "tax": {"category": "S", "percent": 19}}]}'
+    ).replace("CUSTOMER", customer["id"])
     response = client.post(
         "/v1/invoices", content=raw, headers={**tenant.headers, "Content-Type": "application/json"}
     )
@@ -296,3 +296,26 @@ def test_list_filters_and_cursor_pagination(client, tenant, app) -> None:  # typ
         headers=tenant.headers,
     ).json()["data"]
     assert [i["id"] for i in window] == [ids[2], ids[1]]
+
+
+def test_quantity_defaults_to_one(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    customer = create_customer(client, tenant.headers)
+    body = {
+        "customer_id": customer["id"],
+        "lines": [{"description": "x", "unit_price": "5.00", "tax": {"category": "S", "percent": "19"}}],
+    }
+    response = client.post("/v1/invoices", json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    assert (response.json()["lines"][0]["quantity"], response.json()["total"]) == ("1", "5.95")
+
+
+def test_allowance_finer_than_the_currency_is_a_422_naming_the_field(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    customer = create_customer(client, tenant.headers)
+    bad = line(allowances=[{"amount": "0.001", "reason": "rebate"}])
+    response = client.post(
+        "/v1/invoices", json={"customer_id": customer["id"], "lines": [bad]}, headers=tenant.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "too_many_decimals"
+    assert response.json()["error"]["details"][0]["field"] == "lines[0].allowances[0].amount"
+    assert client.get("/v1/invoices", headers=tenant.headers).json()["data"] == []

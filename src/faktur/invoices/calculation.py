@@ -114,6 +114,22 @@ def build_input(
     adjustments: Sequence[PreparedAdjustment],
     prices_include_tax: bool,
 ) -> calc.InvoiceInput:
+    try:
+        return _build_input(currency, lines, adjustments, prices_include_tax)
+    except calc.CalcError as exc:
+        # The engine checks its inputs as they are built (precision for the currency, one of
+        # amount or percent ...) and names the field it refuses.
+        raise Unprocessable(
+            str(exc), code=exc.code, details=[{"field": exc.field or "lines", "reason": str(exc)}]
+        ) from exc
+
+
+def _build_input(
+    currency: str,
+    lines: Sequence[PreparedLine],
+    adjustments: Sequence[PreparedAdjustment],
+    prices_include_tax: bool,
+) -> calc.InvoiceInput:
     return calc.InvoiceInput(
         currency=currency,
         lines=tuple(

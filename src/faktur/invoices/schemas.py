@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -90,7 +91,7 @@ class InvoiceLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: text(1000, 1)
-    quantity: Quantity = Field(default=1, description="Up to 6 decimals; negative for a credit")
+    quantity: Quantity = Field(default=Decimal(1), description="Up to 6 decimals; negative for a credit")
     unit_price: UnitPrice = Field(description="Up to 6 decimals; gross when prices include tax")
     tax_rate_id: uuid.UUID | None = None
     tax: TaxIn | None = Field(None, description="Inline tax, instead of tax_rate_id")
