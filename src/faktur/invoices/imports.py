@@ -141,9 +141,9 @@ def _issue(
             details=[{"field": "due_date", "reason": "before the issue date"}],
         )
     invoice.finalized_at = now
-    service._transition(session, invoice, InvoiceStatus.OPEN, actor.name, now, "imported")
+    service._transition(invoice, InvoiceStatus.OPEN, actor.name, now, "imported")
     if invoice.total_minor == 0:
-        service._transition(session, invoice, InvoiceStatus.PAID, actor.name, now, "nothing to pay")
+        service._transition(invoice, InvoiceStatus.PAID, actor.name, now, "nothing to pay")
     session.flush()
 
 

@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur import calc
@@ -133,7 +133,15 @@ def _dump_tax(tax: calc.TaxSpec) -> dict[str, Any]:
 def _apply(
     session: Session, invoice: Invoice, computed: Computed, sources: Sequence[LineSource | None] | None = None
 ) -> None:
-    """Write lines, tax groups and totals of `computed` onto `invoice` (replacing what was there)."""
+    """Replace the lines, tax groups and totals of a stored draft with `computed`."""
+    lines, tax_groups = _fill(invoice, computed, sources)
+    _replace_children(session, invoice, lines, tax_groups)
+
+
+def _fill(
+    invoice: Invoice, computed: Computed, sources: Sequence[LineSource | None] | None = None
+) -> tuple[list[InvoiceLine], list[InvoiceTaxGroup]]:
+    """Set the totals of `computed` on `invoice` and build its line and tax group rows."""
     currency = computed.currency
     line_sources = list(sources) if sources is not None else [None] * len(computed.lines)
     minor = calc.to_minor
@@ -208,37 +216,51 @@ def _apply(
     invoice.tax_exclusive_minor = minor(totals.tax_exclusive_total, currency)
     invoice.tax_total_minor = minor(totals.tax_total, currency)
     invoice.total_minor = minor(totals.tax_inclusive_total, currency)
-    _replace_children(session, invoice, lines, tax_groups)
+    return lines, tax_groups
 
 
 def _replace_children(
     session: Session, invoice: Invoice, lines: list[InvoiceLine], tax_groups: list[InvoiceTaxGroup]
 ) -> None:
-    """Store lines and tax groups with one bulk INSERT each, then hand the same objects to the
-    invoice as its loaded collections: the unit of work would otherwise spend more time on
-    these rows than everything else in creating an invoice."""
-    if session.get(Invoice, invoice.id) is not None:
-        for old in [*invoice.lines, *invoice.tax_groups]:
-            session.expunge(old)
-        session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
-        session.execute(delete(InvoiceTaxGroup).where(InvoiceTaxGroup.invoice_id == invoice.id))
-    else:
-        session.add(invoice)
-        session.flush()
+    """Store a draft's new lines and tax groups with one bulk INSERT each, then hand the same
+    objects to the invoice as its loaded collections."""
+    for old in [*invoice.lines, *invoice.tax_groups]:
+        session.expunge(old)
+    session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    session.execute(delete(InvoiceTaxGroup).where(InvoiceTaxGroup.invoice_id == invoice.id))
     if lines:
-        session.execute(insert(InvoiceLine), [_column_values(line) for line in lines])
+        session.execute(InvoiceLine.__table__.insert(), [_row(line) for line in lines])
     if tax_groups:
-        session.execute(insert(InvoiceTaxGroup), [_column_values(group) for group in tax_groups])
+        session.execute(InvoiceTaxGroup.__table__.insert(), [_row(group) for group in tax_groups])
     set_committed_value(invoice, "lines", lines)
     set_committed_value(invoice, "tax_groups", tax_groups)
 
 
-def _column_values(row: object) -> dict[str, Any]:
-    return {attr.key: getattr(row, attr.key) for attr in sa_inspect(type(row)).column_attrs}
+def _insert_new(session: Session, invoice: Invoice) -> None:
+    """Store a new invoice and its children with one bulk INSERT per table, then attach the
+    same objects to the session as persistent rows. The unit of work would otherwise spend
+    more time on these few rows than everything else in creating an invoice."""
+    session.execute(Invoice.__table__.insert(), [_row(invoice)])
+    children: list[object] = []
+    for model, rows in (
+        (InvoiceLine, invoice.lines),
+        (InvoiceTaxGroup, invoice.tax_groups),
+        (InvoiceEvent, invoice.events),
+    ):
+        if rows:
+            session.execute(model.__table__.insert(), [_row(row) for row in rows])
+            children.extend(rows)
+    for row in (invoice, *children):
+        make_transient_to_detached(row)
+    session.add(invoice)
+
+
+def _row(obj: object) -> dict[str, Any]:
+    """Column name -> value of a mapped object, for a table-level INSERT."""
+    return {attr.columns[0].key: getattr(obj, attr.key) for attr in sa_inspect(type(obj)).column_attrs}
 
 
 def _record_event(
-    session: Session,
     invoice: Invoice,
     to_status: InvoiceStatus,
     actor: str,
@@ -257,14 +279,13 @@ def _record_event(
         actor=actor,
         reason=reason,
     )
-    session.add(event)
+    # Appending to a stored invoice's collection cascades the event into its session.
     invoice.events.append(event)
     invoice.status = to_status.value
     invoice.updated_at = now
 
 
 def _transition(
-    session: Session,
     invoice: Invoice,
     target: InvoiceStatus,
     actor: str,
@@ -286,7 +307,7 @@ def _transition(
                 }
             ],
         )
-    _record_event(session, invoice, target, actor, now, reason)
+    _record_event(invoice, target, actor, now, reason)
 
 
 def create_invoice(
@@ -336,11 +357,15 @@ def create_invoice(
         events=[],
         payments=[],
     )
-    _apply(session, invoice, computed, line_sources)
-    _record_event(session, invoice, InvoiceStatus.DRAFT, actor.name, now)
+    invoice.lines, invoice.tax_groups = _fill(invoice, computed, line_sources)
+    _record_event(invoice, InvoiceStatus.DRAFT, actor.name, now)
     if data.finalize:
-        return _finalize(session, actor, invoice, customer, now, number)
-    session.flush()
+        issue_date = _prepare_finalization(actor, invoice, customer, now)
+        # Taken just before the rows are written: the counter stays locked until commit.
+        invoice.number = number or next_invoice_number(
+            session, actor.organisation, issue_date, invoice.series
+        )
+    _insert_new(session, invoice)
     return invoice
 
 
@@ -486,6 +511,19 @@ def _finalize(
     now: datetime,
     number: str | None = None,
 ) -> Invoice:
+    """Finalize a stored draft: issue it, write that, and only then take its number."""
+    issue_date = _prepare_finalization(actor, invoice, customer, now)
+    session.flush()
+    # The number comes last: its counter row stays locked until commit, so nothing else may
+    # run between taking it and committing (concurrent finalizations queue on that row).
+    invoice.number = number or next_invoice_number(session, actor.organisation, issue_date, invoice.series)
+    session.flush()
+    return invoice
+
+
+def _prepare_finalization(actor: Actor, invoice: Invoice, customer: Customer, now: datetime) -> date:
+    """Check and issue `invoice` in memory (snapshots, dates, status); returns the issue date.
+    The caller assigns the number, last."""
     if not invoice.lines:
         raise Unprocessable(
             "An invoice needs at least one line to be finalized.",
@@ -516,15 +554,10 @@ def _finalize(
             details=[{"field": "due_date", "reason": "before the issue date"}],
         )
     invoice.finalized_at = now
-    _transition(session, invoice, InvoiceStatus.OPEN, actor.name, now)
+    _transition(invoice, InvoiceStatus.OPEN, actor.name, now)
     if invoice.total_minor == 0:
-        _transition(session, invoice, InvoiceStatus.PAID, actor.name, now, "nothing to pay")
-    session.flush()
-    # The number comes last: its counter row stays locked until commit, so nothing else may
-    # run between taking it and committing (concurrent finalizations queue on that row).
-    invoice.number = number or next_invoice_number(session, organisation, issue_date, invoice.series)
-    session.flush()
-    return invoice
+        _transition(invoice, InvoiceStatus.PAID, actor.name, now, "nothing to pay")
+    return issue_date
 
 
 def void_invoice(
@@ -540,7 +573,7 @@ def void_invoice(
             "refund them or issue a credit note instead of voiding.",
             code="invoice_has_payments",
         )
-    _transition(session, invoice, InvoiceStatus.VOID, actor.name, now, reason)
+    _transition(invoice, InvoiceStatus.VOID, actor.name, now, reason)
     # Release what the lines billed: order quantities and pending items become invoiceable again.
     for line in invoice.lines:
         line.live = False
@@ -552,7 +585,7 @@ def mark_uncollectible(
     session: Session, actor: Actor, invoice_id: uuid.UUID, now: datetime, reason: str | None
 ) -> Invoice:
     invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
-    _transition(session, invoice, InvoiceStatus.UNCOLLECTIBLE, actor.name, now, reason)
+    _transition(invoice, InvoiceStatus.UNCOLLECTIBLE, actor.name, now, reason)
     session.flush()
     return invoice
 
@@ -602,6 +635,6 @@ def record_payment(
     invoice.amount_paid_minor += amount_minor
     invoice.updated_at = now
     if invoice.status != InvoiceStatus.PAID.value and invoice.amount_paid_minor >= invoice.total_minor:
-        _transition(session, invoice, InvoiceStatus.PAID, actor.name, now, "paid in full")
+        _transition(invoice, InvoiceStatus.PAID, actor.name, now, "paid in full")
     session.flush()
     return invoice
