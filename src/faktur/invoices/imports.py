@@ -10,7 +10,7 @@ other system has issued the invoice already, and refusing to record it would not
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -19,8 +19,7 @@ from faktur import calc
 from faktur.errors import Conflict, Unprocessable
 from faktur.invoices import repository, service
 from faktur.invoices.lifecycle import payment_status
-from faktur.invoices.schemas import InvoiceCreate, InvoiceStatus, PaymentCreate, PaymentStatus
-from faktur.invoices.snapshots import customer_snapshot, seller_snapshot
+from faktur.invoices.schemas import InvoiceCreate, PaymentCreate, PaymentStatus
 from faktur.models import Customer, Invoice, Organisation
 from faktur.numbering.format import sequence_of
 
@@ -124,26 +123,10 @@ def _issue(
             "The invoice total is negative; import the credit note as such, not as an invoice.",
             code="negative_total",
         )
-    organisation = actor.organisation
+    service.prepare_finalization(
+        actor, invoice, customer, now, issue_date=issue_date, check_party_rules=False, reason="imported"
+    )
     invoice.number = number
-    invoice.customer_snapshot = customer_snapshot(customer)
-    invoice.seller_snapshot = seller_snapshot(organisation)
-    invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference
-    invoice.issue_date = issue_date
-    if invoice.due_date is None:
-        terms = invoice.payment_terms_days
-        invoice.payment_terms_days = organisation.payment_terms_days if terms is None else terms
-        invoice.due_date = issue_date + timedelta(days=invoice.payment_terms_days)
-    elif invoice.due_date < issue_date:
-        raise Unprocessable(
-            f"The due date {invoice.due_date} is before the issue date {issue_date}.",
-            code="due_date_before_issue_date",
-            details=[{"field": "due_date", "reason": "before the issue date"}],
-        )
-    invoice.finalized_at = now
-    service._transition(invoice, InvoiceStatus.OPEN, actor.name, now, "imported")
-    if invoice.total_minor == 0:
-        service._transition(invoice, InvoiceStatus.PAID, actor.name, now, "nothing to pay")
     session.flush()
 
 

@@ -360,7 +360,7 @@ def create_invoice(
     invoice.lines, invoice.tax_groups = _fill(invoice, computed, line_sources)
     _record_event(invoice, InvoiceStatus.DRAFT, actor.name, now)
     if data.finalize:
-        issue_date = _prepare_finalization(actor, invoice, customer, now)
+        issue_date = prepare_finalization(actor, invoice, customer, now)
         # Taken just before the rows are written: the counter stays locked until commit.
         invoice.number = number or next_invoice_number(
             session, actor.organisation, issue_date, invoice.series
@@ -512,7 +512,7 @@ def _finalize(
     number: str | None = None,
 ) -> Invoice:
     """Finalize a stored draft: issue it, write that, and only then take its number."""
-    issue_date = _prepare_finalization(actor, invoice, customer, now)
+    issue_date = prepare_finalization(actor, invoice, customer, now)
     session.flush()
     # The number comes last: its counter row stays locked until commit, so nothing else may
     # run between taking it and committing (concurrent finalizations queue on that row).
@@ -521,9 +521,19 @@ def _finalize(
     return invoice
 
 
-def _prepare_finalization(actor: Actor, invoice: Invoice, customer: Customer, now: datetime) -> date:
+def prepare_finalization(
+    actor: Actor,
+    invoice: Invoice,
+    customer: Customer,
+    now: datetime,
+    *,
+    issue_date: date | None = None,
+    check_party_rules: bool = True,
+    reason: str | None = None,
+) -> date:
     """Check and issue `invoice` in memory (snapshots, dates, status); returns the issue date.
-    The caller assigns the number, last."""
+    The caller assigns the number, last. Imports of invoices issued elsewhere pass their own
+    issue date and skip the party checks, which the issuing system already made."""
     if not invoice.lines:
         raise Unprocessable(
             "An invoice needs at least one line to be finalized.",
@@ -537,8 +547,9 @@ def _prepare_finalization(actor: Actor, invoice: Invoice, customer: Customer, no
         )
     organisation = actor.organisation
     snapshot = customer_snapshot(customer)
-    calculation.check_party_rules(calculation.input_from_invoice(invoice), organisation, snapshot)
-    issue_date = now.date()
+    if check_party_rules:
+        calculation.check_party_rules(calculation.input_from_invoice(invoice), organisation, snapshot)
+    issue_date = issue_date or now.date()
     invoice.customer_snapshot = snapshot
     invoice.seller_snapshot = seller_snapshot(organisation)
     invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference
@@ -554,7 +565,7 @@ def _prepare_finalization(actor: Actor, invoice: Invoice, customer: Customer, no
             details=[{"field": "due_date", "reason": "before the issue date"}],
         )
     invoice.finalized_at = now
-    _transition(invoice, InvoiceStatus.OPEN, actor.name, now)
+    _transition(invoice, InvoiceStatus.OPEN, actor.name, now, reason)
     if invoice.total_minor == 0:
         _transition(invoice, InvoiceStatus.PAID, actor.name, now, "nothing to pay")
     return issue_date
