@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Select, and_, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from faktur.http.pagination import Cursor
 
 
 def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
@@ -20,3 +23,16 @@ def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[s
     stmt = insert(model).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped conflict.
     return session.execute(stmt).first() is not None
+
+
+def newest_first(stmt: Select[Any], model: type[Any], cursor: Cursor | None, limit: int) -> Select[Any]:
+    """Keyset page of a newest-first list ordered by (created_at, id): the rows after `cursor`,
+    one more than `limit` so the caller can tell whether another page follows."""
+    if cursor is not None:
+        stmt = stmt.where(
+            or_(
+                model.created_at < cursor.created_at,
+                and_(model.created_at == cursor.created_at, model.id < cursor.id),
+            )
+        )
+    return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)

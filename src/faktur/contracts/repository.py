@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import Contract, Invoice
+from faktur.sql import newest_first
 
 
 def get(
@@ -50,14 +51,7 @@ def list_page(
     stmt = select(Contract).where(Contract.organisation_id == organisation_id)
     if customer_id is not None:
         stmt = stmt.where(Contract.customer_id == customer_id)
-    if cursor is not None:
-        stmt = stmt.where(
-            or_(
-                Contract.created_at < cursor.created_at,
-                and_(Contract.created_at == cursor.created_at, Contract.id < cursor.id),
-            )
-        )
-    stmt = stmt.order_by(Contract.created_at.desc(), Contract.id.desc()).limit(limit + 1)
+    stmt = newest_first(stmt, Contract, cursor, limit)
     return list(session.execute(stmt).scalars())
 
 

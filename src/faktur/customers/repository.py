@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import Customer
+from faktur.sql import newest_first
 
 
 def get(session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
@@ -23,14 +24,7 @@ def list_page(
     stmt = select(Customer).where(Customer.organisation_id == organisation_id)
     if email is not None:
         stmt = stmt.where(Customer.email == email)
-    if cursor is not None:
-        stmt = stmt.where(
-            or_(
-                Customer.created_at < cursor.created_at,
-                and_(Customer.created_at == cursor.created_at, Customer.id < cursor.id),
-            )
-        )
-    stmt = stmt.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(limit + 1)
+    stmt = newest_first(stmt, Customer, cursor, limit)
     return list(session.execute(stmt).scalars())
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import InvoiceItem, InvoiceLine
+from faktur.sql import newest_first
 
 SOURCE_KIND = "invoice_item"
 # Keeps IN lists far below SQLite's and PostgreSQL's limits on bound parameters.
@@ -63,14 +64,7 @@ def list_page(
         stmt = stmt.where(InvoiceItem.contract_id == contract_id)
     if attachable is not None:
         stmt = stmt.where(~_attached() if attachable else _attached())
-    if cursor is not None:
-        stmt = stmt.where(
-            or_(
-                InvoiceItem.created_at < cursor.created_at,
-                and_(InvoiceItem.created_at == cursor.created_at, InvoiceItem.id < cursor.id),
-            )
-        )
-    stmt = stmt.order_by(InvoiceItem.created_at.desc(), InvoiceItem.id.desc()).limit(limit + 1)
+    stmt = newest_first(stmt, InvoiceItem, cursor, limit)
     return list(session.execute(stmt).scalars())
 
 

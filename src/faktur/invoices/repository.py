@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from faktur.http.pagination import Cursor
 from faktur.models import Invoice
+from faktur.sql import newest_first
 
 _FULL = (
     selectinload(Invoice.lines),
@@ -55,14 +56,7 @@ def list_page(
         stmt = stmt.where(Invoice.created_at >= filters.created_from)
     if filters.created_before is not None:
         stmt = stmt.where(Invoice.created_at < filters.created_before)
-    if cursor is not None:
-        stmt = stmt.where(
-            or_(
-                Invoice.created_at < cursor.created_at,
-                and_(Invoice.created_at == cursor.created_at, Invoice.id < cursor.id),
-            )
-        )
-    stmt = stmt.order_by(Invoice.created_at.desc(), Invoice.id.desc()).limit(limit + 1)
+    stmt = newest_first(stmt, Invoice, cursor, limit)
     return list(session.execute(stmt).scalars())
 
 

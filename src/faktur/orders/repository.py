@@ -13,12 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur.http.pagination import Cursor
 from faktur.models import InvoiceLine, Order, OrderLine
+from faktur.sql import newest_first
 
 SOURCE_KIND = "order_line"
 # Keeps IN lists far below SQLite's and PostgreSQL's limits on bound parameters.
@@ -79,14 +80,7 @@ def list_page(
     stmt = select(Order).where(Order.organisation_id == organisation_id)
     if customer_id is not None:
         stmt = stmt.where(Order.customer_id == customer_id)
-    if cursor is not None:
-        stmt = stmt.where(
-            or_(
-                Order.created_at < cursor.created_at,
-                and_(Order.created_at == cursor.created_at, Order.id < cursor.id),
-            )
-        )
-    stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
+    stmt = newest_first(stmt, Order, cursor, limit)
     orders = list(session.execute(stmt).scalars())
     _load_lines(session, organisation_id, orders)
     return orders

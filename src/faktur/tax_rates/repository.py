@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import TaxRate
+from faktur.sql import newest_first
 
 
 def get_many(
@@ -28,14 +29,7 @@ def list_page(
     session: Session, organisation_id: uuid.UUID, limit: int, cursor: Cursor | None
 ) -> list[TaxRate]:
     stmt = select(TaxRate).where(TaxRate.organisation_id == organisation_id)
-    if cursor is not None:
-        stmt = stmt.where(
-            or_(
-                TaxRate.created_at < cursor.created_at,
-                and_(TaxRate.created_at == cursor.created_at, TaxRate.id < cursor.id),
-            )
-        )
-    stmt = stmt.order_by(TaxRate.created_at.desc(), TaxRate.id.desc()).limit(limit + 1)
+    stmt = newest_first(stmt, TaxRate, cursor, limit)
     return list(session.execute(stmt).scalars())
 
 
