@@ -98,7 +98,7 @@ def _table_style(commands: list[Any]) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *commands])
 
 
-def _style(name: str, size: float = 8.5, **kwargs: Any) -> ParagraphStyle:
+def _style(name: str, size: float = 8.5, **kwargs: Any) -> ParagraphStyle:  # float-ok: points, not money
     kwargs.setdefault("fontName", FONT)
     kwargs.setdefault("leading", size * 1.3)
     return ParagraphStyle(name, fontSize=size, **kwargs)
