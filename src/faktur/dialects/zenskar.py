@@ -1,0 +1,259 @@
+"""Zenskar dialect (seed 001): `POST /compat/zenskar/invoices/generate_invoice` with `x-api-key`
+and `organisation` (the key's organisation id).
+
+Invoices one billing period of a contract, as a draft, through
+`faktur.billing.service.invoice_contract_period`. Zenskar's server is a FastAPI application: every
+request problem, whatever its cause (a bad key, an unknown contract, a period already billed), is
+a 422 `{"detail": [{"loc", "msg", "type"}]}`, the only error its document names. Dates are
+read as Pydantic reads them there: ISO 8601 (a naive time is UTC) or Unix seconds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from faktur import calc
+from faktur.auth import Principal, authenticate, claim_idempotency
+from faktur.billing import service as billing
+from faktur.contracts import service as contracts
+from faktur.dialects.common import ExactJSONResponse, actor, rename_by_prefix, validation_messages
+from faktur.errors import Conflict, FakturError, NotFound, Unauthorized
+from faktur.http.deps import NowDep, SessionDep
+from faktur.http.routing import TransactionalRoute
+from faktur.invoices import service as invoices
+from faktur.models import Contract, Invoice
+
+PREFIX = "/compat/zenskar"
+
+
+def _in_utc(value: datetime) -> datetime:
+    # Zenskar's server treats a time without a zone as UTC; the periods are UTC calendar days.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant lies outside the years 1 to 9999 in UTC") from None
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
+class GenerateInvoiceIn(BaseModel):
+    """The seed's GenerateInvoiceRequestSchema. The bounds may be left out (or null) only with
+    `billing_cycle_start_day`, which then snaps the missing one to the billing cycle."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    customer_id: uuid.UUID
+    contract_id: uuid.UUID
+    from_date: UtcDateTime | None = None
+    to_date: UtcDateTime | None = None
+    check_duplicate_invoice: bool | None = None
+    bill_for_date: UtcDateTime | None = None
+    billing_cycle_start_day: Annotated[int, Field(ge=1, le=31)] | None = None
+
+
+def _problem(message: str, code: str, loc: list[str | int]) -> FakturError:
+    """An error whose `loc` is given exactly (the renderer otherwise derives it from `field`)."""
+    return FakturError(message, code=code, status=422, details=[{"field": loc[-1], "loc": loc}])
+
+
+def _missing(names: list[str], where: str, message: str) -> FakturError:
+    """Required values absent: FastAPI's own `missing` entries, one per name."""
+    details = [{"field": name, "loc": [where, name], "reason": "Field required"} for name in names]
+    return FakturError(message, code="missing", status=422, details=details)
+
+
+def zenskar_principal(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    api_key: Annotated[str | None, Header(alias="x-api-key")] = None,
+    organisation: Annotated[str | None, Header(alias="organisation")] = None,
+) -> Principal:
+    """The key's principal, once `organisation` names the key's organisation."""
+    missing = [name for name, value in (("x-api-key", api_key), ("organisation", organisation)) if not value]
+    if missing:
+        raise _missing(
+            missing,
+            "header",
+            "Send the faktur API key in 'x-api-key' and its organisation id in 'organisation'.",
+        )
+    try:
+        principal = authenticate(session, api_key)
+    except Unauthorized as error:
+        raise _problem(error.message, error.code, ["header", "x-api-key"]) from None
+    if (organisation or "").strip().lower() != str(principal.organisation_id):
+        raise _problem(
+            f"The 'organisation' header must be the API key's organisation id, {principal.organisation_id}.",
+            "organisation_mismatch",
+            ["header", "organisation"],
+        )
+    claim_idempotency(request, session, principal.organisation_id, now)
+    return principal
+
+
+def _day_until(value: datetime) -> date:
+    """The first UTC day an exclusive bound no longer covers: the bound's day at midnight, the
+    next day otherwise (`to_date` 23:59:59 still covers its day)."""
+    if value.timetz().replace(tzinfo=None) == time(0):
+        return value.date()
+    try:
+        return value.date() + timedelta(days=1)
+    except OverflowError:
+        raise _problem(
+            "to_date must be before the year 10000.", "date_out_of_range", ["body", "to_date"]
+        ) from None
+
+
+def _check_bounds(body: GenerateInvoiceIn) -> None:
+    """The seed requires both bounds; one may be left out only for billing_cycle_start_day to snap."""
+    missing = [name for name in ("from_date", "to_date") if getattr(body, name) is None]
+    if len(missing) == 2 or (missing and body.billing_cycle_start_day is None):
+        raise _missing(
+            missing, "body", f"Give {' and '.join(missing)}, or one bound and billing_cycle_start_day."
+        )
+    if body.from_date is not None and body.to_date is not None and body.from_date >= body.to_date:
+        raise _problem(
+            "from_date must be before to_date (to_date is exclusive).", "value_error", ["body", "to_date"]
+        )
+
+
+def _snap(contract: Contract, body: GenerateInvoiceIn) -> tuple[date, date]:
+    """The requested days [start, end); a missing bound is the edge of the contract's billing
+    period at the other one, when `billing_cycle_start_day` is the contract's cycle day."""
+    start = body.from_date.date() if body.from_date is not None else None
+    end = _day_until(body.to_date) if body.to_date is not None else None
+    if start is not None and end is not None:
+        return start, end
+    if body.billing_cycle_start_day != contract.billing_cycle_start_day:
+        raise _problem(
+            f"The billing cycle of contract {contract.id} starts on day {contract.billing_cycle_start_day} "
+            "of the month; a missing bound can only be snapped to that cycle.",
+            "not_the_contract_cycle",
+            ["body", "billing_cycle_start_day"],
+        )
+    if start is not None:
+        known, field = start, "from_date"
+    else:
+        assert end is not None  # one bound is given, checked above
+        known, field = end - timedelta(days=1), "to_date"
+    try:
+        period = billing.contract_period(contract, known)
+    except (ValueError, OverflowError):
+        raise _problem(
+            f"{known} is outside contract {contract.id} (it starts {contract.start_date}"
+            f"{', ends ' + str(contract.end_date) if contract.end_date else ''}).",
+            "outside_contract",
+            ["body", field],
+        ) from None
+    return period.start, period.end
+
+
+def present(invoice: Invoice, *, duplicate: bool) -> dict[str, Any]:
+    currency = invoice.currency
+
+    def amount(minor: int) -> Any:
+        return calc.from_minor(minor, currency)
+
+    def midnight(day: date | None) -> str | None:
+        return billing.midnight(day).isoformat().replace("+00:00", "Z") if day is not None else None
+
+    return {
+        "id": str(invoice.id),
+        "customer_id": str(invoice.customer_id),
+        "contract_id": str(invoice.contract_id),
+        "status": invoice.status,
+        "invoice_number": invoice.number,
+        "invoice_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
+        "from_date": midnight(invoice.period_start),
+        "to_date": midnight(invoice.period_end),
+        "currency": currency,
+        "amount_without_tax": amount(invoice.tax_exclusive_minor),
+        "tax_amount": amount(invoice.tax_total_minor),
+        "total_amount": amount(invoice.total_minor),
+        "is_duplicate": duplicate,
+    }
+
+
+_ENDPOINT = f"{PREFIX}/invoices/generate_invoice"
+router = APIRouter(prefix=PREFIX, tags=["compat: Zenskar"], route_class=TransactionalRoute)
+
+
+@router.post("/invoices/generate_invoice", summary="Generate an invoice (Zenskar dialect)")
+def generate_invoice(
+    body: GenerateInvoiceIn,
+    principal: Annotated[Principal, Depends(zenskar_principal)],
+    session: SessionDep,
+    now: NowDep,
+    # Documented by the seed (an integer or null); one version is spoken, so it changes nothing.
+    apiversion: Annotated[int | None, Header()] = None,
+) -> ExactJSONResponse:
+    _check_bounds(body)
+    try:
+        contract = contracts.get_contract(session, principal.organisation_id, body.contract_id)
+    except NotFound as error:
+        raise _problem(error.message, error.code, ["body", "contract_id"]) from None
+    if contract.customer_id != body.customer_id:
+        raise _problem(
+            f"Contract {contract.id} belongs to customer {contract.customer_id}, not {body.customer_id}.",
+            "contract_of_other_customer",
+            ["body", "customer_id"],
+        )
+    start, end = _snap(contract, body)
+    bill_for = body.bill_for_date.date() if body.bill_for_date is not None else None
+    try:
+        invoice = billing.invoice_contract_period(
+            session, actor(principal), contract.id, start, end, now, bill_for_date=bill_for, finalize=False
+        )
+    except Conflict as error:
+        existing = next((d.get("existing_invoice_id") for d in error.details), None)
+        if error.code != "duplicate_period" or not body.check_duplicate_invoice or existing is None:
+            raise
+        found = invoices.get_invoice(session, principal.organisation_id, uuid.UUID(existing))
+        return ExactJSONResponse(present(found, duplicate=True))
+    return ExactJSONResponse(present(invoice, duplicate=False))
+
+
+# Core field names in Zenskar's words: the period of the billing service is from_date/to_date.
+_rename = rename_by_prefix({"period_start": "from_date", "period_end": "to_date"})
+
+
+def _location(detail: dict[str, Any]) -> list[Any]:
+    if isinstance(detail.get("loc"), list):
+        return list(detail["loc"])
+    field = str(detail.get("field", ""))
+    return ["body", _rename(field)] if field else ["body"]
+
+
+def render_error(
+    request: Request, error: FakturError, validation: RequestValidationError | None
+) -> JSONResponse:
+    """FastAPI's `HTTPValidationError`, reduced to the seed's {loc, msg, type}: 422 for every
+    request problem (authentication included), since that is the only error the seed documents;
+    an unknown path or method keeps its 404/405, and server trouble its 5xx."""
+    if validation is not None:
+        detail = [
+            {"loc": list(loc), "msg": msg, "type": kind} for loc, msg, kind in validation_messages(validation)
+        ]
+    elif error.details:
+        # A core error's sentence says more than its short per-field reason; ours carry their own.
+        detail = [
+            {"loc": _location(d), "msg": str(d.get("reason") or error.message), "type": error.code}
+            if "loc" in d or len(error.details) > 1
+            else {"loc": _location(d), "msg": error.message, "type": error.code}
+            for d in error.details
+        ]
+    else:
+        detail = [{"loc": ["body"], "msg": error.message, "type": error.code}]
+    documented = request.method == "POST" and request.url.path == _ENDPOINT
+    status = error.status if error.status >= 500 or not documented else 422
+    return JSONResponse({"detail": detail}, status_code=status)
