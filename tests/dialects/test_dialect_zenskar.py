@@ -388,3 +388,14 @@ def test_contract_of_seed_openapi(app, client, tenant) -> None:  # type: ignore[
     )
     assert 200 in statuses and 422 in statuses
     assert set(statuses) <= {200, 422}
+
+
+def test_idempotency_key_replays_the_first_answer(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    contract = contract_of(client, tenant)
+    headers = {**zk(tenant), "Idempotency-Key": "zk-1"}
+    first = client.post(URL, json=body_for(contract), headers=headers)
+    replay = client.post(URL, json=body_for(contract), headers=headers)
+    assert (replay.status_code, replay.content) == (200, first.content)
+    other = body_for(contract, from_date="2024-02-01T00:00:00Z", to_date="2024-03-01T00:00:00Z")
+    assert_seed_error(client.post(URL, json=other, headers=headers))
+    assert len(native_invoices(client, tenant)) == 1
