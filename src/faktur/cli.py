@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from faktur.config import get_settings
-from faktur.db import make_engine, make_session_factory, session_scope
+from faktur.db import is_sqlite, make_engine, make_session_factory, session_scope
 from faktur.documents.cli import invoice_app
 from faktur.errors import FakturError
 from faktur.migrations import is_up_to_date, upgrade_to_head
@@ -130,10 +130,21 @@ def bill(
     as_of: Annotated[str, typer.Option("--as-of", help="Invoice periods completed by this day (YYYY-MM-DD)")],
     organisation: Annotated[str | None, typer.Option(help="Only this organisation id")] = None,
     chunk_size: Annotated[int, typer.Option(min=1, max=10_000, help="Contracts per transaction")] = 100,
+    workers: Annotated[
+        bool | None,
+        typer.Option(
+            "--workers/--in-process",
+            help="Queue the chunks for `faktur worker` (PostgreSQL) or run them here "
+            "[default: FAKTUR_BILLING_WORKERS]",
+            show_default=False,
+        ),
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="With --workers: follow the run until it completes")] = True,
 ) -> None:
     """Run billing: invoice every contract's completed, uninvoiced periods (resumes a killed run)."""
     from datetime import date
 
+    from faktur.billing import queue
     from faktur.billing.command import bill as run_billing
 
     try:
@@ -141,5 +152,45 @@ def bill(
         organisation_id = uuid.UUID(organisation) if organisation else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    failures = run_billing(_session_factory(), day, console, organisation_id, chunk_size)
+    settings = get_settings()
+    if workers is None:
+        workers = queue.uses_workers(settings)
+    if workers:
+        if is_sqlite(settings.database_url):
+            console.print("[red]--workers needs PostgreSQL; on SQLite, billing runs in-process.[/red]")
+            raise typer.Exit(2)
+        failures = queue.bill_with_workers(
+            _session_factory(), settings.database_url, day, console, organisation_id, chunk_size, wait
+        )
+    else:
+        failures = run_billing(_session_factory(), day, console, organisation_id, chunk_size)
     raise typer.Exit(1 if failures else 0)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Chunks processed at once")] = 1,
+    heartbeat: Annotated[float, typer.Option(min=0.1, help="Seconds between heartbeats")] = 10.0,
+    stalled_after: Annotated[
+        float, typer.Option(min=0.5, help="Requeue the jobs of workers silent this many seconds")
+    ] = 30.0,
+) -> None:
+    """Process queued billing chunks (PostgreSQL) until SIGINT/SIGTERM; run as many as you like."""
+    import logging
+
+    from faktur.billing import queue
+
+    settings = get_settings()
+    if is_sqlite(settings.database_url):
+        console.print("[red]faktur worker needs PostgreSQL; on SQLite, billing runs in-process.[/red]")
+        raise typer.Exit(2)
+    if heartbeat >= stalled_after:
+        raise typer.BadParameter("--heartbeat must be shorter than --stalled-after")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    queue.run_worker(
+        _session_factory(),
+        settings.database_url,
+        concurrency=concurrency,
+        heartbeat=heartbeat,
+        stalled_after=stalled_after,
+    )

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 30_000
     idempotency_key_ttl_hours: int = 24
     create_demo_organisation: bool = True
+    # PostgreSQL only: billing runs are queued for `faktur worker` processes instead of in-process.
+    billing_workers: bool = False
 
 
 @lru_cache

@@ -9,7 +9,7 @@ import pydantic_core
 from fastapi import APIRouter, BackgroundTasks, Body, Request, Response
 
 from faktur.auth import CurrentPrincipal, Principal
-from faktur.billing import reports, runs, service
+from faktur.billing import queue, reports, runs, service
 from faktur.billing.schemas import (
     BillingRunCreate,
     BillingRunOut,
@@ -132,9 +132,20 @@ def start_billing_run(
     run = runs.start_run(session, principal.organisation_id, body.as_of, now)
     out = _run_out(request, session, principal.organisation_id, run.id)
     # The run starts after this request committed the run row; its chunks commit on their own.
-    background.add_task(
-        runs.dispatch, request.app.state.session_factory, principal.organisation_id, run.id, now
-    )
+    settings = request.app.state.settings
+    if queue.uses_workers(settings):
+        background.add_task(
+            queue.dispatch,
+            request.app.state.session_factory,
+            settings.database_url,
+            principal.organisation_id,
+            run.id,
+            now,
+        )
+    else:
+        background.add_task(
+            runs.dispatch, request.app.state.session_factory, principal.organisation_id, run.id, now
+        )
     response = Response(pydantic_core.to_json(out), status_code=202, media_type="application/json")
     response.background = background
     return response

@@ -2,6 +2,7 @@
 
 from faktur.models.base import Base
 from faktur.models.billing import BillingRun, BillingRunFailure
+from faktur.models.billing_chunk import BillingRunChunk
 from faktur.models.contract import Contract, ContractComponent
 from faktur.models.customer import Customer, TaxRate
 from faktur.models.dialect import DialectInvoice
@@ -18,6 +19,7 @@ __all__ = [
     "Base",
     "BillableMetric",
     "BillingRun",
+    "BillingRunChunk",
     "BillingRunFailure",
     "Contract",
     "ContractComponent",

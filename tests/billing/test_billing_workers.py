@@ -1,0 +1,281 @@
+"""Billing runs split across `faktur worker` processes (procrastinate on PostgreSQL): every invoice
+exactly once and numbers gapless with two workers, after a worker is SIGKILLed midway, and when a
+chunk's task runs twice; the run completes when its last chunk commits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import Engine, create_engine, func, select, text
+
+from faktur.billing import queue, runs, tasks
+from faktur.config import Settings
+from faktur.db import normalise_url, session_scope
+from faktur.models import BillingRun, BillingRunChunk, Invoice
+from recurring_factories import create_contract, flat
+
+AS_OF = "2024-05-01"
+PERIODS = 4  # January to April
+
+
+def _contracts(client, tenant, count: int) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(count):
+        create_contract(client, tenant.headers, [flat("10.00"), flat("2.50", name="Support")])
+
+
+def _assert_once_and_gapless(session_factory, organisation_id, expected: int) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        invoices = list(
+            session.execute(select(Invoice).where(Invoice.organisation_id == organisation_id)).scalars()
+        )
+    keys = Counter((i.contract_id, i.period_start, i.period_end) for i in invoices)
+    assert len(invoices) == expected
+    assert not keys or max(keys.values()) == 1, "a period was invoiced twice"
+    year = datetime.now(UTC).year
+    assert sorted(i.number for i in invoices) == [f"INV-{year}-{n:05d}" for n in range(1, expected + 1)]
+
+
+def _run(session_factory, organisation_id) -> BillingRun:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        return session.execute(
+            select(BillingRun).where(BillingRun.organisation_id == organisation_id)
+        ).scalar_one()
+
+
+def _chunks(session_factory, run_id) -> list[BillingRunChunk]:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        return list(
+            session.execute(
+                select(BillingRunChunk).where(BillingRunChunk.run_id == run_id).order_by(BillingRunChunk.seq)
+            ).scalars()
+        )
+
+
+def _planned_run(
+    session_factory, organisation_id, now: datetime, chunk_size: int
+) -> tuple[uuid.UUID, list[int]]:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        run_id = runs.start_run(session, organisation_id, date.fromisoformat(AS_OF), now).id
+    return run_id, queue.plan_queued_run(session_factory, organisation_id, run_id, now, chunk_size)
+
+
+def test_a_chunk_run_twice_invoices_and_counts_once(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+    _contracts(client, tenant, 5)
+    now = datetime.now(UTC)
+    run_id, seqs = _planned_run(session_factory, tenant.organisation_id, now, chunk_size=2)
+    assert seqs == [0, 1, 2]
+
+    def bill(seq: int) -> runs.ChunkOutcome | None:
+        return tasks.bill_queued_chunk(
+            session_factory, tenant.organisation_id, run_id, seq, now, worker="test", done_at=now
+        )
+
+    first = bill(0)
+    assert first is not None and first.invoices == 2 * PERIODS
+    # The same task again, as after a worker died between the chunk's commit and the queue's ack.
+    assert bill(0) is None
+    run = _run(session_factory, tenant.organisation_id)
+    assert (run.status, run.chunks_done, run.contracts_done, run.invoices_created) == ("running", 1, 2, 8)
+    # Resuming queues exactly the chunks not done yet.
+    assert queue.plan_queued_run(session_factory, tenant.organisation_id, run_id, now) == [1, 2]
+
+    assert bill(2) is not None and bill(1) is not None
+    run = _run(session_factory, tenant.organisation_id)
+    assert (run.status, run.chunks_total, run.chunks_done) == ("completed", 3, 3)
+    assert (run.contracts_total, run.contracts_done, run.invoices_created) == (5, 5, 5 * PERIODS)
+    assert run.finished_at is not None
+    assert all(chunk.done_at is not None for chunk in _chunks(session_factory, run_id))
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, 5 * PERIODS)
+    assert queue.plan_queued_run(session_factory, tenant.organisation_id, run_id, now) == []
+
+
+def test_a_run_without_contracts_completes_when_planned(tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+    _run_id, seqs = _planned_run(session_factory, tenant.organisation_id, datetime.now(UTC), chunk_size=10)
+    assert seqs == []
+    assert _run(session_factory, tenant.organisation_id).status == "completed"
+
+
+def test_sqlite_has_no_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sqlite = Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite3", billing_workers=True)
+    assert not queue.uses_workers(sqlite)
+    with pytest.raises(queue.QueueUnavailable):
+        queue.make_app(sqlite.database_url)
+    env = {**os.environ, "FAKTUR_DATABASE_URL": sqlite.database_url}
+    worker = subprocess.run(_faktur("worker"), env=env, capture_output=True, timeout=60)
+    assert worker.returncode == 2 and b"needs PostgreSQL" in worker.stdout
+
+
+@pytest.mark.postgres_only
+def test_concurrent_executions_of_one_chunk_count_once(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+    _contracts(client, tenant, 6)
+    now = datetime.now(UTC)
+    run_id, _seqs = _planned_run(session_factory, tenant.organisation_id, now, chunk_size=6)
+    barrier = threading.Barrier(4)
+    outcomes: list[runs.ChunkOutcome | None] = []
+
+    def bill() -> None:
+        barrier.wait()
+        outcomes.append(
+            tasks.bill_queued_chunk(
+                session_factory, tenant.organisation_id, run_id, 0, now, worker="thread", done_at=now
+            )
+        )
+
+    threads = [threading.Thread(target=bill) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 4
+    assert sorted(o.invoices if o else -1 for o in outcomes) == [-1, -1, -1, 6 * PERIODS]
+    run = _run(session_factory, tenant.organisation_id)
+    assert (run.status, run.chunks_done, run.contracts_done, run.invoices_created) == ("completed", 1, 6, 24)
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, 6 * PERIODS)
+
+
+# Worker processes ---------------------------------------------------------------------------
+
+
+def _faktur(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from faktur.cli import app; app()", *args]
+
+
+@pytest.fixture
+def queue_db(database_url: str) -> Iterator[Engine]:
+    """A plain engine on the test database, with procrastinate's tables emptied (tests share them)."""
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_workers CASCADE"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def start_worker(database_url: str) -> Iterator:  # type: ignore[type-arg]
+    processes: list[subprocess.Popen[bytes]] = []
+    env = {**os.environ, "FAKTUR_DATABASE_URL": database_url}
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            _faktur("worker", "--heartbeat", "0.5", "--stalled-after", "2"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _scalar(engine: Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar_one()
+
+
+def _wait_for(condition, timeout: float = 45) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.mark.postgres_only
+def test_two_worker_processes_share_a_run_and_invoice_exactly_once(  # type: ignore[no-untyped-def]
+    client, tenant, session_factory, database_url, queue_db, start_worker
+) -> None:
+    contracts = 60
+    _contracts(client, tenant, contracts)
+    workers = [start_worker(), start_worker()]
+    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 2)
+
+    env = {**os.environ, "FAKTUR_DATABASE_URL": database_url, "COLUMNS": "160"}
+    bill = subprocess.run(
+        _faktur("bill", "--as-of", AS_OF, "--chunk-size", "10", "--workers"),
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert bill.returncode == 0, bill.stdout.decode() + bill.stderr.decode()
+    assert b"6 chunks queued" in bill.stdout and b"Billing run as of 2024-05-01" in bill.stdout
+
+    run = _run(session_factory, tenant.organisation_id)
+    assert (run.status, run.chunks_total, run.chunks_done) == ("completed", 6, 6)
+    assert (run.contracts_total, run.contracts_done, run.invoices_created) == (60, 60, contracts * PERIODS)
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, contracts * PERIODS)
+    done_by = {chunk.worker for chunk in _chunks(session_factory, run.id)}
+    assert {name.rsplit(":", 1)[1] for name in done_by} == {str(w.pid) for w in workers}, "one worker did all"
+    # Succeeded jobs are deleted (just after their chunk commits): nothing waiting, running or failed.
+    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)
+
+
+@pytest.mark.postgres_only
+def test_a_worker_killed_midway_leaves_its_chunk_to_another_worker(  # type: ignore[no-untyped-def]
+    client, tenant, session_factory, database_url, queue_db, start_worker
+) -> None:
+    contracts = 60
+    _contracts(client, tenant, contracts)
+    doomed = start_worker()
+    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 1)
+    now = datetime.now(UTC)
+    with session_scope(session_factory) as session:
+        run_id = runs.start_run(session, tenant.organisation_id, date.fromisoformat(AS_OF), now).id
+    assert queue.queue_run(session_factory, database_url, tenant.organisation_id, run_id, now, 10) == 6
+
+    def midway() -> bool:
+        done = _scalar(
+            queue_db,
+            f"SELECT count(*) FROM billing_run_chunks WHERE done_at IS NOT NULL AND run_id = '{run_id}'",
+        )
+        doing = _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")
+        return done >= 2 and doing == 1
+
+    _wait_for(midway)
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    with queue_db.connect() as conn:
+        in_flight = conn.execute(
+            text("SELECT (args->>'seq')::int FROM procrastinate_jobs WHERE status = 'doing'")
+        ).scalar_one()
+    killed_at = _scalar(
+        queue_db, f"SELECT count(*) FROM invoices WHERE organisation_id = '{tenant.organisation_id}'"
+    )
+    assert 0 < killed_at < contracts * PERIODS
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, killed_at)
+
+    finisher = start_worker()
+    _wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed")
+    run = _run(session_factory, tenant.organisation_id)
+    assert (run.chunks_total, run.chunks_done, run.contracts_done) == (6, 6, 60)
+    assert run.invoices_created == contracts * PERIODS
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, contracts * PERIODS)
+    # The chunk the killed worker had in hand was put back in the queue and done by the other one.
+    chunks = _chunks(session_factory, run_id)
+    assert chunks[in_flight].worker is not None and chunks[in_flight].worker.endswith(f":{finisher.pid}")
+    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)
+    assert _count_invoices(session_factory, tenant.organisation_id) == contracts * PERIODS
+
+
+def _count_invoices(session_factory, organisation_id) -> int:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory) as session:
+        return session.execute(
+            select(func.count()).select_from(Invoice).where(Invoice.organisation_id == organisation_id)
+        ).scalar_one()
