@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, func, select, text
 
+from faktur.app import create_app
 from faktur.billing import queue, runs, tasks
 from faktur.config import Settings
 from faktur.db import normalise_url, session_scope
@@ -279,3 +281,27 @@ def _count_invoices(session_factory, organisation_id) -> int:  # type: ignore[no
         return session.execute(
             select(func.count()).select_from(Invoice).where(Invoice.organisation_id == organisation_id)
         ).scalar_one()
+
+
+@pytest.mark.postgres_only
+def test_a_run_started_over_http_is_queued_for_workers(  # type: ignore[no-untyped-def]
+    tenant, session_factory, database_url, engine, queue_db, start_worker
+) -> None:
+    settings = Settings(database_url=database_url, create_demo_organisation=False, billing_workers=True)
+    with TestClient(create_app(settings, engine)) as client:
+        _contracts(client, tenant, 3)
+        started = client.post("/v1/billing-runs", json={"as_of": AS_OF}, headers=tenant.headers)
+        assert started.status_code == 202, started.text
+        # Queued, not executed: no worker runs yet.
+        assert _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'") == 1
+        assert _count_invoices(session_factory, tenant.organisation_id) == 0
+        # Starting it again resumes the same run and does not queue its waiting chunk twice.
+        again = client.post("/v1/billing-runs", json={"as_of": AS_OF}, headers=tenant.headers)
+        assert again.json()["id"] == started.json()["id"]
+        assert _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 1
+
+        start_worker()
+        _wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed")
+        run = client.get(f"/v1/billing-runs/{started.json()['id']}", headers=tenant.headers).json()
+    assert (run["status"], run["chunks_done"], run["invoices_created"]) == ("completed", 1, 3 * PERIODS)
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, 3 * PERIODS)
