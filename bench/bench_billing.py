@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -224,11 +225,12 @@ def baseline(url: str, organisation_id: uuid.UUID, chunk_size: int) -> tuple[flo
     return elapsed, len(invoices)
 
 
-def ingestion(url: str, workdir: Path, events_total: int, clients: int, workers: int) -> dict[str, Any]:
+def ingestion_setup(url: str, name: str = "Ingest GmbH") -> tuple[str, uuid.UUID, list[str]]:
+    """An organisation with an API key, the api_calls metric and 10 contracts to send events to."""
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with session_scope(factory) as session:
-        organisation = organisations.create_organisation(session, organisation_data("Ingest GmbH"), NOW)
+        organisation = organisations.create_organisation(session, organisation_data(name), NOW)
         key = organisations.create_api_key(session, organisation.id, "bench", NOW).plaintext
         usage.create_metric(
             session, organisation.id, MetricCreate(code="api_calls", name="calls", aggregation="count"), NOW
@@ -251,7 +253,13 @@ def ingestion(url: str, workdir: Path, events_total: int, clients: int, workers:
             )
             for _ in range(10)
         ]
+        organisation_id = organisation.id
     engine.dispose()
+    return key, organisation_id, contract_ids
+
+
+def ingestion_batches(contract_ids: list[str], events_total: int) -> list[bytes]:
+    """Request bodies of 1,000 events each, encoded up front so the clients only send bytes."""
     batches = []
     for b in range(events_total // 1000):
         events = [
@@ -265,7 +273,48 @@ def ingestion(url: str, workdir: Path, events_total: int, clients: int, workers:
             for i in range(1000)
         ]
         batches.append(json.dumps({"events": events}).encode())
-    server = Server(url, workers, workdir / f"ingest-{workers}.log")
+    return batches
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def ingestion(
+    url: str,
+    workdir: Path,
+    events_total: int,
+    clients: int,
+    workers: int,
+    *,
+    source: Path | None = None,
+    name: str = "Ingest GmbH",
+) -> dict[str, Any]:
+    """Events per second through POST /v1/events/batch; `source` serves another checkout's src/
+    (PYTHONPATH) to compare against. Client and server CPU are measured to show who saturates."""
+    key, organisation_id, contract_ids = ingestion_setup(url, name)
+    batches = ingestion_batches(contract_ids, events_total)
+    previous = os.environ.get("PYTHONPATH")
+    if source is not None:
+        os.environ["PYTHONPATH"] = str(source)
+    try:
+        server = Server(url, workers, workdir / f"ingest-{workers}.log")
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = previous
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     stored = [0] * clients
     errors: list[str] = []
@@ -283,12 +332,16 @@ def ingestion(url: str, workdir: Path, events_total: int, clients: int, workers:
                     stored[slot] += response.json()["stored"]
 
         threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(clients)]
+        server_cpu = _cpu_seconds(server.process.pid)
+        client_cpu = time.process_time()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = _cpu_seconds(server.process.pid) - server_cpu
     finally:
         server.stop()
     engine = make_engine(url)
@@ -296,7 +349,7 @@ def ingestion(url: str, workdir: Path, events_total: int, clients: int, workers:
         count = conn.execute(
             select(text("count(*)"))
             .select_from(UsageEvent.__table__)
-            .where(UsageEvent.__table__.c.organisation_id == organisation.id)
+            .where(UsageEvent.__table__.c.organisation_id == organisation_id)
         ).scalar_one()
     engine.dispose()
     assert not errors, errors[:3]
@@ -308,6 +361,10 @@ def ingestion(url: str, workdir: Path, events_total: int, clients: int, workers:
         "events_per_s": rate,
         "clients": clients,
         "workers": workers,
+        # Share of one core used by the client threads / the server's workers during the run.
+        "client_cpu_cores": round(client_cpu / elapsed, 2),
+        "server_cpu_cores": round(server_cpu / elapsed, 2),
+        "server_cpu_ms_per_1000_events": round(server_cpu / count * 1e6, 1),
     }
 
 

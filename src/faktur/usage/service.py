@@ -24,7 +24,7 @@ from faktur.models import BillableMetric, UsageEvent
 from faktur.usage import repository
 from faktur.usage.schemas import EventIn, MetricCreate
 
-_EVENT = TypeAdapter(EventIn)
+_EVENTS = TypeAdapter(list[EventIn])
 _MAX_NUMBER = Decimal("1e15")
 
 
@@ -89,6 +89,7 @@ class _Span:
     customer_id: uuid.UUID
     start: date
     end: date | None
+    by_customer: bool  # found through an event's customer_id (a candidate for resolution)
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
@@ -116,38 +117,52 @@ def _check_value(metric: BillableMetric, properties: dict[str, Any]) -> str | No
     return None
 
 
+def _validate(items: list[Any], result: IngestResult) -> list[tuple[int, EventIn]]:
+    """The valid events with their index; each invalid one is reported with its first error.
+
+    One pass over the whole list (the common case: all valid); only when it fails are the
+    items that had no error validated again, so one bad event does not refuse the rest.
+    """
+    try:
+        return list(enumerate(_EVENTS.validate_python(items)))
+    except ValidationError as exc:
+        first_errors: dict[int, Any] = {}
+        for error in exc.errors():
+            first_errors.setdefault(error["loc"][0], error)
+    for index, error in sorted(first_errors.items()):
+        item = items[index]
+        transaction_id = item.get("transaction_id") if isinstance(item, dict) else None
+        result.errors.append(
+            EventProblem(
+                index,
+                transaction_id if isinstance(transaction_id, str) else None,
+                "invalid_event",
+                field_path(error.get("loc", ())[1:]),
+                str(error.get("msg", "invalid")),
+            )
+        )
+    valid = [index for index in range(len(items)) if index not in first_errors]
+    return list(zip(valid, _EVENTS.validate_python([items[index] for index in valid]), strict=True))
+
+
 def ingest_events(
     session: Session, organisation_id: uuid.UUID, items: list[Any], now: datetime
 ) -> IngestResult:
     """Validate, resolve and store a batch; invalid events are reported by index, the rest kept."""
     result = IngestResult(received=len(items))
-    parsed: list[tuple[int, EventIn]] = []
-    for index, item in enumerate(items):
-        transaction_id = item.get("transaction_id") if isinstance(item, dict) else None
-        transaction_id = transaction_id if isinstance(transaction_id, str) else None
-        try:
-            parsed.append((index, _EVENT.validate_python(item)))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            result.errors.append(
-                EventProblem(
-                    index,
-                    transaction_id,
-                    "invalid_event",
-                    field_path(first.get("loc", ())),
-                    str(first.get("msg", "invalid")),
-                )
-            )
+    parsed = _validate(items, result)
     metrics = repository.metrics_by_code(session, organisation_id, {event.metric_code for _, event in parsed})
     spans = _spans(session, organisation_id, parsed)
-    metric_ids = repository.usage_metric_ids(
-        session, organisation_id, {s.contract_id for s in spans.values()}
-    )
     by_customer: dict[uuid.UUID, list[_Span]] = {}
     for span in spans.values():
-        by_customer.setdefault(span.customer_id, []).append(span)
+        if span.by_customer:
+            by_customer.setdefault(span.customer_id, []).append(span)
+    # Only needed to choose between several contracts of a customer running on the same day.
+    metric_ids = repository.usage_metric_ids(
+        session, organisation_id, {s.contract_id for spans_ in by_customer.values() for s in spans_}
+    )
 
-    rows: list[dict[str, Any]] = []
+    events: list[repository.NewEvent] = []
     seen: dict[str, int] = {}
     for index, event in parsed:
 
@@ -197,23 +212,15 @@ def ingest_events(
             result.duplicates.append((index, event.transaction_id))
             continue
         seen[event.transaction_id] = index
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "organisation_id": organisation_id,
-                "created_at": now,
-                "transaction_id": event.transaction_id,
-                "contract_id": span.contract_id,
-                "metric_id": metric.id,
-                "timestamp": timestamp,
-                "properties": event.properties,
-                "invoice_id": None,
-            }
+        events.append(
+            repository.NewEvent(
+                event.transaction_id, span.contract_id, metric.id, timestamp, event.properties
+            )
         )
-    inserted = repository.insert_events(session, rows)
-    for row in rows:
-        entry = (seen[row["transaction_id"]], row["transaction_id"])
-        (result.stored if row["transaction_id"] in inserted else result.duplicates).append(entry)
+    inserted = repository.insert_new_events(session, organisation_id, now, events)
+    for new in events:
+        entry = (seen[new.transaction_id], new.transaction_id)
+        (result.stored if new.transaction_id in inserted else result.duplicates).append(entry)
     result.duplicates.sort()
     result.errors.sort(key=lambda problem: problem.index)
     return result
@@ -243,6 +250,10 @@ def _spans(
 ) -> dict[uuid.UUID, _Span]:
     contract_ids = {e.contract_id for _, e in parsed if e.contract_id is not None}
     customer_ids = {e.customer_id for _, e in parsed if e.customer_id is not None}
-    rows = repository.contract_spans(session, organisation_id, contract_ids)
-    rows += repository.customer_contract_spans(session, organisation_id, customer_ids)
-    return {row[0]: _Span(*row) for row in rows}
+    spans = {
+        row[0]: _Span(*row, by_customer=False)
+        for row in repository.contract_spans(session, organisation_id, contract_ids)
+    }
+    for row in repository.customer_contract_spans(session, organisation_id, customer_ids):
+        spans[row[0]] = _Span(*row, by_customer=True)
+    return spans
