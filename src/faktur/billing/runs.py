@@ -5,18 +5,20 @@ A run is split into chunks of contracts (ordered by id). Each chunk is one trans
 1. lock the chunk's contracts, load their live invoices and unbilled events;
 2. plan every due period of every contract (pure computation through faktur.calc); a contract
    whose plan fails is recorded as a failure and left out, the chunk goes on;
-3. reserve one block of invoice numbers for exactly the planned invoices, then create and
-   finalize them (faktur.invoices.service.create_invoice with the reserved number), each
-   contract in a SAVEPOINT, and mark the usage events they bill;
+3. create and finalize the planned invoices in one batch (faktur.invoices.batch.create_invoices:
+   every invoice is checked before anything is written; one block of numbers for exactly the
+   batch; one executemany per table), in a SAVEPOINT, and mark the usage events they bill; a
+   contract whose invoice the batch refuses is recorded as a failure and the batch built again
+   without it;
 4. update the run's counters.
 
 Exactly once and gapless by design, also when the process is killed at any point: the database's
 natural key (one live invoice per contract and period) makes a second invoice impossible, and a
 chunk that did not commit left nothing behind - no invoice, no consumed number (the counter row
 is updated inside the chunk's transaction). Starting the run again resumes it: periods already
-invoiced are not due any more. If storing a contract's invoices fails after the block was
-reserved (the checks EN 16931 makes at finalization, a concurrent duplicate), the chunk is rolled
-back and retried without that contract, which is recorded as a failure: no number is skipped.
+invoiced are not due any more. If writing the batch fails after the block was reserved (a
+concurrent invoice of the same period), the SAVEPOINT takes the rows and the numbers back and the
+chunk is retried without that contract, which is recorded as a failure: no number is skipped.
 
 The chunk is the seam for parallelism: `run_chunk` needs only ids, so any executor can run
 chunks (in-process here; on PostgreSQL several processes can take chunks concurrently, the row
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import service
@@ -40,9 +43,10 @@ from faktur.contracts import repository as contracts_repo
 from faktur.db import session_scope
 from faktur.errors import FakturError, NotFound
 from faktur.invoices import service as invoices
+from faktur.invoices.batch import InvoiceRequestFailed, create_invoices
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import BillingRun, BillingRunFailure, Organisation
-from faktur.numbering.service import next_invoice_numbers
+from faktur.usage import repository as usage
 
 DEFAULT_CHUNK_SIZE = 100
 logger = logging.getLogger("faktur.billing")
@@ -52,6 +56,10 @@ logger = logging.getLogger("faktur.billing")
 class ChunkOutcome:
     invoices: int = 0
     failures: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)
+
+
+# Per contract with due periods: its state and, per period, the plan and the invoice body.
+Planned = list[tuple[service.ContractState, list[tuple[Period, service.Plan, InvoiceCreate]]]]
 
 
 class ContractFailed(Exception):
@@ -132,7 +140,7 @@ def run_chunk(
     outcome = ChunkOutcome(failures=[(cid, code, reason) for cid, (code, reason) in excluded.items()])
     contracts = contracts_repo.get_many(session, organisation.id, contract_ids, for_update=True)
     states, metrics = service.load_states(session, organisation.id, contracts, as_of)
-    planned: list[tuple[service.ContractState, list[tuple[Period, service.Plan, InvoiceCreate]]]] = []
+    planned: Planned = []
     for contract in contracts:
         if contract.id in excluded:
             continue
@@ -146,25 +154,50 @@ def run_chunk(
             continue
         if invoices_of_contract:
             planned.append((state, invoices_of_contract))
-    count = sum(len(items) for _, items in planned)
-    if count:
-        # One block for exactly the invoices planned, reserved in this transaction: if anything
-        # fails from here on, the chunk rolls back (numbers included) and is retried without the
-        # contract at fault, so the sequence never has a gap.
-        numbers = iter(next_invoice_numbers(session, organisation, now.date(), count))
-        for state, items in planned:
-            try:
-                for period, plan, body in items:
-                    service.store_period_invoice(
-                        session, actor, state, period, plan, body, now, number=next(numbers)
-                    )
-            except Exception as exc:
-                if not service.is_failure(exc):
-                    raise
-                raise ContractFailed(state.contract.id, *_describe(exc)) from exc
+    count = _store(session, actor, planned, now, outcome)
     outcome.invoices = count
     _record_progress(session, organisation.id, run_id, len(contract_ids), outcome, now)
     return outcome
+
+
+def _store(
+    session: Session, actor: invoices.Actor, planned: Planned, now: datetime, outcome: ChunkOutcome
+) -> int:
+    """Create, finalize and number the chunk's planned invoices in one batch and mark the events
+    they bill; returns how many were stored.
+
+    The batch checks every invoice before it writes or numbers anything: a contract whose invoice
+    is refused (e.g. the EN 16931 checks made at finalization) is recorded as a failure and the
+    batch is built again without it. If the write itself fails (a concurrent invoice of the same
+    period), the SAVEPOINT takes the rows and the number block back and the chunk is retried
+    without that contract (ContractFailed), so the sequence never has a gap.
+    """
+    while planned:
+        owners = [(state, period, plan) for state, items in planned for period, plan, _ in items]
+        requests = [
+            service.period_request(state, period, plan, body)
+            for state, items in planned
+            for period, plan, body in items
+        ]
+        try:
+            with session.begin_nested():
+                created = create_invoices(session, actor, requests, now)
+                for (state, _, plan), invoice in zip(owners, created, strict=True):
+                    contract = state.contract
+                    usage.mark_billed(session, contract.organisation_id, contract.id, plan.spans, invoice.id)
+        except InvoiceRequestFailed as failed:
+            contract = owners[failed.index][0].contract
+            outcome.failures.append((contract.id, *_describe(failed.error)))
+            planned = [(state, items) for state, items in planned if state.contract.id != contract.id]
+            continue
+        except IntegrityError as exc:
+            for state, period, _ in owners:
+                duplicate = service.duplicate_of(session, state.contract, period)
+                if duplicate is not None:
+                    raise ContractFailed(state.contract.id, *_describe(duplicate)) from exc
+            raise
+        return len(created)
+    return 0
 
 
 def _plan_contract(

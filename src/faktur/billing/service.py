@@ -36,6 +36,7 @@ from faktur.contracts import repository as contracts_repo
 from faktur.contracts import service as contracts
 from faktur.errors import Conflict, FakturError, Unprocessable
 from faktur.invoices import service as invoices
+from faktur.invoices.batch import InvoiceRequest
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import Contract, ContractComponent, Invoice
 from faktur.usage import repository as usage
@@ -278,6 +279,17 @@ def build_period_invoice(
     return plan, body.model_copy(update={"finalize": finalize})
 
 
+def period_request(state: ContractState, period: Period, plan: Plan, body: InvoiceCreate) -> InvoiceRequest:
+    """The invoicing core's request for a period's invoice: its origin (the contract period, the
+    natural key) and one source per line (the component it bills)."""
+    contract = state.contract
+    origin = invoices.InvoiceOrigin(
+        source="contract", contract_id=contract.id, period_start=period.start, period_end=period.end
+    )
+    sources = [invoices.LineSource("contract_component", line.component_id) for line in plan.lines]
+    return InvoiceRequest(body, origin, sources)
+
+
 def store_period_invoice(
     session: Session,
     actor: invoices.Actor,
@@ -286,31 +298,33 @@ def store_period_invoice(
     plan: Plan,
     body: InvoiceCreate,
     now: datetime,
-    *,
-    number: str | None = None,
 ) -> Invoice:
     """Create (and finalize, if the body says so) the period's invoice and mark the events it
     bills, in a SAVEPOINT. The database's natural key refuses a second live invoice of the
     period; that surfaces as 409 duplicate_period naming the invoice that has it."""
     contract = state.contract
-    origin = invoices.InvoiceOrigin(
-        source="contract", contract_id=contract.id, period_start=period.start, period_end=period.end
-    )
-    sources = [invoices.LineSource("contract_component", line.component_id) for line in plan.lines]
+    request = period_request(state, period, plan, body)
     try:
         with session.begin_nested():
             invoice = invoices.create_invoice(
-                session, actor, body, now, origin=origin, line_sources=sources, number=number
+                session, actor, body, now, origin=request.origin, line_sources=request.line_sources
             )
             usage.mark_billed(session, contract.organisation_id, contract.id, plan.spans, invoice.id)
     except IntegrityError:
-        existing = contracts_repo.live_invoice_periods(session, contract.organisation_id, [contract.id])
-        invoice_id = existing.get(contract.id, {}).get((period.start, period.end))
-        if invoice_id is None:
+        duplicate = duplicate_of(session, contract, period)
+        if duplicate is None:
             raise
-        raise duplicate_period(contract, period, invoice_id) from None
+        raise duplicate from None
     state.invoiced[(period.start, period.end)] = invoice.id
     return invoice
+
+
+def duplicate_of(session: Session, contract: Contract, period: Period) -> Conflict | None:
+    """After an insert was refused: 409 duplicate_period naming the live invoice that now has
+    `period`, or None when the natural key was not what refused it."""
+    existing = contracts_repo.live_invoice_periods(session, contract.organisation_id, [contract.id])
+    invoice_id = existing.get(contract.id, {}).get((period.start, period.end))
+    return None if invoice_id is None else duplicate_period(contract, period, invoice_id)
 
 
 def resolve_period(contract: Contract, start: date | None, end: date | None, today: date) -> Period:

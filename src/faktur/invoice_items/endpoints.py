@@ -22,7 +22,7 @@ from faktur.invoice_items.schemas import (
 )
 from faktur.invoice_items.service import ItemView
 from faktur.invoices.presenters import present_invoice
-from faktur.invoices.service import Actor
+from faktur.invoices.service import Actor, get_invoices
 
 router = APIRouter(prefix="/v1/invoice-items", tags=["invoice items"], route_class=TransactionalRoute)
 
@@ -161,8 +161,9 @@ def invoice_items(
     body: InvoiceItemsInvoice, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> Response:
     result = service.invoice_items(session, _actor(principal), body, now)
+    created = get_invoices(session, principal.organisation_id, [invoice.id for invoice in result.invoices])
     out = InvoiceItemsInvoiced(
-        invoices=[present_invoice(invoice) for invoice in result.invoices],
+        invoices=[present_invoice(invoice) for invoice in created],
         skipped=[
             SkippedItemOut(item_id=s.item_id, reason=s.reason, invoice_id=s.invoice_id)
             for s in result.skipped

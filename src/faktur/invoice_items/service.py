@@ -1,9 +1,10 @@
 """Pending invoice item operations, one function each; services flush, never commit.
 
 Gathering locks the candidate items in id order, re-checks after the lock that no live invoice
-line bills them, and creates one invoice per (customer, contract, currency, payment mode) through
-the invoicing core; concurrent gathers over the same items therefore create each invoice once,
-and the unique index on live item lines would refuse a second attachment anyway.
+line bills them, and creates one invoice per (customer, contract, currency, payment mode) in one
+batch of the invoicing core (faktur.invoices.batch); concurrent gathers over the same items
+therefore create each invoice once, and the unique index on live item lines would refuse a
+second attachment anyway.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from faktur.invoice_items.repository import SOURCE_KIND
 from faktur.invoice_items.schemas import InvoiceItemCreate, InvoiceItemsInvoice
 from faktur.invoices import calculation
 from faktur.invoices import service as invoices
+from faktur.invoices.batch import CreatedInvoice, InvoiceRequest, create_invoices
 from faktur.invoices.schemas import InvoiceCreate, InvoiceLineIn, TaxIn
 from faktur.invoices.service import Actor, InvoiceOrigin, LineSource
-from faktur.models import Invoice, InvoiceItem
+from faktur.models import InvoiceItem
 from faktur.tax_rates import repository as tax_rates
 
 
@@ -49,7 +51,8 @@ class Skipped:
 
 @dataclass(frozen=True)
 class GatherResult:
-    invoices: list[Invoice]
+    # What was stored, not ORM objects (see faktur.invoices.batch); load them to show them.
+    invoices: list[CreatedInvoice]
     skipped: list[Skipped]
 
 
@@ -259,23 +262,15 @@ def invoice_items(session: Session, actor: Actor, data: InvoiceItemsInvoice, now
                 item.prices_include_tax,
             )
             groups[key].append(item)
-    created = [
-        _invoice_group(
-            session, actor, key, sorted(groups[key], key=lambda i: (i.created_at, i.id)), data, now
-        )
-        for key in sorted(groups, key=lambda k: (str(k[0]), str(k[1] or ""), k[2], k[3], k[4]))
+    keys = sorted(groups, key=lambda k: (str(k[0]), str(k[1] or ""), k[2], k[3], k[4]))
+    requests = [
+        _group_request(key, sorted(groups[key], key=lambda i: (i.created_at, i.id)), data) for key in keys
     ]
-    return GatherResult(created, skipped)
+    # One batch for the whole gather: all-or-nothing, the first refused group fails the call.
+    return GatherResult(create_invoices(session, actor, requests, now), skipped)
 
 
-def _invoice_group(
-    session: Session,
-    actor: Actor,
-    key: GroupKey,
-    items: list[InvoiceItem],
-    data: InvoiceItemsInvoice,
-    now: datetime,
-) -> Invoice:
+def _group_request(key: GroupKey, items: list[InvoiceItem], data: InvoiceItemsInvoice) -> InvoiceRequest:
     customer_id, contract_id, currency, payment_mode, inclusive = key
     # invoices.contract_id stays empty: with the period it is the natural key of contract billing
     # (one live invoice per contract period); the items' contract is recorded in the metadata.
@@ -293,13 +288,10 @@ def _invoice_group(
         memo=data.memo,
         metadata=metadata,
     )
-    return invoices.create_invoice(
-        session,
-        actor,
+    return InvoiceRequest(
         body,
-        now,
-        origin=InvoiceOrigin(source="invoice_items"),
-        line_sources=[LineSource(SOURCE_KIND, item.id) for item in items],
+        InvoiceOrigin(source="invoice_items"),
+        [LineSource(SOURCE_KIND, item.id) for item in items],
     )
 
 

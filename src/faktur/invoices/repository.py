@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +43,21 @@ def get(
         # finalizations or payments of one invoice run one after the other.
         stmt = stmt.with_for_update(of=Invoice).execution_options(populate_existing=True)
     return session.execute(stmt).scalar_one_or_none()
+
+
+def get_many(session: Session, organisation_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]) -> list[Invoice]:
+    """The organisation's invoices among `invoice_ids` with lines, tax groups, events and payments."""
+    found: dict[uuid.UUID, Invoice] = {}
+    ids = list(invoice_ids)
+    # In slices, so a large batch stays under the databases' bound-parameter limits.
+    for first in range(0, len(ids), 5000):
+        stmt = (
+            select(Invoice)
+            .where(Invoice.organisation_id == organisation_id, Invoice.id.in_(ids[first : first + 5000]))
+            .options(*_FULL)
+        )
+        found.update((invoice.id, invoice) for invoice in session.execute(stmt).scalars())
+    return [found[i] for i in ids if i in found]
 
 
 def list_page(

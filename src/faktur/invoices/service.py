@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete
@@ -31,7 +32,16 @@ from faktur.invoices.schemas import (
     PaymentCreate,
 )
 from faktur.invoices.snapshots import customer_snapshot, seller_snapshot
-from faktur.models import Customer, Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Organisation, Payment
+from faktur.models import (
+    Customer,
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    InvoiceTaxGroup,
+    Organisation,
+    Payment,
+    TaxRate,
+)
 from faktur.numbering.service import next_invoice_number
 from faktur.tax_rates import repository as tax_rates
 
@@ -82,6 +92,13 @@ def get_invoice(
     return invoice
 
 
+def get_invoices(
+    session: Session, organisation_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]
+) -> list[Invoice]:
+    """Invoices by id, in the order given (unknown ids and other organisations' are left out)."""
+    return repository.get_many(session, organisation_id, invoice_ids)
+
+
 def list_invoices(
     session: Session, organisation_id: uuid.UUID, filters: InvoiceFilters, limit: int, cursor: Cursor | None
 ) -> tuple[list[Invoice], bool]:
@@ -100,11 +117,37 @@ def compute_content(
     adjustments: Sequence[DocumentAdjustmentIn],
 ) -> Computed:
     """Resolve taxes and compute every amount; raises 4xx errors for anything the engine rejects."""
-    rate_ids = calculation.referenced_tax_rate_ids(lines, adjustments)
-    rates = tax_rates.get_many(session, organisation.id, rate_ids)
+    referenced = calculation.referenced_tax_rate_ids(lines, adjustments)
+    rates = tax_rates.get_many(session, organisation.id, referenced)
+    return compute_with_rates(
+        organisation,
+        customer,
+        rates,
+        currency=currency,
+        prices_include_tax=prices_include_tax,
+        lines=lines,
+        adjustments=adjustments,
+    )
+
+
+def compute_with_rates(
+    organisation: Organisation,
+    customer: Customer,
+    rates: dict[uuid.UUID, TaxRate],
+    *,
+    currency: str | None,
+    prices_include_tax: bool | None,
+    lines: Sequence[InvoiceLineIn],
+    adjustments: Sequence[DocumentAdjustmentIn],
+) -> Computed:
+    """compute_content with the organisation's tax rates already loaded (`rates` may hold more
+    than the content references; batches load the rates of all their invoices at once)."""
     prepared_lines = calculation.prepare_lines(lines, rates)
     prepared_adjustments = calculation.prepare_adjustments(adjustments, rates)
-    inclusive = calculation.resolve_prices_include_tax(prices_include_tax, rates.values())
+    used = calculation.referenced_tax_rate_ids(lines, adjustments)
+    inclusive = calculation.resolve_prices_include_tax(
+        prices_include_tax, [rate for rate_id, rate in rates.items() if rate_id in used]
+    )
     chosen_currency = calculation.customer_currency(customer, organisation, currency)
     invoice_input = calculation.build_input(chosen_currency, prepared_lines, prepared_adjustments, inclusive)
     calculation.check_line_rules(invoice_input)
@@ -240,24 +283,35 @@ def _insert_new(session: Session, invoice: Invoice) -> None:
     """Store a new invoice and its children with one bulk INSERT per table, then attach the
     same objects to the session as persistent rows. The unit of work would otherwise spend
     more time on these few rows than everything else in creating an invoice."""
-    session.execute(Invoice.__table__.insert(), [_row(invoice)])
-    children: list[object] = []
-    for model, rows in (
-        (InvoiceLine, invoice.lines),
-        (InvoiceTaxGroup, invoice.tax_groups),
-        (InvoiceEvent, invoice.events),
-    ):
+    for model, rows in table_rows(invoice):
         if rows:
-            session.execute(model.__table__.insert(), [_row(row) for row in rows])
-            children.extend(rows)
-    for row in (invoice, *children):
+            session.execute(model.__table__.insert(), rows)
+    for row in (invoice, *invoice.lines, *invoice.tax_groups, *invoice.events):
         make_transient_to_detached(row)
     session.add(invoice)
 
 
+def table_rows(invoice: Invoice) -> list[tuple[type, list[dict[str, Any]]]]:
+    """The rows a new invoice is stored as, per table in insert order (parents first), as
+    column-keyed dicts for table-level INSERTs."""
+    return [
+        (Invoice, [_row(invoice)]),
+        (InvoiceLine, [_row(line) for line in invoice.lines]),
+        (InvoiceTaxGroup, [_row(group) for group in invoice.tax_groups]),
+        (InvoiceEvent, [_row(event) for event in invoice.events]),
+    ]
+
+
+@cache
+def _column_keys(model: type) -> tuple[tuple[str, str], ...]:
+    """(column name, attribute name) of a mapped class; looked up once per class."""
+    return tuple((attr.columns[0].key, attr.key) for attr in sa_inspect(model).column_attrs)
+
+
 def _row(obj: object) -> dict[str, Any]:
     """Column name -> value of a mapped object, for a table-level INSERT."""
-    return {attr.columns[0].key: getattr(obj, attr.key) for attr in sa_inspect(type(obj)).column_attrs}
+    values = obj.__dict__  # loaded attributes of a new object: every column was set on it
+    return {column: values.get(attr) for column, attr in _column_keys(type(obj))}
 
 
 def _record_event(
@@ -322,8 +376,8 @@ def create_invoice(
 ) -> Invoice:
     """Create a draft (and finalize it if asked). Callers that invoice records pass `origin`
     and one `line_sources` entry per line; the database refuses what would bill twice.
-    Batch runs that finalize pass `number` from a block they reserved in this transaction."""
-    origin = origin or InvoiceOrigin()
+    Batch runs that finalize pass `number` from a block they reserved in this transaction.
+    Many invoices at once: faktur.invoices.batch.create_invoices."""
     customer = customers.get_customer(session, actor.organisation_id, data.customer_id)
     computed = compute_content(
         session,
@@ -334,6 +388,29 @@ def create_invoice(
         lines=data.lines,
         adjustments=data.adjustments or [],
     )
+    invoice, issue_date = build_invoice(actor, data, customer, computed, now, origin, line_sources)
+    if issue_date is not None:
+        # Taken just before the rows are written: the counter stays locked until commit.
+        invoice.number = number or next_invoice_number(
+            session, actor.organisation, issue_date, invoice.series
+        )
+    _insert_new(session, invoice)
+    return invoice
+
+
+def build_invoice(
+    actor: Actor,
+    data: InvoiceCreate,
+    customer: Customer,
+    computed: Computed,
+    now: datetime,
+    origin: InvoiceOrigin | None = None,
+    line_sources: Sequence[LineSource | None] | None = None,
+) -> tuple[Invoice, date | None]:
+    """A new invoice with its lines, tax groups and status events, built in memory (nothing is
+    added to a session), and issued if `data.finalize`: then the issue date is returned and the
+    caller assigns the number, last, just before storing the rows."""
+    origin = origin or InvoiceOrigin()
     invoice = Invoice(
         id=uuid.uuid4(),
         organisation_id=actor.organisation_id,
@@ -354,19 +431,18 @@ def create_invoice(
         contract_id=origin.contract_id,
         period_start=origin.period_start,
         period_end=origin.period_end,
+        number=None,
+        issue_date=None,
+        seller_snapshot=None,
+        finalized_at=None,
         events=[],
         payments=[],
     )
     invoice.lines, invoice.tax_groups = _fill(invoice, computed, line_sources)
     _record_event(invoice, InvoiceStatus.DRAFT, actor.name, now)
-    if data.finalize:
-        issue_date = prepare_finalization(actor, invoice, customer, now)
-        # Taken just before the rows are written: the counter stays locked until commit.
-        invoice.number = number or next_invoice_number(
-            session, actor.organisation, issue_date, invoice.series
-        )
-    _insert_new(session, invoice)
-    return invoice
+    if not data.finalize:
+        return invoice, None
+    return invoice, prepare_finalization(actor, invoice, customer, now)
 
 
 def preview_invoice(session: Session, actor: Actor, data: InvoiceCreate) -> tuple[Customer, Computed]:
