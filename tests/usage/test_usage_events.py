@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -159,3 +164,82 @@ def test_single_event_errors_are_4xx(client, tenant, contract) -> None:  # type:
     for body, status, code in cases:
         response = client.post("/v1/events", json=body, headers=tenant.headers)
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.text
+
+
+def test_stored_rows_keep_text_and_instants_exactly(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
+    odd = 'quote " backslash \\ newline \n tab \t ümlaut € 𝄞'
+    body = {
+        **event(contract["id"], "2024-03-05T10:00:00.123456+05:30", note=odd, flag=False, empty=None),
+        "transaction_id": f"tx {odd}",
+    }
+    later = event(contract["id"], "2024-03-05T23:59:59.999999-01:00")
+    assert send_events(client, tenant.headers, [body, later])["stored"] == 2
+    first, second = sorted(_stored(session_factory), key=lambda e: e.timestamp)
+    assert first.transaction_id == f"tx {odd}"
+    assert first.timestamp == datetime(2024, 3, 5, 4, 30, 0, 123456, tzinfo=UTC)
+    assert second.timestamp == datetime(2024, 3, 6, 0, 59, 59, 999999, tzinfo=UTC)
+    assert first.properties == {"note": odd, "flag": False, "empty": None}
+    assert (first.invoice_id, first.organisation_id) == (None, tenant.organisation_id)
+    assert str(first.contract_id) == contract["id"]
+    assert first.id != second.id and first.id.version == second.id.version == 4
+
+
+def test_an_event_with_several_errors_is_reported_once_by_its_first(client, tenant, contract) -> None:  # type: ignore[no-untyped-def]
+    good = event(contract["id"], "2024-03-05T10:00:00Z")
+    bad = {"transaction_id": "", "metric_code": "", "timestamp": "yesterday", "colour": "red"}
+    result = send_events(client, tenant.headers, [bad, good, bad])
+    assert result["stored"] == 1
+    assert [(e["index"], e["field"]) for e in result["errors"]] == [
+        (0, "transaction_id"),
+        (2, "transaction_id"),
+    ]
+
+
+def test_text_no_database_can_store_is_refused_per_event(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
+    # Lone surrogate escapes are valid JSON but no valid UTF-8; a NUL in a key does not fit jsonb.
+    template = json.dumps(event(contract["id"], "2024-03-05T10:00:00Z", placeholder="x"))
+    events = [
+        template.replace('"tx-', '"tx-\\ud800-'),
+        template.replace('"placeholder": "x"', '"k": "\\udfff"'),
+        template.replace('"placeholder": "x"', '"\\udfff": "v"'),
+        template.replace('"placeholder": "x"', '"a\\u0000b": "v"'),
+        template.replace('"api_calls"', '"api_\\ud800"'),
+        json.dumps(event(contract["id"], "2024-03-05T10:00:00Z")),
+    ]
+    raw = '{"events": [' + ", ".join(events) + "]}"
+    response = client.post(
+        "/v1/events/batch", content=raw, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 1
+    assert [(e["index"], e["code"]) for e in response.json()["errors"]] == [
+        (i, "invalid_event") for i in range(5)
+    ]
+    assert len(_stored(session_factory)) == 1
+
+
+@pytest.mark.postgres_only
+def test_concurrent_overlapping_batches_store_each_transaction_once(  # type: ignore[no-untyped-def]
+    live_server, client, tenant, contract, session_factory
+) -> None:
+    events = [event(contract["id"], f"2024-03-{1 + i % 28:02d}T10:00:00Z") for i in range(600)]
+    # Four clients, each sending an overlapping window of the same transaction ids at once.
+    windows = [events[start : start + 300] for start in (0, 100, 200, 300)]
+    barrier = threading.Barrier(len(windows))
+
+    def send(window: list[dict[str, Any]]) -> dict[str, Any]:
+        with httpx.Client(base_url=live_server, headers=tenant.headers, timeout=60) as http:
+            barrier.wait()
+            response = http.post("/v1/events/batch", json={"events": window})
+            assert response.status_code == 200, response.text
+            return response.json()
+
+    with ThreadPoolExecutor(len(windows)) as pool:
+        results = list(pool.map(send, windows))
+    assert sum(r["stored"] for r in results) == 600
+    assert sum(r["stored"] + len(r["duplicates"]) for r in results) == 1200
+    with session_scope(session_factory) as session:
+        counted = session.execute(
+            select(UsageEvent.transaction_id, func.count()).group_by(UsageEvent.transaction_id)
+        ).all()
+    assert len(counted) == 600 and {n for _, n in counted} == {1}

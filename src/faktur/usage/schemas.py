@@ -5,9 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from faktur.calc.charge_models import AggregationKind
 from faktur.fields import text
@@ -18,6 +26,19 @@ MAX_BATCH = 1000
 _MAX_NUMBER = Decimal("1e15")
 
 Code = text(100, 1)
+
+
+def _storable(value: str) -> str:
+    # JSON escapes can spell lone surrogates ("\ud800"): valid for Python, not for UTF-8 or
+    # for PostgreSQL, so they are refused here rather than failing the INSERT of the batch.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogate escapes)") from None
+    return value
+
+
+EventCode = Annotated[Code, AfterValidator(_storable)]
 
 
 class MetricCreate(BaseModel):
@@ -68,15 +89,17 @@ def _property_value(key: str, value: Any) -> Any:
     if isinstance(value, str):
         if len(value) > 500 or "\x00" in value:
             raise ValueError(f"property {key!r} must be a string of at most 500 characters without NUL")
-        return value
+        return _storable(value)
     raise ValueError(f"property {key!r} must be a string, number, boolean or null (no objects or lists)")
 
 
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    transaction_id: text(200, 1) = Field(description="Your unique id of the event; repeats are ignored")
-    metric_code: Code
+    transaction_id: Annotated[text(200, 1), AfterValidator(_storable)] = Field(
+        description="Your unique id of the event; repeats are ignored"
+    )
+    metric_code: EventCode
     contract_id: uuid.UUID | None = Field(None, description="Give the contract, or the customer")
     customer_id: uuid.UUID | None = Field(None, description="Resolved to the customer's contract")
     timestamp: AwareDatetime = Field(description="When the usage happened (ISO 8601 with a zone)")
@@ -88,8 +111,9 @@ class EventIn(BaseModel):
         if len(value) > MAX_PROPERTIES:
             raise ValueError(f"at most {MAX_PROPERTIES} properties")
         for key in value:
-            if not key or len(key) > 100:
-                raise ValueError("property names must have 1 to 100 characters")
+            if not key or len(key) > 100 or "\x00" in key:
+                raise ValueError("property names must have 1 to 100 characters, without NUL")
+            _storable(key)
         return {key: _property_value(key, item) for key, item in value.items()}
 
     @field_validator("timestamp")

@@ -135,7 +135,7 @@ def _validate(items: list[Any], result: IngestResult) -> list[tuple[int, EventIn
         result.errors.append(
             EventProblem(
                 index,
-                transaction_id if isinstance(transaction_id, str) else None,
+                transaction_id if _echoable(transaction_id) else None,
                 "invalid_event",
                 field_path(error.get("loc", ())[1:]),
                 str(error.get("msg", "invalid")),
@@ -143,6 +143,17 @@ def _validate(items: list[Any], result: IngestResult) -> list[tuple[int, EventIn
         )
     valid = [index for index in range(len(items)) if index not in first_errors]
     return list(zip(valid, _EVENTS.validate_python([items[index] for index in valid]), strict=True))
+
+
+def _echoable(transaction_id: Any) -> bool:
+    """Whether a refused event's transaction id can be sent back (JSON needs valid UTF-8)."""
+    if not isinstance(transaction_id, str):
+        return False
+    try:
+        transaction_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def ingest_events(
