@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from procrastinate import App, JobContext, RetryStrategy
@@ -55,13 +56,14 @@ def _mark_done(
     run_id: uuid.UUID,
     seq: int,
     worker: str,
-    done_at: datetime,
+    clock: Callable[[], datetime],
     session: Session,
 ) -> None:
     """before_commit of the chunk's transaction: claim the chunk, complete the run if it was last."""
     if session.in_nested_transaction():
         # Releasing a SAVEPOINT inside the chunk fires before_commit too; only the real commit counts.
         return
+    done_at = clock()
     marked = session.execute(
         update(BillingRunChunk)
         .where(
@@ -96,11 +98,11 @@ def bill_queued_chunk(
     now: datetime,
     *,
     worker: str,
-    done_at: datetime,
+    clock: Callable[[], datetime],
 ) -> runs.ChunkOutcome | None:
     """Execute chunk `seq` of a queued run; None when it had already been done (nothing changes).
 
-    `now` is the run's clock (issue dates, as for an in-process run); `done_at` the wall clock.
+    `now` is the run's time (issue dates, as for an in-process run); `clock` tells when it committed.
     """
     with session_scope(factory) as session:
         chunk = get_chunk(session, organisation_id, run_id, seq)
@@ -115,7 +117,7 @@ def bill_queued_chunk(
     event.listen(
         chunk_factory,
         "before_commit",
-        functools.partial(_mark_done, organisation_id, run_id, seq, worker, done_at),
+        functools.partial(_mark_done, organisation_id, run_id, seq, worker, clock),
     )
     try:
         return runs.execute_chunk(chunk_factory, organisation_id, run_id, contract_ids, as_of, now)
@@ -132,7 +134,7 @@ def _bill_chunk(context: JobContext, organisation_id: str, run_id: str, seq: int
         seq,
         datetime.fromisoformat(now),
         worker=context.additional_context["worker_name"],
-        done_at=datetime.now(UTC),
+        clock=lambda: datetime.now(UTC),
     )
     return 0 if outcome is None else outcome.invoices
 
