@@ -10,13 +10,17 @@
 
     .venv/bin/python bench/bench_billing.py --backend both                 # full size (N=10,000)
     .venv/bin/python bench/bench_billing.py --backend sqlite --contracts 500   # quick
+    .venv/bin/python bench/bench_billing.py --backend sqlite --contracts 300 --ingest-events 2000 --profile
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import sys
 import tempfile
 import threading
@@ -155,15 +159,26 @@ def seed(url: str, contracts_count: int, events_per_contract: int) -> uuid.UUID:
     return organisation_id
 
 
-def billing_run(url: str, organisation_id: uuid.UUID, chunk_size: int) -> tuple[float, int]:
+def billing_run(
+    url: str, organisation_id: uuid.UUID, chunk_size: int, profile: bool = False
+) -> tuple[float, int]:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with session_scope(factory) as session:
         run = runs.start_run(session, organisation_id, date(2024, 2, 1), NOW)
         run_id = run.id
     started = time.perf_counter()
-    runs.run_in_process(factory, organisation_id, run_id, NOW, chunk_size=chunk_size)
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(runs.run_in_process, factory, organisation_id, run_id, NOW, chunk_size=chunk_size)
+    else:
+        runs.run_in_process(factory, organisation_id, run_id, NOW, chunk_size=chunk_size)
     elapsed = time.perf_counter() - started
+    if profile:
+        for order, count in (("cumulative", 40), ("tottime", 25)):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(count)
+            print(out.getvalue())
     with session_scope(factory) as session:
         run = runs.get_run(session, organisation_id, run_id)
         created, failures = run.invoices_created, run.failures_count
@@ -375,7 +390,7 @@ def bench(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, An
     seeded = time.perf_counter() - t0
     events = args.contracts * args.events
     print(f"[{backend}] seeded {args.contracts} contracts, {events} events in {seeded:.1f} s", flush=True)
-    run_s, created = billing_run(url, organisation_id, args.chunk_size)
+    run_s, created = billing_run(url, organisation_id, args.chunk_size, args.profile)
     base_s, copied = baseline(url, organisation_id, args.chunk_size)
     assert created == copied == args.contracts
     result: dict[str, Any] = {
@@ -410,6 +425,7 @@ def main() -> None:
     parser.add_argument("--ingest-events", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers on PostgreSQL")
+    parser.add_argument("--profile", action="store_true", help="cProfile the billing run (top functions)")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     with tempfile.TemporaryDirectory() as tmp:

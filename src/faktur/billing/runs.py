@@ -43,7 +43,7 @@ from faktur.contracts import repository as contracts_repo
 from faktur.db import session_scope
 from faktur.errors import FakturError, NotFound
 from faktur.invoices import service as invoices
-from faktur.invoices.batch import InvoiceRequestFailed, create_invoices
+from faktur.invoices.batch import InvoiceRequestFailed, create_invoices, cyclic_gc_paused
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import BillingRun, BillingRunFailure, Organisation
 from faktur.usage import repository as usage
@@ -268,7 +268,7 @@ def execute_chunk(
     excluded: dict[uuid.UUID, tuple[str, str]] = {}
     while True:
         try:
-            with session_scope(factory) as session:
+            with cyclic_gc_paused(), session_scope(factory) as session:
                 organisation = session.get(Organisation, organisation_id)
                 assert organisation is not None
                 return run_chunk(session, organisation, run_id, contract_ids, as_of, now, excluded)

@@ -105,7 +105,9 @@ def _line(item: InvoiceItem) -> InvoiceLineIn:
             exemption_reason=item.exemption_reason,
             exemption_reason_code=item.exemption_reason_code,
         )
-    return InvoiceLineIn(
+    # Stored items were validated by the same field types when they were created (and priced
+    # by the engine then); validating them again was a tenth of the time of a gather.
+    return InvoiceLineIn.model_construct(
         description=item.description,
         sku=item.sku,
         quantity=item.quantity,
@@ -116,6 +118,9 @@ def _line(item: InvoiceItem) -> InvoiceLineIn:
         period_start=item.period_start,
         period_end=item.period_end,
         metadata=item.metadata_ or None,
+        # Given, not defaulted: model_construct inspects a default factory's signature per call.
+        allowances=[],
+        charges=[],
     )
 
 

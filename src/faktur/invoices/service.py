@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete
 from sqlalchemy import inspect as sa_inspect
@@ -44,6 +44,8 @@ from faktur.models import (
 )
 from faktur.numbering.service import next_invoice_number
 from faktur.tax_rates import repository as tax_rates
+
+_Row = TypeVar("_Row")
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,8 @@ def _fill(
     invoice.currency = currency
     invoice.prices_include_tax = computed.prices_include_tax
     lines = [
-        InvoiceLine(
+        _new_row(
+            InvoiceLine,
             id=uuid.uuid4(),
             invoice_id=invoice.id,
             organisation_id=invoice.organisation_id,
@@ -237,7 +240,8 @@ def _fill(
         for adj, result in zip(computed.adjustments, computed.result.adjustments, strict=True)
     ]
     tax_groups = [
-        InvoiceTaxGroup(
+        _new_row(
+            InvoiceTaxGroup,
             id=uuid.uuid4(),
             invoice_id=invoice.id,
             organisation_id=invoice.organisation_id,
@@ -260,6 +264,15 @@ def _fill(
     invoice.tax_total_minor = minor(totals.tax_total, currency)
     invoice.total_minor = minor(totals.tax_inclusive_total, currency)
     return lines, tax_groups
+
+
+def _new_row(model: type[_Row], **values: Any) -> _Row:
+    """A new mapped object with `values` set without attribute events. Invoice lines and tax
+    groups are written with table-level INSERTs, never by the unit of work, so the per-attribute
+    change tracking would buy nothing; it was the largest cost of building an invoice in memory."""
+    row = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    row.__dict__.update(values)
+    return row  # type: ignore[no-any-return]
 
 
 def _replace_children(
@@ -438,7 +451,11 @@ def build_invoice(
         events=[],
         payments=[],
     )
-    invoice.lines, invoice.tax_groups = _fill(invoice, computed, line_sources)
+    lines, tax_groups = _fill(invoice, computed, line_sources)
+    # Set as loaded, without a collection event per row: nothing here is flushed by the unit of
+    # work (create_invoice writes the rows itself, then attaches them as persistent).
+    set_committed_value(invoice, "lines", lines)
+    set_committed_value(invoice, "tax_groups", tax_groups)
     _record_event(invoice, InvoiceStatus.DRAFT, actor.name, now)
     if not data.finalize:
         return invoice, None
