@@ -419,9 +419,44 @@ def check_numbering(url: str, organisation_id: uuid.UUID, response_bodies: list[
         "responses_match_db": from_responses <= set(numbers),
     }
     result["ok"] = bool(
-        result["gapless"] and result["unique"] and result["responses_match_db"]
-        and len(rows) == created and statuses.get("open", 0) == created
+        result["gapless"]
+        and result["unique"]
+        and result["responses_match_db"]
+        and len(rows) == created
+        and statuses.get("open", 0) == created
     )
+    return result
+
+
+def check_all_numbering(
+    url: str, tenants: list[tuple[uuid.UUID, str]], response_bodies: list[bytes], created: int
+) -> dict:
+    """check_numbering per organisation; the probes add one invoice to each."""
+    per_org = [check_numbering(url, org_id, [], 0) for org_id, _ in tenants]
+    in_db = sum(r["invoices_in_db"] for r in per_org)
+    numbers = {json.loads(b)["number"] for b in response_bodies}
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(Invoice.number).where(Invoice.number.is_not(None))).scalars())
+    engine.dispose()
+    result = {
+        "organisations": len(tenants),
+        "invoices_in_db": in_db,
+        "successful_creates": created + len(tenants),
+        "gapless": all(r["gapless"] for r in per_org),
+        "unique": all(r["unique"] for r in per_org),
+        "min": min((r["min"] for r in per_org if r["min"]), default=None),
+        "max": max((r["max"] for r in per_org if r["max"]), default=None),
+        "statuses": {"open": sum(r["statuses"].get("open", 0) for r in per_org)},
+    }
+    result["ok"] = bool(
+        result["gapless"]
+        and result["unique"]
+        and in_db == created + len(tenants)
+        and result["statuses"]["open"] == in_db
+        and numbers <= stored
+    )
+    result["responses_match_db"] = numbers <= stored
     return result
 
 
@@ -433,34 +468,44 @@ def run_backend(backend: str, args: argparse.Namespace) -> BackendResult:
     workers = 1 if backend == "sqlite" else args.workers
     workdir = Path(tempfile.mkdtemp(prefix=f"faktur-bench-{backend}-"))
     url = prepare_database(backend, args.postgres_url, workdir)
-    organisation_id, api_key = create_tenant(url)
-    headers = {"Authorization": f"Bearer {api_key}"}
+    # Each organisation has its own gapless counter: with one, every finalization queues on
+    # its counter row until commit; --organisations spreads the clients over several tenants.
+    tenants = [create_tenant(url) for _ in range(args.organisations)]
+    headers = {"Authorization": f"Bearer {tenants[0][1]}"}
     server = Server(url, workers, workdir / "server.log")
     profiler: Profiler | None = None
     try:
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
-            customer = client.post(
-                "/v1/customers",
-                json={
-                    "name": "Kunde AG", "email": "ap@kunde.example", "address_line1": "Ringstraße 9",
-                    "city": "München", "postal_code": "80331", "country": "DE",
-                    "vat_id": "DE123456788", "locale": "de",
-                },
-            )  # fmt: skip
-            customer.raise_for_status()
-            customer_id = customer.json()["id"]
-            # Sanity check of the body before any timing.
-            probe = client.post("/v1/invoices", json=invoice_body(customer_id, -1))
-            if probe.status_code != 201:
-                raise RuntimeError(f"create+finalize failed: {probe.status_code} {probe.text}")
-            probe_number = probe.json()["number"]
-        log(f"[{backend}] server {server.base_url}, {workers} worker(s); first invoice {probe_number}")
+        customers: list[tuple[dict[str, str], str]] = []
+        for _, api_key in tenants:
+            tenant_headers = {"Authorization": f"Bearer {api_key}"}
+            with httpx.Client(base_url=server.base_url, headers=tenant_headers, timeout=30) as client:
+                customer = client.post(
+                    "/v1/customers",
+                    json={
+                        "name": "Kunde AG", "email": "ap@kunde.example", "address_line1": "Ringstraße 9",
+                        "city": "München", "postal_code": "80331", "country": "DE",
+                        "vat_id": "DE123456788", "locale": "de",
+                    },
+                )  # fmt: skip
+                customer.raise_for_status()
+                customer_id = customer.json()["id"]
+                # Sanity check of the body before any timing.
+                probe = client.post("/v1/invoices", json=invoice_body(customer_id, -1))
+                if probe.status_code != 201:
+                    raise RuntimeError(f"create+finalize failed: {probe.status_code} {probe.text}")
+                probe_number = probe.json()["number"]
+            customers.append((tenant_headers, customer_id))
+        log(
+            f"[{backend}] server {server.base_url}, {workers} worker(s), {len(tenants)} organisation(s); "
+            f"first invoice {probe_number}"
+        )
 
         def get_health(client: httpx.Client, i: int) -> httpx.Response:
             return client.get("/health")
 
         def post_invoice(client: httpx.Client, i: int) -> httpx.Response:
-            return client.post("/v1/invoices", json=invoice_body(customer_id, i))
+            tenant_headers, customer_id = customers[i % len(customers)]
+            return client.post("/v1/invoices", json=invoice_body(customer_id, i), headers=tenant_headers)
 
         # Warm-up: every worker process and pool connection, both endpoints.
         drive(server.base_url, headers, args.clients, args.warmup, args.max_seconds, get_health)
@@ -476,8 +521,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> BackendResult:
             server.base_url, headers, args.clients, args.requests, args.max_seconds, get_health
         )
         health = meter.apply(summarise("GET /health", wall, lat, statuses), before, meter.sample())
-        log(f"[{backend}] health: {health.rps} req/s, p50 {health.p50_ms} ms, p99 {health.p99_ms} ms, "
-            f"CPU cores: client {health.client_cpu}, server {health.server_cpu}, pg {health.postgres_cpu}")
+        log(
+            f"[{backend}] health: {health.rps} req/s, p50 {health.p50_ms} ms, p99 {health.p99_ms} ms, "
+            f"CPU cores: client {health.client_cpu}, server {health.server_cpu}, pg {health.postgres_cpu}"
+        )
 
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
@@ -494,14 +541,15 @@ def run_backend(backend: str, args: argparse.Namespace) -> BackendResult:
         invoices = meter.apply(
             summarise("POST /v1/invoices (5 lines, finalize)", wall, lat, statuses), before, after
         )
-        log(f"[{backend}] invoices: {invoices.rps} req/s, p50 {invoices.p50_ms} ms, "
+        log(
+            f"[{backend}] invoices: {invoices.rps} req/s, p50 {invoices.p50_ms} ms, "
             f"p99 {invoices.p99_ms} ms, CPU cores: client {invoices.client_cpu}, "
-            f"server {invoices.server_cpu}, pg {invoices.postgres_cpu}")
+            f"server {invoices.server_cpu}, pg {invoices.postgres_cpu}"
+        )
     finally:
         server.stop()
 
-    created = 1 + len(warm_ok) + invoices.requests
-    numbering = check_numbering(url, organisation_id, [*warm_bodies, *bodies], created)
+    numbering = check_all_numbering(url, tenants, [*warm_bodies, *bodies], len(warm_ok) + invoices.requests)
     p99_ratio = invoices.p99_ms / health.p99_ms
     throughput_ratio = invoices.rps / health.rps
     result = BackendResult(
@@ -573,6 +621,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--requests", type=int, default=2000, help="requests per phase")
     parser.add_argument("--workers", type=int, default=2, help="server processes on PostgreSQL")
+    parser.add_argument(
+        "--organisations", type=int, default=1, help="spread the invoice requests over this many tenants"
+    )
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per endpoint")
     parser.add_argument("--max-seconds", type=float, default=300, help="time limit per phase")
     parser.add_argument(
