@@ -62,19 +62,24 @@ def bill(
                 on_chunk=advance,
             )
             with session_scope(factory) as session:
-                run = runs.get_run(session, org_id, run_id)
-                failures = runs.run_failures(session, org_id, run_id)
-                table.add_row(
-                    str(org_id),
-                    str(run_id),
-                    str(run.contracts_total),
-                    str(run.invoices_created),
-                    str(len(failures)),
-                )
-                for failure in failures[:20]:
-                    console.print(
-                        f"[red]failed[/red] contract {failure.contract_id}: {failure.code}: {failure.reason}"
-                    )
-                failures_total += len(failures)
+                failures_total += summarise_run(session, console, table, org_id, run_id)
     console.print(table)
     return failures_total
+
+
+def summarise_run(
+    session: Session, console: Console, table: Table, organisation_id: uuid.UUID, run_id: uuid.UUID
+) -> int:
+    """Add a run's row to the summary table and print its first failures; returns how many failed."""
+    run = runs.get_run(session, organisation_id, run_id)
+    failures = runs.run_failures(session, organisation_id, run_id)
+    table.add_row(
+        str(organisation_id),
+        str(run_id),
+        str(run.contracts_total),
+        str(run.invoices_created),
+        str(len(failures)),
+    )
+    for failure in failures[:20]:
+        console.print(f"[red]failed[/red] contract {failure.contract_id}: {failure.code}: {failure.reason}")
+    return len(failures)

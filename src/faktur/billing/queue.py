@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import runs, tasks
+from faktur.billing.command import summarise_run
 from faktur.config import Settings
 from faktur.db import is_sqlite, normalise_url, session_scope
 from faktur.models import BillingRun, BillingRunChunk, Organisation
@@ -157,7 +158,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-async def _retry_stalled_jobs(app: App, stalled_after: float) -> None:
+async def _retry_stalled_jobs(app: App, stalled_after: float) -> None:  # float-ok: seconds
     """Put the jobs of workers silent for `stalled_after` seconds back into the queue."""
     while True:
         await asyncio.sleep(stalled_after / 2)
@@ -178,8 +179,8 @@ async def _serve(
     factory: sessionmaker[Session],
     *,
     concurrency: int,
-    heartbeat: float,
-    stalled_after: float,
+    heartbeat: float,  # float-ok: seconds
+    stalled_after: float,  # float-ok: seconds
 ) -> None:
     async with app.open_async():
         reaper = asyncio.create_task(_retry_stalled_jobs(app, stalled_after))
@@ -203,8 +204,8 @@ def run_worker(
     database_url: str,
     *,
     concurrency: int = 1,
-    heartbeat: float = 10.0,
-    stalled_after: float = 30.0,
+    heartbeat: float = 10.0,  # float-ok: seconds
+    stalled_after: float = 30.0,  # float-ok: seconds
 ) -> None:
     """Process billing chunks until SIGINT/SIGTERM (which let the running chunks finish)."""
     if heartbeat >= stalled_after:
@@ -283,19 +284,6 @@ def _follow(
     failures_total = 0
     with session_scope(factory) as session:
         for org_id, run_id in started:
-            run = runs.get_run(session, org_id, run_id)
-            failures = runs.run_failures(session, org_id, run_id)
-            table.add_row(
-                str(org_id),
-                str(run_id),
-                str(run.contracts_total),
-                str(run.invoices_created),
-                str(len(failures)),
-            )
-            for failure in failures[:20]:
-                console.print(
-                    f"[red]failed[/red] contract {failure.contract_id}: {failure.code}: {failure.reason}"
-                )
-            failures_total += len(failures)
+            failures_total += summarise_run(session, console, table, org_id, run_id)
     console.print(table)
     return failures_total
