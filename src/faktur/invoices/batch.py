@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from faktur.customers import repository as customers
 from faktur.errors import FakturError, NotFound
-from faktur.invoices import calculation
+from faktur.invoices import calculation, repository
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.invoices.service import (
     Actor,
@@ -217,5 +217,4 @@ def _write(session: Session, invoices: list[Invoice]) -> None:
         for model, rows in table_rows(invoice):
             tables.setdefault(model, []).extend(rows)
     for model, rows in tables.items():
-        if rows:
-            session.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
+        repository.insert_rows(session, model, rows)

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from faktur.http.pagination import Cursor
-from faktur.models import Invoice
+from faktur.models import Invoice, InvoiceLine, InvoiceTaxGroup
 from faktur.sql import newest_first
 
 _FULL = (
@@ -84,3 +85,16 @@ def add(session: Session, row: object) -> None:
 def number_taken(session: Session, organisation_id: uuid.UUID, number: str) -> bool:
     stmt = select(Invoice.id).where(Invoice.organisation_id == organisation_id, Invoice.number == number)
     return session.execute(stmt.limit(1)).first() is not None
+
+
+def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """One table-level executemany of column-keyed rows (bulk writes of new invoices)."""
+    if rows:
+        session.execute(model.__table__.insert(), rows)
+
+
+def delete_lines_and_tax_groups(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID) -> None:
+    for model in (InvoiceLine, InvoiceTaxGroup):
+        session.execute(
+            delete(model).where(model.organisation_id == organisation_id, model.invoice_id == invoice_id)
+        )

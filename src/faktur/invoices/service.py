@@ -10,7 +10,6 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import delete
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -282,12 +281,9 @@ def _replace_children(
     objects to the invoice as its loaded collections."""
     for old in [*invoice.lines, *invoice.tax_groups]:
         session.expunge(old)
-    session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
-    session.execute(delete(InvoiceTaxGroup).where(InvoiceTaxGroup.invoice_id == invoice.id))
-    if lines:
-        session.execute(InvoiceLine.__table__.insert(), [_row(line) for line in lines])
-    if tax_groups:
-        session.execute(InvoiceTaxGroup.__table__.insert(), [_row(group) for group in tax_groups])
+    repository.delete_lines_and_tax_groups(session, invoice.organisation_id, invoice.id)
+    repository.insert_rows(session, InvoiceLine, [_row(line) for line in lines])
+    repository.insert_rows(session, InvoiceTaxGroup, [_row(group) for group in tax_groups])
     set_committed_value(invoice, "lines", lines)
     set_committed_value(invoice, "tax_groups", tax_groups)
 
@@ -297,8 +293,7 @@ def _insert_new(session: Session, invoice: Invoice) -> None:
     same objects to the session as persistent rows. The unit of work would otherwise spend
     more time on these few rows than everything else in creating an invoice."""
     for model, rows in table_rows(invoice):
-        if rows:
-            session.execute(model.__table__.insert(), rows)
+        repository.insert_rows(session, model, rows)
     for row in (invoice, *invoice.lines, *invoice.tax_groups, *invoice.events):
         make_transient_to_detached(row)
     session.add(invoice)
