@@ -8,12 +8,11 @@ from datetime import UTC, date, datetime
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import runs
 from faktur.db import session_scope
-from faktur.models import Organisation
+from faktur.organisations import repository as organisations
 
 
 def bill(
@@ -26,10 +25,7 @@ def bill(
     """Run (or resume) the billing run for `as_of` of each organisation; the number of failures."""
     now = datetime.now(UTC)
     with session_scope(factory) as session:
-        stmt = select(Organisation.id).order_by(Organisation.created_at, Organisation.id)
-        if organisation_id is not None:
-            stmt = stmt.where(Organisation.id == organisation_id)
-        organisation_ids = list(session.execute(stmt).scalars())
+        organisation_ids = organisations.organisation_ids(session, organisation_id)
         run_ids = [runs.start_run(session, org_id, as_of, now).id for org_id in organisation_ids]
     table = Table(title=f"Billing run as of {as_of}")
     for column in ("organisation", "run", "contracts", "invoices", "failures"):

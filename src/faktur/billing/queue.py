@@ -35,7 +35,8 @@ from faktur.billing import runs, tasks
 from faktur.billing.command import summarise_run
 from faktur.config import Settings
 from faktur.db import is_sqlite, normalise_url, session_scope
-from faktur.models import BillingRun, BillingRunChunk, Organisation
+from faktur.models import BillingRun, BillingRunChunk
+from faktur.organisations import repository as organisations
 
 logger = logging.getLogger("faktur.billing.queue")
 
@@ -231,12 +232,9 @@ def bill_with_workers(
     """
     now = datetime.now(UTC)
     with session_scope(factory) as session:
-        stmt = select(Organisation.id).order_by(Organisation.created_at, Organisation.id)
-        if organisation_id is not None:
-            stmt = stmt.where(Organisation.id == organisation_id)
         started = [
             (org_id, runs.start_run(session, org_id, as_of, now).id)
-            for org_id in session.execute(stmt).scalars()
+            for org_id in organisations.organisation_ids(session, organisation_id)
         ]
     for org_id, run_id in started:
         queued = queue_run(factory, database_url, org_id, run_id, now, chunk_size)

@@ -37,6 +37,14 @@ def list_organisations(session: Session) -> list[Organisation]:
     return list(session.execute(select(Organisation).order_by(Organisation.created_at)).scalars())
 
 
+def organisation_ids(session: Session, only: uuid.UUID | None = None) -> list[uuid.UUID]:
+    """Every organisation's id in creation order (or just `only`, if it exists)."""
+    stmt = select(Organisation.id).order_by(Organisation.created_at, Organisation.id)
+    if only is not None:
+        stmt = stmt.where(Organisation.id == only)
+    return list(session.execute(stmt).scalars())
+
+
 def add(session: Session, row: Organisation | ApiKey) -> None:
     session.add(row)
     session.flush()
