@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import BillableMetric, Contract, ContractComponent, Invoice, UsageEvent
+from faktur.sql import newest_first
 
 
 def get_metric(session: Session, organisation_id: uuid.UUID, metric_id: uuid.UUID) -> BillableMetric | None:
@@ -56,15 +57,7 @@ def list_metrics(
     session: Session, organisation_id: uuid.UUID, limit: int, cursor: Cursor | None
 ) -> list[BillableMetric]:
     stmt = select(BillableMetric).where(BillableMetric.organisation_id == organisation_id)
-    if cursor is not None:
-        stmt = stmt.where(
-            or_(
-                BillableMetric.created_at < cursor.created_at,
-                and_(BillableMetric.created_at == cursor.created_at, BillableMetric.id < cursor.id),
-            )
-        )
-    stmt = stmt.order_by(BillableMetric.created_at.desc(), BillableMetric.id.desc()).limit(limit + 1)
-    return list(session.execute(stmt).scalars())
+    return list(session.execute(newest_first(stmt, BillableMetric, cursor, limit)).scalars())
 
 
 def contract_spans(
