@@ -33,11 +33,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from faktur.billing import service
+from faktur.billing import repository, service
 from faktur.calc.periods import Period
 from faktur.contracts import repository as contracts_repo
 from faktur.db import session_scope
@@ -79,16 +78,7 @@ def _describe(exc: BaseException) -> tuple[str, str]:
 
 def start_run(session: Session, organisation_id: uuid.UUID, as_of: date, now: datetime) -> BillingRun:
     """Resume the organisation's unfinished run for `as_of` (one killed midway), or start one."""
-    existing = session.execute(
-        select(BillingRun)
-        .where(
-            BillingRun.organisation_id == organisation_id,
-            BillingRun.as_of == as_of,
-            BillingRun.status == "running",
-        )
-        .order_by(BillingRun.created_at)
-        .limit(1)
-    ).scalar_one_or_none()
+    existing = repository.running_run(session, organisation_id, as_of)
     if existing is not None:
         return existing
     run = BillingRun(
@@ -241,17 +231,14 @@ def _record_progress(
         )
     # Counters move by increments in the chunk's transaction: chunks committed by several
     # processes add up, and a chunk that never committed never counted.
-    session.execute(
-        update(BillingRun)
-        .where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
-        .values(
-            chunks_done=BillingRun.chunks_done + 1,
-            contracts_done=BillingRun.contracts_done + contracts,
-            invoices_created=BillingRun.invoices_created + outcome.invoices,
-            failures_count=BillingRun.failures_count + len(outcome.failures),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    repository.add_chunk_counts(
+        session,
+        organisation_id,
+        run_id,
+        contracts=contracts,
+        invoices=outcome.invoices,
+        failures=len(outcome.failures),
+        now=now,
     )
     session.flush()
 
@@ -280,11 +267,7 @@ def finish_run(
     factory: sessionmaker[Session], organisation_id: uuid.UUID, run_id: uuid.UUID, now: datetime
 ) -> None:
     with session_scope(factory) as session:
-        session.execute(
-            update(BillingRun)
-            .where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
-            .values(status="completed", finished_at=now, updated_at=now)
-        )
+        repository.mark_completed(session, organisation_id, run_id, now)
 
 
 def run_in_process(
@@ -315,21 +298,14 @@ def run_in_process(
 
 
 def get_run(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID) -> BillingRun:
-    run = session.execute(
-        select(BillingRun).where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
-    ).scalar_one_or_none()
+    run = repository.get_run(session, organisation_id, run_id)
     if run is None:
         raise NotFound(f"No billing run {run_id} in this organisation.", code="billing_run_not_found")
     return run
 
 
 def run_failures(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID) -> list[BillingRunFailure]:
-    stmt = (
-        select(BillingRunFailure)
-        .where(BillingRunFailure.organisation_id == organisation_id, BillingRunFailure.run_id == run_id)
-        .order_by(BillingRunFailure.created_at, BillingRunFailure.contract_id)
-    )
-    return list(session.execute(stmt).scalars())
+    return repository.run_failures(session, organisation_id, run_id)
 
 
 def dispatch(
