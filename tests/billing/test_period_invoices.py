@@ -446,3 +446,50 @@ def test_upcoming_invoice_previews_the_running_period_and_stores_nothing(  # typ
     ended = create_contract(client, tenant.headers, [flat()], end_date="2024-03-01")
     response = client.get(f"/v1/contracts/{ended['id']}/upcoming-invoice", headers=tenant.headers)
     assert (response.status_code, response.json()["error"]["code"]) == (409, "no_running_period")
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["n", "a.b", 'say "n"', "$n", "größe", "[0]"],
+    ids=["plain", "dotted", "quoted", "dollar", "non-ascii", "brackets"],
+)
+def test_the_metric_property_is_read_from_stored_events_whatever_its_key(client, tenant, key) -> None:  # type: ignore[no-untyped-def]
+    # The database extracts the one property billing needs: keys that look like JSON paths must
+    # still name the key itself; null and missing values carry no quantity.
+    create_metric(client, tenant.headers, "units", "sum", key)
+    contract = create_contract(
+        client, tenant.headers, [usage("units", {"model": "per_unit", "unit_price": "1"}, name="Units")]
+    )
+    send_events(
+        client,
+        tenant.headers,
+        [
+            event(contract["id"], "2024-01-10T08:00:00Z", "units", **{key: "2.25"}),
+            event(contract["id"], "2024-01-11T08:00:00Z", "units", **{key: 1}),
+            event(contract["id"], "2024-01-12T08:00:00Z", "units", **{key: None}),
+            event(contract["id"], "2024-01-13T08:00:00Z", "units", other="100"),
+            event(contract["id"], "2024-01-14T08:00:00Z", "units", **{"n" if key != "n" else "m": "50"}),
+        ],
+    )
+    invoice = billed(client, tenant.headers, contract["id"], "2024-01-01", "2024-02-01")
+    assert line_summary(invoice) == [("3.25", "1", "3.25")]
+    assert (invoice["lines"][0]["metadata"]["units"], invoice["lines"][0]["metadata"]["events"]) == (
+        "3.25",
+        "5",
+    )
+
+
+def test_unique_count_compares_the_stored_strings(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    create_metric(client, tenant.headers, "users", "unique_count", "user")
+    contract = create_contract(
+        client, tenant.headers, [usage("users", {"model": "per_unit", "unit_price": "3"}, name="Users")]
+    )
+    values: list[Any] = ['say "hi"', 'say "hi"', "back\\slash", "ünï", "ünï", 7, "7", None]
+    send_events(
+        client,
+        tenant.headers,
+        [event(contract["id"], f"2024-01-{10 + i}T08:00:00Z", "users", user=v) for i, v in enumerate(values)],
+    )
+    invoice = billed(client, tenant.headers, contract["id"], "2024-01-01", "2024-02-01")
+    # 'say "hi"', 'back\slash', 'ünï', '7' (the number 7 is stored as the string "7")
+    assert line_summary(invoice) == [("4", "3", "12.00")]

@@ -21,6 +21,7 @@ from faktur.calc.charge_models import (
     TierLine,
     Volume,
     aggregate,
+    aggregate_values,
     charge_model_from_dict,
 )
 from faktur.calc.errors import CalcError, FloatNotAllowed
@@ -419,3 +420,23 @@ def test_tiered_models_round_trip_through_dicts(
 ) -> None:
     model = model_class(tiers, minimum=minimum)
     assert charge_model_from_dict(model.to_dict()) == model
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "expected"),
+    [
+        ("count", [None, "3", None], D(3)),
+        ("sum", ["1.5", None, "2", 3], D("6.5")),
+        ("max", [None, "1.5", "10", "9.99"], D(10)),
+        ("max", [None, None], D(0)),
+        ("unique_count", ["a", "a", None, "b", "1", D("1.0"), 1], D(4)),
+    ],
+    ids=["count", "sum", "max", "max-empty", "unique"],
+)
+def test_aggregate_values_follows_the_rules_of_aggregate(
+    kind: str, values: list[object], expected: Decimal
+) -> None:
+    assert aggregate_values(kind, values, "v") == expected
+    assert aggregate(kind, [{"v": v} for v in values], "v") == expected
+    with pytest.raises(TypeError):
+        aggregate_values("sum", [True], "v")

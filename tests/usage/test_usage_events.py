@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -243,3 +244,35 @@ def test_concurrent_overlapping_batches_store_each_transaction_once(  # type: ig
             select(UsageEvent.transaction_id, func.count()).group_by(UsageEvent.transaction_id)
         ).all()
     assert len(counted) == 600 and {n for _, n in counted} == {1}
+
+
+def test_billing_marks_exactly_the_events_it_loaded(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
+    # An event stored between loading a contract's usage and marking it billed was not counted:
+    # it must stay unbilled (it goes on the next invoice as late usage), not be marked with the rest.
+    from faktur.usage import repository
+
+    send_events(client, tenant.headers, [event(contract["id"], "2024-01-10T08:00:00Z") for _ in range(3)])
+    invoice = client.post(
+        "/v1/invoices",
+        json={"customer_id": contract["customer_id"], "lines": [{"description": "x", "quantity": "1",
+              "unit_price": "1", "tax": {"category": "S", "percent": "19"}}]},
+        headers=tenant.headers,
+    ).json()  # fmt: skip
+    with session_scope(session_factory) as session:
+        loaded = repository.contract_events(
+            session,
+            tenant.organisation_id,
+            [uuid.UUID(contract["id"])],
+            datetime(2024, 2, 1, tzinfo=UTC),
+            unbilled_only=True,
+        )
+        assert [e.value for e in loaded] == [None, None, None]
+    send_events(client, tenant.headers, [event(contract["id"], "2024-01-11T08:00:00Z")])
+    with session_scope(session_factory) as session:
+        marked = repository.mark_billed(
+            session, tenant.organisation_id, [(e.id, uuid.UUID(invoice["id"])) for e in loaded]
+        )
+    assert marked == 3
+    billed = {str(e.invoice_id) for e in _stored(session_factory)}
+    assert sorted(billed) == sorted({invoice["id"], "None"})
+    assert sum(1 for e in _stored(session_factory) if e.invoice_id is None) == 1

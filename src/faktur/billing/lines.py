@@ -34,7 +34,7 @@ from faktur.calc.charge_models import (
     Package,
     PerUnit,
     TierLine,
-    aggregate,
+    aggregate_values,
     charge_model_from_dict,
 )
 from faktur.calc.periods import Period
@@ -147,22 +147,25 @@ def charge_model_for(component: ComponentTerms, period: Period) -> Any:
     return charge_model_from_dict(config)
 
 
-def units_of(metric: MetricTerms, events_properties: Sequence[Mapping[str, Any]]) -> Decimal:
-    return aggregate(metric.aggregation, events_properties, metric.property)
+def units_of(metric: MetricTerms, values: Sequence[Any]) -> Decimal:
+    """The units of events given by their values of the metric's property (None: not set)."""
+    return aggregate_values(metric.aggregation, values, metric.property or "value")
 
 
 def usage_lines(
     component: ComponentTerms,
     metric: MetricTerms,
     period: Period,
-    events_properties: Sequence[Mapping[str, Any]],
+    values: Sequence[Any],
     currency: str,
 ) -> list[PlannedLine]:
-    units = units_of(metric, events_properties)
+    """The lines of a usage component for `period`; `values` holds one entry per event: its value
+    of the metric's property (None where it has none)."""
+    units = units_of(metric, values)
     model = charge_model_for(component, period)
     result: ChargeResult = model.price(units)
     where = span_text(period)
-    base = {"metric": metric.code, "units": _number(units), "events": str(len(events_properties))}
+    base = {"metric": metric.code, "units": _number(units), "events": str(len(values))}
     lines: list[PlannedLine] = []
 
     def add(
@@ -255,14 +258,15 @@ def late_usage_line(
     component: ComponentTerms,
     metric: MetricTerms,
     period: Period,
-    billed: Sequence[Mapping[str, Any]],
-    late: Sequence[Mapping[str, Any]],
+    billed: Sequence[Any],
+    late: Sequence[Any],
     currency: str,
 ) -> PlannedLine:
     """An adjustment for events of an invoiced `period` that arrived after its invoice.
 
     It charges what the period costs with the late events minus what it cost without them, so
-    tiers and minimums come out as if the events had been on time.
+    tiers and minimums come out as if the events had been on time. `billed` and `late` hold the
+    events' values of the metric's property, as in `usage_lines`.
     """
     model = charge_model_for(component, period)
     before_units = units_of(metric, billed)

@@ -42,9 +42,9 @@ def contract_usage(
         unbilled_only=False,
         since=service.midnight(period.start),
     )
-    by_metric: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for _contract_id, metric_id, _timestamp, properties, _invoice in rows:
-        by_metric[metric_id].append(properties)
+    by_metric: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for event in rows:
+        by_metric[event.metric_id].append(event.value)
     metric_ids = {c.metric_id for c in contract.components if c.metric_id} | set(by_metric)
     metrics = usage.metrics_by_id(session, organisation_id, metric_ids)
     usage_out = [

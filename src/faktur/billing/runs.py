@@ -7,7 +7,8 @@ A run is split into chunks of contracts (ordered by id). Each chunk is one trans
    whose plan fails is recorded as a failure and left out, the chunk goes on;
 3. create and finalize the planned invoices in one batch (faktur.invoices.batch.create_invoices:
    every invoice is checked before anything is written; one block of numbers for exactly the
-   batch; one executemany per table), in a SAVEPOINT, and mark the usage events they bill; a
+   batch; one executemany per table), in a SAVEPOINT, and mark the usage events they bill (one
+   statement for the chunk); a
    contract whose invoice the batch refuses is recorded as a failure and the batch built again
    without it;
 4. update the run's counters.
@@ -172,9 +173,12 @@ def _store(
         try:
             with session.begin_nested():
                 created = create_invoices(session, actor, requests, now)
-                for (state, _, plan), invoice in zip(owners, created, strict=True):
-                    contract = state.contract
-                    usage.mark_billed(session, contract.organisation_id, contract.id, plan.spans, invoice.id)
+                billed = [
+                    (event_id, invoice.id)
+                    for (_, _, plan), invoice in zip(owners, created, strict=True)
+                    for event_id in plan.event_ids
+                ]
+                usage.mark_billed(session, actor.organisation_id, billed)
         except InvoiceRequestFailed as failed:
             contract = owners[failed.index][0].contract
             outcome.failures.append((contract.id, *_describe(failed.error)))

@@ -43,11 +43,13 @@ from faktur.usage import repository as usage
 
 
 class EventRow(NamedTuple):
-    """One unbilled usage event (a tuple: a chunk loads ~100 per contract)."""
+    """One unbilled usage event (a tuple: a chunk loads ~100 per contract) with its value of
+    its metric's property (None when it has none, or the metric counts events)."""
 
+    id: uuid.UUID
     metric_id: uuid.UUID
     timestamp: datetime
-    properties: dict[str, Any]
+    value: Any
 
 
 @dataclass
@@ -98,10 +100,8 @@ def load_states(
     ids = [c.id for c in contracts_]
     invoiced = contracts_repo.live_invoice_periods(session, organisation_id, ids)
     events: dict[uuid.UUID, list[EventRow]] = defaultdict(list)
-    for contract_id, metric_id, timestamp, properties, _ in usage.contract_events(
-        session, organisation_id, ids, midnight(until), unbilled_only=True
-    ):
-        events[contract_id].append(EventRow(metric_id, timestamp, properties))
+    for event in usage.contract_events(session, organisation_id, ids, midnight(until), unbilled_only=True):
+        events[event.contract_id].append(EventRow(event.id, event.metric_id, event.timestamp, event.value))
     metric_ids = {c.metric_id for contract in contracts_ for c in contract.components if c.metric_id}
     metrics = {
         m.id: MetricTerms(m.id, m.code, m.aggregation, m.property)
@@ -127,8 +127,8 @@ def _next_period(contract: Contract, period: Period) -> Period | None:
 @dataclass
 class Plan:
     lines: list[PlannedLine]
-    # Spans of events this invoice bills: the period itself and the late periods.
-    spans: list[tuple[datetime, datetime]]
+    # The events this invoice bills: of the period itself and late ones of invoiced periods.
+    event_ids: list[uuid.UUID]
     late_events: int
 
 
@@ -164,13 +164,15 @@ def plan_period(
         lines += [planner.one_off_line(c, period) for c in components if c.kind == "one_off"]
 
     start, end = midnight(period.start), midnight(period.end)
-    by_metric: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    by_metric: dict[uuid.UUID, list[Any]] = defaultdict(list)
     late: dict[tuple[date, date], list[int]] = defaultdict(list)
+    event_ids: list[uuid.UUID] = []
     for index, event in enumerate(state.unbilled):
         if index in state.consumed:
             continue
         if start <= event.timestamp < end:
-            by_metric[event.metric_id].append(event.properties)
+            by_metric[event.metric_id].append(event.value)
+            event_ids.append(event.id)
             state.consumed.add(index)
         elif include_late and event.timestamp < start:
             try:
@@ -184,18 +186,19 @@ def plan_period(
             metric = metrics[component.metric_id]
             lines += planner.usage_lines(component, metric, period, by_metric.get(metric.id, []), currency)
 
-    spans = [(start, end)]
     late_count = 0
     for (home_start, home_end), indexes in sorted(late.items()):
         home = contract_period(contract, home_start)
-        billed: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-        for metric_id, properties in usage.billed_events(
+        billed: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for metric_id, value in usage.billed_events(
             session, contract.organisation_id, contract.id, midnight(home_start), midnight(home_end)
         ):
-            billed[metric_id].append(properties)
-        late_by_metric: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+            billed[metric_id].append(value)
+        late_by_metric: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for index in indexes:
-            late_by_metric[state.unbilled[index].metric_id].append(state.unbilled[index].properties)
+            event = state.unbilled[index]
+            late_by_metric[event.metric_id].append(event.value)
+            event_ids.append(event.id)
             state.consumed.add(index)
         home_terms = _terms(contracts.components_on(contract, home.start))
         for component in home_terms:
@@ -206,9 +209,8 @@ def plan_period(
                         component, metric, home, billed[metric.id], late_by_metric[metric.id], currency
                     )
                 )
-        spans.append((midnight(home_start), midnight(home_end)))
         late_count += len(indexes)
-    return Plan(lines, spans, late_count)
+    return Plan(lines, event_ids, late_count)
 
 
 def invoice_create_body(contract: Contract, plan: Plan, period: Period) -> InvoiceCreate:
@@ -310,7 +312,7 @@ def store_period_invoice(
             invoice = invoices.create_invoice(
                 session, actor, body, now, origin=request.origin, line_sources=request.line_sources
             )
-            usage.mark_billed(session, contract.organisation_id, contract.id, plan.spans, invoice.id)
+            usage.mark_billed(session, contract.organisation_id, [(e, invoice.id) for e in plan.event_ids])
     except IntegrityError:
         duplicate = duplicate_of(session, contract, period)
         if duplicate is None:

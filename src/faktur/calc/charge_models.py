@@ -360,10 +360,22 @@ def aggregate(
         return Decimal(sum(1 for _ in events_properties))
     if not property_name:
         raise ValueError(f"{kind.value} aggregation needs a property name")
-    values = (props[property_name] for props in events_properties if props.get(property_name) is not None)
+    return aggregate_values(kind, [props.get(property_name) for props in events_properties], property_name)
+
+
+def aggregate_values(
+    kind: AggregationKind | str, values: Sequence[Any], property_name: str = "value"
+) -> Decimal:
+    """The units of a period's events from each event's value of the metric's property (None
+    where the event has none): the rules of `aggregate`, for callers that extracted the property
+    already (the database does it for billing). ``count`` counts every event, values unused."""
+    kind = AggregationKind(kind)
+    if kind is AggregationKind.COUNT:
+        return Decimal(len(values))
+    present = (value for value in values if value is not None)
     if kind is AggregationKind.UNIQUE_COUNT:
-        return Decimal(len({_distinct_key(value, property_name) for value in values}))
-    numbers = (_decimal(value, property_name, ValueError) for value in values)
+        return Decimal(len({_distinct_key(value, property_name) for value in present}))
+    numbers = (_decimal(value, property_name, ValueError) for value in present)
     if kind is AggregationKind.MAX:
         return max(numbers, default=_ZERO)
     with _exact():
