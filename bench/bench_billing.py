@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_http_invoices import Server
+from db_stats import refresh_statistics
 from faktur.billing import runs
 from faktur.contracts import service as contracts
 from faktur.contracts.schemas import ContractCreate
@@ -155,6 +156,7 @@ def seed(url: str, contracts_count: int, events_per_contract: int) -> uuid.UUID:
                     )
             for offset in range(0, len(rows), 2000):
                 usage_repo.insert_events(session, rows[offset : offset + 2000])
+    refresh_statistics(engine)
     engine.dispose()
     return organisation_id
 

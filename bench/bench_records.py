@@ -39,6 +39,7 @@ from sqlalchemy import Engine, create_engine, func, insert, inspect, select, tex
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from db_stats import refresh_statistics
 from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
 from faktur.invoice_items import service as items
 from faktur.invoice_items.schemas import InvoiceItemCreate, InvoiceItemsInvoice
@@ -346,6 +347,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
         seed_items(factory, org, args.customers, args.items_per_customer)
         seeded = args.customers * args.items_per_customer
         print(f"[{backend}] seeded {seeded} items in {time.perf_counter() - t0:.1f} s")
+        refresh_statistics(engine)
         created, seconds = run_gather(factory, org, args.profile == "gather")
         assert created == args.customers, created
         rows = stored_rows(engine, org, "invoice_items")
@@ -362,6 +364,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
         t0 = time.perf_counter()
         order_ids = seed_orders(factory, org, args.orders)
         print(f"[{backend}] seeded {args.orders} orders in {time.perf_counter() - t0:.1f} s")
+        refresh_statistics(engine)
         created, seconds = run_orders(factory, org, order_ids, args.profile == "orders")
         rows = stored_rows(engine, org, "order")
         rows_org = new_organisation(factory, "Baseline Orders GmbH")

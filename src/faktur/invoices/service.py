@@ -381,12 +381,15 @@ def create_invoice(
     origin: InvoiceOrigin | None = None,
     line_sources: Sequence[LineSource | None] | None = None,
     number: str | None = None,
+    customer: Customer | None = None,
 ) -> Invoice:
     """Create a draft (and finalize it if asked). Callers that invoice records pass `origin`
     and one `line_sources` entry per line; the database refuses what would bill twice.
     Batch runs that finalize pass `number` from a block they reserved in this transaction.
-    Many invoices at once: faktur.invoices.batch.create_invoices."""
-    customer = customers.get_customer(session, actor.organisation_id, data.customer_id)
+    A caller that loaded `data.customer_id`'s row of this organisation already passes it as
+    `customer`. Many invoices at once: faktur.invoices.batch.create_invoices."""
+    if customer is None or customer.id != data.customer_id:
+        customer = customers.get_customer(session, actor.organisation_id, data.customer_id)
     computed = compute_content(
         session,
         actor.organisation,

@@ -13,12 +13,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur.http.pagination import Cursor
-from faktur.models import InvoiceLine, Order, OrderLine
+from faktur.models import Customer, InvoiceLine, Order, OrderLine
 from faktur.sql import newest_first
 
 SOURCE_KIND = "order_line"
@@ -40,18 +40,38 @@ class Billed:
     discount: Decimal = Decimal(0)
 
 
-def get(
-    session: Session, organisation_id: uuid.UUID, order_id: uuid.UUID, *, for_update: bool = False
-) -> Order | None:
+def get(session: Session, organisation_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
     stmt = select(Order).where(Order.organisation_id == organisation_id, Order.id == order_id)
-    if for_update:
-        # The order row is the lock that serialises invoicing of one order on PostgreSQL (SQLite
-        # holds the database write lock already): remaining quantities are read after it is held.
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     order = session.execute(stmt).scalar_one_or_none()
     if order is not None:
         _load_lines(session, organisation_id, [order])
     return order
+
+
+def lock_for_invoicing(
+    session: Session, organisation_id: uuid.UUID, order_id: uuid.UUID
+) -> tuple[Order, Customer] | None:
+    """The order, locked, with its lines and its customer, in one statement: invoicing an order
+    needs all three, and on PostgreSQL each statement is a round trip. The order row is the lock
+    that serialises invoicing of one order on PostgreSQL (FOR UPDATE OF orders; SQLite holds the
+    database write lock already): remaining quantities are read after it is held."""
+    stmt = (
+        select(Order, Customer, OrderLine)
+        .join(Customer, and_(Customer.organisation_id == organisation_id, Customer.id == Order.customer_id))
+        .outerjoin(
+            OrderLine, and_(OrderLine.organisation_id == organisation_id, OrderLine.order_id == Order.id)
+        )
+        .where(Order.organisation_id == organisation_id, Order.id == order_id)
+        .order_by(OrderLine.position)
+        .with_for_update(of=Order)
+        .execution_options(populate_existing=True)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return None
+    order, customer = rows[0][0], rows[0][1]
+    set_committed_value(order, "lines", [line for _, _, line in rows if line is not None])
+    return order, customer
 
 
 def _load_lines(session: Session, organisation_id: uuid.UUID, orders: Sequence[Order]) -> None:

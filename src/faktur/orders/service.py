@@ -295,9 +295,10 @@ def invoice_order(
 ) -> Invoice:
     """Invoice the given (or all remaining) quantities of an order, exactly once."""
     organisation_id = actor.organisation_id
-    order = repository.get(session, organisation_id, order_id, for_update=True)
-    if order is None:
+    locked = repository.lock_for_invoicing(session, organisation_id, order_id)
+    if locked is None:
         raise _order_not_found(order_id)
+    order, customer = locked
     view = OrderView(order, repository.billed(session, organisation_id, [order]), [])
     chosen = _requested(order, view, data)
     currency = order.currency
@@ -350,4 +351,5 @@ def invoice_order(
         now,
         origin=InvoiceOrigin(source="order"),
         line_sources=[LineSource(SOURCE_KIND, line.id) for line, _ in chosen],
+        customer=customer,
     )

@@ -307,8 +307,9 @@ def contract_events(
 _PG_MARK_BILLED = text(
     """
     UPDATE usage_events AS e SET invoice_id = b.invoice_id
-    FROM unnest(CAST(string_to_array(:event_ids, ',') AS uuid[]), CAST(string_to_array(:invoice_ids, ',') AS uuid[]))
-        AS b(event_id, invoice_id)
+    FROM unnest(
+        CAST(string_to_array(:event_ids, ',') AS uuid[]), CAST(string_to_array(:invoice_ids, ',') AS uuid[])
+    ) AS b(event_id, invoice_id)
     WHERE e.organisation_id = :organisation_id AND e.id = b.event_id
     """
 )
@@ -326,6 +327,8 @@ def mark_billed(
     if not billed:
         return 0
     if session.get_bind().dialect.name == "postgresql":
+        # Two comma-separated texts, not two uuid[] parameters: psycopg dumps array elements one
+        # by one in Python (~80 ms for a chunk's 10,000 events), string_to_array does it in C.
         params = {
             "organisation_id": organisation_id,
             "event_ids": ",".join([str(event_id) for event_id, _ in billed]),
