@@ -174,9 +174,8 @@ def _store(
             with session.begin_nested():
                 created = create_invoices(session, actor, requests, now)
                 billed = [
-                    (event_id, invoice.id)
-                    for (_, _, plan), invoice in zip(owners, created, strict=True)
-                    for event_id in plan.event_ids
+                    plan.billed_usage(state.contract, invoice.id)
+                    for (state, _, plan), invoice in zip(owners, created, strict=True)
                 ]
                 usage.mark_billed(session, actor.organisation_id, billed)
         except InvoiceRequestFailed as failed:

@@ -127,9 +127,14 @@ def _next_period(contract: Contract, period: Period) -> Period | None:
 @dataclass
 class Plan:
     lines: list[PlannedLine]
-    # The events this invoice bills: of the period itself and late ones of invoiced periods.
+    # The events this invoice bills: of the period itself and late ones of invoiced periods,
+    # by id and as the time spans they lie in (the period itself, then the late ones' periods).
     event_ids: list[uuid.UUID]
+    spans: list[tuple[datetime, datetime]]
     late_events: int
+
+    def billed_usage(self, contract: Contract, invoice_id: uuid.UUID) -> usage.BilledUsage:
+        return usage.BilledUsage(invoice_id, contract.id, self.event_ids, self.spans)
 
 
 def plan_period(
@@ -186,6 +191,7 @@ def plan_period(
             metric = metrics[component.metric_id]
             lines += planner.usage_lines(component, metric, period, by_metric.get(metric.id, []), currency)
 
+    spans = [(start, end)]
     late_count = 0
     for (home_start, home_end), indexes in sorted(late.items()):
         home = contract_period(contract, home_start)
@@ -209,8 +215,9 @@ def plan_period(
                         component, metric, home, billed[metric.id], late_by_metric[metric.id], currency
                     )
                 )
+        spans.append((midnight(home_start), midnight(home_end)))
         late_count += len(indexes)
-    return Plan(lines, event_ids, late_count)
+    return Plan(lines, event_ids, spans, late_count)
 
 
 def invoice_create_body(contract: Contract, plan: Plan, period: Period) -> InvoiceCreate:
@@ -312,7 +319,7 @@ def store_period_invoice(
             invoice = invoices.create_invoice(
                 session, actor, body, now, origin=request.origin, line_sources=request.line_sources
             )
-            usage.mark_billed(session, contract.organisation_id, [(e, invoice.id) for e in plan.event_ids])
+            usage.mark_billed(session, contract.organisation_id, [plan.billed_usage(contract, invoice.id)])
     except IntegrityError:
         duplicate = duplicate_of(session, contract, period)
         if duplicate is None:

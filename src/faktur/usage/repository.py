@@ -304,6 +304,16 @@ def contract_events(
     ]
 
 
+class BilledUsage(NamedTuple):
+    """What one invoice billed of a contract's usage: the events' ids, and the time spans they lie
+    in (every unbilled event of the contract within them was counted)."""
+
+    invoice_id: uuid.UUID
+    contract_id: uuid.UUID
+    event_ids: Sequence[uuid.UUID]
+    spans: Sequence[tuple[datetime, datetime]]
+
+
 _PG_MARK_BILLED = text(
     """
     UPDATE usage_events AS e SET invoice_id = b.invoice_id
@@ -315,34 +325,51 @@ _PG_MARK_BILLED = text(
 )
 
 
-def mark_billed(
-    session: Session, organisation_id: uuid.UUID, billed: Sequence[tuple[uuid.UUID, uuid.UUID]]
-) -> int:
-    """Record which invoice billed each event: (event id, invoice id) pairs, in one statement.
+def mark_billed(session: Session, organisation_id: uuid.UUID, billed: Sequence[BilledUsage]) -> None:
+    """Record which invoice billed each event, in one statement for all of `billed`.
 
-    Only the events the invoice counted are marked (by id): an event stored while the invoice was
-    being built stays unbilled and goes on the next invoice as late usage. The caller holds the
-    contracts' row locks, so no other invoice can bill the same events meanwhile.
+    Exactly the events an invoice counted are marked. PostgreSQL marks them by id: an event stored
+    concurrently while the invoice was built stays unbilled (it goes on the next invoice as late
+    usage). SQLite marks the unbilled events within the invoice's spans, the same events there: its
+    write lock, held from the chunk's first statement, keeps every other writer out meanwhile, and
+    one range update per invoice over the (organisation, contract, timestamp) index costs a tenth
+    of updating 100 rows one by one. The caller holds the contracts' row locks, so no other
+    invoice can bill the same events meanwhile.
     """
     if not billed:
-        return 0
+        return
     if session.get_bind().dialect.name == "postgresql":
+        pairs = [(str(event_id), str(usage.invoice_id)) for usage in billed for event_id in usage.event_ids]
+        if not pairs:
+            return
         # Two comma-separated texts, not two uuid[] parameters: psycopg dumps array elements one
         # by one in Python (~80 ms for a chunk's 10,000 events), string_to_array does it in C.
         params = {
             "organisation_id": organisation_id,
-            "event_ids": ",".join([str(event_id) for event_id, _ in billed]),
-            "invoice_ids": ",".join([str(invoice_id) for _, invoice_id in billed]),
+            "event_ids": ",".join(event_id for event_id, _ in pairs),
+            "invoice_ids": ",".join(invoice_id for _, invoice_id in pairs),
         }
-        return session.execute(_PG_MARK_BILLED, params).rowcount  # type: ignore[attr-defined]
+        session.execute(_PG_MARK_BILLED, params)
+        return
     table = UsageEvent.__table__
     stmt = (
         update(table)
-        .where(table.c.organisation_id == bindparam("org"), table.c.id == bindparam("event_id"))
+        .where(
+            table.c.organisation_id == bindparam("org"),
+            table.c.contract_id == bindparam("contract"),
+            table.c.timestamp >= bindparam("since"),
+            table.c.timestamp < bindparam("before"),
+            unbilled_condition(),
+        )
         .values(invoice_id=bindparam("billed_by"))
     )
-    rows = [{"org": organisation_id, "event_id": e, "billed_by": i} for e, i in billed]
-    return session.connection().execute(stmt, rows).rowcount  # type: ignore[attr-defined]
+    rows = [
+        {"org": organisation_id, "contract": usage.contract_id, "since": since, "before": before,
+         "billed_by": usage.invoice_id}
+        for usage in billed
+        for since, before in usage.spans
+    ]  # fmt: skip
+    session.connection().execute(stmt, rows)
 
 
 def billed_events(
