@@ -93,76 +93,27 @@ FOREIGN_ID_REQUESTS: list[tuple[str, str, str, Body, str]] = [
     ("void_draft", "POST", "/v1/invoices/{draft}/void", None, "invoice_not_found"),
     ("uncollectible_open", "POST", "/v1/invoices/{open}/mark-uncollectible", None, "invoice_not_found"),
     ("pay_open", "POST", "/v1/invoices/{open}/payments", lambda i: {"amount": "10.00"}, "invoice_not_found"),
-    (
-        "pay_open_in_full",
-        "POST",
-        "/v1/invoices/{open}/payments",
-        lambda i: {"amount": "119.00"},
-        "invoice_not_found",
-    ),
-    (
-        "create_invoice_for_their_customer",
-        "POST",
-        "/v1/invoices",
-        lambda i: {"customer_id": i.customer, "lines": [line()]},
-        "customer_not_found",
-    ),
-    (
-        "create_finalized_invoice_for_their_customer",
-        "POST",
-        "/v1/invoices",
-        lambda i: {"customer_id": i.customer, "lines": [line()], "finalize": True},
-        "customer_not_found",
-    ),
-    (
-        "preview_for_their_customer",
-        "POST",
-        "/v1/invoices/preview",
-        lambda i: {"customer_id": i.customer, "lines": [line()]},
-        "customer_not_found",
-    ),
-    (
-        "create_invoice_with_their_tax_rate",
-        "POST",
-        "/v1/invoices",
-        lambda i: {"customer_id": i.own_customer, "lines": [rated(i.tax_rate)]},
-        "tax_rate_not_found",
-    ),
-    (
-        "create_invoice_with_their_tax_rate_on_second_line",
-        "POST",
-        "/v1/invoices",
-        lambda i: {"customer_id": i.own_customer, "lines": [line(), rated(i.tax_rate)]},
-        "tax_rate_not_found",
-    ),
-    (
-        "create_invoice_with_their_tax_rate_on_adjustment",
-        "POST",
-        "/v1/invoices",
-        lambda i: {"customer_id": i.own_customer, "lines": [line()], "adjustments": [adjustment(i.tax_rate)]},
-        "tax_rate_not_found",
-    ),
-    (
-        "preview_with_their_tax_rate",
-        "POST",
-        "/v1/invoices/preview",
-        lambda i: {"customer_id": i.own_customer, "lines": [rated(i.tax_rate)]},
-        "tax_rate_not_found",
-    ),
-    (
-        "move_own_draft_to_their_customer",
-        "PATCH",
-        "/v1/invoices/{own_draft}",
-        lambda i: {"customer_id": i.customer},
-        "customer_not_found",
-    ),
-    (
-        "put_their_tax_rate_on_own_draft",
-        "PATCH",
-        "/v1/invoices/{own_draft}",
-        lambda i: {"lines": [rated(i.tax_rate)]},
-        "tax_rate_not_found",
-    ),
+    ("pay_open_in_full", "POST", "/v1/invoices/{open}/payments", lambda i: {"amount": "119.00"},
+     "invoice_not_found"),
+    ("create_invoice_for_their_customer", "POST", "/v1/invoices",
+     lambda i: {"customer_id": i.customer, "lines": [line()]}, "customer_not_found"),
+    ("create_finalized_invoice_for_their_customer", "POST", "/v1/invoices",
+     lambda i: {"customer_id": i.customer, "lines": [line()], "finalize": True}, "customer_not_found"),
+    ("preview_for_their_customer", "POST", "/v1/invoices/preview",
+     lambda i: {"customer_id": i.customer, "lines": [line()]}, "customer_not_found"),
+    ("create_invoice_with_their_tax_rate", "POST", "/v1/invoices",
+     lambda i: {"customer_id": i.own_customer, "lines": [rated(i.tax_rate)]}, "tax_rate_not_found"),
+    ("create_invoice_with_their_tax_rate_on_second_line", "POST", "/v1/invoices",
+     lambda i: {"customer_id": i.own_customer, "lines": [line(), rated(i.tax_rate)]}, "tax_rate_not_found"),
+    ("create_invoice_with_their_tax_rate_on_adjustment", "POST", "/v1/invoices",
+     lambda i: {"customer_id": i.own_customer, "lines": [line()], "adjustments": [adjustment(i.tax_rate)]},
+     "tax_rate_not_found"),
+    ("preview_with_their_tax_rate", "POST", "/v1/invoices/preview",
+     lambda i: {"customer_id": i.own_customer, "lines": [rated(i.tax_rate)]}, "tax_rate_not_found"),
+    ("move_own_draft_to_their_customer", "PATCH", "/v1/invoices/{own_draft}",
+     lambda i: {"customer_id": i.customer}, "customer_not_found"),
+    ("put_their_tax_rate_on_own_draft", "PATCH", "/v1/invoices/{own_draft}",
+     lambda i: {"lines": [rated(i.tax_rate)]}, "tax_rate_not_found"),
 ]
 
 
@@ -257,7 +208,9 @@ def test_the_same_filters_do_find_the_rows_for_their_owner(
 
 
 @pytest.mark.parametrize("path", ["/v1/customers", "/v1/tax-rates", "/v1/invoices"])
-def test_unfiltered_lists_show_only_own_rows(client: TestClient, tenant: Tenant, ids: Ids, path: str) -> None:
+def test_unfiltered_lists_show_only_own_rows(
+    client: TestClient, tenant: Tenant, ids: Ids, path: str
+) -> None:
     response = client.get(path, headers=tenant.headers)
     assert response.status_code == 200
     listed = {row["id"] for row in response.json()["data"]}
