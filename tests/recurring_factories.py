@@ -106,3 +106,22 @@ def billed(client: TestClient, headers: dict[str, str], contract_id: str, start:
 def line_summary(invoice: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(quantity, unit_price, net_amount) of each line."""
     return [(line["quantity"], line["unit_price"], line["net_amount"]) for line in invoice["lines"]]
+
+
+def events_billed_by(session_factory: Any) -> dict[str, int]:
+    """How many stored events each live invoice billed ("None": unbilled), by mark or coverage."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from faktur.db import session_scope
+    from faktur.models import UsageEvent
+    from faktur.usage import repository
+
+    with session_scope(session_factory) as session:
+        events = session.execute(select(UsageEvent.organisation_id, UsageEvent.id)).all()
+        billed: Counter[str] = Counter()
+        for organisation_id in {org for org, _ in events}:
+            ids = [event_id for org, event_id in events if org == organisation_id]
+            billed.update(str(i) for i in repository.billing_invoices(session, organisation_id, ids).values())
+    return dict(billed)

@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 
 from faktur.db import session_scope
 from faktur.http.deps import get_now
-from faktur.models import Invoice, UsageEvent
+from faktur.models import Invoice, UsageCoverage, UsageEvent
 from recurring_factories import (
     billed,
     create_contract,
     create_metric,
     event,
+    events_billed_by,
     flat,
     invoice_period,
     line_summary,
@@ -386,11 +387,7 @@ def test_late_usage_is_reported_and_billed_once_on_the_next_invoice(
     assert after.json()["late_events"] == []
     march = billed(client, tenant.headers, contract["id"], "2024-03-01", "2024-04-01")
     assert not any(line["metadata"].get("late_usage") for line in march["lines"])
-    with session_scope(session_factory) as session:
-        by_invoice = dict(
-            session.execute(select(UsageEvent.invoice_id, func.count()).group_by(UsageEvent.invoice_id)).all()
-        )
-    assert {str(k): v for k, v in by_invoice.items()} == {january["id"]: 8, february["id"]: 5}
+    assert events_billed_by(session_factory) == {january["id"]: 8, february["id"]: 5}
 
 
 def test_voided_period_bills_its_usage_again(client, tenant) -> None:  # type: ignore[no-untyped-def]
@@ -442,6 +439,7 @@ def test_upcoming_invoice_previews_the_running_period_and_stores_nothing(  # typ
             ).scalar_one()
             == 0
         )
+        assert session.execute(select(func.count()).select_from(UsageCoverage)).scalar_one() == 0
     fixed_now(datetime(2030, 1, 1, tzinfo=UTC))
     ended = create_contract(client, tenant.headers, [flat()], end_date="2024-03-01")
     response = client.get(f"/v1/contracts/{ended['id']}/upcoming-invoice", headers=tenant.headers)

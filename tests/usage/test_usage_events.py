@@ -246,19 +246,17 @@ def test_concurrent_overlapping_batches_store_each_transaction_once(  # type: ig
     assert len(counted) == 600 and {n for _, n in counted} == {1}
 
 
-@pytest.mark.postgres_only
-def test_billing_marks_exactly_the_events_it_loaded(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
-    # An event stored between loading a contract's usage and marking it billed was not counted:
-    # it must stay unbilled (it goes on the next invoice as late usage), not be marked with the rest.
-    # PostgreSQL only: on SQLite the chunk's transaction holds the write lock from its first
-    # statement, so no event can be stored in between (and SQLite marks by time span).
+def test_coverage_bills_exactly_the_events_it_counted(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
+    # An event stored after billing loaded a contract's usage was not counted: the invoice's
+    # coverage (up to the highest sequence number it counted) must leave it unbilled, so it goes
+    # on the next invoice as late usage. Voiding the invoice makes its events unbilled again.
     from faktur.usage import repository
 
     send_events(client, tenant.headers, [event(contract["id"], "2024-01-10T08:00:00Z") for _ in range(3)])
     invoice = client.post(
         "/v1/invoices",
         json={"customer_id": contract["customer_id"], "lines": [{"description": "x", "quantity": "1",
-              "unit_price": "1", "tax": {"category": "S", "percent": "19"}}]},
+              "unit_price": "1", "tax": {"category": "S", "percent": "19"}}], "finalize": True},
         headers=tenant.headers,
     ).json()  # fmt: skip
     contract_id, invoice_id = uuid.UUID(contract["id"]), uuid.UUID(invoice["id"])
@@ -269,9 +267,22 @@ def test_billing_marks_exactly_the_events_it_loaded(client, tenant, contract, se
         )
         assert [e.value for e in loaded] == [None, None, None]
     send_events(client, tenant.headers, [event(contract["id"], "2024-01-11T08:00:00Z")])
-    billed = repository.BilledUsage(invoice_id, contract_id, [e.id for e in loaded], [january])
+    counted = repository.BilledUsage(invoice_id, contract_id, january, max(e.seq for e in loaded), [])
     with session_scope(session_factory) as session:
-        repository.mark_billed(session, tenant.organisation_id, [billed])
+        repository.mark_billed(session, tenant.organisation_id, [counted], datetime(2024, 2, 1, tzinfo=UTC))
     stored = _stored(session_factory)
-    assert sorted(str(e.invoice_id) for e in stored) == sorted([invoice["id"]] * 3 + ["None"])
-    assert next(e for e in stored if e.invoice_id is None).timestamp == datetime(2024, 1, 11, 8, tzinfo=UTC)
+    with session_scope(session_factory) as session:
+        billed_by = repository.billing_invoices(session, tenant.organisation_id, [e.id for e in stored])
+        unbilled = repository.contract_events(
+            session, tenant.organisation_id, [contract_id], january[1], unbilled_only=True
+        )
+    assert sorted(str(billed_by[e.id]) for e in stored) == sorted([invoice["id"]] * 3 + ["None"])
+    assert [e.timestamp for e in unbilled] == [datetime(2024, 1, 11, 8, tzinfo=UTC)]
+    assert all(e.invoice_id is None for e in stored)  # coverage, not one mark per event
+    assert client.post(f"/v1/invoices/{invoice['id']}/void", headers=tenant.headers).status_code == 200
+    with session_scope(session_factory) as session:
+        billed_by = repository.billing_invoices(session, tenant.organisation_id, [e.id for e in stored])
+        unbilled = repository.contract_events(
+            session, tenant.organisation_id, [contract_id], january[1], unbilled_only=True
+        )
+    assert set(billed_by.values()) == {None} and len(unbilled) == 4

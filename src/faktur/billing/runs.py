@@ -7,8 +7,8 @@ A run is split into chunks of contracts (ordered by id). Each chunk is one trans
    whose plan fails is recorded as a failure and left out, the chunk goes on;
 3. create and finalize the planned invoices in one batch (faktur.invoices.batch.create_invoices:
    every invoice is checked before anything is written; one block of numbers for exactly the
-   batch; one executemany per table), in a SAVEPOINT, and mark the usage events they bill (one
-   statement for the chunk); a
+   batch; one executemany per table), in a SAVEPOINT, and record the usage they bill (one
+   coverage row per invoice, marks only on late events; faktur.models.usage); a
    contract whose invoice the batch refuses is recorded as a failure and the batch built again
    without it;
 4. update the run's counters.
@@ -177,7 +177,7 @@ def _store(
                     plan.billed_usage(state.contract, invoice.id)
                     for (state, _, plan), invoice in zip(owners, created, strict=True)
                 ]
-                usage.mark_billed(session, actor.organisation_id, billed)
+                usage.mark_billed(session, actor.organisation_id, billed, now)
         except InvoiceRequestFailed as failed:
             contract = owners[failed.index][0].contract
             outcome.failures.append((contract.id, *_describe(failed.error)))

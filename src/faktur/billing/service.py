@@ -44,12 +44,15 @@ from faktur.usage import repository as usage
 
 class EventRow(NamedTuple):
     """One unbilled usage event (a tuple: a chunk loads ~100 per contract) with its value of
-    its metric's property (None when it has none, or the metric counts events)."""
+    its metric's property (None when it has none, or the metric counts events), its sequence
+    number, and whether it carries the mark of a voided invoice."""
 
     id: uuid.UUID
     metric_id: uuid.UUID
     timestamp: datetime
     value: Any
+    seq: int
+    marked: bool
 
 
 @dataclass
@@ -101,7 +104,16 @@ def load_states(
     invoiced = contracts_repo.live_invoice_periods(session, organisation_id, ids)
     events: dict[uuid.UUID, list[EventRow]] = defaultdict(list)
     for event in usage.contract_events(session, organisation_id, ids, midnight(until), unbilled_only=True):
-        events[event.contract_id].append(EventRow(event.id, event.metric_id, event.timestamp, event.value))
+        events[event.contract_id].append(
+            EventRow(
+                event.id,
+                event.metric_id,
+                event.timestamp,
+                event.value,
+                event.seq,
+                event.invoice_id is not None,
+            )
+        )
     metric_ids = {c.metric_id for contract in contracts_ for c in contract.components if c.metric_id}
     metrics = {
         m.id: MetricTerms(m.id, m.code, m.aggregation, m.property)
@@ -127,14 +139,16 @@ def _next_period(contract: Contract, period: Period) -> Period | None:
 @dataclass
 class Plan:
     lines: list[PlannedLine]
-    # The events this invoice bills: of the period itself and late ones of invoiced periods,
-    # by id and as the time spans they lie in (the period itself, then the late ones' periods).
-    event_ids: list[uuid.UUID]
-    spans: list[tuple[datetime, datetime]]
+    # The events this invoice bills (faktur.models.usage): the period's unmarked ones up to
+    # max_seq by coverage of `span`; by mark, late ones of invoiced periods and the period's
+    # ones that carry the mark of a voided invoice.
+    span: tuple[datetime, datetime]
+    max_seq: int | None
+    marked: list[uuid.UUID]
     late_events: int
 
     def billed_usage(self, contract: Contract, invoice_id: uuid.UUID) -> usage.BilledUsage:
-        return usage.BilledUsage(invoice_id, contract.id, self.event_ids, self.spans)
+        return usage.BilledUsage(invoice_id, contract.id, self.span, self.max_seq, self.marked)
 
 
 def plan_period(
@@ -171,13 +185,17 @@ def plan_period(
     start, end = midnight(period.start), midnight(period.end)
     by_metric: dict[uuid.UUID, list[Any]] = defaultdict(list)
     late: dict[tuple[date, date], list[int]] = defaultdict(list)
-    event_ids: list[uuid.UUID] = []
+    marked: list[uuid.UUID] = []
+    max_seq: int | None = None
     for index, event in enumerate(state.unbilled):
         if index in state.consumed:
             continue
         if start <= event.timestamp < end:
             by_metric[event.metric_id].append(event.value)
-            event_ids.append(event.id)
+            if event.marked:
+                marked.append(event.id)
+            elif max_seq is None or event.seq > max_seq:
+                max_seq = event.seq
             state.consumed.add(index)
         elif include_late and event.timestamp < start:
             try:
@@ -191,7 +209,6 @@ def plan_period(
             metric = metrics[component.metric_id]
             lines += planner.usage_lines(component, metric, period, by_metric.get(metric.id, []), currency)
 
-    spans = [(start, end)]
     late_count = 0
     for (home_start, home_end), indexes in sorted(late.items()):
         home = contract_period(contract, home_start)
@@ -204,7 +221,7 @@ def plan_period(
         for index in indexes:
             event = state.unbilled[index]
             late_by_metric[event.metric_id].append(event.value)
-            event_ids.append(event.id)
+            marked.append(event.id)
             state.consumed.add(index)
         home_terms = _terms(contracts.components_on(contract, home.start))
         for component in home_terms:
@@ -215,9 +232,8 @@ def plan_period(
                         component, metric, home, billed[metric.id], late_by_metric[metric.id], currency
                     )
                 )
-        spans.append((midnight(home_start), midnight(home_end)))
         late_count += len(indexes)
-    return Plan(lines, event_ids, spans, late_count)
+    return Plan(lines, (start, end), max_seq, marked, late_count)
 
 
 def invoice_create_body(contract: Contract, plan: Plan, period: Period) -> InvoiceCreate:
@@ -319,7 +335,9 @@ def store_period_invoice(
             invoice = invoices.create_invoice(
                 session, actor, body, now, origin=request.origin, line_sources=request.line_sources
             )
-            usage.mark_billed(session, contract.organisation_id, [plan.billed_usage(contract, invoice.id)])
+            usage.mark_billed(
+                session, contract.organisation_id, [plan.billed_usage(contract, invoice.id)], now
+            )
     except IntegrityError:
         duplicate = duplicate_of(session, contract, period)
         if duplicate is None:

@@ -12,7 +12,7 @@ from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTax
 from faktur.models.invoice_item import InvoiceItem
 from faktur.models.order import Order, OrderLine
 from faktur.models.organisation import ApiKey, NumberSeries, Organisation
-from faktur.models.usage import BillableMetric, UsageEvent
+from faktur.models.usage import BillableMetric, UsageCoverage, UsageEvent
 
 __all__ = [
     "ApiKey",
@@ -38,5 +38,6 @@ __all__ = [
     "Organisation",
     "Payment",
     "TaxRate",
+    "UsageCoverage",
     "UsageEvent",
 ]

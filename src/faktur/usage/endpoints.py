@@ -69,7 +69,7 @@ def create_event(body: EventIn, principal: CurrentPrincipal, session: SessionDep
         contract_id=event.contract_id,
         timestamp=event.timestamp,
         properties=event.properties,
-        invoice_id=event.invoice_id,
+        invoice_id=service.billing_invoice(session, principal.organisation_id, event.id),
         duplicate=duplicate,
     )
     # A repeat is acknowledged with 200, a new event 201; the unit of work commits either.

@@ -9,13 +9,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, bindparam, literal_column, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, case, insert, literal_column, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
-from faktur.models import BillableMetric, Contract, ContractComponent, Invoice, UsageEvent
+from faktur.models import BillableMetric, Contract, ContractComponent, Invoice, UsageCoverage, UsageEvent
+from faktur.numbering import repository as counters
 from faktur.sql import newest_first
+
+# SQLite takes events' sequence numbers from this counter row of number_series (migration 0008).
+SEQ_SERIES = "usage_events"
 
 
 def get_metric(session: Session, organisation_id: uuid.UUID, metric_id: uuid.UUID) -> BillableMetric | None:
@@ -140,9 +144,12 @@ def insert_new_events(
     """Store a batch with one INSERT ... ON CONFLICT DO NOTHING; the transaction ids inserted.
 
     A transaction id already stored (or inserted concurrently) is skipped by the unique index.
+    Before the events take their sequence numbers, their contracts are locked against billing
+    (lock_contracts_for_ingestion), which is what makes a period invoice's coverage exact.
     """
     if not events:
         return set()
+    lock_contracts_for_ingestion(session, organisation_id, {event.contract_id for event in events})
     if session.get_bind().dialect.name != "postgresql":
         return insert_events(
             session,
@@ -183,6 +190,38 @@ def insert_new_events(
     return set(session.execute(_PG_INSERT_BATCH, params).scalars())
 
 
+_PG_LOCK_CONTRACTS = text(
+    """
+    SELECT id FROM contracts
+    WHERE organisation_id = :organisation_id
+      AND id = ANY(CAST(string_to_array(:contract_ids, ',') AS uuid[]))
+    ORDER BY id
+    FOR KEY SHARE
+    """
+)
+
+
+def lock_contracts_for_ingestion(
+    session: Session, organisation_id: uuid.UUID, contract_ids: Iterable[uuid.UUID]
+) -> None:
+    """Hold the contracts against billing until this transaction ends, before any of its events
+    takes a sequence number.
+
+    PostgreSQL: `FOR KEY SHARE` (concurrent ingestions share it; the billing's `FOR UPDATE`
+    waits for them, and they wait for it), in id order like the billing, so neither can deadlock.
+    A billing transaction therefore sees every event numbered before it locked the contract, and
+    every event numbered later is numbered after its `max_seq`: late, never covered by mistake.
+    Sequence numbers are taken in the INSERT that follows, after the lock. SQLite needs nothing:
+    every write transaction holds the database's write lock from its first statement.
+    """
+    wanted = sorted({str(contract_id) for contract_id in contract_ids})
+    if not wanted or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        _PG_LOCK_CONTRACTS, {"organisation_id": organisation_id, "contract_ids": ",".join(wanted)}
+    )
+
+
 def _utc_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
@@ -196,16 +235,32 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     if not rows:
         return set()
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect != "postgresql":
+        rows = _numbered(session, rows)
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = UsageEvent.__table__
     stmt = (
-        insert(table)
+        insert_(table)
         .on_conflict_do_nothing(index_elements=["organisation_id", "transaction_id"])
         .returning(table.c.transaction_id)
     )
     # executemany through SQLAlchemy's "insertmanyvalues": one cached statement sent as
     # multi-row INSERTs in batches; a literal VALUES list would be compiled anew every time.
     return set(session.connection().execute(stmt, list(rows)).scalars())
+
+
+def _numbered(session: Session, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SQLite: the rows with sequence numbers from their organisation's counter row (PostgreSQL's
+    column default takes them from the sequence). Rows skipped as duplicates leave gaps, which
+    mean nothing: only the order counts."""
+    by_organisation: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_organisation.setdefault(row["organisation_id"], []).append(row)
+    numbered: list[dict[str, Any]] = []
+    for organisation_id, group in by_organisation.items():
+        first = counters.reserve(session, organisation_id, SEQ_SERIES, "", len(group))
+        numbered += [{**row, "seq": first + i} for i, row in enumerate(group)]
+    return numbered
 
 
 def events_by_transaction(
@@ -220,10 +275,58 @@ def events_by_transaction(
     return {row.transaction_id: row for row in rows}
 
 
+def _void_invoices():  # type: ignore[no-untyped-def]
+    return select(Invoice.id).where(Invoice.status == "void")
+
+
+def _covering_coverages():  # type: ignore[no-untyped-def]
+    """The live coverages that count the (correlated) event as billed."""
+    return (
+        select(UsageCoverage.invoice_id)
+        .join(Invoice, Invoice.id == UsageCoverage.invoice_id)
+        .where(
+            UsageCoverage.organisation_id == UsageEvent.organisation_id,
+            UsageCoverage.contract_id == UsageEvent.contract_id,
+            UsageCoverage.since <= UsageEvent.timestamp,
+            UsageCoverage.before > UsageEvent.timestamp,
+            UsageCoverage.max_seq >= UsageEvent.seq,
+            Invoice.status != "void",
+        )
+    )
+
+
 def unbilled_condition():  # type: ignore[no-untyped-def]
-    """Events no live invoice billed: never billed, or billed by an invoice voided since."""
-    void_invoices = select(Invoice.id).where(Invoice.status == "void")
-    return or_(UsageEvent.invoice_id.is_(None), UsageEvent.invoice_id.in_(void_invoices))
+    """Events no live invoice billed: marked by an invoice voided since, or unmarked and covered
+    by no live invoice (see faktur.models.usage)."""
+    return or_(
+        and_(UsageEvent.invoice_id.is_(None), ~_covering_coverages().exists()),
+        UsageEvent.invoice_id.in_(_void_invoices()),
+    )
+
+
+def billed_condition():  # type: ignore[no-untyped-def]
+    return or_(
+        and_(UsageEvent.invoice_id.is_not(None), UsageEvent.invoice_id.not_in(_void_invoices())),
+        and_(UsageEvent.invoice_id.is_(None), _covering_coverages().exists()),
+    )
+
+
+def billing_invoices(
+    session: Session, organisation_id: uuid.UUID, event_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID | None]:
+    """The live invoice that billed each event, None for an unbilled one."""
+    wanted = list(set(event_ids))
+    if not wanted:
+        return {}
+    live_mark = select(Invoice.id).where(Invoice.id == UsageEvent.invoice_id, Invoice.status != "void")
+    stmt = select(
+        UsageEvent.id,
+        case(
+            (UsageEvent.invoice_id.is_not(None), live_mark.scalar_subquery()),
+            else_=_covering_coverages().limit(1).scalar_subquery(),
+        ),
+    ).where(UsageEvent.organisation_id == organisation_id, UsageEvent.id.in_(wanted))
+    return {event_id: invoice_id for event_id, invoice_id in session.execute(stmt)}
 
 
 # The event's value of its metric's property, as JSON text (NULL when the event has none or the
@@ -264,6 +367,7 @@ class EventValue(NamedTuple):
     timestamp: datetime
     value: Any
     invoice_id: uuid.UUID | None
+    seq: int
 
 
 def contract_events(
@@ -286,6 +390,7 @@ def contract_events(
             UsageEvent.timestamp,
             _property_value(session),
             UsageEvent.invoice_id,
+            UsageEvent.seq,
         )
         .join(BillableMetric, BillableMetric.id == UsageEvent.metric_id)
         .where(
@@ -299,19 +404,25 @@ def contract_events(
     if unbilled_only:
         stmt = stmt.where(unbilled_condition())
     return [
-        EventValue(event_id, contract_id, metric_id, timestamp, json_scalar(raw), invoice_id)
-        for event_id, contract_id, metric_id, timestamp, raw, invoice_id in session.execute(stmt)
+        EventValue(event_id, contract_id, metric_id, timestamp, json_scalar(raw), invoice_id, seq)
+        for event_id, contract_id, metric_id, timestamp, raw, invoice_id, seq in session.execute(stmt)
     ]
 
 
 class BilledUsage(NamedTuple):
-    """What one invoice billed of a contract's usage: the events' ids, and the time spans they lie
-    in (every unbilled event of the contract within them was counted)."""
+    """What one invoice billed of a contract's usage.
+
+    `span` and `max_seq`: the period it bills and the highest sequence number among the unmarked
+    events of that period it counted (None when it counted none); stored as the invoice's
+    coverage. `marked`: the events to mark with the invoice one by one, those billed out of
+    their period (late usage) or marked by an invoice voided since.
+    """
 
     invoice_id: uuid.UUID
     contract_id: uuid.UUID
-    event_ids: Sequence[uuid.UUID]
-    spans: Sequence[tuple[datetime, datetime]]
+    span: tuple[datetime, datetime]
+    max_seq: int | None
+    marked: Sequence[uuid.UUID]
 
 
 _PG_MARK_BILLED = text(
@@ -325,50 +436,54 @@ _PG_MARK_BILLED = text(
 )
 
 
-def mark_billed(session: Session, organisation_id: uuid.UUID, billed: Sequence[BilledUsage]) -> None:
-    """Record which invoice billed each event, in one statement for all of `billed`.
+def mark_billed(
+    session: Session, organisation_id: uuid.UUID, billed: Sequence[BilledUsage], now: datetime
+) -> None:
+    """Record what each invoice of `billed` counted: one coverage row per invoice (one executemany
+    for all), and marks on the few events that need one.
 
-    Exactly the events an invoice counted are marked. PostgreSQL marks them by id: an event stored
-    concurrently while the invoice was built stays unbilled (it goes on the next invoice as late
-    usage). SQLite marks the unbilled events within the invoice's spans, the same events there: its
-    write lock, held from the chunk's first statement, keeps every other writer out meanwhile, and
-    one range update per invoice over the (organisation, contract, timestamp) index costs a tenth
-    of updating 100 rows one by one. The caller holds the contracts' row locks, so no other
-    invoice can bill the same events meanwhile.
+    The caller holds the contracts' row locks from before it loaded the events until it commits:
+    no other invoice bills the same events meanwhile, and no event of these contracts is numbered
+    meanwhile (lock_contracts_for_ingestion), so a coverage counts exactly the events counted.
     """
-    if not billed:
+    coverages = [
+        {
+            "id": uuid.uuid4(),
+            "organisation_id": organisation_id,
+            "created_at": now,
+            "invoice_id": usage.invoice_id,
+            "contract_id": usage.contract_id,
+            "since": usage.span[0],
+            "before": usage.span[1],
+            "max_seq": usage.max_seq,
+        }
+        for usage in billed
+        if usage.max_seq is not None
+    ]
+    if coverages:
+        session.connection().execute(insert(UsageCoverage.__table__), coverages)
+    pairs = [(event_id, usage.invoice_id) for usage in billed for event_id in usage.marked]
+    if not pairs:
         return
     if session.get_bind().dialect.name == "postgresql":
-        pairs = [(str(event_id), str(usage.invoice_id)) for usage in billed for event_id in usage.event_ids]
-        if not pairs:
-            return
         # Two comma-separated texts, not two uuid[] parameters: psycopg dumps array elements one
-        # by one in Python (~80 ms for a chunk's 10,000 events), string_to_array does it in C.
+        # by one in Python, string_to_array does it in C.
         params = {
             "organisation_id": organisation_id,
-            "event_ids": ",".join(event_id for event_id, _ in pairs),
-            "invoice_ids": ",".join(invoice_id for _, invoice_id in pairs),
+            "event_ids": ",".join(str(event_id) for event_id, _ in pairs),
+            "invoice_ids": ",".join(str(invoice_id) for _, invoice_id in pairs),
         }
         session.execute(_PG_MARK_BILLED, params)
         return
     table = UsageEvent.__table__
     stmt = (
         update(table)
-        .where(
-            table.c.organisation_id == bindparam("org"),
-            table.c.contract_id == bindparam("contract"),
-            table.c.timestamp >= bindparam("since"),
-            table.c.timestamp < bindparam("before"),
-            unbilled_condition(),
-        )
+        .where(table.c.organisation_id == bindparam("org"), table.c.id == bindparam("event"))
         .values(invoice_id=bindparam("billed_by"))
     )
     rows = [
-        {"org": organisation_id, "contract": usage.contract_id, "since": since, "before": before,
-         "billed_by": usage.invoice_id}
-        for usage in billed
-        for since, before in usage.spans
-    ]  # fmt: skip
+        {"org": organisation_id, "event": event_id, "billed_by": invoice_id} for event_id, invoice_id in pairs
+    ]
     session.connection().execute(stmt, rows)
 
 
@@ -384,7 +499,7 @@ def billed_events(
             UsageEvent.contract_id == contract_id,
             UsageEvent.timestamp >= since,
             UsageEvent.timestamp < before,
-            ~unbilled_condition(),
+            billed_condition(),
         )
     )
     return [(metric_id, json_scalar(raw)) for metric_id, raw in session.execute(stmt)]

@@ -256,6 +256,11 @@ def ingest_event(
     return stored[event.transaction_id], bool(result.duplicates)
 
 
+def billing_invoice(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID) -> uuid.UUID | None:
+    """The live invoice that billed the event, if any."""
+    return repository.billing_invoices(session, organisation_id, [event_id]).get(event_id)
+
+
 def _spans(
     session: Session, organisation_id: uuid.UUID, parsed: list[tuple[int, EventIn]]
 ) -> dict[uuid.UUID, _Span]:
