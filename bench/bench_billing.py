@@ -179,7 +179,7 @@ def billing_run(
     if profile:
         for order, count in (("cumulative", 40), ("tottime", 25)):
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(count)
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), count)
             print(out.getvalue())
     with session_scope(factory) as session:
         run = runs.get_run(session, organisation_id, run_id)

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -41,18 +41,10 @@ from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import Contract, ContractComponent, Invoice
 from faktur.usage import repository as usage
 
-
-class EventRow(NamedTuple):
-    """One unbilled usage event (a tuple: a chunk loads ~100 per contract) with its value of
-    its metric's property (None when it has none, or the metric counts events), its sequence
-    number, and whether it carries the mark of a voided invoice."""
-
-    id: uuid.UUID
-    metric_id: uuid.UUID
-    timestamp: datetime
-    value: Any
-    seq: int
-    marked: bool
+# One unbilled usage event (a tuple: a chunk loads ~100 per contract): its metric's property
+# value (None when it has none, or the metric counts events), its sequence number, and the
+# invoice that marked it (a voided one, since the event is unbilled) or None.
+EventRow = usage.EventValue
 
 
 @dataclass
@@ -104,16 +96,7 @@ def load_states(
     invoiced = contracts_repo.live_invoice_periods(session, organisation_id, ids)
     events: dict[uuid.UUID, list[EventRow]] = defaultdict(list)
     for event in usage.contract_events(session, organisation_id, ids, midnight(until), unbilled_only=True):
-        events[event.contract_id].append(
-            EventRow(
-                event.id,
-                event.metric_id,
-                event.timestamp,
-                event.value,
-                event.seq,
-                event.invoice_id is not None,
-            )
-        )
+        events[event.contract_id].append(event)
     metric_ids = {c.metric_id for contract in contracts_ for c in contract.components if c.metric_id}
     metrics = {
         m.id: MetricTerms(m.id, m.code, m.aggregation, m.property)
@@ -144,7 +127,7 @@ class Plan:
     # ones that carry the mark of a voided invoice.
     span: tuple[datetime, datetime]
     max_seq: int | None
-    marked: list[uuid.UUID]
+    marked: list[usage.EventKey]
     late_events: int
 
     def billed_usage(self, contract: Contract, invoice_id: uuid.UUID) -> usage.BilledUsage:
@@ -185,15 +168,15 @@ def plan_period(
     start, end = midnight(period.start), midnight(period.end)
     by_metric: dict[uuid.UUID, list[Any]] = defaultdict(list)
     late: dict[tuple[date, date], list[int]] = defaultdict(list)
-    marked: list[uuid.UUID] = []
+    marked: list[usage.EventKey] = []
     max_seq: int | None = None
     for index, event in enumerate(state.unbilled):
         if index in state.consumed:
             continue
         if start <= event.timestamp < end:
             by_metric[event.metric_id].append(event.value)
-            if event.marked:
-                marked.append(event.id)
+            if event.invoice_id is not None:
+                marked.append(event.key)
             elif max_seq is None or event.seq > max_seq:
                 max_seq = event.seq
             state.consumed.add(index)
@@ -221,7 +204,7 @@ def plan_period(
         for index in indexes:
             event = state.unbilled[index]
             late_by_metric[event.metric_id].append(event.value)
-            marked.append(event.id)
+            marked.append(event.key)
             state.consumed.add(index)
         home_terms = _terms(contracts.components_on(contract, home.start))
         for component in home_terms:

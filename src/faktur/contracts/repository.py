@@ -6,18 +6,29 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
 from faktur.http.pagination import Cursor
-from faktur.models import Contract, Invoice
+from faktur.models import Contract, ContractComponent, Invoice
 from faktur.sql import newest_first
+
+
+def _contracts(organisation_id: uuid.UUID) -> Select[tuple[Contract]]:
+    """Contracts of the organisation with their components, loaded by a second query that is
+    scoped by organisation too, so it runs on the (organisation, contract) index: without that
+    criterion it scanned every organisation's components (a third of locking a billing chunk)."""
+    return (
+        select(Contract)
+        .where(Contract.organisation_id == organisation_id)
+        .options(selectinload(Contract.components.and_(ContractComponent.organisation_id == organisation_id)))
+    )
 
 
 def get(
     session: Session, organisation_id: uuid.UUID, contract_id: uuid.UUID, *, for_update: bool = False
 ) -> Contract | None:
-    stmt = select(Contract).where(Contract.organisation_id == organisation_id, Contract.id == contract_id)
+    stmt = _contracts(organisation_id).where(Contract.id == contract_id)
     if for_update:
         stmt = stmt.with_for_update()
     return session.execute(stmt).scalar_one_or_none()
@@ -30,11 +41,7 @@ def get_many(
     *,
     for_update: bool = False,
 ) -> list[Contract]:
-    stmt = (
-        select(Contract)
-        .where(Contract.organisation_id == organisation_id, Contract.id.in_(list(contract_ids)))
-        .order_by(Contract.id)
-    )
+    stmt = _contracts(organisation_id).where(Contract.id.in_(list(contract_ids))).order_by(Contract.id)
     if for_update:
         # Ordered by id, so two runners locking overlapping chunks cannot deadlock.
         stmt = stmt.with_for_update()
@@ -48,7 +55,7 @@ def list_page(
     cursor: Cursor | None,
     customer_id: uuid.UUID | None = None,
 ) -> list[Contract]:
-    stmt = select(Contract).where(Contract.organisation_id == organisation_id)
+    stmt = _contracts(organisation_id)
     if customer_id is not None:
         stmt = stmt.where(Contract.customer_id == customer_id)
     stmt = newest_first(stmt, Contract, cursor, limit)

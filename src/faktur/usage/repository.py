@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, and_, bindparam, case, insert, literal_column, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, case, cast, insert, literal_column, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -358,16 +358,29 @@ def json_scalar(raw: str | None) -> Any:
     return json.loads(raw, parse_float=Decimal)
 
 
+class EventKey(NamedTuple):
+    """What identifies a loaded event for marking it: its sequence number is unique in the
+    organisation; contract and timestamp lead to it through the (organisation, contract,
+    timestamp) index. Billing loads keys, not ids: 100 fewer UUIDs to parse per contract."""
+
+    contract_id: uuid.UUID
+    timestamp: datetime
+    seq: int
+
+
 class EventValue(NamedTuple):
     """An event as billing sees it: its metric's property value instead of all its properties."""
 
-    id: uuid.UUID
     contract_id: uuid.UUID
     metric_id: uuid.UUID
     timestamp: datetime
     value: Any
     invoice_id: uuid.UUID | None
     seq: int
+
+    @property
+    def key(self) -> EventKey:
+        return EventKey(self.contract_id, self.timestamp, self.seq)
 
 
 def contract_events(
@@ -382,11 +395,13 @@ def contract_events(
     """The contracts' events before `before` (and from `since`), with their metric's property value."""
     if not contract_ids:
         return []
+    # Contract and metric ids come as text and map to a few shared UUIDs: a chunk's 10,000 rows
+    # name 100 contracts and a handful of metrics, and parsing a UUID per row and column cost
+    # more than the rest of the row.
     stmt = (
         select(
-            UsageEvent.id,
-            UsageEvent.contract_id,
-            UsageEvent.metric_id,
+            cast(UsageEvent.contract_id, String),
+            cast(UsageEvent.metric_id, String),
             UsageEvent.timestamp,
             _property_value(session),
             UsageEvent.invoice_id,
@@ -403,9 +418,22 @@ def contract_events(
         stmt = stmt.where(UsageEvent.timestamp >= since)
     if unbilled_only:
         stmt = stmt.where(unbilled_condition())
+    ids: dict[str, uuid.UUID] = {}
+
+    def as_uuid(text_form: str) -> uuid.UUID:
+        found = ids[text_form] = uuid.UUID(text_form)
+        return found
+
     return [
-        EventValue(event_id, contract_id, metric_id, timestamp, json_scalar(raw), invoice_id, seq)
-        for event_id, contract_id, metric_id, timestamp, raw, invoice_id, seq in session.execute(stmt)
+        EventValue(
+            ids.get(contract) or as_uuid(contract),
+            ids.get(metric) or as_uuid(metric),
+            timestamp,
+            None if raw is None else json_scalar(raw),
+            invoice_id,
+            seq,
+        )
+        for contract, metric, timestamp, raw, invoice_id, seq in session.execute(stmt)
     ]
 
 
@@ -422,16 +450,20 @@ class BilledUsage(NamedTuple):
     contract_id: uuid.UUID
     span: tuple[datetime, datetime]
     max_seq: int | None
-    marked: Sequence[uuid.UUID]
+    marked: Sequence[EventKey]
 
 
 _PG_MARK_BILLED = text(
     """
     UPDATE usage_events AS e SET invoice_id = b.invoice_id
     FROM unnest(
-        CAST(string_to_array(:event_ids, ',') AS uuid[]), CAST(string_to_array(:invoice_ids, ',') AS uuid[])
-    ) AS b(event_id, invoice_id)
-    WHERE e.organisation_id = :organisation_id AND e.id = b.event_id
+        CAST(string_to_array(:contract_ids, ',') AS uuid[]),
+        CAST(string_to_array(:timestamps, ',') AS timestamptz[]),
+        CAST(string_to_array(:seqs, ',') AS bigint[]),
+        CAST(string_to_array(:invoice_ids, ',') AS uuid[])
+    ) AS b(contract_id, "timestamp", seq, invoice_id)
+    WHERE e.organisation_id = :organisation_id AND e.contract_id = b.contract_id
+      AND e."timestamp" = b."timestamp" AND e.seq = b.seq
     """
 )
 
@@ -462,15 +494,17 @@ def mark_billed(
     ]
     if coverages:
         session.connection().execute(insert(UsageCoverage.__table__), coverages)
-    pairs = [(event_id, usage.invoice_id) for usage in billed for event_id in usage.marked]
+    pairs = [(key, usage.invoice_id) for usage in billed for key in usage.marked]
     if not pairs:
         return
     if session.get_bind().dialect.name == "postgresql":
-        # Two comma-separated texts, not two uuid[] parameters: psycopg dumps array elements one
-        # by one in Python, string_to_array does it in C.
+        # Comma-separated texts, not array parameters: psycopg dumps array elements one by one
+        # in Python, string_to_array does it in C.
         params = {
             "organisation_id": organisation_id,
-            "event_ids": ",".join(str(event_id) for event_id, _ in pairs),
+            "contract_ids": ",".join(str(key.contract_id) for key, _ in pairs),
+            "timestamps": ",".join(_utc_iso(key.timestamp) for key, _ in pairs),
+            "seqs": ",".join(str(key.seq) for key, _ in pairs),
             "invoice_ids": ",".join(str(invoice_id) for _, invoice_id in pairs),
         }
         session.execute(_PG_MARK_BILLED, params)
@@ -478,12 +512,19 @@ def mark_billed(
     table = UsageEvent.__table__
     stmt = (
         update(table)
-        .where(table.c.organisation_id == bindparam("org"), table.c.id == bindparam("event"))
+        .where(
+            table.c.organisation_id == bindparam("org"),
+            table.c.contract_id == bindparam("contract"),
+            table.c.timestamp == bindparam("at"),
+            table.c.seq == bindparam("number"),
+        )
         .values(invoice_id=bindparam("billed_by"))
     )
     rows = [
-        {"org": organisation_id, "event": event_id, "billed_by": invoice_id} for event_id, invoice_id in pairs
-    ]
+        {"org": organisation_id, "contract": key.contract_id, "at": key.timestamp, "number": key.seq,
+         "billed_by": invoice_id}
+        for key, invoice_id in pairs
+    ]  # fmt: skip
     session.connection().execute(stmt, rows)
 
 
