@@ -33,8 +33,11 @@ def make_engine(url: str, *, pool_size: int = 20, busy_timeout_ms: int = 30_000)
         return _make_sqlite_engine(url, busy_timeout_ms)
     # JIT compilation pays off for long analytic queries, not for faktur's: a billing chunk's
     # usage query (its cost estimate crosses jit_above_cost) spent ~18 ms compiling, half its time.
+    # Sessions run in UTC, so timestamps arrive already in UTC (models.types.UtcDateTime).
     given = make_url(url).query.get("options", "")
-    options = " ".join([*(given if isinstance(given, tuple) else [given]), "-c jit=off"]).strip()
+    options = " ".join(
+        [*(given if isinstance(given, tuple) else [given]), "-c jit=off -c TimeZone=UTC"]
+    ).strip()
     return create_engine(
         url,
         pool_size=pool_size,

@@ -137,7 +137,7 @@ def run_chunk(
             continue
         state = states[contract.id]
         try:
-            invoices_of_contract = _plan_contract(session, state, metrics, as_of)
+            invoices_of_contract = _plan_contract(session, state, metrics)
         except Exception as exc:
             if not service.is_failure(exc):
                 raise
@@ -197,10 +197,10 @@ def _plan_contract(
     session: Session,
     state: service.ContractState,
     metrics: dict[uuid.UUID, service.MetricTerms],
-    as_of: date,
 ) -> list[tuple[Period, service.Plan, InvoiceCreate]]:
+    """Plan every due period the state was loaded for, oldest first."""
     items = []
-    for period in service.due_periods(state, as_of):
+    for period in state.periods:
         try:
             plan, body = service.build_period_invoice(session, state, metrics, period, finalize=True)
         except FakturError as exc:

@@ -41,11 +41,6 @@ from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import Contract, ContractComponent, Invoice
 from faktur.usage import repository as usage
 
-# One unbilled usage event (a tuple: a chunk loads ~100 per contract): its metric's property
-# value (None when it has none, or the metric counts events), its sequence number, and the
-# invoice that marked it (a voided one, since the event is unbilled) or None.
-EventRow = usage.EventValue
-
 
 @dataclass
 class ContractState:
@@ -54,7 +49,10 @@ class ContractState:
     contract: Contract
     # (period_start, period_end) -> live invoice id; invoices created meanwhile are added.
     invoiced: dict[tuple[date, date], uuid.UUID]
-    unbilled: list[EventRow]
+    # The periods to bill, and the unbilled usage grouped by the database: per metric within
+    # each of those periods (keyed by its start), and per metric and UTC day outside them.
+    periods: list[Period]
+    usage: list[tuple[date | None, usage.UsageGroup]]
     consumed: set[int] = field(default_factory=set)
 
 
@@ -83,26 +81,44 @@ def completed_periods(contract: Contract, until: date) -> list[Period]:
     )
 
 
-def due_periods(state: ContractState, until: date) -> list[Period]:
-    """Completed periods without a live invoice, oldest first."""
-    return [p for p in completed_periods(state.contract, until) if (p.start, p.end) not in state.invoiced]
-
-
 def load_states(
-    session: Session, organisation_id: uuid.UUID, contracts_: Sequence[Contract], until: date
+    session: Session,
+    organisation_id: uuid.UUID,
+    contracts_: Sequence[Contract],
+    until: date,
+    periods: dict[uuid.UUID, list[Period]] | None = None,
 ) -> tuple[dict[uuid.UUID, ContractState], dict[uuid.UUID, MetricTerms]]:
-    """Live invoices and unbilled events (before `until`) of the contracts, and their metrics."""
+    """Live invoices and unbilled usage (before `until`) of the contracts, and their metrics.
+
+    The periods to bill are `periods[contract id]`, by default every due one (completed by
+    `until`, without a live invoice); planning another period is an error."""
     ids = [c.id for c in contracts_]
     invoiced = contracts_repo.live_invoice_periods(session, organisation_id, ids)
-    events: dict[uuid.UUID, list[EventRow]] = defaultdict(list)
-    for event in usage.contract_events(session, organisation_id, ids, midnight(until), unbilled_only=True):
-        events[event.contract_id].append(event)
+    wanted: dict[uuid.UUID, list[Period]] = {}
+    spans: list[tuple[uuid.UUID, datetime, datetime]] = []
+    span_starts: list[date] = []
+    for contract in contracts_:
+        if periods is not None:
+            chosen = periods.get(contract.id, [])
+        else:
+            live = invoiced.get(contract.id, {})
+            chosen = [p for p in completed_periods(contract, until) if (p.start, p.end) not in live]
+        wanted[contract.id] = chosen
+        for period in chosen:
+            spans.append((contract.id, midnight(period.start), midnight(period.end)))
+            span_starts.append(period.start)
+    grouped: dict[uuid.UUID, list[tuple[date | None, usage.UsageGroup]]] = defaultdict(list)
+    for group in usage.usage_groups(session, organisation_id, ids, midnight(until), spans):
+        grouped[group.contract_id].append((None if group.span is None else span_starts[group.span], group))
     metric_ids = {c.metric_id for contract in contracts_ for c in contract.components if c.metric_id}
     metrics = {
         m.id: MetricTerms(m.id, m.code, m.aggregation, m.property)
         for m in usage.metrics_by_id(session, organisation_id, metric_ids).values()
     }
-    states = {c.id: ContractState(c, invoiced.get(c.id, {}), events.get(c.id, [])) for c in contracts_}
+    states = {
+        c.id: ContractState(c, invoiced.get(c.id, {}), wanted[c.id], grouped.get(c.id, []))
+        for c in contracts_
+    }
     return states, metrics
 
 
@@ -143,8 +159,11 @@ def plan_period(
     *,
     include_late: bool = True,
 ) -> Plan:
-    """The lines of the invoice for `period`; consumes the state's events it bills."""
+    """The lines of the invoice for `period` (one the state was loaded for); consumes the usage
+    it bills."""
     contract = state.contract
+    if period not in state.periods:
+        raise ValueError(f"usage of {period} was not loaded for contract {contract.id}")
     currency = contract.currency
     components = _terms(contracts.components_on(contract, bill_for_date or period.start))
     first = period.start == contract.start_date
@@ -170,19 +189,18 @@ def plan_period(
     late: dict[tuple[date, date], list[int]] = defaultdict(list)
     marked: list[usage.EventKey] = []
     max_seq: int | None = None
-    for index, event in enumerate(state.unbilled):
+    for index, (span_start, group) in enumerate(state.usage):
         if index in state.consumed:
             continue
-        if start <= event.timestamp < end:
-            by_metric[event.metric_id].append(event.value)
-            if event.invoice_id is not None:
-                marked.append(event.key)
-            elif max_seq is None or event.seq > max_seq:
-                max_seq = event.seq
+        if span_start == period.start:
+            by_metric[group.metric_id] += group.values
+            marked += group.keys
+            if group.max_seq is not None and (max_seq is None or group.max_seq > max_seq):
+                max_seq = group.max_seq
             state.consumed.add(index)
-        elif include_late and event.timestamp < start:
+        elif span_start is None and include_late and group.day is not None and group.day < period.start:
             try:
-                home = contract_period(contract, event.timestamp.date())
+                home = contract_period(contract, group.day)
             except ValueError:
                 continue  # outside a contract shortened after the event arrived: never billable
             if (home.start, home.end) in state.invoiced:
@@ -202,9 +220,10 @@ def plan_period(
             billed[metric_id].append(value)
         late_by_metric: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for index in indexes:
-            event = state.unbilled[index]
-            late_by_metric[event.metric_id].append(event.value)
-            marked.append(event.key)
+            group = state.usage[index][1]
+            late_by_metric[group.metric_id] += group.values
+            marked += group.keys
+            late_count += len(group.values)
             state.consumed.add(index)
         home_terms = _terms(contracts.components_on(contract, home.start))
         for component in home_terms:
@@ -215,7 +234,6 @@ def plan_period(
                         component, metric, home, billed[metric.id], late_by_metric[metric.id], currency
                     )
                 )
-        late_count += len(indexes)
     return Plan(lines, (start, end), max_seq, marked, late_count)
 
 
@@ -394,7 +412,9 @@ def invoice_contract_period(
 ) -> Invoice:
     contract = contracts.get_contract(session, actor.organisation_id, contract_id, for_update=True)
     period = resolve_period(contract, period_start, period_end, now.date())
-    states, metrics = load_states(session, actor.organisation_id, [contract], period.end)
+    states, metrics = load_states(
+        session, actor.organisation_id, [contract], period.end, {contract.id: [period]}
+    )
     state = states[contract.id]
     if check_duplicate and (period.start, period.end) in state.invoiced:
         raise duplicate_period(contract, period, state.invoiced[(period.start, period.end)])
@@ -415,7 +435,9 @@ def preview_running_period(
             f"{' to ' + str(contract.end_date) if contract.end_date else ''}); there is no upcoming invoice.",
             code="no_running_period",
         ) from None
-    states, metrics = load_states(session, actor.organisation_id, [contract], period.end)
+    states, metrics = load_states(
+        session, actor.organisation_id, [contract], period.end, {contract.id: [period]}
+    )
     plan = plan_period(session, states[contract.id], metrics, period)
     customer, computed = invoices.preview_invoice(session, actor, invoice_create_body(contract, plan, period))
     return period, customer, computed

@@ -9,12 +9,29 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, and_, bindparam, case, cast, insert, literal_column, or_, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import BillableMetric, Contract, ContractComponent, Invoice, UsageCoverage, UsageEvent
+from faktur.models.types import UtcDateTime
 from faktur.numbering import repository as counters
 from faktur.sql import newest_first
 
@@ -435,6 +452,166 @@ def contract_events(
         )
         for contract, metric, timestamp, raw, invoice_id, seq in session.execute(stmt)
     ]
+
+
+class UsageGroup(NamedTuple):
+    """Unbilled events of one contract and metric, grouped by the database: those within one of
+    the spans the caller asked for (`span`: its index), or, outside every span, those of one
+    UTC day (`day`), which all lie in the same billing period."""
+
+    contract_id: uuid.UUID
+    metric_id: uuid.UUID
+    span: int | None
+    day: date | None
+    # The events' values of the metric's property, one per event (None where it has none).
+    values: list[Any]
+    # The highest sequence number among the unmarked events (None if every one is marked).
+    max_seq: int | None
+    # The events a bill must mark one by one: the marked ones (by a voided invoice) within a
+    # span, every one outside the spans (billed there only as late usage).
+    keys: list[EventKey]
+
+
+# Per dialect: the span table from one parameter, the UTC day and the key timestamp as text, and
+# the aggregates as JSON text (parsed in Python with Decimal for numbers: never a float).
+_GROUP_SQL = {
+    "postgresql": {
+        "spans": (
+            "SELECT * FROM unnest(CAST(string_to_array(:span_ids, ',') AS integer[]),"
+            " CAST(string_to_array(:span_contracts, ',') AS uuid[]),"
+            " CAST(string_to_array(:span_sinces, ',') AS timestamptz[]),"
+            " CAST(string_to_array(:span_befores, ',') AS timestamptz[])) AS s(i, contract_id, since, before)"
+        ),
+        "day": "to_char(usage_events.\"timestamp\" AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        "values": (
+            "CAST(jsonb_agg(usage_events.properties -> billable_metrics.property)"
+            " FILTER (WHERE billable_metrics.property IS NOT NULL) AS TEXT)"
+        ),
+        "keys": (
+            "CAST(jsonb_agg(jsonb_build_array(to_char(usage_events.\"timestamp\" AT TIME ZONE 'UTC',"
+            " 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), usage_events.seq))"
+            " FILTER (WHERE usage_events.invoice_id IS NOT NULL OR spans.i IS NULL) AS TEXT)"
+        ),
+    },
+    "sqlite": {
+        "spans": (
+            "SELECT json_extract(value, '$[0]') AS i, json_extract(value, '$[1]') AS contract_id,"
+            " json_extract(value, '$[2]') AS since, json_extract(value, '$[3]') AS before"
+            " FROM json_each(:spans)"
+        ),
+        "day": 'substr(usage_events."timestamp", 1, 10)',
+        "values": (
+            f"json_group_array(json({_VALUE_SQL['sqlite']}))"
+            " FILTER (WHERE billable_metrics.property IS NOT NULL)"
+        ),
+        "keys": (
+            'json_group_array(json_array(usage_events."timestamp", usage_events.seq))'
+            " FILTER (WHERE usage_events.invoice_id IS NOT NULL OR spans.i IS NULL)"
+        ),
+    },
+}
+
+
+def usage_groups(
+    session: Session,
+    organisation_id: uuid.UUID,
+    contract_ids: Sequence[uuid.UUID],
+    before: datetime,
+    spans: Sequence[tuple[uuid.UUID, datetime, datetime]],
+) -> list[UsageGroup]:
+    """The contracts' unbilled events before `before`, grouped per contract and metric within
+    each span (contract, since, before) and per UTC day outside them.
+
+    Billing needs a period's units, not its events: the database groups a chunk's 10,000 events
+    into a few hundred rows, and the values travel as one JSON array per group.
+    """
+    if not contract_ids:
+        return []
+    dialect = session.get_bind().dialect
+    sql = _GROUP_SQL[dialect.name]
+    if dialect.name == "postgresql":
+        params: dict[str, Any] = {
+            "span_ids": ",".join(str(i) for i in range(len(spans))),
+            "span_contracts": ",".join(str(contract_id) for contract_id, _, _ in spans),
+            "span_sinces": ",".join(_utc_iso(since) for _, since, _ in spans),
+            "span_befores": ",".join(_utc_iso(until) for _, _, until in spans),
+        }
+        span_table = text(sql["spans"]).bindparams(**params)
+    else:
+        # Stored as SQLite keeps them: the columns' own bind processing gives the same texts.
+        as_id = UsageEvent.__table__.c.contract_id.type.dialect_impl(dialect).bind_processor(dialect)
+        as_time = UsageEvent.__table__.c.timestamp.type.dialect_impl(dialect).bind_processor(dialect)
+        assert as_id is not None and as_time is not None
+        document = json.dumps(
+            [[i, as_id(c), as_time(since), as_time(until)] for i, (c, since, until) in enumerate(spans)]
+        )
+        span_table = text(sql["spans"]).bindparams(spans=document)
+    spans_cte = span_table.columns(
+        column("i", Integer),
+        column("contract_id", Uuid),
+        column("since", UtcDateTime),
+        column("before", UtcDateTime),
+    ).cte("spans")
+    day = literal_column(f"CASE WHEN spans.i IS NULL THEN {sql['day']} END", String)
+    stmt = (
+        select(
+            cast(UsageEvent.contract_id, String),
+            cast(UsageEvent.metric_id, String),
+            spans_cte.c.i,
+            day,
+            func.count(),
+            func.max(case((UsageEvent.invoice_id.is_(None), UsageEvent.seq))),
+            literal_column(sql["values"], String),
+            literal_column(sql["keys"], String),
+        )
+        .select_from(UsageEvent)
+        .join(BillableMetric, BillableMetric.id == UsageEvent.metric_id)
+        .outerjoin(
+            spans_cte,
+            and_(
+                spans_cte.c.contract_id == UsageEvent.contract_id,
+                UsageEvent.timestamp >= spans_cte.c.since,
+                UsageEvent.timestamp < spans_cte.c.before,
+            ),
+        )
+        .where(
+            UsageEvent.organisation_id == organisation_id,
+            UsageEvent.contract_id.in_(list(contract_ids)),
+            UsageEvent.timestamp < before,
+            unbilled_condition(),
+        )
+        .group_by(UsageEvent.contract_id, UsageEvent.metric_id, spans_cte.c.i, day)
+    )
+    ids: dict[str, uuid.UUID] = {}
+
+    def as_uuid(text_form: str) -> uuid.UUID:
+        found = ids[text_form] = uuid.UUID(text_form)
+        return found
+
+    groups = []
+    for contract, metric, span, day_text, count, max_seq, values_json, keys_json in session.execute(stmt):
+        # None or [] when the metric has no property (it counts events; SQLite's FILTER gives []).
+        values = json.loads(values_json, parse_float=Decimal) if values_json else []
+        if not values:
+            values = [None] * count
+        keys = [] if keys_json is None else json.loads(keys_json)
+        contract_id = ids.get(contract) or as_uuid(contract)
+        groups.append(
+            UsageGroup(
+                contract_id,
+                ids.get(metric) or as_uuid(metric),
+                span,
+                None if day_text is None else date.fromisoformat(day_text),
+                values,
+                max_seq,
+                [EventKey(contract_id, _utc(moment), seq) for moment, seq in keys],
+            )
+        )
+    return groups
+
+
+def _utc(moment: str) -> datetime:
+    return datetime.fromisoformat(moment).replace(tzinfo=UTC)
 
 
 class BilledUsage(NamedTuple):
