@@ -82,6 +82,9 @@ class Computed:
     lines: list[PreparedLine]
     adjustments: list[PreparedAdjustment]
     result: calc.InvoiceResult
+    # What the engine computed from: finalizing a new invoice checks its party rules on it
+    # instead of rebuilding it from the invoice's rows.
+    invoice_input: calc.InvoiceInput
 
 
 def get_invoice(
@@ -153,7 +156,7 @@ def compute_with_rates(
     invoice_input = calculation.build_input(chosen_currency, prepared_lines, prepared_adjustments, inclusive)
     calculation.check_line_rules(invoice_input)
     result = calculation.compute(invoice_input)
-    return Computed(chosen_currency, inclusive, prepared_lines, prepared_adjustments, result)
+    return Computed(chosen_currency, inclusive, prepared_lines, prepared_adjustments, result, invoice_input)
 
 
 def _dump_adjustment(adj: Any) -> dict[str, Any]:
@@ -457,7 +460,7 @@ def build_invoice(
     _record_event(invoice, InvoiceStatus.DRAFT, actor.name, now)
     if not data.finalize:
         return invoice, None
-    return invoice, prepare_finalization(actor, invoice, customer, now)
+    return invoice, prepare_finalization(actor, invoice, customer, now, invoice_input=computed.invoice_input)
 
 
 def preview_invoice(session: Session, actor: Actor, data: InvoiceCreate) -> tuple[Customer, Computed]:
@@ -621,10 +624,12 @@ def prepare_finalization(
     issue_date: date | None = None,
     check_party_rules: bool = True,
     reason: str | None = None,
+    invoice_input: calc.InvoiceInput | None = None,
 ) -> date:
     """Check and issue `invoice` in memory (snapshots, dates, status); returns the issue date.
     The caller assigns the number, last. Imports of invoices issued elsewhere pass their own
-    issue date and skip the party checks, which the issuing system already made."""
+    issue date and skip the party checks, which the issuing system already made. A new invoice
+    passes the engine input its rows were computed from (`invoice_input`)."""
     if not invoice.lines:
         raise Unprocessable(
             "An invoice needs at least one line to be finalized.",
@@ -639,7 +644,8 @@ def prepare_finalization(
     organisation = actor.organisation
     snapshot = customer_snapshot(customer)
     if check_party_rules:
-        calculation.check_party_rules(calculation.input_from_invoice(invoice), organisation, snapshot)
+        checked = invoice_input or calculation.input_from_invoice(invoice)
+        calculation.check_party_rules(checked, organisation, snapshot)
     issue_date = issue_date or now.date()
     invoice.customer_snapshot = snapshot
     invoice.seller_snapshot = seller_snapshot(organisation)
