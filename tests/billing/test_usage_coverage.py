@@ -200,3 +200,23 @@ def test_events_arriving_while_their_period_is_billed_are_billed_once(  # type: 
         counted[cid] = int(january[cid]["lines"][0]["quantity"]) + _late_units(february)
     assert counted == dict(sent)
     assert "None" not in events_billed_by(session_factory)
+
+
+def test_a_repeated_event_names_the_live_invoice_that_billed_it(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    create_metric(client, tenant.headers, "api_calls")
+    contract = create_contract(client, tenant.headers, [PER_CALL])
+    on_time = event(contract["id"], "2024-01-10T10:00:00Z")
+    assert client.post("/v1/events", json=on_time, headers=tenant.headers).json()["invoice_id"] is None
+    january = billed(client, tenant.headers, contract["id"], "2024-01-01", "2024-02-01", finalize=True)
+    late = event(contract["id"], "2024-01-20T10:00:00Z")
+    assert client.post("/v1/events", json=late, headers=tenant.headers).status_code == 201
+    february = billed(client, tenant.headers, contract["id"], "2024-02-01", "2024-03-01", finalize=True)
+
+    def billed_by(body: dict[str, Any]) -> str | None:
+        response = client.post("/v1/events", json=body, headers=tenant.headers)
+        assert response.status_code == 200 and response.json()["duplicate"] is True, response.text
+        return response.json()["invoice_id"]
+
+    assert (billed_by(on_time), billed_by(late)) == (january["id"], february["id"])  # coverage, mark
+    _void(client, tenant.headers, january)
+    assert (billed_by(on_time), billed_by(late)) == (None, february["id"])
