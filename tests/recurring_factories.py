@@ -116,12 +116,12 @@ def events_billed_by(session_factory: Any) -> dict[str, int]:
 
     from faktur.db import session_scope
     from faktur.models import UsageEvent
-    from faktur.usage import repository
+    from faktur.usage import billed as billing
 
     with session_scope(session_factory) as session:
         events = session.execute(select(UsageEvent.organisation_id, UsageEvent.id)).all()
         billed: Counter[str] = Counter()
         for organisation_id in {org for org, _ in events}:
             ids = [event_id for org, event_id in events if org == organisation_id]
-            billed.update(str(i) for i in repository.billing_invoices(session, organisation_id, ids).values())
+            billed.update(str(i) for i in billing.billing_invoices(session, organisation_id, ids).values())
     return dict(billed)

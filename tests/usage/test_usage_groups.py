@@ -1,4 +1,4 @@
-"""usage.repository.usage_groups: a contract's unbilled events grouped by the database, per metric
+"""usage.billed.usage_groups: a contract's unbilled events grouped by the database, per metric
 within each requested span and per metric and UTC day outside them (both databases)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 from faktur.db import session_scope
-from faktur.usage import repository
+from faktur.usage import billed, repository
 from recurring_factories import create_contract, create_metric, event, send_events, usage
 
 
@@ -54,10 +54,10 @@ def test_groups_split_spans_from_days_outside_them(client, tenant, session_facto
             m.id: m.code
             for m in repository.metrics_by_code(session, tenant.organisation_id, ["gb", "api_calls"]).values()
         }
-        groups = repository.usage_groups(
+        groups = billed.usage_groups(
             session, tenant.organisation_id, [contract_id], _at("2024-04-01", 0), spans
         )
-        rows = repository.contract_events(
+        rows = billed.contract_events(
             session, tenant.organisation_id, [contract_id], _at("2024-04-01", 0), unbilled_only=True
         )
 
@@ -84,7 +84,7 @@ def test_groups_split_spans_from_days_outside_them(client, tenant, session_facto
             assert sorted(group.keys) == sorted(e.key for e in in_group)
 
 
-def _belongs(event: repository.EventValue, group: repository.UsageGroup, spans) -> bool:  # type: ignore[no-untyped-def]
+def _belongs(event: billed.EventValue, group: billed.UsageGroup, spans) -> bool:  # type: ignore[no-untyped-def]
     if group.span is not None:
         _, since, before = spans[group.span]
         return since <= event.timestamp < before

@@ -16,6 +16,7 @@ from faktur.contracts import repository as contracts_repo
 from faktur.contracts import service as contracts
 from faktur.errors import Unprocessable
 from faktur.models import UsageEvent
+from faktur.usage import billed
 from faktur.usage import repository as usage
 
 
@@ -34,7 +35,7 @@ def contract_usage(
             details=[{"field": "on", "reason": "outside the contract"}],
         ) from None
     invoiced = contracts_repo.live_invoice_periods(session, organisation_id, [contract.id])[contract.id]
-    rows = usage.contract_events(
+    rows = billed.contract_events(
         session,
         organisation_id,
         [contract.id],
@@ -94,4 +95,4 @@ def contract_usage(
 def _unbilled_events(
     session: Session, organisation_id: uuid.UUID, contract_id: uuid.UUID
 ) -> list[UsageEvent]:
-    return usage.unbilled_events(session, organisation_id, contract_id, limit=1000)
+    return billed.unbilled_events(session, organisation_id, contract_id, limit=1000)

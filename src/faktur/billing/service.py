@@ -39,7 +39,8 @@ from faktur.invoices import service as invoices
 from faktur.invoices.batch import InvoiceRequest
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import Contract, ContractComponent, Invoice
-from faktur.usage import repository as usage
+from faktur.usage import billed as usage
+from faktur.usage import repository as usage_records
 
 
 @dataclass
@@ -113,7 +114,7 @@ def load_states(
     metric_ids = {c.metric_id for contract in contracts_ for c in contract.components if c.metric_id}
     metrics = {
         m.id: MetricTerms(m.id, m.code, m.aggregation, m.property)
-        for m in usage.metrics_by_id(session, organisation_id, metric_ids).values()
+        for m in usage_records.metrics_by_id(session, organisation_id, metric_ids).values()
     }
     states = {
         c.id: ContractState(c, invoiced.get(c.id, {}), wanted[c.id], grouped.get(c.id, []))

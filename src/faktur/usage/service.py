@@ -21,7 +21,7 @@ from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.http.error_handlers import field_path
 from faktur.http.pagination import Cursor
 from faktur.models import BillableMetric, UsageEvent
-from faktur.usage import repository
+from faktur.usage import billed, repository
 from faktur.usage.schemas import EventIn, MetricCreate
 
 _EVENTS = TypeAdapter(list[EventIn])
@@ -258,7 +258,7 @@ def ingest_event(
 
 def billing_invoice(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID) -> uuid.UUID | None:
     """The live invoice that billed the event, if any."""
-    return repository.billing_invoices(session, organisation_id, [event_id]).get(event_id)
+    return billed.billing_invoices(session, organisation_id, [event_id]).get(event_id)
 
 
 def _spans(
