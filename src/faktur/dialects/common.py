@@ -150,8 +150,8 @@ def _reject_non_integers(value: Any) -> Any:
 # JSON numbers with at most 6 decimals and a magnitude no real invoice reaches.
 JsonNumber = Annotated[
     Decimal,
-    BeforeValidator(_reject_non_numbers),
     Field(max_digits=19, decimal_places=6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000")),
+    BeforeValidator(_reject_non_numbers),
 ]
 JsonInteger = Annotated[int, BeforeValidator(_reject_non_integers), Field(ge=-(10**12), le=10**12)]
 
