@@ -116,7 +116,7 @@ def events_billed_by(session_factory: Any) -> dict[str, int]:
 
     from faktur.db import session_scope
     from faktur.models import UsageEvent
-    from faktur.usage import billed as billing
+    from faktur.usage import billing_repository as billing
 
     with session_scope(session_factory) as session:
         events = session.execute(select(UsageEvent.organisation_id, UsageEvent.id)).all()

@@ -250,7 +250,7 @@ def test_coverage_bills_exactly_the_events_it_counted(client, tenant, contract, 
     # An event stored after billing loaded a contract's usage was not counted: the invoice's
     # coverage (up to the highest sequence number it counted) must leave it unbilled, so it goes
     # on the next invoice as late usage. Voiding the invoice makes its events unbilled again.
-    from faktur.usage import billed as repository
+    from faktur.usage import billing_repository as repository
 
     send_events(client, tenant.headers, [event(contract["id"], "2024-01-10T08:00:00Z") for _ in range(3)])
     invoice = client.post(

@@ -1,4 +1,4 @@
-"""usage.billed.usage_groups: a contract's unbilled events grouped by the database, per metric
+"""usage.billing_repository.usage_groups: a contract's unbilled events grouped by the database, per metric
 within each requested span and per metric and UTC day outside them (both databases)."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ import uuid
 from datetime import UTC, date, datetime
 
 from faktur.db import session_scope
-from faktur.usage import billed, repository
+from faktur.usage import billing_repository as billed
+from faktur.usage import repository
 from recurring_factories import create_contract, create_metric, event, send_events, usage
 
 

@@ -16,7 +16,7 @@ from faktur.contracts import repository as contracts_repo
 from faktur.contracts import service as contracts
 from faktur.errors import Unprocessable
 from faktur.models import UsageEvent
-from faktur.usage import billed
+from faktur.usage import billing_repository as billed
 from faktur.usage import repository as usage
 
 

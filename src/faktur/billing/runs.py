@@ -46,7 +46,7 @@ from faktur.invoices import service as invoices
 from faktur.invoices.batch import InvoiceRequestFailed, create_invoices, cyclic_gc_paused
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import BillingRun, BillingRunFailure, Organisation
-from faktur.usage import billed as usage
+from faktur.usage import billing_repository as usage
 
 DEFAULT_CHUNK_SIZE = 100
 logger = logging.getLogger("faktur.billing")

@@ -39,7 +39,7 @@ from faktur.invoices import service as invoices
 from faktur.invoices.batch import InvoiceRequest
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import Contract, ContractComponent, Invoice
-from faktur.usage import billed as usage
+from faktur.usage import billing_repository as usage
 from faktur.usage import repository as usage_records
 
 

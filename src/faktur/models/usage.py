@@ -1,7 +1,7 @@
 """Billable metrics and the usage events they aggregate.
 
 An event is unique per (organisation, transaction_id): a repeat is acknowledged, never counted
-twice. Which invoice billed an event is recorded in one of two ways (faktur.usage.billed):
+twice. Which invoice billed an event is recorded in one of two ways (faktur.usage.billing_repository):
 
 * `invoice_id`, set one by one for the few events billed out of their period (late usage) or
   billed again after their invoice was voided. An event with `invoice_id` is governed by that

@@ -21,7 +21,8 @@ from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.http.error_handlers import field_path
 from faktur.http.pagination import Cursor
 from faktur.models import BillableMetric, UsageEvent
-from faktur.usage import billed, repository
+from faktur.usage import billing_repository as billed
+from faktur.usage import repository
 from faktur.usage.schemas import EventIn, MetricCreate
 
 _EVENTS = TypeAdapter(list[EventIn])
