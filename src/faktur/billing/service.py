@@ -53,7 +53,7 @@ class ContractState:
     # The periods to bill, and the unbilled usage grouped by the database: per metric within
     # each of those periods (keyed by its start), and per metric and UTC day outside them.
     periods: list[Period]
-    usage: list[tuple[date | None, usage.UsageGroup]]
+    usage_groups: list[tuple[date | None, usage.UsageGroup]]
     consumed: set[int] = field(default_factory=set)
 
 
@@ -190,7 +190,7 @@ def plan_period(
     late: dict[tuple[date, date], list[int]] = defaultdict(list)
     marked: list[usage.EventKey] = []
     max_seq: int | None = None
-    for index, (span_start, group) in enumerate(state.usage):
+    for index, (span_start, group) in enumerate(state.usage_groups):
         if index in state.consumed:
             continue
         if span_start == period.start:
@@ -221,7 +221,7 @@ def plan_period(
             billed[metric_id].append(value)
         late_by_metric: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for index in indexes:
-            group = state.usage[index][1]
+            group = state.usage_groups[index][1]
             late_by_metric[group.metric_id] += group.values
             marked += group.keys
             late_count += len(group.values)

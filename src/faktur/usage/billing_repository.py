@@ -62,6 +62,15 @@ def json_scalar(raw: str | None) -> Any:
     return json.loads(raw, parse_float=Decimal)
 
 
+class _SharedUuids(dict[str, uuid.UUID]):
+    """Ids read as text, each parsed once: a chunk's rows name few contracts and metrics, and
+    parsing a UUID per row and column cost more than the rest of the row."""
+
+    def __missing__(self, text_form: str) -> uuid.UUID:
+        parsed = self[text_form] = uuid.UUID(text_form)
+        return parsed
+
+
 def _void_invoices():  # type: ignore[no-untyped-def]
     return select(Invoice.id).where(Invoice.status == "void")
 
@@ -84,15 +93,6 @@ def _covering_coverages(contract_ids: Sequence[uuid.UUID] | None = None):  # typ
     return stmt if contract_ids is None else stmt.where(UsageCoverage.contract_id.in_(list(contract_ids)))
 
 
-def unbilled_condition():  # type: ignore[no-untyped-def]
-    """Events no live invoice billed: marked by an invoice voided since, or unmarked and covered
-    by no live invoice (see faktur.models.usage)."""
-    return or_(
-        and_(UsageEvent.invoice_id.is_(None), ~_covering_coverages().exists()),
-        UsageEvent.invoice_id.in_(_void_invoices()),
-    )
-
-
 def void_period_invoices(
     session: Session, organisation_id: uuid.UUID, contract_ids: Sequence[uuid.UUID]
 ) -> list[uuid.UUID]:
@@ -106,11 +106,18 @@ def void_period_invoices(
     return list(session.execute(stmt).scalars())
 
 
-def _unbilled_among(contract_ids: Sequence[uuid.UUID], void_ids: Sequence[uuid.UUID]):  # type: ignore[no-untyped-def]
-    """unbilled_condition for events of `contract_ids`, whose voided invoices are `void_ids`.
-    Without voided invoices there is no OR, so the planner can hash the few coverages of these
-    contracts once (an anti-join) instead of probing the index for every event."""
+def unbilled_condition(
+    contract_ids: Sequence[uuid.UUID] | None = None, void_ids: Sequence[uuid.UUID] | None = None
+):  # type: ignore[no-untyped-def]
+    """Events no live invoice billed: marked by an invoice voided since, or unmarked and covered
+    by no live invoice (see faktur.models.usage).
+
+    For events known to be of `contract_ids`, whose voided period invoices are `void_ids`
+    (void_period_invoices): without any there is no OR, so the planner can hash the few
+    coverages of these contracts once (an anti-join) instead of probing the index per event."""
     unmarked = and_(UsageEvent.invoice_id.is_(None), ~_covering_coverages(contract_ids).exists())
+    if void_ids is None:
+        return or_(unmarked, UsageEvent.invoice_id.in_(_void_invoices()))
     return or_(unmarked, UsageEvent.invoice_id.in_(list(void_ids))) if void_ids else unmarked
 
 
@@ -176,9 +183,6 @@ def contract_events(
     """The contracts' events before `before` (and from `since`), with their metric's property value."""
     if not contract_ids:
         return []
-    # Contract and metric ids come as text and map to a few shared UUIDs: a chunk's 10,000 rows
-    # name 100 contracts and a handful of metrics, and parsing a UUID per row and column cost
-    # more than the rest of the row.
     stmt = (
         select(
             cast(UsageEvent.contract_id, String),
@@ -199,21 +203,9 @@ def contract_events(
         stmt = stmt.where(UsageEvent.timestamp >= since)
     if unbilled_only:
         stmt = stmt.where(unbilled_condition())
-    ids: dict[str, uuid.UUID] = {}
-
-    def as_uuid(text_form: str) -> uuid.UUID:
-        found = ids[text_form] = uuid.UUID(text_form)
-        return found
-
+    ids = _SharedUuids()
     return [
-        EventValue(
-            ids.get(contract) or as_uuid(contract),
-            ids.get(metric) or as_uuid(metric),
-            timestamp,
-            None if raw is None else json_scalar(raw),
-            invoice_id,
-            seq,
-        )
+        EventValue(ids[contract], ids[metric], timestamp, json_scalar(raw), invoice_id, seq)
         for contract, metric, timestamp, raw, invoice_id, seq in session.execute(stmt)
     ]
 
@@ -342,16 +334,11 @@ def usage_groups(
             UsageEvent.organisation_id == organisation_id,
             UsageEvent.contract_id.in_(list(contract_ids)),
             UsageEvent.timestamp < before,
-            _unbilled_among(contract_ids, void_period_invoices(session, organisation_id, contract_ids)),
+            unbilled_condition(contract_ids, void_period_invoices(session, organisation_id, contract_ids)),
         )
         .group_by(UsageEvent.contract_id, UsageEvent.metric_id, spans_cte.c.i, day)
     )
-    ids: dict[str, uuid.UUID] = {}
-
-    def as_uuid(text_form: str) -> uuid.UUID:
-        found = ids[text_form] = uuid.UUID(text_form)
-        return found
-
+    ids = _SharedUuids()
     groups = []
     for contract, metric, span, day_text, count, max_seq, values_json, keys_json in session.execute(stmt):
         # None or [] when the metric has no property (it counts events; SQLite's FILTER gives []).
@@ -359,11 +346,11 @@ def usage_groups(
         if not values:
             values = [None] * count
         keys = [] if keys_json is None else json.loads(keys_json)
-        contract_id = ids.get(contract) or as_uuid(contract)
+        contract_id = ids[contract]
         groups.append(
             UsageGroup(
                 contract_id,
-                ids.get(metric) or as_uuid(metric),
+                ids[metric],
                 span,
                 None if day_text is None else date.fromisoformat(day_text),
                 values,
