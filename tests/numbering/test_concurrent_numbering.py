@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from faktur.customers import service as customers
 from faktur.customers.schemas import CustomerCreate
@@ -128,3 +128,57 @@ def test_4_processes_finalizing_200_drafts_yield_1_to_200(session_factory, tenan
     assert _numbers(session_factory, tenant.organisation_id) == _expected(
         200, NOW.year if False else datetime.now(UTC).year
     )
+
+
+def _statements_of(engine, work) -> list[str]:  # type: ignore[no-untyped-def]
+    """The SQL statements `work()` sends, first word and table, in order."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        sent.append(" ".join(statement.split()[:3]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+def _after_counter(statements: list[str]) -> list[str]:
+    """What is sent once the counter is touched, but for the counter's own statements (the
+    first number of a series inserts its row and updates it again)."""
+    first = next(i for i, s in enumerate(statements) if "number_series" in s)
+    return [s for s in statements[first:] if "number_series" not in s]
+
+
+def test_creating_an_issued_invoice_takes_its_number_last(engine, client, tenant) -> None:  # type: ignore[no-untyped-def]
+    """The counter row is locked from taking a number until commit and concurrent finalizations
+    of the organisation queue on it: every row is written before, only the number after."""
+    customer = client.post("/v1/customers", json={"name": "Buyer"}, headers=tenant.headers).json()
+    body = {
+        "customer_id": customer["id"],
+        "finalize": True,
+        "lines": [
+            {"description": "x", "quantity": 2, "unit_price": 10, "tax": {"category": "S", "percent": 19}}
+        ],
+    }
+    responses = []
+    statements = _statements_of(
+        engine, lambda: responses.append(client.post("/v1/invoices", json=body, headers=tenant.headers))
+    )
+    assert responses[0].status_code == 201, responses[0].text
+    assert responses[0].json()["number"] == f"INV-{datetime.now(UTC):%Y}-00001"
+    assert _after_counter(statements) == ["UPDATE invoices SET"]
+    assert any(s.startswith("INSERT INTO invoice_lines") for s in statements)
+
+
+def test_finalizing_a_draft_takes_its_number_last(engine, session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+    (draft,) = _drafts(session_factory, tenant.organisation_id, 1)
+    numbers: list[str] = []
+    statements = _statements_of(
+        engine, lambda: numbers.append(_finalize(session_factory, tenant.organisation_id, draft))
+    )
+    assert numbers == _expected(1)
+    assert _after_counter(statements) == ["UPDATE invoices SET"]
+    assert any(s.startswith("INSERT INTO invoice_events") for s in statements)

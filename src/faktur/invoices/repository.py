@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from faktur.http.pagination import Cursor
@@ -80,6 +80,15 @@ def list_page(
 def add(session: Session, row: object) -> None:
     session.add(row)
     session.flush()
+
+
+def set_number(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID, number: str) -> None:
+    session.execute(
+        update(Invoice)
+        .where(Invoice.organisation_id == organisation_id, Invoice.id == invoice_id)
+        .values(number=number)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def number_taken(session: Session, organisation_id: uuid.UUID, number: str) -> bool:

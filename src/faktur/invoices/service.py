@@ -403,13 +403,21 @@ def create_invoice(
         adjustments=data.adjustments or [],
     )
     invoice, issue_date = build_invoice(actor, data, customer, computed, now, origin, line_sources)
-    if issue_date is not None:
-        # Taken just before the rows are written: the counter stays locked until commit.
-        invoice.number = number or next_invoice_number(
-            session, actor.organisation, issue_date, invoice.series
-        )
+    if issue_date is not None and number is not None:
+        invoice.number = number
     _insert_new(session, invoice)
+    if issue_date is not None and number is None:
+        _take_number(session, actor.organisation, invoice, issue_date)
     return invoice
+
+
+def _take_number(session: Session, organisation: Organisation, invoice: Invoice, issue_date: date) -> None:
+    """Number an issued invoice whose rows are already written. The counter row this locks stays
+    locked until commit and concurrent finalizations of the organisation queue on it, so these
+    are the transaction's last statements: nothing but the response is left to do after them."""
+    number = next_invoice_number(session, organisation, issue_date, invoice.series)
+    repository.set_number(session, invoice.organisation_id, invoice.id, number)
+    set_committed_value(invoice, "number", number)
 
 
 def build_invoice(
@@ -607,11 +615,11 @@ def _finalize(
 ) -> Invoice:
     """Finalize a stored draft: issue it, write that, and only then take its number."""
     issue_date = prepare_finalization(actor, invoice, customer, now)
+    if number is not None:
+        invoice.number = number
     session.flush()
-    # The number comes last: its counter row stays locked until commit, so nothing else may
-    # run between taking it and committing (concurrent finalizations queue on that row).
-    invoice.number = number or next_invoice_number(session, actor.organisation, issue_date, invoice.series)
-    session.flush()
+    if number is None:
+        _take_number(session, actor.organisation, invoice, issue_date)
     return invoice
 
 
