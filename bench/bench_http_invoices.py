@@ -465,7 +465,7 @@ def check_all_numbering(
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> BackendResult:
-    workers = 1 if backend == "sqlite" else args.workers
+    workers = args.workers
     workdir = Path(tempfile.mkdtemp(prefix=f"faktur-bench-{backend}-"))
     url = prepare_database(backend, args.postgres_url, workdir)
     # Each organisation has its own gapless counter: with one, every finalization queues on
@@ -620,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--requests", type=int, default=2000, help="requests per phase")
-    parser.add_argument("--workers", type=int, default=2, help="server processes on PostgreSQL")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument(
         "--organisations", type=int, default=1, help="spread the invoice requests over this many tenants"
     )

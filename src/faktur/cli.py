@@ -43,7 +43,7 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 0,
-    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only)")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes (SQLite: writes queue on a lock file)")] = 1,
 ) -> None:
     """Migrate, create a demo organisation on first start, and serve the HTTP API."""
     import uvicorn

@@ -5,7 +5,6 @@ Services only flush; whoever opened the session commits or rolls back.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from faktur.sqlite_writer import queue_writers
 
 
 def is_sqlite(url: str) -> bool:
@@ -64,30 +65,9 @@ def _make_sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
-    # SQLite has one writer at a time. Threads of this process queue on a lock instead of
-    # SQLite's busy handler, which polls with sleeps of up to 100 ms and lets late comers win;
-    # other processes (a CLI beside the server) still wait through busy_timeout.
-    writer = threading.Lock()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
-        if not writer.acquire(timeout=busy_timeout_ms / 1000):
-            raise TimeoutError("timed out waiting for the SQLite write lock")
-        conn.info["faktur_writer"] = True
-        try:
-            # Take the write lock up front: a deferred transaction that later writes can fail
-            # with SQLITE_BUSY without waiting, which would turn contention into errors.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            _release(conn)
-            raise
-
-    def _release(conn) -> None:  # type: ignore[no-untyped-def]
-        if conn.info.pop("faktur_writer", False):
-            writer.release()
-
-    event.listen(engine, "commit", _release)
-    event.listen(engine, "rollback", _release)
+    # SQLite has one writer at a time: faktur's threads and processes queue on a lock instead
+    # of SQLite's busy handler, which polls with sleeps of up to 100 ms and lets late comers win.
+    queue_writers(engine, database if database and database != ":memory:" else None, busy_timeout_ms / 1000)
     return engine
 
 

@@ -1,5 +1,8 @@
 """Finalize the given draft invoices, one transaction each: run as a separate OS process by
-test_concurrent_numbering.py to prove gapless numbering across processes."""
+test_concurrent_numbering.py to prove gapless numbering across processes.
+
+    finalize_worker.py [--busy-timeout-ms N] DATABASE_URL ORGANISATION_ID INVOICE_ID...
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from faktur.invoices import service
 from faktur.models import Organisation
 
 
-def main(url: str, organisation_id: str, invoice_ids: list[str]) -> None:
-    engine = make_engine(url, pool_size=2)
+def main(url: str, organisation_id: str, invoice_ids: list[str], busy_timeout_ms: int = 30_000) -> None:
+    engine = make_engine(url, pool_size=2, busy_timeout_ms=busy_timeout_ms)
     factory = make_session_factory(engine)
     for invoice_id in invoice_ids:
         with session_scope(factory) as session:
@@ -25,4 +28,8 @@ def main(url: str, organisation_id: str, invoice_ids: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3:])
+    args = sys.argv[1:]
+    timeout = 30_000
+    if args[0] == "--busy-timeout-ms":
+        timeout, args = int(args[1]), args[2:]
+    main(args[0], args[1], args[2:], timeout)

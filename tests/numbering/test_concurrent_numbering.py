@@ -3,6 +3,7 @@ with real threads and real processes; the sequential behaviour runs on both back
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import uuid
@@ -14,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
+from conftest import make_tenant
 from faktur.customers import service as customers
 from faktur.customers.schemas import CustomerCreate
-from faktur.db import session_scope
+from faktur.db import make_engine, make_session_factory, session_scope
 from faktur.invoices import service
 from faktur.invoices.schemas import InvoiceCreate, InvoiceLineIn, TaxIn
 from faktur.models import Invoice, Organisation
@@ -128,6 +130,25 @@ def test_4_processes_finalizing_200_drafts_yield_1_to_200(session_factory, tenan
     assert _numbers(session_factory, tenant.organisation_id) == _expected(
         200, NOW.year if False else datetime.now(UTC).year
     )
+
+
+def test_4_processes_writing_one_sqlite_file_queue_instead_of_failing(tmp_path, sqlite_template) -> None:  # type: ignore[no-untyped-def]
+    """With SQLite's busy handler cut to 1 ms, processes that waited in it would fail with
+    'database is locked'; faktur's writers queue on the lock file beside the database instead."""
+    path = tmp_path / "shared.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    tenant = make_tenant(factory)
+    ids = [str(i) for i in _drafts(factory, tenant.organisation_id, 120)]
+    worker = Path(__file__).with_name("finalize_worker.py")
+    command = [sys.executable, str(worker), "--busy-timeout-ms", "1", url, str(tenant.organisation_id)]
+    processes = [subprocess.Popen([*command, *ids[k::4]], stderr=subprocess.PIPE) for k in range(4)]
+    errors = [p.communicate(timeout=300)[1].decode()[-3000:] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], errors
+    assert _numbers(factory, tenant.organisation_id) == _expected(120, datetime.now(UTC).year)
+    engine.dispose()
 
 
 def _statements_of(engine, work) -> list[str]:  # type: ignore[no-untyped-def]
