@@ -5,17 +5,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import Customer
 from faktur.sql import newest_first
 
+# Built once (looked up on every invoice request).
+_ONE = select(Customer).where(
+    Customer.organisation_id == bindparam("organisation_id"), Customer.id == bindparam("customer_id")
+)
+
 
 def get(session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
     return session.execute(
-        select(Customer).where(Customer.organisation_id == organisation_id, Customer.id == customer_id)
+        _ONE, {"organisation_id": organisation_id, "customer_id": customer_id}
     ).scalar_one_or_none()
 
 

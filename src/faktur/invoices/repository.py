@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Insert, bindparam, delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from faktur.http.pagination import Cursor
@@ -82,12 +83,17 @@ def add(session: Session, row: object) -> None:
     session.flush()
 
 
+_SET_NUMBER = (
+    update(Invoice)
+    .where(Invoice.organisation_id == bindparam("b_organisation_id"), Invoice.id == bindparam("b_id"))
+    .values(number=bindparam("b_number"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def set_number(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID, number: str) -> None:
     session.execute(
-        update(Invoice)
-        .where(Invoice.organisation_id == organisation_id, Invoice.id == invoice_id)
-        .values(number=number)
-        .execution_options(synchronize_session=False)
+        _SET_NUMBER, {"b_organisation_id": organisation_id, "b_id": invoice_id, "b_number": number}
     )
 
 
@@ -96,10 +102,15 @@ def number_taken(session: Session, organisation_id: uuid.UUID, number: str) -> b
     return session.execute(stmt.limit(1)).first() is not None
 
 
+@cache
+def _insert_into(model: type[Any]) -> Insert:
+    return model.__table__.insert()  # type: ignore[no-any-return]
+
+
 def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
     """One table-level executemany of column-keyed rows (bulk writes of new invoices)."""
     if rows:
-        session.execute(model.__table__.insert(), rows)
+        session.execute(_insert_into(model), rows)
 
 
 def delete_lines_and_tax_groups(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID) -> None:

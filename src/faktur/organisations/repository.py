@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from faktur.models import ApiKey, Organisation
@@ -14,12 +14,16 @@ def get(session: Session, organisation_id: uuid.UUID) -> Organisation | None:
     return session.get(Organisation, organisation_id)
 
 
+# Built once: on every request, building the statement and its cache key cost more than running it.
+_ACTIVE_KEY = (
+    select(ApiKey, Organisation)
+    .join(Organisation, Organisation.id == ApiKey.organisation_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+)
+
+
 def get_active_key(session: Session, key_hash: str) -> tuple[ApiKey, Organisation] | None:
-    row = session.execute(
-        select(ApiKey, Organisation)
-        .join(Organisation, Organisation.id == ApiKey.organisation_id)
-        .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
-    ).first()
+    row = session.execute(_ACTIVE_KEY, {"key_hash": key_hash}).first()
     return (row[0], row[1]) if row else None
 
 
