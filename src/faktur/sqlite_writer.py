@@ -85,7 +85,8 @@ def queue_writers(engine: Engine, database: str | None, timeout: float) -> Write
         try:
             # Take the write lock up front: a deferred transaction that later writes can fail
             # with SQLITE_BUSY without waiting, which would turn contention into errors.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Sent on the DBAPI connection: SQLAlchemy is still beginning this transaction.
+            dbapi_connection.execute("BEGIN IMMEDIATE")
         except BaseException:
             _release_if_held(dbapi_connection)
             raise
