@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from faktur.models import IdempotencyKey
@@ -41,6 +41,25 @@ def get(session: Session, organisation_id: uuid.UUID, key: str) -> IdempotencyKe
         .where(IdempotencyKey.organisation_id == organisation_id, IdempotencyKey.key == key)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
+
+
+_STORE_RESPONSE = (
+    update(IdempotencyKey)
+    .where(
+        IdempotencyKey.organisation_id == bindparam("b_organisation_id"),
+        IdempotencyKey.key == bindparam("b_key"),
+    )
+    .values(status_code=bindparam("b_status_code"), response_body=bindparam("b_response_body"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def store_response(
+    session: Session, organisation_id: uuid.UUID, key: str, status_code: int, body: bytes
+) -> None:
+    """One UPDATE: on PostgreSQL it runs while the invoice-number counter may be locked."""
+    params = {"b_organisation_id": organisation_id, "b_key": key, "b_status_code": status_code}
+    session.execute(_STORE_RESPONSE, {**params, "b_response_body": body})
 
 
 def delete_key(session: Session, organisation_id: uuid.UUID, key: str) -> None:

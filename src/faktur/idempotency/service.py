@@ -90,9 +90,4 @@ def claim_key(
 
 
 def record_response(session: Session, claim: IdempotencyClaim, status_code: int, body: bytes) -> None:
-    row = repository.get(session, claim.organisation_id, claim.key)
-    if row is None:
-        return
-    row.status_code = status_code
-    row.response_body = body
-    session.flush()
+    repository.store_response(session, claim.organisation_id, claim.key, status_code, body)
