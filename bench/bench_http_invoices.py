@@ -1,11 +1,12 @@
 """HTTP benchmark: create + finalize a 5-line invoice, beside GET /health of the same server.
 
-The server is a real uvicorn process on a free loopback port (SQLite: 1 worker; PostgreSQL:
---workers). N client threads, each with its own httpx.Client, first drive GET /health, then
-POST /v1/invoices with five lines at two VAT rates and "finalize": true (every request a new
-invoice). For each phase: throughput, p50 and p99; then the ratios against the targets
-(p99 of create+finalize <= 5x the p99 of /health, throughput >= 1/8 of it). At the end the
-invoice numbers in the database are checked to be gapless 1..N and to match the responses.
+The server is a real uvicorn process on a free loopback port with --workers worker processes
+(on SQLite their writes queue on the database's writer lock file). N client threads, each with
+its own httpx.Client, first drive GET /health, then POST /v1/invoices with five lines at two
+VAT rates and "finalize": true (every request a new invoice; --idempotency-keys sends a new
+Idempotency-Key with each). For each phase: throughput, p50 and p99; then the ratios against
+the targets (p99 of create+finalize <= 5x the p99 of /health, throughput >= 1/8 of it). At the
+end the invoice numbers in the database are checked to be gapless 1..N and to match the responses.
 
     .venv/bin/python bench/bench_http_invoices.py --backend both --clients 8 --requests 2000
 
@@ -496,7 +497,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> BackendResult:
                 probe_number = probe.json()["number"]
             customers.append((tenant_headers, customer_id))
         log(
-            f"[{backend}] server {server.base_url}, {workers} worker(s), {len(tenants)} organisation(s); "
+            f"[{backend}] server {server.base_url}, {workers} worker(s), {len(tenants)} organisation(s), "
+            f"{'an Idempotency-Key' if args.idempotency_keys else 'no Idempotency-Key'} per invoice; "
             f"first invoice {probe_number}"
         )
 
@@ -505,6 +507,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> BackendResult:
 
         def post_invoice(client: httpx.Client, i: int) -> httpx.Response:
             tenant_headers, customer_id = customers[i % len(customers)]
+            if args.idempotency_keys:
+                tenant_headers = {**tenant_headers, "Idempotency-Key": str(uuid.uuid4())}
             return client.post("/v1/invoices", json=invoice_body(customer_id, i), headers=tenant_headers)
 
         # Warm-up: every worker process and pool connection, both endpoints.
@@ -623,6 +627,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument(
         "--organisations", type=int, default=1, help="spread the invoice requests over this many tenants"
+    )
+    parser.add_argument(
+        "--idempotency-keys", action="store_true", help="send a new Idempotency-Key with every invoice POST"
     )
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per endpoint")
     parser.add_argument("--max-seconds", type=float, default=300, help="time limit per phase")
