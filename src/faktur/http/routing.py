@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from faktur import decided_last
 from faktur.http.requests import ExactJSONRequest
 from faktur.idempotency.service import IdempotentReplay, record_response
 
@@ -34,12 +35,18 @@ class UnitOfWork:
     request: Request
     finished: bool = False
 
-    def commit(self, response: Response) -> None:
+    def commit(self, response: Response) -> Response:
+        """Decide what was left to decide last, store the response for the request's
+        Idempotency-Key, commit; returns the response as sent."""
+        decided = decided_last.decide_all(self.session)
+        if decided:
+            response = _with_body(response, decided_last.substitute(bytes(response.body), decided))
         claim = getattr(self.request.state, "idempotency_claim", None)
         if claim is not None:
             record_response(self.session, claim, response.status_code, bytes(response.body))
         self.session.commit()
         self.close()
+        return response
 
     def rollback(self) -> None:
         if not self.finished:
@@ -49,6 +56,13 @@ class UnitOfWork:
     def close(self) -> None:
         self.session.close()
         self.finished = True
+
+
+def _with_body(response: Response, body: bytes) -> Response:
+    headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+    replaced = Response(body, status_code=response.status_code, headers=headers)
+    replaced.background = response.background
+    return replaced
 
 
 _unit_of_work: ContextVar[UnitOfWork | None] = ContextVar("faktur_unit_of_work", default=None)
@@ -73,7 +87,7 @@ def _committing(endpoint: Callable[..., Any], status_code: int | None) -> Callab
                     media_type="application/json",
                 )
             if uow is not None:
-                uow.commit(response)
+                response = uow.commit(response)
             return response
         except BaseException:
             if uow is not None:

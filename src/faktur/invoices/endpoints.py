@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
+from faktur import decided_last
 from faktur.auth import CurrentPrincipal, Principal
 from faktur.fields import UtcDatetime
 from faktur.http.deps import NowDep, SessionDep
@@ -42,6 +43,7 @@ def _actor(principal: Principal) -> service.Actor:
 def create_invoice(
     body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
+    decided_last.decide_last(session)  # the number is taken after the response is rendered
     return present_invoice(service.create_invoice(session, _actor(principal), body, now))
 
 
@@ -100,6 +102,7 @@ def update_invoice(
 def finalize_invoice(
     invoice_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
+    decided_last.decide_last(session)  # the number is taken after the response is rendered
     return present_invoice(service.finalize_invoice(session, _actor(principal), invoice_id, now))
 
 

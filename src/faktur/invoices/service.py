@@ -14,7 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from faktur import calc
+from faktur import calc, decided_last
 from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.http.pagination import Cursor
@@ -414,10 +414,19 @@ def create_invoice(
 def _take_number(session: Session, organisation: Organisation, invoice: Invoice, issue_date: date) -> None:
     """Number an issued invoice whose rows are already written. The counter row this locks stays
     locked until commit and concurrent finalizations of the organisation queue on it, so these
-    are the transaction's last statements: nothing but the response is left to do after them."""
-    number = next_invoice_number(session, organisation, issue_date, invoice.series)
-    repository.set_number(session, invoice.organisation_id, invoice.id, number)
-    set_committed_value(invoice, "number", number)
+    are the transaction's last statements. Where the request lets numbers be decided last, the
+    invoice carries a stand-in until its response is rendered (faktur.decided_last)."""
+
+    def assign() -> str:
+        number = next_invoice_number(session, organisation, issue_date, invoice.series)
+        repository.set_number(session, invoice.organisation_id, invoice.id, number)
+        set_committed_value(invoice, "number", number)
+        return number
+
+    if decided_last.enabled(session):
+        set_committed_value(invoice, "number", decided_last.defer(session, assign))
+    else:
+        assign()
 
 
 def build_invoice(
