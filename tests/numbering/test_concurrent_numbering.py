@@ -152,11 +152,11 @@ def test_4_processes_writing_one_sqlite_file_queue_instead_of_failing(tmp_path, 
 
 
 def _statements_of(engine, work) -> list[str]:  # type: ignore[no-untyped-def]
-    """The SQL statements `work()` sends, first word and table, in order."""
+    """The SQL statements `work()` sends, in order, whitespace collapsed."""
     sent: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        sent.append(" ".join(statement.split()[:3]))
+        sent.append(" ".join(statement.split()))
 
     event.listen(engine, "before_cursor_execute", record)
     try:
@@ -167,10 +167,21 @@ def _statements_of(engine, work) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _after_counter(statements: list[str]) -> list[str]:
-    """What is sent once the counter is touched, but for the counter's own statements (the
-    first number of a series inserts its row and updates it again)."""
+    """What is sent from the first statement on the counter row on: "counter" (advances it),
+    "counter+number" (PostgreSQL advances it and writes the invoice's number in one statement),
+    "number" (UPDATE invoices SET number) or the statement's first words."""
     first = next(i for i, s in enumerate(statements) if "number_series" in s)
-    return [s for s in statements[first:] if "number_series" not in s]
+    kinds = []
+    for statement in statements[first:]:
+        writes_number = "UPDATE invoices SET number" in statement
+        if "number_series" in statement:
+            kinds.append("counter+number" if writes_number else "counter")
+        else:
+            kinds.append("number" if writes_number else " ".join(statement.split()[:3]))
+    return kinds
+
+
+LAST = (["counter", "number"], ["counter+number"])  # SQLite, PostgreSQL
 
 
 def test_creating_an_issued_invoice_takes_its_number_last(engine, client, tenant) -> None:  # type: ignore[no-untyped-def]
@@ -184,22 +195,37 @@ def test_creating_an_issued_invoice_takes_its_number_last(engine, client, tenant
             {"description": "x", "quantity": 2, "unit_price": 10, "tax": {"category": "S", "percent": 19}}
         ],
     }
-    responses = []
+    responses = [client.post("/v1/invoices", json=body, headers=tenant.headers)]  # the series exists now
     statements = _statements_of(
         engine, lambda: responses.append(client.post("/v1/invoices", json=body, headers=tenant.headers))
     )
-    assert responses[0].status_code == 201, responses[0].text
-    assert responses[0].json()["number"] == f"INV-{datetime.now(UTC):%Y}-00001"
-    assert _after_counter(statements) == ["UPDATE invoices SET"]
+    assert [r.status_code for r in responses] == [201, 201], responses[1].text
+    assert responses[1].json()["number"] == f"INV-{datetime.now(UTC):%Y}-00002"
+    assert _after_counter(statements) in LAST
     assert any(s.startswith("INSERT INTO invoice_lines") for s in statements)
 
 
 def test_finalizing_a_draft_takes_its_number_last(engine, session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
-    (draft,) = _drafts(session_factory, tenant.organisation_id, 1)
-    numbers: list[str] = []
+    first, draft = _drafts(session_factory, tenant.organisation_id, 2)
+    numbers = [_finalize(session_factory, tenant.organisation_id, first)]  # the series exists now
     statements = _statements_of(
         engine, lambda: numbers.append(_finalize(session_factory, tenant.organisation_id, draft))
     )
-    assert numbers == _expected(1)
-    assert _after_counter(statements) == ["UPDATE invoices SET"]
+    assert numbers == _expected(2)
+    assert _after_counter(statements) in LAST
     assert any(s.startswith("INSERT INTO invoice_events") for s in statements)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"), [("R{SEQ:02}-{YY}", "R123-26"), ("{SEQ:05}", "00123"), ("{MM}/{SEQ}", "06/123")]
+)
+def test_a_finalized_number_follows_the_format_past_its_padding(  # type: ignore[no-untyped-def]
+    session_factory, tenant, fmt, expected
+) -> None:
+    """On PostgreSQL the number is composed in SQL (numbering.repository.advance_and_write)."""
+    with session_scope(session_factory) as session:
+        organisation = session.get(Organisation, tenant.organisation_id)
+        organisation.number_format = fmt
+        next_invoice_numbers(session, organisation, NOW.date(), 122)
+    (draft,) = _drafts(session_factory, tenant.organisation_id, 1)
+    assert _finalize(session_factory, tenant.organisation_id, draft) == expected

@@ -4,7 +4,12 @@ from datetime import date
 
 import pytest
 
-from faktur.numbering.format import InvalidNumberFormat, check_number_format, render_number
+from faktur.numbering.format import (
+    InvalidNumberFormat,
+    check_number_format,
+    render_number,
+    split_number_format,
+)
 
 
 @pytest.mark.parametrize(
@@ -38,3 +43,12 @@ def test_format_that_could_repeat_or_break_is_refused(fmt: str, yearly: bool, me
 
 def test_never_resetting_format_without_year_is_accepted() -> None:
     check_number_format("R-{SEQ:06}", yearly_reset=False)
+
+
+@pytest.mark.parametrize(
+    "fmt", ["INV-{YYYY}-{SEQ:05}", "{SEQ}", "{YY}{MM}/{SEQ:3}-X", "R{SEQ:02}.{YYYY}", "{MM}{SEQ}{YY}"]
+)
+@pytest.mark.parametrize("value", [1, 7, 123, 100000, 10**9])
+def test_split_format_renders_what_render_number_renders(fmt: str, value: int) -> None:
+    before, width, after = split_number_format(fmt, date(2026, 3, 9))
+    assert before + str(value).zfill(width) + after == render_number(fmt, value, date(2026, 3, 9))

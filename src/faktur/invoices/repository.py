@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, select, update
+from sqlalchemy import Insert, delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from faktur.http.pagination import Cursor
@@ -81,20 +81,6 @@ def list_page(
 def add(session: Session, row: object) -> None:
     session.add(row)
     session.flush()
-
-
-_SET_NUMBER = (
-    update(Invoice)
-    .where(Invoice.organisation_id == bindparam("b_organisation_id"), Invoice.id == bindparam("b_id"))
-    .values(number=bindparam("b_number"))
-    .execution_options(synchronize_session=False)
-)
-
-
-def set_number(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID, number: str) -> None:
-    session.execute(
-        _SET_NUMBER, {"b_organisation_id": organisation_id, "b_id": invoice_id, "b_number": number}
-    )
 
 
 def number_taken(session: Session, organisation_id: uuid.UUID, number: str) -> bool:

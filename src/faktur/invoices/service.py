@@ -41,7 +41,7 @@ from faktur.models import (
     Payment,
     TaxRate,
 )
-from faktur.numbering.service import next_invoice_number
+from faktur.numbering.service import number_invoice
 from faktur.tax_rates import repository as tax_rates
 
 _Row = TypeVar("_Row")
@@ -418,8 +418,7 @@ def _take_number(session: Session, organisation: Organisation, invoice: Invoice,
     invoice carries a stand-in until its response is rendered (faktur.decided_last)."""
 
     def assign() -> str:
-        number = next_invoice_number(session, organisation, issue_date, invoice.series)
-        repository.set_number(session, invoice.organisation_id, invoice.id, number)
+        number = number_invoice(session, organisation, invoice.id, issue_date, invoice.series)
         set_committed_value(invoice, "number", number)
         return number
 

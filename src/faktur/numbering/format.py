@@ -47,6 +47,18 @@ def render_number(fmt: str, sequence: int, issue_date: date) -> str:
     return _TOKEN.sub(substitute, fmt)
 
 
+def split_number_format(fmt: str, issue_date: date) -> tuple[str, int, str]:
+    """(text before the sequence, its zero-padding width, text after) of the numbers `fmt`
+    renders on `issue_date`: render_number(fmt, n, issue_date) == before + str(n).zfill(width) + after."""
+    seq = next(m for m in _TOKEN.finditer(fmt) if m.group(1) == "SEQ")
+    width = int(seq.group(2)) if seq.group(2) else 0
+    return (
+        render_number(fmt[: seq.start()], 0, issue_date),
+        width,
+        render_number(fmt[seq.end() :], 0, issue_date),
+    )
+
+
 def sequence_of(fmt: str, number: str) -> int | None:
     """The sequence value `render_number(fmt, ...)` would have rendered as `number`, else None.
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.orm import Session
 
-from faktur.models import NumberSeries
+from faktur.models import Invoice, NumberSeries
 from faktur.sql import insert_ignoring_conflicts
 
 _ADVANCE = (
@@ -37,10 +37,73 @@ def reserve(session: Session, organisation_id: uuid.UUID, series: str, period_ke
     }
     after = session.execute(_ADVANCE, params).scalar_one_or_none()
     if after is None:
-        insert_ignoring_conflicts(
-            session,
-            NumberSeries,
-            {"organisation_id": organisation_id, "series": series, "period_key": period_key, "next_value": 1},
-        )
+        create_series(session, organisation_id, series, period_key)
         after = session.execute(_ADVANCE, params).scalar_one()
     return after - count
+
+
+_SET_NUMBER = (
+    update(Invoice)
+    .where(Invoice.organisation_id == bindparam("b_organisation_id"), Invoice.id == bindparam("b_id"))
+    .values(number=bindparam("b_number"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def write_number(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID, number: str) -> None:
+    session.execute(
+        _SET_NUMBER, {"b_organisation_id": organisation_id, "b_id": invoice_id, "b_number": number}
+    )
+
+
+# PostgreSQL: advance the counter and write the number it gives on the invoice in one statement.
+# The number is the format's text before {SEQ}, the value zero-padded to the width, the text after.
+_ADVANCE_AND_WRITE = text(
+    """
+    WITH advanced AS (
+        UPDATE number_series SET next_value = next_value + 1
+        WHERE organisation_id = :organisation_id AND series = :series AND period_key = :period_key
+        RETURNING next_value - 1 AS value
+    )
+    UPDATE invoices
+    SET number = :prefix || lpad(advanced.value::text, greatest(:width, length(advanced.value::text)), '0')
+        || :suffix
+    FROM advanced
+    WHERE invoices.organisation_id = :organisation_id AND invoices.id = :invoice_id
+    RETURNING advanced.value, invoices.number
+    """
+)
+
+
+def advance_and_write(
+    session: Session,
+    organisation_id: uuid.UUID,
+    series: str,
+    period_key: str,
+    invoice_id: uuid.UUID,
+    parts: tuple[str, int, str],
+) -> tuple[int, str] | None:
+    """PostgreSQL only: the value taken and the number written, or None if the series has no
+    counter row yet (nothing was changed then)."""
+    prefix, width, suffix = parts
+    row = session.execute(
+        _ADVANCE_AND_WRITE,
+        {
+            "organisation_id": organisation_id,
+            "series": series,
+            "period_key": period_key,
+            "invoice_id": invoice_id,
+            "prefix": prefix,
+            "width": width,
+            "suffix": suffix,
+        },
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def create_series(session: Session, organisation_id: uuid.UUID, series: str, period_key: str) -> None:
+    insert_ignoring_conflicts(
+        session,
+        NumberSeries,
+        {"organisation_id": organisation_id, "series": series, "period_key": period_key, "next_value": 1},
+    )

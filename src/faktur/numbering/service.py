@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from faktur.models import Organisation
 from faktur.numbering import repository
-from faktur.numbering.format import render_number
+from faktur.numbering.format import render_number, split_number_format
 
 DEFAULT_SERIES = "default"
 
@@ -32,3 +33,27 @@ def next_invoice_number(
     session: Session, organisation: Organisation, issue_date: date, series: str = DEFAULT_SERIES
 ) -> str:
     return next_invoice_numbers(session, organisation, issue_date, 1, series)[0]
+
+
+def number_invoice(
+    session: Session, organisation: Organisation, invoice_id: uuid.UUID, issue_date: date, series: str
+) -> str:
+    """Take the next number and write it on the stored invoice `invoice_id`. The counter row is
+    locked from here until COMMIT and every finalization of the organisation waits for it, so
+    on PostgreSQL this is one statement; elsewhere (SQLite: one writer at a time) two."""
+    if session.get_bind().dialect.name != "postgresql":
+        number = next_invoice_number(session, organisation, issue_date, series)
+        repository.write_number(session, organisation.id, invoice_id, number)
+        return number
+    key = period_key(organisation, issue_date)
+    parts = split_number_format(organisation.number_format, issue_date)
+    taken = repository.advance_and_write(session, organisation.id, series, key, invoice_id, parts)
+    if taken is None:
+        repository.create_series(session, organisation.id, series, key)
+        taken = repository.advance_and_write(session, organisation.id, series, key, invoice_id, parts)
+    if taken is None:
+        raise LookupError(f"invoice {invoice_id} of organisation {organisation.id} is not stored")
+    value, number = taken
+    if number != render_number(organisation.number_format, value, issue_date):  # pragma: no cover
+        raise AssertionError(f"number {number!r} written for value {value} disagrees with the format")
+    return number
