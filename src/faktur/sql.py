@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, and_, or_
@@ -17,12 +18,16 @@ def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[s
     On PostgreSQL a concurrent insert of the same key waits for the other transaction, so the
     caller learns the outcome only after the winner committed or rolled back.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
-    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    stmt = _insert_ignoring(session.get_bind().dialect.name, model)
     # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped conflict.
-    return session.execute(stmt).first() is not None
+    return session.execute(stmt, values).first() is not None
+
+
+@cache
+def _insert_ignoring(dialect: str, model: type[Any]) -> Any:
+    """Built once per model (Idempotency-Key claims run on every keyed POST)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing().returning(*model.__table__.primary_key.columns)
 
 
 def newest_first(stmt: Select[Any], model: type[Any], cursor: Cursor | None, limit: int) -> Select[Any]:
