@@ -78,13 +78,15 @@ _numbers = itertools.count(1)
 
 
 def steer_toward_success(case: Any, draw: Any) -> None:
-    """Half of the valid cases get a known order, valid dates, sane money and a total that
-    matches their items, so 201 answers are generated and checked against the schema too."""
+    """Three of four valid cases get valid dates, sane money and a total that matches their
+    items, and by turns a known and an unknown order, so 201 and 404 answers are generated and
+    checked against the schema too (by chance alone, one run in about sixteen saw no 404)."""
     body = case.body
-    if not isinstance(body, dict) or not draw(st.booleans()):
+    if not isinstance(body, dict) or draw(st.integers(0, 3)) == 0:
         return
-    body["order_id"] = draw(st.sampled_from(["ORD-20250101", "ORD-UNKNOWN"]))
-    body["invoice_number"] = f"WIZ-{next(_numbers)}"
+    number = next(_numbers)
+    body["order_id"] = "ORD-20250101" if number % 2 else "ORD-UNKNOWN"
+    body["invoice_number"] = f"WIZ-{number}"
     for key in ("due_date", "created_at", "updated_at"):
         body[key] = "2025-01-01T00:00:00Z"
     body["items"] = [item for item in body.get("items") or [] if isinstance(item, dict)] or [
