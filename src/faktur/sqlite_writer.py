@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ class WriterLock:
         self._pid = 0
         self.holder: Any = None  # the DBAPI connection whose transaction holds the lock
 
-    def acquire(self, timeout: float) -> bool:
+    def acquire(self, timeout: float) -> bool:  # float-ok: seconds
         if not self._threads.acquire(timeout=timeout):
             return False
         try:
@@ -67,10 +68,11 @@ class WriterLock:
             assert self._path is not None
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
+            weakref.finalize(self, os.close, self._fd)  # closed with the engine that owns this lock
         return self._fd
 
 
-def queue_writers(engine: Engine, database: str | None, timeout: float) -> WriterLock:
+def queue_writers(engine: Engine, database: str | None, timeout: float) -> WriterLock:  # float-ok: seconds
     """Make every transaction of `engine` take the writer lock, then `BEGIN IMMEDIATE`, and give
     the lock back once its COMMIT or ROLLBACK has completed (SQLAlchemy's commit and rollback
     events fire before them, and the next writer would find the database still locked)."""
