@@ -27,15 +27,14 @@ from procrastinate import App, PsycopgConnector, exceptions
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from faktur.billing import runs, tasks
+from faktur.billing import repository, runs, tasks
 from faktur.billing.command import summarise_run
 from faktur.config import Settings
 from faktur.db import is_sqlite, normalise_url, session_scope
-from faktur.models import BillingRun, BillingRunChunk
+from faktur.errors import NotFound
 from faktur.organisations import repository as organisations
 
 logger = logging.getLogger("faktur.billing.queue")
@@ -77,35 +76,19 @@ def plan_queued_run(
     """
     with session_scope(factory) as session:
         # The run row's lock makes two concurrent starts of one run plan it once.
-        run = session.execute(
-            select(BillingRun)
-            .where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
-            .with_for_update()
-        ).scalar_one()
+        run = repository.get_run(session, organisation_id, run_id, for_update=True)
+        if run is None:
+            raise NotFound(f"No billing run {run_id}.", code="billing_run_not_found")
         if run.status != "running":
             return []
-        stored = session.execute(
-            select(BillingRunChunk.seq, BillingRunChunk.done_at)
-            .where(BillingRunChunk.organisation_id == organisation_id, BillingRunChunk.run_id == run_id)
-            .order_by(BillingRunChunk.seq)
-        ).all()
+        stored = repository.chunk_states(session, organisation_id, run_id)
         if stored:
             return [seq for seq, done_at in stored if done_at is None]
         chunks = runs.plan_chunks(session, run, now, chunk_size)
-        for seq, contract_ids in enumerate(chunks):
-            session.add(
-                BillingRunChunk(
-                    id=uuid.uuid4(),
-                    organisation_id=organisation_id,
-                    created_at=now,
-                    run_id=run_id,
-                    seq=seq,
-                    contract_ids=[str(contract_id) for contract_id in contract_ids],
-                )
-            )
+        repository.add_chunks(session, organisation_id, run_id, chunks, now)
         if not chunks:
             run.status, run.finished_at = "completed", now
-        session.flush()
+            session.flush()
         return list(range(len(chunks)))
 
 

@@ -1,4 +1,4 @@
-"""SQL for billing runs and their failures, always scoped by organisation."""
+"""SQL for billing runs, their chunks and failures, always scoped by organisation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from faktur.models import BillingRun, BillingRunFailure
+from faktur.models import BillingRun, BillingRunChunk, BillingRunFailure
 
 
 def running_run(session: Session, organisation_id: uuid.UUID, as_of: date) -> BillingRun | None:
@@ -25,10 +25,92 @@ def running_run(session: Session, organisation_id: uuid.UUID, as_of: date) -> Bi
     ).scalar_one_or_none()
 
 
-def get_run(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID) -> BillingRun | None:
+def get_run(
+    session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, *, for_update: bool = False
+) -> BillingRun | None:
+    stmt = select(BillingRun).where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def get_chunk(
+    session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, seq: int
+) -> BillingRunChunk | None:
     return session.execute(
-        select(BillingRun).where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
+        select(BillingRunChunk).where(
+            BillingRunChunk.organisation_id == organisation_id,
+            BillingRunChunk.run_id == run_id,
+            BillingRunChunk.seq == seq,
+        )
     ).scalar_one_or_none()
+
+
+def chunk_states(
+    session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID
+) -> list[tuple[int, datetime | None]]:
+    """(seq, done_at) of the run's stored chunks, in order."""
+    rows = session.execute(
+        select(BillingRunChunk.seq, BillingRunChunk.done_at)
+        .where(BillingRunChunk.organisation_id == organisation_id, BillingRunChunk.run_id == run_id)
+        .order_by(BillingRunChunk.seq)
+    ).all()
+    return [(seq, done_at) for seq, done_at in rows]
+
+
+def add_chunks(
+    session: Session,
+    organisation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    chunks: list[list[uuid.UUID]],
+    now: datetime,
+) -> None:
+    session.add_all(
+        BillingRunChunk(
+            id=uuid.uuid4(),
+            organisation_id=organisation_id,
+            created_at=now,
+            run_id=run_id,
+            seq=seq,
+            contract_ids=[str(contract_id) for contract_id in contract_ids],
+        )
+        for seq, contract_ids in enumerate(chunks)
+    )
+    session.flush()
+
+
+def mark_chunk_done(
+    session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, seq: int, done_at: datetime, worker: str
+) -> bool:
+    """Claim the chunk as done; False if another execution already had."""
+    marked = session.execute(
+        update(BillingRunChunk)
+        .where(
+            BillingRunChunk.organisation_id == organisation_id,
+            BillingRunChunk.run_id == run_id,
+            BillingRunChunk.seq == seq,
+            BillingRunChunk.done_at.is_(None),
+        )
+        .values(done_at=done_at, worker=worker[:120])
+        .execution_options(synchronize_session=False)
+    )
+    return marked.rowcount == 1  # type: ignore[attr-defined]
+
+
+def complete_if_every_chunk_done(
+    session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, now: datetime
+) -> None:
+    session.execute(
+        update(BillingRun)
+        .where(
+            BillingRun.organisation_id == organisation_id,
+            BillingRun.id == run_id,
+            BillingRun.status == "running",
+            BillingRun.chunks_done >= BillingRun.chunks_total,
+        )
+        .values(status="completed", finished_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def add_chunk_counts(

@@ -18,14 +18,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from procrastinate import App, JobContext, RetryStrategy
-from sqlalchemy import event, select, update
+from sqlalchemy import event
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from faktur.billing import runs
+from faktur.billing import repository, runs
 from faktur.db import session_scope
 from faktur.errors import NotFound
-from faktur.models import BillingRun, BillingRunChunk
+from faktur.models import BillingRunChunk
 
 QUEUE = "billing"
 TASK_NAME = "faktur.billing.bill_chunk"
@@ -39,13 +39,7 @@ class ChunkAlreadyDone(Exception):
 
 
 def get_chunk(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, seq: int) -> BillingRunChunk:
-    chunk = session.execute(
-        select(BillingRunChunk).where(
-            BillingRunChunk.organisation_id == organisation_id,
-            BillingRunChunk.run_id == run_id,
-            BillingRunChunk.seq == seq,
-        )
-    ).scalar_one_or_none()
+    chunk = repository.get_chunk(session, organisation_id, run_id, seq)
     if chunk is None:
         raise NotFound(f"No chunk {seq} in billing run {run_id}.", code="billing_run_chunk_not_found")
     return chunk
@@ -64,30 +58,9 @@ def _mark_done(
         # Releasing a SAVEPOINT inside the chunk fires before_commit too; only the real commit counts.
         return
     done_at = clock()
-    marked = session.execute(
-        update(BillingRunChunk)
-        .where(
-            BillingRunChunk.organisation_id == organisation_id,
-            BillingRunChunk.run_id == run_id,
-            BillingRunChunk.seq == seq,
-            BillingRunChunk.done_at.is_(None),
-        )
-        .values(done_at=done_at, worker=worker[:120])
-        .execution_options(synchronize_session=False)
-    )
-    if marked.rowcount != 1:  # type: ignore[attr-defined]
+    if not repository.mark_chunk_done(session, organisation_id, run_id, seq, done_at, worker):
         raise ChunkAlreadyDone(f"chunk {seq} of run {run_id} was committed by another execution")
-    session.execute(
-        update(BillingRun)
-        .where(
-            BillingRun.organisation_id == organisation_id,
-            BillingRun.id == run_id,
-            BillingRun.status == "running",
-            BillingRun.chunks_done >= BillingRun.chunks_total,
-        )
-        .values(status="completed", finished_at=done_at, updated_at=done_at)
-        .execution_options(synchronize_session=False)
-    )
+    repository.complete_if_every_chunk_done(session, organisation_id, run_id, done_at)
 
 
 def bill_queued_chunk(
