@@ -62,7 +62,8 @@ def substitute(body: bytes, values: dict[str, str]) -> bytes:
 
 @event.listens_for(Session, "before_commit")
 def _refuse_undecided(session: Session) -> None:
-    if session.info.get(_PENDING):
+    # Releasing a SAVEPOINT fires before_commit too; only the transaction's own COMMIT counts.
+    if session.info.get(_PENDING) and not session.in_nested_transaction():
         raise RuntimeError("committing with values still to decide; call decided_last.decide_all first")
 
 

@@ -104,7 +104,9 @@ def test_invoiced_quantities_never_exceed_ordered_over_any_sequence(client, tena
         @precondition(lambda self: bool(self.live))
         @rule(data=st.data())
         def void(self, data: st.DataObject) -> None:
-            invoice_id = data.draw(st.sampled_from(sorted(self.live)))
+            # In the order they were created: sorting the (random) ids would let the same draw pick
+            # another invoice when hypothesis replays a case, which it reports as flaky data.
+            invoice_id = data.draw(st.sampled_from(list(self.live)))
             response = client.post(f"/v1/invoices/{invoice_id}/void", headers=headers)
             assert response.status_code == 200, response.text
             quantities = self.live.pop(invoice_id)
