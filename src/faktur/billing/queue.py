@@ -88,7 +88,6 @@ def plan_queued_run(
         repository.add_chunks(session, organisation_id, run_id, chunks, now)
         if not chunks:
             run.status, run.finished_at = "completed", now
-            session.flush()
         return list(range(len(chunks)))
 
 
