@@ -99,3 +99,33 @@ def test_codes_are_checked_against_the_official_lists() -> None:
         "lines[0].unit_code",
         "seller.electronic_address_scheme",
     }
+
+
+def test_peppol_refuses_electronic_addresses_outside_its_eas_list() -> None:
+    email = buyer(electronic_address="rechnung@brandt.example", electronic_address_scheme="EM")
+    invoice = snapshot(buyer=email)
+    problems = missing_fields(invoice, "peppol", "ubl")
+    assert _fields(problems) == {"buyer.electronic_address_scheme"}
+    assert "PEPPOL-EN16931-CL008" in problems[0].reason
+    # "EM" is a CEF EAS code: EN 16931 and XRechnung take it.
+    assert missing_fields(invoice, "en16931", "ubl") == []
+    assert missing_fields(invoice, "xrechnung", "cii") == []
+
+
+def test_seller_with_only_a_tax_number_needs_a_legal_registration_id() -> None:
+    small_business = seller(vat_id=None, legal_registration_id=None, tax_registration_id="21/815/08150")
+    problems = missing_fields(snapshot(seller=small_business), "en16931", "cii")
+    assert _fields(problems) == {"seller.legal_registration_id"}
+    assert "BR-CO-26" in problems[0].reason
+    registered = seller(vat_id=None, tax_registration_id="21/815/08150")
+    assert missing_fields(snapshot(seller=registered), "en16931", "cii") == []
+
+
+def test_not_subject_to_vat_counts_only_identifiers_the_document_shows() -> None:
+    # Category O leaves the VAT ids out (BR-O-02): the seller then needs its legal registration id.
+    from document_factories import corpus
+
+    not_subject = corpus()["not_subject"]
+    assert missing_fields(not_subject, "en16931") == []
+    vat_id_only = not_subject.model_copy(update={"seller": seller(legal_registration_id=None)})
+    assert _fields(missing_fields(vat_id_only, "en16931")) == {"seller.legal_registration_id"}
