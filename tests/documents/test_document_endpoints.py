@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from document_api import complete_seller, embedded_files, issued_invoice, pdf_text
 from fastapi.testclient import TestClient
@@ -9,7 +11,9 @@ from lxml import etree
 
 from conftest import Tenant, make_tenant
 from factories import create_customer, create_invoice, line
+from faktur.db import session_scope
 from faktur.documents.profiles import PEPPOL_CUSTOMIZATION, XRECHNUNG_CUSTOMIZATION
+from faktur.models import Invoice
 from official_validator import OfficialValidator
 
 
@@ -333,3 +337,28 @@ def test_reason_codes_outside_the_official_lists_are_422_not_invalid_xml(
         "adjustments[0].reason_code",
     }
     assert _get(client, seller, invoice["id"], "pdf", embed="false").status_code == 200
+
+
+def test_control_characters_stored_before_input_refused_them_are_422_never_500(
+    client: TestClient,
+    seller: Tenant,
+    session_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    """An invoice finalized with text XML cannot carry (input refuses it now) gets a clear 422 for its
+    e-invoices and the Factur-X PDF, and its plain PDF still."""
+    invoice = issued_invoice(client, seller.headers)
+    with session_scope(session_factory) as session:
+        stored = session.get(Invoice, uuid.UUID(invoice["id"]))
+        assert stored is not None
+        stored.lines[0].description = "Consulting \u0007 bell"
+        stored.customer_snapshot = {**stored.customer_snapshot, "name": "Kunde \u001b AG"}
+    for path, params in (("ubl", {}), ("cii", {"profile": "xrechnung"}), ("pdf", {"embed": "true"})):
+        response = _get(client, seller, invoice["id"], path, **params)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "document_text_not_representable"
+        assert {d["field"] for d in error["details"]} == {"lines[0].name", "buyer.legal_name"}
+        assert "U+0007" in error["details"][0]["reason"] + error["details"][1]["reason"]
+    for params in ({}, {"embed": "false"}):
+        pdf = _get(client, seller, invoice["id"], "pdf", **params)
+        assert (pdf.status_code, pdf.headers["faktur-document-kind"]) == (200, "pdf")

@@ -6,10 +6,13 @@ fields to fix instead of failing on the first; nothing is rendered for an invoic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+
+from pydantic import BaseModel
 
 from faktur.documents import codes
 from faktur.documents.snapshot import InvoiceSnapshot, LineAdjustment, Party, TaxCategoryCode
@@ -64,6 +67,37 @@ _EXEMPT_CATEGORIES = {
     TaxCategoryCode.EXPORT,
     TaxCategoryCode.NOT_SUBJECT,
 }
+
+
+# Characters XML 1.0 cannot carry at all (its Char production): most C0 controls, lone surrogates,
+# U+FFFE/U+FFFF. Input refuses them; an invoice stored before that cannot have an e-invoice.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def unrepresentable_text(snapshot: InvoiceSnapshot) -> list[MissingField]:
+    """Every text of `snapshot` that XML cannot carry, with the first offending character."""
+    problems: list[MissingField] = []
+
+    def visit(value: object, path: str) -> None:
+        if isinstance(value, str):
+            found = _NOT_XML.search(value)
+            if found:
+                problems.append(
+                    MissingField(
+                        path,
+                        f"contains U+{ord(found.group()):04X}, a control character an XML e-invoice "
+                        "cannot carry",
+                    )
+                )
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                visit(getattr(value, name), f"{path}.{name}" if path else name)
+        elif isinstance(value, tuple):
+            for index, item in enumerate(value):
+                visit(item, f"{path}[{index}]")
+
+    visit(snapshot, "")
+    return problems
 
 
 def missing_fields(
