@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from document_factories import buyer, seller, snapshot
+from decimal import Decimal as D
 
+from document_factories import buyer, line, seller, snapshot
+
+from faktur.calc import Adjustment
+from faktur.documents.cii.builder import render_cii
 from faktur.documents.profiles import MissingField, Profile, missing_fields
 from faktur.documents.snapshot import DocumentStatus
+from faktur.documents.ubl.builder import render_ubl
+from official_validator import OfficialValidator
 
 
 def _fields(problems: list[MissingField]) -> set[str]:
@@ -129,3 +135,25 @@ def test_not_subject_to_vat_counts_only_identifiers_the_document_shows() -> None
     assert missing_fields(not_subject, "en16931") == []
     vat_id_only = not_subject.model_copy(update={"seller": seller(legal_registration_id=None)})
     assert _fields(missing_fields(vat_id_only, "en16931")) == {"seller.legal_registration_id"}
+
+
+def test_peppol_refuses_what_its_rounding_recheck_would_reject(official_validator: OfficialValidator) -> None:
+    # Half a unit at 1 JPY is 1 JPY after rounding to whole yen: 0.5 off quantity x price.
+    invoice = snapshot([line("0.5", "1")], currency="JPY")
+    problems = missing_fields(invoice, "peppol", "ubl")
+    assert _fields(problems) == {"lines[0].net_amount"}
+    assert "PEPPOL-EN16931-R120" in problems[0].reason
+    assert "PEPPOL-EN16931-R120" in official_validator.validate(render_ubl(invoice, "peppol")).fatal_rules
+    assert missing_fields(invoice, "en16931", "ubl") == missing_fields(invoice, "xrechnung", "cii") == []
+
+
+def test_xrechnung_and_peppol_refuse_percentages_rounded_past_their_recheck(
+    official_validator: OfficialValidator,
+) -> None:
+    ten_percent = Adjustment(percent=D("10"), reason="Discount")
+    invoice = snapshot([line("1", "5", allowances=[ten_percent])], currency="JPY")
+    for profile, syntax in (("xrechnung", "cii"), ("peppol", "ubl")):
+        problems = missing_fields(invoice, profile, syntax)
+        assert "lines[0].allowances[0].amount" in _fields(problems)
+    assert "PEPPOL-EN16931-R040" in official_validator.validate(render_cii(invoice, "xrechnung")).fatal_rules
+    assert missing_fields(invoice, "en16931", "cii") == []

@@ -31,7 +31,9 @@ TAXES = [
     {"category": "M", "percent": "4"},
 ]
 NAMES = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Cn", "Co", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
 ).filter(lambda text: text.strip() != "")
 
 
@@ -63,11 +65,14 @@ def invoice_body(draw: st.DrawFn) -> dict[str, Any]:
     lines = []
     for index in range(draw(st.integers(1, 4))):
         price = draw(_money(places, 1, high))
-        if index and draw(st.integers(0, 4)) == 0:
-            price = f"-{price}"  # a correction line: a negative price
+        quantity = draw(st.decimals(Decimal("0.5"), Decimal("40"), places=2))
+        if index:  # a correction line: a negative price or a negative quantity
+            sign = draw(st.sampled_from(["price", "quantity", None, None, None]))
+            price = f"-{price}" if sign == "price" else price
+            quantity = -quantity if sign == "quantity" else quantity
         body: dict[str, Any] = {
             "description": draw(NAMES),
-            "quantity": str(draw(st.decimals(Decimal("0.5"), Decimal("40"), places=2))),
+            "quantity": str(quantity),
             "unit_price": price,
             "tax": draw(st.sampled_from(taxes)),
         }

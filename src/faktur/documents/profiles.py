@@ -336,25 +336,35 @@ def _peppol_problems(snapshot: InvoiceSnapshot, syntax: Syntax) -> list[MissingF
 _PEPPOL_SLACK = Decimal("0.02")
 
 
-def _percent_adjustment_problems(adjustments: Sequence[LineAdjustment], field: str) -> list[MissingField]:
+def _percent_adjustment_problems(adjustments: Sequence[LineAdjustment], prefix: str) -> list[MissingField]:
+    """Percentage allowances/charges whose rounded amount is more than 0.02 off base x percent (R040).
+
+    Fields as the API names them: `adjustments[i]` on the document, `lines[i].allowances[j]` or
+    `lines[i].charges[j]` on a line (`prefix` is "" or "lines[i]").
+    """
     problems = []
+    counters = {True: 0, False: 0}
     for index, adjustment in enumerate(adjustments):
+        position = counters[adjustment.is_charge]
+        counters[adjustment.is_charge] += 1
         if adjustment.percent is None or adjustment.base_amount is None:
             continue
         exact = adjustment.base_amount * adjustment.percent / 100
         if abs(adjustment.amount - exact) > _PEPPOL_SLACK:
+            kind = "charges" if adjustment.is_charge else "allowances"
+            field = f"{prefix}.{kind}[{position}]" if prefix else f"adjustments[{index}]"
             problems.append(
                 MissingField(
-                    f"{field}[{index}].amount",
-                    f"Peppol needs a percentage allowance or charge within 0.02 of base x percent "
-                    f"(PEPPOL-EN16931-R040): {adjustment.amount} is {exact} rounded to the currency",
+                    f"{field}.amount",
+                    "Peppol and XRechnung need a percentage allowance or charge within 0.02 of base x "
+                    f"percent (PEPPOL-EN16931-R040): {adjustment.amount} is {exact} rounded to the currency",
                 )
             )
     return problems
 
 
 def _peppol_arithmetic_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
-    problems = _percent_adjustment_problems(snapshot.adjustments, "adjustments")
+    problems = _percent_adjustment_problems(snapshot.adjustments, "")
     for index, line in enumerate(snapshot.lines):
         charges = sum((a.amount for a in line.charges), Decimal(0))
         allowances = sum((a.amount for a in line.allowances), Decimal(0))
@@ -367,7 +377,7 @@ def _peppol_arithmetic_problems(snapshot: InvoiceSnapshot) -> list[MissingField]
                     f"(PEPPOL-EN16931-R120): {line.net_amount} is {exact} rounded to the currency",
                 )
             )
-        problems += _percent_adjustment_problems(line.adjustments, f"lines[{index}].adjustments")
+        problems += _percent_adjustment_problems(line.adjustments, f"lines[{index}]")
     return problems
 
 
@@ -412,7 +422,7 @@ def _xrechnung_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
     ]
     problems = [MissingField(field, reason) for field, value, reason in required if not value]
     # KoSIT merges Peppol's percentage rule (R040) into XRechnung.
-    problems += _percent_adjustment_problems(snapshot.adjustments, "adjustments")
+    problems += _percent_adjustment_problems(snapshot.adjustments, "")
     for index, line in enumerate(snapshot.lines):
-        problems += _percent_adjustment_problems(line.adjustments, f"lines[{index}].adjustments")
+        problems += _percent_adjustment_problems(line.adjustments, f"lines[{index}]")
     return problems
