@@ -253,6 +253,32 @@ def test_peppol_without_electronic_addresses_lists_both(client: TestClient, tena
     assert fields == {"seller.electronic_address", "buyer.electronic_address"}
 
 
+def test_peppol_refuses_an_e_mail_endpoint_that_xrechnung_takes(client: TestClient, seller: Tenant) -> None:
+    customer = {"electronic_address": "rechnung@kunde.example", "electronic_address_scheme": "EM"}
+    invoice = issued_invoice(client, seller.headers, customer=customer)
+    response = _get(client, seller, invoice["id"], "ubl", profile="peppol")
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "document_data_missing"
+    assert [d["field"] for d in error["details"]] == ["buyer.electronic_address_scheme"]
+    assert "PEPPOL-EN16931-CL008" in error["details"][0]["reason"]
+    assert _get(client, seller, invoice["id"], "ubl", profile="xrechnung").status_code == 200
+
+
+def test_seller_with_only_a_tax_number_gets_no_e_invoice_until_it_has_a_register_id(
+    client: TestClient, tenant: Tenant
+) -> None:
+    complete_seller(client, tenant.headers, vat_id=None, legal_registration_id=None)
+    invoice = issued_invoice(client, tenant.headers)  # S at 19 %: the tax number suffices (BR-S-02)
+    for path in ("ubl", "cii"):
+        response = _get(client, tenant, invoice["id"], path)
+        assert response.status_code == 422, response.text
+        details = response.json()["error"]["details"]
+        assert [d["field"] for d in details] == ["seller.legal_registration_id"]
+        assert "BR-CO-26" in details[0]["reason"]
+    assert _get(client, tenant, invoice["id"], "pdf").headers["faktur-document-kind"] == "pdf"
+
+
 def test_every_missing_field_is_listed_at_once(client: TestClient, tenant: Tenant) -> None:
     """A seller that only has the defaults of the test tenant: XRechnung names all that is missing."""
     customer = create_customer(client, tenant.headers, buyer_reference=None)
