@@ -246,9 +246,11 @@ def _present(value: str | None) -> bool:
 
 
 def party_rule_violations(invoice: InvoiceInput, parties: Parties) -> list[RuleViolation]:
-    """Violations that depend on the seller's and buyer's identifiers: which categories need or
-    forbid VAT ids (BR-x-02..04), intra-community delivery data (BR-IC-11/12) and VAT id
-    prefixes (BR-CO-09). At most one violation per field, naming the first rule that needs it."""
+    """Violations that depend on the seller's and buyer's identifiers: which categories need VAT
+    ids (BR-x-02..04), intra-community delivery data (BR-IC-11/12) and VAT id prefixes
+    (BR-CO-09). At most one violation per field, naming the first rule that needs it. Category O
+    accepts parties with VAT ids: BR-O-02..04 only keep them out of the document, which the XML
+    builders do."""
     # The first kind of item (line, then allowance, then charge) decides which of BR-x-02/03/04
     # is cited; they differ only in which element carries the category.
     first_kind: dict[TaxCategory, int] = {}
