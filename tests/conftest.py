@@ -28,6 +28,8 @@ from faktur.migrations import upgrade_to_head
 from faktur.models import Base
 from faktur.organisations import service as organisations
 from faktur.organisations.schemas import OrganisationCreate
+from official_validator import OfficialValidator
+from official_validator import load_module as load_official_validator
 
 POSTGRES_URL = os.environ.get("FAKTUR_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -174,3 +176,12 @@ def live_server(app: FastAPI) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def official_validator() -> OfficialValidator:
+    """The official e-invoice rule sets (../shared/einvoice-validator), compiled once per process."""
+    module, reason = load_official_validator()
+    if module is None:
+        pytest.skip(reason)
+    return OfficialValidator(module)

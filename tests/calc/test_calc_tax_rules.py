@@ -14,6 +14,7 @@ from faktur.calc import (
     TaxCategory,
     TaxRuleError,
     TaxSpec,
+    compute_invoice,
     ensure_issuable,
     line_rule_violations,
     party_rule_violations,
@@ -52,7 +53,9 @@ def rules(violations: list[RuleViolation]) -> list[tuple[str, str | None]]:
         (TaxSpec(C.K, D(1), exemption_reason="x"), [("BR-IC-05", "lines[0].tax.percent")]),
         (TaxSpec(C.G, D(1), exemption_reason="x"), [("BR-G-05", "lines[0].tax.percent")]),
         (TaxSpec(C.O, D(1), exemption_reason="x"), [("BR-O-05", "lines[0].tax.percent")]),
-        (TaxSpec(C.L, D(0)), []),  # IGIC allows 0 and more
+        (TaxSpec(C.L, D(0)), [("BR-AF-05", "lines[0].tax.percent")]),  # the CII rules want above 0
+        (TaxSpec(C.M, D(0)), [("BR-AG-05", "lines[0].tax.percent")]),
+        (TaxSpec(C.L, D(7)), []),
         (TaxSpec(C.M, D("0.5")), []),
         (TaxSpec(C.Z, D(0)), []),
         (S19, []),
@@ -91,18 +94,36 @@ def test_taxed_categories_must_not_carry_an_exemption_reason(tax: TaxSpec, rule:
     assert violation.field is not None and violation.field.startswith("lines[1].tax.exemption_reason")
 
 
-@pytest.mark.parametrize(
-    ("category", "rule"),
-    [(C.E, "BR-E-10"), (C.AE, "BR-AE-10"), (C.K, "BR-IC-10"), (C.G, "BR-G-10"), (C.O, "BR-O-10")],
-)
-def test_untaxed_categories_need_an_exemption_reason(category: TaxCategory, rule: str) -> None:
-    (violation,) = line_rule_violations(invoice(ln(TaxSpec(category, D(0)))))
+def test_exempt_items_need_an_exemption_reason() -> None:
+    (violation,) = line_rule_violations(invoice(ln(TaxSpec(C.E, D(0)))))
     assert (violation.rule, violation.field, violation.line_index) == (
-        rule,
+        "BR-E-10",
         "lines[0].tax.exemption_reason",
         0,
     )
     assert "VATEX" in violation.message
+
+
+@pytest.mark.parametrize(
+    ("category", "code", "text"),
+    [
+        (C.AE, "VATEX-EU-AE", "Reverse charge"),
+        (C.K, "VATEX-EU-IC", "Intra-Community supply"),
+        (C.G, "VATEX-EU-G", "Export outside the EU"),
+        (C.O, "VATEX-EU-O", "Not subject to VAT"),
+    ],
+)
+def test_untaxed_categories_without_a_reason_state_their_vatex_default(
+    category: TaxCategory, code: str, text: str
+) -> None:
+    without_reason = invoice(ln(TaxSpec(category, D(0))), ln(TaxSpec(category, D(0))))
+    assert line_rule_violations(without_reason) == []
+    (group,) = compute_invoice(without_reason).tax_groups
+    assert (group.exemption_reason_code, group.exemption_reason) == (code, text)
+    # A reason the caller gives wins, and lines without one inherit it rather than the default.
+    given = invoice(ln(TaxSpec(category, D(0), exemption_reason="Own words")), ln(TaxSpec(category, D(0))))
+    (group,) = compute_invoice(given).tax_groups
+    assert (group.exemption_reason_code, group.exemption_reason) == (None, "Own words")
 
 
 def test_exempt_without_a_reason_cannot_be_issued() -> None:
@@ -210,14 +231,12 @@ def test_export_needs_the_seller_vat_id_not_just_a_tax_number() -> None:
     )
 
 
-def test_not_subject_to_vat_forbids_vat_ids() -> None:
+def test_not_subject_to_vat_is_issuable_by_parties_with_vat_ids() -> None:
+    # BR-O-02..04 only ask the document to leave the VAT ids out, which the XML builders do.
     parties = Parties(
         seller_vat_id="DE123456789", buyer_vat_id="FR12345678901", seller_tax_registration_id="1"
     )
-    assert rules(party_rule_violations(invoice(ln(O_SPEC)), parties)) == [
-        ("BR-O-02", "seller.vat_id"),
-        ("BR-O-02", "customer.vat_id"),
-    ]
+    assert party_rule_violations(invoice(ln(O_SPEC)), parties) == []
     assert party_rule_violations(invoice(ln(O_SPEC)), Parties(seller_tax_registration_id="1")) == []
 
 

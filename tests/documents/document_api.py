@@ -28,8 +28,9 @@ SELLER_DETAILS = {
     "bic": "COBADEFFXXX",
 }
 BUYER_DETAILS = {
-    "electronic_address": "rechnung@kunde.example",
-    "electronic_address_scheme": "EM",
+    # A GLN (scheme 0088): Peppol routes to it; an e-mail address ("EM") serves XRechnung only.
+    "electronic_address": "4000001000005",
+    "electronic_address_scheme": "0088",
     "buyer_reference": "04011000-12345-34",
 }
 

@@ -60,8 +60,9 @@ def buyer(**changes: Any) -> Party:
             country_code="DE",
         ),
         "vat_id": "DE129273398",
-        "electronic_address": "rechnung@brandt.example",
-        "electronic_address_scheme": "EM",
+        # A GLN (scheme 0088): a Peppol participant id, which an e-mail address ("EM") is not.
+        "electronic_address": "4000001000005",
+        "electronic_address_scheme": "0088",
         "contact_name": "Ole Brandt",
         "contact_email": "ole@brandt.example",
     }
@@ -76,8 +77,8 @@ def foreign_buyer(country: str = "FR", **changes: Any) -> Party:
             street_lines=("12 rue de la Paix",), city="Paris", postal_code="75002", country_code=country
         ),
         "vat_id": "FR40303265045",
-        "electronic_address": "factures@lumiere.example",
-        "electronic_address_scheme": "EM",
+        "electronic_address": "3012345000000",
+        "electronic_address_scheme": "0088",
     }
     values.update(changes)
     return Party(**values)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from document_factories import buyer, seller, snapshot
+from decimal import Decimal as D
 
+from document_factories import buyer, line, seller, snapshot
+
+from faktur.calc import Adjustment
+from faktur.documents.cii.builder import render_cii
 from faktur.documents.profiles import MissingField, Profile, missing_fields
 from faktur.documents.snapshot import DocumentStatus
+from faktur.documents.ubl.builder import render_ubl
+from official_validator import OfficialValidator
 
 
 def _fields(problems: list[MissingField]) -> set[str]:
@@ -99,3 +105,55 @@ def test_codes_are_checked_against_the_official_lists() -> None:
         "lines[0].unit_code",
         "seller.electronic_address_scheme",
     }
+
+
+def test_peppol_refuses_electronic_addresses_outside_its_eas_list() -> None:
+    email = buyer(electronic_address="rechnung@brandt.example", electronic_address_scheme="EM")
+    invoice = snapshot(buyer=email)
+    problems = missing_fields(invoice, "peppol", "ubl")
+    assert _fields(problems) == {"buyer.electronic_address_scheme"}
+    assert "PEPPOL-EN16931-CL008" in problems[0].reason
+    # "EM" is a CEF EAS code: EN 16931 and XRechnung take it.
+    assert missing_fields(invoice, "en16931", "ubl") == []
+    assert missing_fields(invoice, "xrechnung", "cii") == []
+
+
+def test_seller_with_only_a_tax_number_needs_a_legal_registration_id() -> None:
+    small_business = seller(vat_id=None, legal_registration_id=None, tax_registration_id="21/815/08150")
+    problems = missing_fields(snapshot(seller=small_business), "en16931", "cii")
+    assert _fields(problems) == {"seller.legal_registration_id"}
+    assert "BR-CO-26" in problems[0].reason
+    registered = seller(vat_id=None, tax_registration_id="21/815/08150")
+    assert missing_fields(snapshot(seller=registered), "en16931", "cii") == []
+
+
+def test_not_subject_to_vat_counts_only_identifiers_the_document_shows() -> None:
+    # Category O leaves the VAT ids out (BR-O-02): the seller then needs its legal registration id.
+    from document_factories import corpus
+
+    not_subject = corpus()["not_subject"]
+    assert missing_fields(not_subject, "en16931") == []
+    vat_id_only = not_subject.model_copy(update={"seller": seller(legal_registration_id=None)})
+    assert _fields(missing_fields(vat_id_only, "en16931")) == {"seller.legal_registration_id"}
+
+
+def test_peppol_refuses_what_its_rounding_recheck_would_reject(official_validator: OfficialValidator) -> None:
+    # Half a unit at 1 JPY is 1 JPY after rounding to whole yen: 0.5 off quantity x price.
+    invoice = snapshot([line("0.5", "1")], currency="JPY")
+    problems = missing_fields(invoice, "peppol", "ubl")
+    assert _fields(problems) == {"lines[0].net_amount"}
+    assert "PEPPOL-EN16931-R120" in problems[0].reason
+    assert "PEPPOL-EN16931-R120" in official_validator.validate(render_ubl(invoice, "peppol")).fatal_rules
+    assert missing_fields(invoice, "en16931", "ubl") == missing_fields(invoice, "xrechnung", "cii") == []
+
+
+def test_xrechnung_and_peppol_refuse_percentages_rounded_past_their_recheck(
+    official_validator: OfficialValidator,
+) -> None:
+    ten_percent = Adjustment(percent=D("10"), reason="Discount")
+    invoice = snapshot([line("1", "5", allowances=[ten_percent])], currency="JPY")
+    for profile, syntax in (("xrechnung", "cii"), ("peppol", "ubl")):
+        problems = missing_fields(invoice, profile, syntax)
+        assert "lines[0].allowances[0].amount" in _fields(problems)
+    assert "PEPPOL-EN16931-R040" in official_validator.validate(render_cii(invoice, "xrechnung")).fatal_rules
+    assert missing_fields(invoice, "en16931", "cii") == []

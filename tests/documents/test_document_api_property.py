@@ -1,76 +1,93 @@
-"""Any invoice the API accepts and finalizes yields UBL and CII that pass XSD and the EN 16931 schematron."""
+"""For any invoice the API accepts and finalizes, every document its profile allows renders (never a 5xx)
+and passes the official rule sets with zero fatal findings: UBL and CII en16931, UBL Peppol, UBL and CII
+XRechnung and the CII inside the Factur-X PDF (the seller and buyer are complete for every profile)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from document_api import BUYER_DETAILS, complete_seller
+from document_api import complete_seller
+from einvoice_corpus import buyer, check_documents
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from conftest import Tenant
-from factories import create_customer
-from faktur.documents.validation import validate_cii, validate_ubl
+from official_validator import OfficialValidator
 
+# Every category but K (it needs the delivery fields, BG-13, not on the invoice API yet); AE, G and O
+# without a reason, so their VATEX defaults are exercised.
 TAXES = [
     {"category": "S", "percent": "19"},
     {"category": "S", "percent": "7"},
     {"category": "Z", "percent": "0"},
     {"category": "E", "percent": "0", "exemption_reason": "Steuerfrei nach § 4 Nr. 21 UStG"},
     {"category": "E", "percent": "0", "exemption_reason_code": "VATEX-EU-132"},
+    {"category": "AE", "percent": "0"},
+    {"category": "G", "percent": "0"},
+    {"category": "O", "percent": "0"},
+    {"category": "L", "percent": "7"},
+    {"category": "M", "percent": "4"},
 ]
+NAMES = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Cn", "Co", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
+).filter(lambda text: text.strip() != "")
 
 
-def _money(currency: str, low: int, high: int) -> st.SearchStrategy[str]:
-    places = 0 if currency == "JPY" else 2
+def _money(places: int, low: int, high: int) -> st.SearchStrategy[str]:
     scale = 10**places
     return st.integers(low * scale, high * scale).map(lambda n: str(Decimal(n).scaleb(-places)))
 
 
 @st.composite
-def adjustment(draw: st.DrawFn, currency: str, high: int, is_charge: bool) -> dict[str, Any]:
+def adjustment(draw: st.DrawFn, places: int, high: int, is_charge: bool) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if draw(st.booleans()):
-        body["amount"] = draw(_money(currency, 1, high))
+        body["amount"] = draw(_money(places, 1, high))
     else:
         body["percent"] = str(draw(st.integers(1, 20)))
-    # EN 16931 wants a reason text or code on each (BR-33, BR-38, BR-42, BR-44); the API insists too.
     if draw(st.booleans()):
         body["reason"] = draw(st.sampled_from(["Volume discount", "Express handling", "Früh-Bucher"]))
     else:
-        # UNCL5189 (allowances) and UNCL7161 (charges), as the CEN code-list rules check them.
         body["reason_code"] = draw(st.sampled_from(["FC", "ZZZ"] if is_charge else ["95", "100"]))
     return body
 
 
 @st.composite
 def invoice_body(draw: st.DrawFn) -> dict[str, Any]:
-    currency = draw(st.sampled_from(["EUR", "JPY"]))
-    taxes = draw(st.lists(st.sampled_from(TAXES), min_size=1, max_size=2, unique_by=lambda t: str(t)))
+    currency = draw(st.sampled_from(["EUR", "JPY", "USD"]))
+    places = 0 if currency == "JPY" else 2
+    taxes = draw(st.lists(st.sampled_from(TAXES), min_size=1, max_size=2, unique_by=str))
     high = 50_000 if currency == "JPY" else 500
     lines = []
     for index in range(draw(st.integers(1, 4))):
+        price = draw(_money(places, 1, high))
         quantity = draw(st.decimals(Decimal("0.5"), Decimal("40"), places=2))
+        if index:  # a correction line: a negative price or a negative quantity
+            sign = draw(st.sampled_from(["price", "quantity", None, None, None]))
+            price = f"-{price}" if sign == "price" else price
+            quantity = -quantity if sign == "quantity" else quantity
         body: dict[str, Any] = {
-            "description": f"Item {index + 1}",
+            "description": draw(NAMES),
             "quantity": str(quantity),
-            "unit_price": draw(_money(currency, 1, high)),
+            "unit_price": price,
             "tax": draw(st.sampled_from(taxes)),
         }
         if draw(st.booleans()):
-            body["allowances"] = [draw(adjustment(currency, high // 20, False))]
+            body["allowances"] = [draw(adjustment(places, high // 20, False))]
         if draw(st.booleans()):
-            body["charges"] = [draw(adjustment(currency, high // 20, True))]
+            body["charges"] = [draw(adjustment(places, high // 20, True))]
         lines.append(body)
     adjustments = []
     for _ in range(draw(st.integers(0, 2))):
         kind = draw(st.sampled_from(["allowance", "charge"]))
-        adj = {"kind": kind, **draw(adjustment(currency, high // 20, kind == "charge"))}
+        adj = {"kind": kind, **draw(adjustment(places, high // 20, kind == "charge"))}
         adj["tax"] = draw(st.sampled_from(taxes))
         if "percent" in adj:
-            adj["base_amount"] = draw(_money(currency, 1, high))
+            adj["base_amount"] = draw(_money(places, 1, high))
         adjustments.append(adj)
     return {
         "currency": currency,
@@ -81,30 +98,33 @@ def invoice_body(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=15,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(body=invoice_body())
-def test_every_accepted_invoice_yields_valid_ubl_and_cii(
-    client: TestClient, tenant: Tenant, body: dict[str, Any]
+def test_every_accepted_invoice_yields_documents_that_pass_the_official_rules(
+    client: TestClient, tenant: Tenant, official_validator: OfficialValidator, body: dict[str, Any]
 ) -> None:
-    lines = body.pop("lines")
     response = client.post(
         "/v1/invoices",
-        json={"customer_id": _customer(client, tenant), "lines": lines, "finalize": True, **body},
+        json={"customer_id": _customer(client, tenant), "finalize": True, **body},
         headers=tenant.headers,
     )
+    assert response.status_code < 500, response.text
     if response.status_code != 201:
-        print("REJ", response.text[:300])
-        reject()  # the API refused it (e.g. a negative total): not an invoice to render
-    invoice_id = response.json()["id"]
-    ubl = client.get(f"/v1/invoices/{invoice_id}/ubl", headers=tenant.headers)
-    cii = client.get(f"/v1/invoices/{invoice_id}/cii", headers=tenant.headers)
-    assert ubl.status_code == 200, ubl.text
-    assert cii.status_code == 200, cii.text
-    assert validate_ubl(ubl.content) == []
-    assert validate_cii(cii.content) == []
+        reject()  # refused at input (e.g. a negative total, O mixed with others): nothing to render
+    # Peppol (and XRechnung, which merges R040) re-check rounded amounts to 0.02, which whole yen can
+    # miss: those profiles may refuse, citing the rule.
+    refusable = {
+        ("ubl", "peppol"): {"PEPPOL-EN16931-R120", "PEPPOL-EN16931-R040"},
+        ("ubl", "xrechnung"): {"PEPPOL-EN16931-R040"},
+        ("cii", "xrechnung"): {"PEPPOL-EN16931-R040"},
+    }
+    failures = check_documents(
+        client, tenant.headers, official_validator, response.json()["id"], "invoice", refusable=refusable
+    )
+    assert failures == [], "\n".join(failures)
 
 
 # Fixtures are set up once for all examples of a test: so are the seller's details and the customer.
@@ -114,5 +134,5 @@ _CUSTOMERS: dict[str, str] = {}
 def _customer(client: TestClient, tenant: Tenant) -> str:
     if tenant.api_key not in _CUSTOMERS:
         complete_seller(client, tenant.headers)
-        _CUSTOMERS[tenant.api_key] = create_customer(client, tenant.headers, **BUYER_DETAILS)["id"]
+        _CUSTOMERS[tenant.api_key] = buyer(client, tenant.headers)
     return _CUSTOMERS[tenant.api_key]

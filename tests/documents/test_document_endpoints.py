@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from document_api import complete_seller, embedded_files, issued_invoice, pdf_text
 from fastapi.testclient import TestClient
@@ -9,8 +11,10 @@ from lxml import etree
 
 from conftest import Tenant, make_tenant
 from factories import create_customer, create_invoice, line
+from faktur.db import session_scope
 from faktur.documents.profiles import PEPPOL_CUSTOMIZATION, XRECHNUNG_CUSTOMIZATION
-from faktur.documents.validation import validate_cii, validate_ubl
+from faktur.models import Invoice
+from official_validator import OfficialValidator
 
 
 @pytest.fixture
@@ -30,8 +34,8 @@ def _customization(xml: bytes) -> str | None:
     )
 
 
-def test_finalized_invoice_serves_ubl_and_cii_that_pass_xsd_and_en16931_schematron(
-    client: TestClient, seller: Tenant
+def test_finalized_invoice_serves_ubl_and_cii_that_pass_the_official_rules(
+    client: TestClient, seller: Tenant, official_validator: OfficialValidator
 ) -> None:
     invoice = issued_invoice(client, seller.headers)
     ubl = _get(client, seller, invoice["id"], "ubl")
@@ -40,8 +44,8 @@ def test_finalized_invoice_serves_ubl_and_cii_that_pass_xsd_and_en16931_schematr
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/xml"
         assert response.headers["content-disposition"] == f'attachment; filename="{invoice["number"]}.xml"'
-    assert validate_ubl(ubl.content) == []
-    assert validate_cii(cii.content) == []
+    official_validator.assert_valid(ubl.content, "ubl", "en16931")
+    official_validator.assert_valid(cii.content, "cii", "en16931")
     # The documents carry the invoice's own numbers.
     assert (
         etree.fromstring(ubl.content).findtext(".//{*}LegalMonetaryTotal/{*}PayableAmount")
@@ -58,15 +62,19 @@ def test_finalized_invoice_serves_ubl_and_cii_that_pass_xsd_and_en16931_schematr
         ("cii", "xrechnung", XRECHNUNG_CUSTOMIZATION),
     ],
 )
-def test_peppol_and_xrechnung_documents_carry_their_ids_and_pass_en16931(
-    client: TestClient, seller: Tenant, path: str, profile: str, customization: str
+def test_peppol_and_xrechnung_documents_carry_their_ids_and_pass_their_rules(
+    client: TestClient,
+    seller: Tenant,
+    official_validator: OfficialValidator,
+    path: str,
+    profile: str,
+    customization: str,
 ) -> None:
     invoice = issued_invoice(client, seller.headers)
     response = _get(client, seller, invoice["id"], path, profile=profile)
     assert response.status_code == 200, response.text
     assert _customization(response.content) == customization
-    validate = validate_ubl if path == "ubl" else validate_cii
-    assert validate(response.content) == []
+    official_validator.assert_valid(response.content, path, profile)
 
 
 def test_facturx_pdf_of_an_eu_seller_embeds_exactly_the_served_cii(
@@ -245,6 +253,32 @@ def test_peppol_without_electronic_addresses_lists_both(client: TestClient, tena
     assert fields == {"seller.electronic_address", "buyer.electronic_address"}
 
 
+def test_peppol_refuses_an_e_mail_endpoint_that_xrechnung_takes(client: TestClient, seller: Tenant) -> None:
+    customer = {"electronic_address": "rechnung@kunde.example", "electronic_address_scheme": "EM"}
+    invoice = issued_invoice(client, seller.headers, customer=customer)
+    response = _get(client, seller, invoice["id"], "ubl", profile="peppol")
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "document_data_missing"
+    assert [d["field"] for d in error["details"]] == ["buyer.electronic_address_scheme"]
+    assert "PEPPOL-EN16931-CL008" in error["details"][0]["reason"]
+    assert _get(client, seller, invoice["id"], "ubl", profile="xrechnung").status_code == 200
+
+
+def test_seller_with_only_a_tax_number_gets_no_e_invoice_until_it_has_a_register_id(
+    client: TestClient, tenant: Tenant
+) -> None:
+    complete_seller(client, tenant.headers, vat_id=None, legal_registration_id=None)
+    invoice = issued_invoice(client, tenant.headers)  # S at 19 %: the tax number suffices (BR-S-02)
+    for path in ("ubl", "cii"):
+        response = _get(client, tenant, invoice["id"], path)
+        assert response.status_code == 422, response.text
+        details = response.json()["error"]["details"]
+        assert [d["field"] for d in details] == ["seller.legal_registration_id"]
+        assert "BR-CO-26" in details[0]["reason"]
+    assert _get(client, tenant, invoice["id"], "pdf").headers["faktur-document-kind"] == "pdf"
+
+
 def test_every_missing_field_is_listed_at_once(client: TestClient, tenant: Tenant) -> None:
     """A seller that only has the defaults of the test tenant: XRechnung names all that is missing."""
     customer = create_customer(client, tenant.headers, buyer_reference=None)
@@ -329,3 +363,28 @@ def test_reason_codes_outside_the_official_lists_are_422_not_invalid_xml(
         "adjustments[0].reason_code",
     }
     assert _get(client, seller, invoice["id"], "pdf", embed="false").status_code == 200
+
+
+def test_control_characters_stored_before_input_refused_them_are_422_never_500(
+    client: TestClient,
+    seller: Tenant,
+    session_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    """An invoice finalized with text XML cannot carry (input refuses it now) gets a clear 422 for its
+    e-invoices and the Factur-X PDF, and its plain PDF still."""
+    invoice = issued_invoice(client, seller.headers)
+    with session_scope(session_factory) as session:
+        stored = session.get(Invoice, uuid.UUID(invoice["id"]))
+        assert stored is not None
+        stored.lines[0].description = "Consulting \u0007 bell"
+        stored.customer_snapshot = {**stored.customer_snapshot, "name": "Kunde \u001b AG"}
+    for path, params in (("ubl", {}), ("cii", {"profile": "xrechnung"}), ("pdf", {"embed": "true"})):
+        response = _get(client, seller, invoice["id"], path, **params)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "document_text_not_representable"
+        assert {d["field"] for d in error["details"]} == {"lines[0].name", "buyer.legal_name"}
+        assert "U+0007" in error["details"][0]["reason"] + error["details"][1]["reason"]
+    for params in ({}, {"embed": "false"}):
+        pdf = _get(client, seller, invoice["id"], "pdf", **params)
+        assert (pdf.status_code, pdf.headers["faktur-document-kind"]) == (200, "pdf")

@@ -184,3 +184,47 @@ def test_unknown_tax_rate_on_a_line_is_404_naming_the_line(client: TestClient, t
     error = response.json()["error"]
     assert error["code"] == "tax_rate_not_found"
     assert [d["field"] for d in error["details"]] == ["lines[0].tax_rate_id"]
+
+
+def test_igic_and_ipsi_at_zero_percent_are_refused_on_rates_and_lines(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """The CII rules want IGIC/IPSI above 0 (BR-AF-05, BR-AG-05); a supply taxed at 0 % is category Z."""
+    customer = create_customer(client, tenant.headers)
+    for category, rule in (("L", "BR-AF-05"), ("M", "BR-AG-05")):
+        rate = client.post(
+            "/v1/tax-rates",
+            json={"name": category, "percent": "0", "category": category},
+            headers=tenant.headers,
+        )
+        assert rate.status_code == 422, rate.text
+        assert [(d["field"], d["rule"]) for d in rate.json()["error"]["details"]] == [("percent", rule)]
+        line = {
+            "description": "x",
+            "quantity": "1",
+            "unit_price": "10",
+            "tax": {"category": category, "percent": "0"},
+        }
+        invoice = client.post(
+            "/v1/invoices", json={"customer_id": customer["id"], "lines": [line]}, headers=tenant.headers
+        )
+        assert invoice.status_code == 422, invoice.text
+        assert invoice.json()["error"]["code"] == "tax_rule_violation"
+    assert list_rates(client, tenant)["data"] == []
+
+
+def test_untaxed_rates_without_a_reason_state_the_vatex_default_on_invoices(
+    client: TestClient, tenant: Tenant
+) -> None:
+    rate = create_rate(client, tenant, name="Reverse charge", percent="0", category="AE")
+    assert (rate["exemption_reason"], rate["exemption_reason_code"]) == (None, None)
+    customer = create_customer(client, tenant.headers)
+    line = {"description": "Licences", "quantity": "2", "unit_price": "50", "tax_rate_id": rate["id"]}
+    response = client.post(
+        "/v1/invoices",
+        json={"customer_id": customer["id"], "lines": [line], "finalize": True},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    (group,) = response.json()["tax_breakdown"]
+    assert (group["exemption_reason_code"], group["exemption_reason"]) == ("VATEX-EU-AE", "Reverse charge")

@@ -284,4 +284,7 @@ def late_usage_line(
         "units_before": _number(before_units),
         "units_after": _number(after_units),
     }
-    return _line(component, description, Decimal(1), amount, period, metadata)
+    # A price is never negative in EN 16931 (BR-27): an adjustment that lowers the charge (e.g. a
+    # volume tier reached late) is a quantity of -1 at the positive amount.
+    quantity = Decimal(-1) if amount < 0 else Decimal(1)
+    return _line(component, description, quantity, abs(amount), period, metadata)

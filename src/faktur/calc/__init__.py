@@ -27,6 +27,7 @@ from faktur.calc.errors import (
     UnknownCurrency,
 )
 from faktur.calc.model import (
+    DEFAULT_EXEMPTIONS,
     Adjustment,
     AdjustmentResult,
     DocumentAdjustment,
@@ -45,6 +46,7 @@ from faktur.calc.tax_rules import ensure_issuable, line_rule_violations, party_r
 from faktur.calc.totals import compute_invoice
 
 __all__ = [
+    "DEFAULT_EXEMPTIONS",
     "Adjustment",
     "AdjustmentResult",
     "CalcError",

@@ -47,6 +47,16 @@ CATEGORY_NAMES: dict[TaxCategory, str] = {
 }
 
 
+# The exemption a VAT breakdown of these categories states when no item of it gives a reason: the CEF
+# VATEX code and its standard text. E has no default: the exemption's legal basis varies.
+DEFAULT_EXEMPTIONS: dict[TaxCategory, tuple[str, str]] = {
+    TaxCategory.AE: ("Reverse charge", "VATEX-EU-AE"),
+    TaxCategory.K: ("Intra-Community supply", "VATEX-EU-IC"),
+    TaxCategory.G: ("Export outside the EU", "VATEX-EU-G"),
+    TaxCategory.O: ("Not subject to VAT", "VATEX-EU-O"),
+}
+
+
 def _blank_to_none(obj: object, name: str) -> None:
     # A blank reason is no reason: EN 16931 tests existence, and "  " on an invoice helps nobody.
     value = getattr(obj, name)

@@ -18,7 +18,15 @@ from typing import NamedTuple
 import pycountry
 
 from faktur.calc.errors import TaxRuleError
-from faktur.calc.model import CATEGORY_NAMES, InvoiceInput, Parties, RuleViolation, TaxCategory, TaxSpec
+from faktur.calc.model import (
+    CATEGORY_NAMES,
+    DEFAULT_EXEMPTIONS,
+    InvoiceInput,
+    Parties,
+    RuleViolation,
+    TaxCategory,
+    TaxSpec,
+)
 
 C = TaxCategory
 _LINE, _ALLOWANCE, _CHARGE = 0, 1, 2
@@ -58,13 +66,8 @@ _SINGLE_BREAKDOWN_RULES = {
     C.G: "BR-G-01",
     C.O: "BR-O-01",
 }
-_EXAMPLE_CODES = {
-    C.E: "VATEX-EU-132",
-    C.AE: "VATEX-EU-AE",
-    C.K: "VATEX-EU-IC",
-    C.G: "VATEX-EU-G",
-    C.O: "VATEX-EU-O",
-}
+# Only E needs a reason from the caller; the others have a default (`DEFAULT_EXEMPTIONS`).
+_EXAMPLE_CODES = {C.E: "VATEX-EU-132"}
 _O_MIXED_RULES = ("BR-O-12", "BR-O-13", "BR-O-14")
 # Categories whose seller needs some tax identifier (VAT id, tax registration id or tax
 # representative's VAT id); K and G accept only a VAT id (BR-IC-02, BR-G-02).
@@ -97,7 +100,9 @@ def _rate_ok(tax: TaxSpec) -> bool:
     if tax.category is C.S:
         return tax.percent > 0
     if tax.category in (C.L, C.M):
-        return tax.percent >= 0
+        # The UBL rules allow IGIC/IPSI at 0 %, the CII ones (BR-AF-05, BR-AG-05) do not: faktur
+        # renders both, so it takes the stricter; a supply taxed at 0 % is category Z.
+        return tax.percent > 0
     return tax.percent == 0
 
 
@@ -108,7 +113,7 @@ def _rate_violation(item: _Taxed) -> RuleViolation:
     elif tax.category is C.O:
         wanted = "carries no VAT rate; set the rate to 0"
     elif tax.category in (C.L, C.M):
-        wanted = "needs a VAT rate of 0 or more"
+        wanted = "needs a VAT rate above 0; a supply taxed at 0 % is category Z (zero rated)"
     else:
         wanted = "must have a VAT rate of 0"
     return RuleViolation(
@@ -184,6 +189,8 @@ def _missing_or_conflicting_reasons(category: TaxCategory, members: list[_Taxed]
         if item.tax.exemption_reason is not None or item.tax.exemption_reason_code is not None
     ]
     if not with_reason:
+        if category in DEFAULT_EXEMPTIONS:
+            return  # the breakdown states the category's default VATEX code and text
         first = members[0]
         yield RuleViolation(
             _REASON_REQUIRED_RULES[category],
@@ -239,9 +246,11 @@ def _present(value: str | None) -> bool:
 
 
 def party_rule_violations(invoice: InvoiceInput, parties: Parties) -> list[RuleViolation]:
-    """Violations that depend on the seller's and buyer's identifiers: which categories need or
-    forbid VAT ids (BR-x-02..04), intra-community delivery data (BR-IC-11/12) and VAT id
-    prefixes (BR-CO-09). At most one violation per field, naming the first rule that needs it."""
+    """Violations that depend on the seller's and buyer's identifiers: which categories need VAT
+    ids (BR-x-02..04), intra-community delivery data (BR-IC-11/12) and VAT id prefixes
+    (BR-CO-09). At most one violation per field, naming the first rule that needs it. Category O
+    accepts parties with VAT ids: BR-O-02..04 only keep them out of the document, which the XML
+    builders do."""
     # The first kind of item (line, then allowance, then charge) decides which of BR-x-02/03/04
     # is cited; they differ only in which element carries the category.
     first_kind: dict[TaxCategory, int] = {}
@@ -302,19 +311,6 @@ def party_rule_violations(invoice: InvoiceInput, parties: Parties) -> list[RuleV
                     "BR-IC-12",
                     f"An invoice with {described} items needs the deliver-to country",
                 )
-        if category is C.O:
-            for field, value in (
-                ("seller.vat_id", parties.seller_vat_id),
-                ("seller.tax_representative_vat_id", parties.seller_tax_representative_vat_id),
-                ("customer.vat_id", parties.buyer_vat_id),
-            ):
-                if _present(value):
-                    need(
-                        field,
-                        rule,
-                        f"An invoice with {described} items must not state a VAT identifier "
-                        f"({field} is {value!r}); remove it or use another VAT category",
-                    )
 
     for field, value in (
         ("seller.vat_id", parties.seller_vat_id),

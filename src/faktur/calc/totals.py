@@ -24,6 +24,7 @@ from faktur.calc.currency import currency_info
 from faktur.calc.decimals import HUNDRED, MONEY_CONTEXT, canonical_percent
 from faktur.calc.errors import InvalidInput
 from faktur.calc.model import (
+    DEFAULT_EXEMPTIONS,
     AdjustmentResult,
     DocumentAdjustment,
     InvoiceInput,
@@ -99,9 +100,10 @@ def _doc_result(
 
 
 def _exemption(category: TaxCategory, specs: list[TaxSpec]) -> tuple[str | None, str | None]:
-    """The one exemption reason and code of a group; lines that leave them out inherit them."""
+    """The one exemption reason and code of a group; lines that leave them out inherit them, and a
+    group where none gives one states its category's default (`DEFAULT_EXEMPTIONS`), if any."""
     if not specs:
-        return None, None
+        return DEFAULT_EXEMPTIONS.get(category, (None, None))
     reasons = sorted({s.exemption_reason for s in specs if s.exemption_reason is not None})
     codes = sorted({s.exemption_reason_code for s in specs if s.exemption_reason_code is not None})
     if len(reasons) > 1 or len(codes) > 1:

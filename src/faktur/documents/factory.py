@@ -39,6 +39,7 @@ from faktur.documents.snapshot import (
 # the error against the rounded line net stays far below a cent for any realistic quantity.
 NET_PRICE_DECIMALS = 6
 _HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -120,20 +121,27 @@ def snapshot_from_calc(
         zip(invoice.lines, result.lines, texts, strict=True), 1
     ):
         adjustments = _line_adjustments(line, line_result, inclusive, quantum)
+        quantity = line.quantity
         unit_price = _net_unit_price(line, line_result, adjustments) if inclusive else line.unit_price
+        gross_unit_price = line.unit_price if inclusive else None
+        if unit_price < 0:
+            # An item price is never negative in EN 16931 (BR-27): a negative price is shown as the
+            # same amount, a negative quantity at the positive price (how a correction is written).
+            quantity, unit_price = _ZERO - quantity, _ZERO - unit_price
+            gross_unit_price = None if gross_unit_price is None else _ZERO - gross_unit_price
         lines.append(
             InvoiceLineSnapshot(
                 id=text.id or str(position),
                 sku=text.sku,
                 name=text.name,
                 description=text.description,
-                quantity=line.quantity,
+                quantity=quantity,
                 unit_code=text.unit_code,
                 unit_price=unit_price,
                 adjustments=adjustments,
                 net_amount=line_result.net,
                 tax=_tax(line.tax),
-                gross_unit_price=line.unit_price if inclusive else None,
+                gross_unit_price=gross_unit_price,
                 gross_amount=line_result.gross if inclusive else None,
                 period_start=text.period_start,
                 period_end=text.period_end,

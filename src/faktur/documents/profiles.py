@@ -6,9 +6,13 @@ fields to fix instead of failing on the first; nothing is rendered for an invoic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
+
+from pydantic import BaseModel
 
 from faktur.documents import codes
 from faktur.documents.snapshot import InvoiceSnapshot, LineAdjustment, Party, TaxCategoryCode
@@ -63,6 +67,37 @@ _EXEMPT_CATEGORIES = {
     TaxCategoryCode.EXPORT,
     TaxCategoryCode.NOT_SUBJECT,
 }
+
+
+# Characters XML 1.0 cannot carry at all (its Char production): most C0 controls, lone surrogates,
+# U+FFFE/U+FFFF. Input refuses them; an invoice stored before that cannot have an e-invoice.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def unrepresentable_text(snapshot: InvoiceSnapshot) -> list[MissingField]:
+    """Every text of `snapshot` that XML cannot carry, with the first offending character."""
+    problems: list[MissingField] = []
+
+    def visit(value: object, path: str) -> None:
+        if isinstance(value, str):
+            found = _NOT_XML.search(value)
+            if found:
+                problems.append(
+                    MissingField(
+                        path,
+                        f"contains U+{ord(found.group()):04X}, a control character an XML e-invoice "
+                        "cannot carry",
+                    )
+                )
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                visit(getattr(value, name), f"{path}.{name}" if path else name)
+        elif isinstance(value, tuple):
+            for index, item in enumerate(value):
+                visit(item, f"{path}[{index}]")
+
+    visit(snapshot, "")
+    return problems
 
 
 def missing_fields(
@@ -144,6 +179,22 @@ def _en16931_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
 
     categories = {group.category for group in snapshot.tax_breakdown}
     seller_tax_id = seller.vat_id or seller.tax_registration_id
+    # The document omits every VAT id when it has category O (BR-O-02), so the VAT id only counts
+    # towards BR-CO-26 without it; the tax registration number (BT-32) never does.
+    vat_id_rendered = seller.vat_id and TaxCategoryCode.NOT_SUBJECT not in categories
+    if not (vat_id_rendered or seller.legal_registration_id):
+        why = (
+            "its VAT id is left out of a document not subject to VAT (category O, BR-O-02)"
+            if seller.vat_id
+            else "a tax registration number (BT-32) does not count"
+        )
+        problems.append(
+            MissingField(
+                "seller.legal_registration_id",
+                "EN 16931 needs the seller's VAT id, legal registration id (e.g. the commercial "
+                f"register number) or seller identifier (BR-CO-26); {why}",
+            )
+        )
     if (
         categories & {TaxCategoryCode.STANDARD, TaxCategoryCode.ZERO, TaxCategoryCode.EXEMPT}
         and not seller_tax_id
@@ -244,6 +295,18 @@ def _peppol_problems(snapshot: InvoiceSnapshot, syntax: Syntax) -> list[MissingF
     problems = []
     if syntax != Syntax.UBL:
         problems.append(MissingField("syntax", "Peppol BIS Billing 3.0 is exchanged as UBL only"))
+    for prefix, party in (("seller", snapshot.seller), ("buyer", snapshot.buyer)):
+        scheme = party.electronic_address_scheme
+        if party.electronic_address and scheme and scheme not in codes.PEPPOL_EAS:
+            problems.append(
+                MissingField(
+                    f"{prefix}.electronic_address_scheme",
+                    f"Peppol routes only to participant ids of its EAS list, not scheme {scheme!r} "
+                    "(PEPPOL-EN16931-CL008); give a Peppol participant id, e.g. 0088 (GLN), "
+                    "9930 (German VAT id) or 0204 (Leitweg-ID)",
+                )
+            )
+    problems += _peppol_arithmetic_problems(snapshot)
     if not snapshot.seller.electronic_address:
         problems.append(
             MissingField(
@@ -265,6 +328,56 @@ def _peppol_problems(snapshot: InvoiceSnapshot, syntax: Syntax) -> list[MissingF
                 "Peppol needs a buyer reference or an order reference (PEPPOL-EN16931-R003)",
             )
         )
+    return problems
+
+
+# Peppol re-checks line nets and percentage allowances/charges against their parts, to 0.02 (R120,
+# R040). An amount rounded to a currency without cents (JPY) can be further off than that.
+_PEPPOL_SLACK = Decimal("0.02")
+
+
+def _percent_adjustment_problems(adjustments: Sequence[LineAdjustment], prefix: str) -> list[MissingField]:
+    """Percentage allowances/charges whose rounded amount is more than 0.02 off base x percent (R040).
+
+    Fields as the API names them: `adjustments[i]` on the document, `lines[i].allowances[j]` or
+    `lines[i].charges[j]` on a line (`prefix` is "" or "lines[i]").
+    """
+    problems = []
+    counters = {True: 0, False: 0}
+    for index, adjustment in enumerate(adjustments):
+        position = counters[adjustment.is_charge]
+        counters[adjustment.is_charge] += 1
+        if adjustment.percent is None or adjustment.base_amount is None:
+            continue
+        exact = adjustment.base_amount * adjustment.percent / 100
+        if abs(adjustment.amount - exact) > _PEPPOL_SLACK:
+            kind = "charges" if adjustment.is_charge else "allowances"
+            field = f"{prefix}.{kind}[{position}]" if prefix else f"adjustments[{index}]"
+            problems.append(
+                MissingField(
+                    f"{field}.amount",
+                    "Peppol and XRechnung need a percentage allowance or charge within 0.02 of base x "
+                    f"percent (PEPPOL-EN16931-R040): {adjustment.amount} is {exact} rounded to the currency",
+                )
+            )
+    return problems
+
+
+def _peppol_arithmetic_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
+    problems = _percent_adjustment_problems(snapshot.adjustments, "")
+    for index, line in enumerate(snapshot.lines):
+        charges = sum((a.amount for a in line.charges), Decimal(0))
+        allowances = sum((a.amount for a in line.allowances), Decimal(0))
+        exact = line.quantity * line.unit_price + charges - allowances
+        if abs(line.net_amount - exact) > _PEPPOL_SLACK:
+            problems.append(
+                MissingField(
+                    f"lines[{index}].net_amount",
+                    "Peppol needs the line net within 0.02 of quantity x price + charges - allowances "
+                    f"(PEPPOL-EN16931-R120): {line.net_amount} is {exact} rounded to the currency",
+                )
+            )
+        problems += _percent_adjustment_problems(line.adjustments, f"lines[{index}]")
     return problems
 
 
@@ -307,4 +420,9 @@ def _xrechnung_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
             "XRechnung needs payment instructions: the payee IBAN (BR-DE-1, BR-DE-23)",
         ),
     ]
-    return [MissingField(field, reason) for field, value, reason in required if not value]
+    problems = [MissingField(field, reason) for field, value, reason in required if not value]
+    # KoSIT merges Peppol's percentage rule (R040) into XRechnung.
+    problems += _percent_adjustment_problems(snapshot.adjustments, "")
+    for index, line in enumerate(snapshot.lines):
+        problems += _percent_adjustment_problems(line.adjustments, f"lines[{index}]")
+    return problems

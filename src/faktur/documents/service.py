@@ -28,7 +28,7 @@ from faktur.documents import repository
 from faktur.documents.cii.builder import render_cii
 from faktur.documents.facturx import render_facturx
 from faktur.documents.pdf.render import render_pdf
-from faktur.documents.profiles import MissingField, Profile, Syntax, missing_fields
+from faktur.documents.profiles import MissingField, Profile, Syntax, missing_fields, unrepresentable_text
 from faktur.documents.snapshot import InvoiceSnapshot
 from faktur.documents.snapshots_from_invoice import party_problems, seller_is_in_eu, snapshot_from_invoice
 from faktur.documents.ubl.builder import render_ubl
@@ -92,6 +92,18 @@ def _require_final(invoice: Invoice, what: str) -> None:
             f"Finalize it first (POST /v1/invoices/{invoice.id}/finalize); a draft has only a PDF preview.",
             code="invoice_not_final",
             details=[{"field": "status", "reason": "current status is draft", "current_status": "draft"}],
+        )
+
+
+def _raise_unrepresentable(problems: list[MissingField], what: str) -> None:
+    """Text stored before input refused control characters: no e-invoice, but never a 500."""
+    if problems:
+        raise Unprocessable(
+            f"{what} cannot be issued: the invoice contains control characters that XML cannot carry "
+            f"(in {', '.join(p.field for p in problems)}). Its plain PDF is available "
+            "(?embed=false); correct the text by a credit note and a new invoice.",
+            code="document_text_not_representable",
+            details=[{"field": p.field, "reason": p.reason} for p in problems],
         )
 
 
@@ -196,6 +208,7 @@ def get_xml(
     if stored is not None:
         return stored
     snapshot = _snapshot(session, invoice, now, what)
+    _raise_unrepresentable(unrepresentable_text(snapshot), what)
     _raise_missing(missing_fields(snapshot, profile, syntax), what)
     render = render_ubl if kind == DocumentKind.UBL else render_cii
     return _store(session, invoice, kind, profile.value, lambda: render(snapshot, profile), now)
@@ -237,8 +250,10 @@ def get_pdf(
         if stored is not None:
             return stored
         snapshot = _snapshot(session, invoice, now, what)
+        unrepresentable = unrepresentable_text(snapshot)
         problems = missing_fields(snapshot, profile, Syntax.CII)
-        if embed or not problems:
+        if embed or not (unrepresentable or problems):
+            _raise_unrepresentable(unrepresentable, what)
             _raise_missing(problems, what)
             frozen = snapshot
             cii = _store(

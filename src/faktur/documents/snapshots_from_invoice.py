@@ -123,6 +123,24 @@ def _inclusive_end(end: dt.date | None) -> dt.date | None:
     return None if end is None else end - dt.timedelta(days=1)
 
 
+def invoicing_period(invoice: Invoice) -> tuple[dt.date | None, dt.date | None]:
+    """BG-14 of a period invoice: its period, widened to every line period it bills (half-open).
+
+    A period invoice also bills other periods: flat fees in advance (the next period) and late usage
+    (an earlier one). The invoicing period of the document covers every service it bills, so each
+    line period lies within it, as EN 16931 readers check (PEPPOL-EN16931-R110/R111).
+    """
+    start, end = invoice.period_start, invoice.period_end
+    if start is None and end is None:
+        return None, None
+    for line in invoice.lines:
+        if start is not None and line.period_start is not None:
+            start = min(start, line.period_start)
+        if end is not None and line.period_end is not None:
+            end = max(end, line.period_end)
+    return start, end
+
+
 def _check_against_stored(invoice: Invoice, result: calc.InvoiceResult) -> None:
     currency = invoice.currency
     minor = calc.to_minor
@@ -181,6 +199,7 @@ def snapshot_from_invoice(
     due_date = invoice.due_date
     if due_date is None and terms_days is not None:
         due_date = issue_date + dt.timedelta(days=terms_days)
+    period_start, period_end = invoicing_period(invoice)
     texts = [
         LineText(
             name=line.description,
@@ -203,8 +222,8 @@ def snapshot_from_invoice(
         buyer_reference=_text(invoice.buyer_reference) or _text(buyer.get("buyer_reference")),
         notes=(invoice.memo.strip(),) if _text(invoice.memo) else (),
         payment_terms=payment_terms_text(terms_days, locale),
-        period_start=invoice.period_start,
-        period_end=_inclusive_end(invoice.period_end),
+        period_start=period_start,
+        period_end=_inclusive_end(period_end),
         seller=seller_party(seller, invoice.currency),
         buyer=buyer_party(buyer),
         locale=locale,

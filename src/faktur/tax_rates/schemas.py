@@ -18,7 +18,11 @@ class TaxRateCreate(BaseModel):
     percent: Percent = Field(description='e.g. "19" or "7.7"; 0 for categories other than S, L, M')
     category: TaxCategory = Field(TaxCategory.S, description="EN 16931 VAT category code (UNCL5305)")
     inclusive: bool = Field(False, description="Prices taxed at this rate include the tax")
-    exemption_reason: text(300) | None = Field(None, description="Required for E, AE, K, G, O")
+    exemption_reason: text(300) | None = Field(
+        None,
+        description="Required for E; AE, K, G and O without one state their VATEX default "
+        "(VATEX-EU-AE, -IC, -G, -O with its standard text)",
+    )
     exemption_reason_code: text(30) | None = Field(None, description="VATEX code, e.g. VATEX-EU-AE")
 
 

@@ -269,7 +269,10 @@ def build_tax_breakdown(snapshot: InvoiceSnapshot) -> list[etree._Element]:
         sub(tax, ram("CategoryCode"), group.category.value)
         if group.exemption_reason_code:
             sub(tax, ram("ExemptionReasonCode"), group.exemption_reason_code)
-        if group.category != TaxCategoryCode.NOT_SUBJECT and group.percent is not None:
+        if group.category == TaxCategoryCode.NOT_SUBJECT:
+            # EN 16931 lets the O breakdown go without a rate (BR-48); XRechnung wants one (BR-DE-14): 0.
+            sub(tax, ram("RateApplicablePercent"), "0")
+        elif group.percent is not None:
             sub(tax, ram("RateApplicablePercent"), decimal_text(group.percent))
         elements.append(tax)
     return elements

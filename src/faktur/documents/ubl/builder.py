@@ -251,7 +251,10 @@ def build_tax_total(snapshot: InvoiceSnapshot) -> list[etree._Element]:
         sub(subtotal, cbc("TaxAmount"), amount_text(group.tax_amount, currency), currencyID=currency)
         category = sub(subtotal, cac("TaxCategory"))
         sub(category, cbc("ID"), group.category.value)
-        if group.category != TaxCategoryCode.NOT_SUBJECT and group.percent is not None:
+        if group.category == TaxCategoryCode.NOT_SUBJECT:
+            # EN 16931 lets the O breakdown go without a rate (BR-48); XRechnung wants one (BR-DE-14): 0.
+            sub(category, cbc("Percent"), "0")
+        elif group.percent is not None:
             sub(category, cbc("Percent"), decimal_text(group.percent))
         if group.exemption_reason_code:
             sub(category, cbc("TaxExemptionReasonCode"), group.exemption_reason_code)
