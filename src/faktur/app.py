@@ -26,7 +26,9 @@ faktur creates, numbers, taxes, renders and tracks invoices.
   response; the same key with another body is a 409.
 * Amounts are decimal strings in the currency's minor units (`"119.00"`, `"1000"` for JPY);
   requests accept strings or JSON numbers, parsed exactly.
-* Errors are `{"error": {"code", "message", "details"}}` with a stable `code`.
+* Errors are `{"error": {"code", "message", "details"}}` with a stable `code`. Database faults
+  are 503 (`database_busy`, `database_unavailable`, `database_io_error`; retry after
+  `Retry-After`, with the same Idempotency-Key) or 507 `storage_full` (nothing was stored).
 """
 
 
