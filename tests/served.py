@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -61,27 +61,34 @@ def served(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded CI machine imports slowly
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"faktur serve exited: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("faktur serve did not start")
+                _signal_group(process.pid, signal.SIGTERM)
+                output = process.communicate(timeout=20)[1].decode()[-3000:]
+                raise RuntimeError(f"faktur serve did not answer /health: {output}")
             time.sleep(0.1)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        _signal_group(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _signal_group(process.pid, signal.SIGKILL)
             process.wait()
         process.stderr.close()  # type: ignore[union-attr]
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with suppress(ProcessLookupError):  # the server and its workers are gone already
+        os.killpg(pid, signum)
 
 
 @contextmanager

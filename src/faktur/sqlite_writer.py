@@ -94,10 +94,10 @@ class _FileLock:
     def _start_helper(self) -> None:
         if self._helper_pid != os.getpid():  # none yet, or the parent's before a fork
             self._helper_pid = os.getpid()
-            threading.Thread(
-                target=self._wait_for_holders, args=(weakref.ref(self),), name="faktur-sqlite-writer-lock",
-                daemon=True,
-            ).start()
+            waits = self._wait_for_holders
+            helper = threading.Thread(target=waits, args=(weakref.ref(self),), name="faktur-writer-lock")
+            helper.daemon = True  # it may sit in flock() when the process exits
+            helper.start()
 
     @staticmethod
     def _wait_for_holders(ref: weakref.ref[_FileLock]) -> None:
