@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from faktur.billing.endpoints import routers as billing_routers
 from faktur.config import Settings, get_settings
 from faktur.customers.endpoints import router as customers_router
-from faktur.db import make_engine, make_session_factory
+from faktur.db import make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.endpoints import router as documents_router
 from faktur.http.error_handlers import install_error_handlers
@@ -26,7 +26,9 @@ faktur creates, numbers, taxes, renders and tracks invoices.
   response; the same key with another body is a 409.
 * Amounts are decimal strings in the currency's minor units (`"119.00"`, `"1000"` for JPY);
   requests accept strings or JSON numbers, parsed exactly.
-* Errors are `{"error": {"code", "message", "details"}}` with a stable `code`.
+* Errors are `{"error": {"code", "message", "details"}}` with a stable `code`. Database faults
+  are 503 (`database_busy`, `database_unavailable`, `database_io_error`; retry after
+  `Retry-After`, with the same Idempotency-Key) or 507 `storage_full` (nothing was stored).
 """
 
 
@@ -37,11 +39,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.database_url,
             pool_size=settings.db_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            write_lock_timeout_ms=settings.sqlite_write_lock_timeout_ms,
         )
     app = FastAPI(title="faktur", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # GET and HEAD units of work (http.routing.Access.READ): WAL readers on SQLite.
+    app.state.read_session_factory = make_session_factory(
+        make_read_engine(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    )
     install_error_handlers(app)
     # Requests are matched against the routers in this order: the busiest first.
     for router in (invoices_router, customers_router, organisation_router, tax_rates_router):
@@ -53,8 +60,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     install_dialects(app)
 
+    # async: answered on the event loop, so it answers even when every worker thread waits.
     @app.get("/health", tags=["meta"], summary="Liveness: answers without touching the database")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app

@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from faktur.config import get_settings
-from faktur.db import is_sqlite, make_engine, make_session_factory, session_scope
+from faktur.database_faults import STORAGE_ERRNOS, database_fault, startup_fault_message
+from faktur.db import describe_database, is_sqlite, make_engine, make_session_factory, session_scope
 from faktur.documents.cli import invoice_app
 from faktur.errors import FakturError
 from faktur.migrations import is_up_to_date, upgrade_to_head
@@ -51,13 +53,22 @@ def serve(
     from faktur.bootstrap import create_demo_organisation_if_empty
 
     settings = get_settings()
-    upgrade_to_head(settings.database_url)
-    if settings.create_demo_organisation:
-        with session_scope(_session_factory()) as session:
-            demo = create_demo_organisation_if_empty(session)
-        if demo is not None:
-            console.print(f"[bold]Demo organisation[/bold] {demo.organisation_id}")
-            console.print(f"[bold]API key[/bold] (shown once): [yellow]{demo.api_key}[/yellow]")
+    demo = None
+    try:
+        upgrade_to_head(settings.database_url)
+        if settings.create_demo_organisation:
+            with session_scope(_session_factory()) as session:
+                demo = create_demo_organisation_if_empty(session)
+    except (DBAPIError, OSError) as exc:
+        fault = database_fault(exc)
+        if fault is None or (isinstance(exc, OSError) and exc.errno not in STORAGE_ERRNOS):
+            raise
+        # One line, no traceback: what is wrong and what to do (a full disk, a broken one...).
+        typer.echo(startup_fault_message(fault, describe_database(settings.database_url)), err=True)
+        raise typer.Exit(1) from None
+    if demo is not None:
+        console.print(f"[bold]Demo organisation[/bold] {demo.organisation_id}")
+        console.print(f"[bold]API key[/bold] (shown once): [yellow]{demo.api_key}[/yellow]")
     host = host or settings.host
     port = port or settings.port
     console.print(f"API docs: http://{host}:{port}/docs")

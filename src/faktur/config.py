@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from faktur.db import DEFAULT_SQLITE_BUSY_TIMEOUT_MS, DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS
+
 DEFAULT_SQLITE_PATH = Path("var") / "faktur.sqlite3"
 
 
@@ -17,8 +19,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     db_pool_size: int = 20
-    # A request that waits longer than this for the SQLite write lock fails with 503.
-    sqlite_busy_timeout_ms: int = 30_000
+    # SQLite: how long a writer waits for its turn behind faktur's other writers (threads and
+    # processes) before it gives up with 503 database_busy.
+    sqlite_write_lock_timeout_ms: int = DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS
+    # SQLite's own busy handler: how long to wait for a lock held by a program other than faktur.
+    sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS
     idempotency_key_ttl_hours: int = 24
     create_demo_organisation: bool = True
     # PostgreSQL only: billing runs are queued for `faktur worker` processes instead of in-process.

@@ -7,17 +7,37 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from faktur.sqlite_writer import queue_writers
+from faktur.sqlite_writer import queue_writers, read_only
+
+DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
+DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS = 10_000
+
+
+class Access(Enum):
+    """What a unit of work does: on SQLite a reader never waits for the write lock, a writer
+    holds it from its first statement (so what it reads to decide is read under the lock)."""
+
+    READ = "read"
+    WRITE = "write"
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def describe_database(url: str) -> str:
+    """Where the database is, for messages: the SQLite file, or the server and database name."""
+    parsed = make_url(url)
+    if is_sqlite(url):
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
 
 
 def normalise_url(url: str) -> str:
@@ -28,10 +48,17 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, pool_size: int = 20, busy_timeout_ms: int = 30_000) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 20,
+    busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+    write_lock_timeout_ms: int = DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS,
+) -> Engine:
+    """The engine of writing units of work (and of everything outside a request)."""
     url = normalise_url(url)
     if is_sqlite(url):
-        return _make_sqlite_engine(url, busy_timeout_ms)
+        return _make_sqlite_engine(url, busy_timeout_ms, write_lock_timeout_ms)
     # JIT compilation pays off for long analytic queries, not for faktur's: a billing chunk's
     # usage query (its cost estimate crosses jit_above_cost) spent ~18 ms compiling, half its time.
     # Sessions run in UTC, so timestamps arrive already in UTC (models.types.UtcDateTime).
@@ -48,15 +75,43 @@ def make_engine(url: str, *, pool_size: int = 20, busy_timeout_ms: int = 30_000)
     )
 
 
-def _make_sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
+def make_read_engine(engine: Engine, *, busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    """The engine of read-only units of work beside `engine`: on an SQLite file a second engine
+    whose transactions are WAL readers (they never wait for, nor take, the write lock); `engine`
+    itself elsewhere (PostgreSQL readers never wait for writers; an in-memory SQLite database is
+    one connection's own)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if _sqlite_file(url) is None:
+        return engine
+    reader = _sqlite_engine(url, busy_timeout_ms)
+    read_only(reader)
+    return reader
+
+
+def _sqlite_file(url: str) -> str | None:
+    if not is_sqlite(url):
+        return None
     database = make_url(url).database
-    if database and database != ":memory:":
+    return database if database and database != ":memory:" else None
+
+
+def _make_sqlite_engine(url: str, busy_timeout_ms: int, write_lock_timeout_ms: int) -> Engine:
+    database = _sqlite_file(url)
+    if database:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = _sqlite_engine(url, busy_timeout_ms)
+    # SQLite has one writer at a time: faktur's threads and processes queue on a lock instead
+    # of SQLite's busy handler, which polls with sleeps of up to 100 ms and lets late comers win.
+    queue_writers(engine, database, write_lock_timeout_ms / 1000)
+    return engine
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (sqlite_writer's begin events).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -65,9 +120,6 @@ def _make_sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
-    # SQLite has one writer at a time: faktur's threads and processes queue on a lock instead
-    # of SQLite's busy handler, which polls with sleeps of up to 100 ms and lets late comers win.
-    queue_writers(engine, database if database and database != ":memory:" else None, busy_timeout_ms / 1000)
     return engine
 
 

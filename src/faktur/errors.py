@@ -12,6 +12,8 @@ from typing import Any
 class FakturError(Exception):
     status: int = 400
     code: str = "bad_request"
+    # Sent as Retry-After: set by errors that a retry after a while resolves (503s).
+    retry_after_seconds: int | None = None
 
     def __init__(
         self,

@@ -1,6 +1,6 @@
 """HTTP endpoints of invoice documents: GET /v1/invoices/{id}/pdf, /ubl and /cii.
 
-GETs run in a TransactionalRoute too: the first request for a document stores it, and that must commit.
+GETs run in a WritingRoute: the first request for a document stores it, and that must commit.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from faktur.auth import CurrentPrincipal
 from faktur.documents import service
 from faktur.documents.profiles import Profile, Syntax
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.routing import TransactionalRoute
+from faktur.http.routing import WritingRoute
 
-router = APIRouter(prefix="/v1/invoices", tags=["documents"], route_class=TransactionalRoute)
+router = APIRouter(prefix="/v1/invoices", tags=["documents"], route_class=WritingRoute)
 
 ProfileQuery = Annotated[
     Profile,

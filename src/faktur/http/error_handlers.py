@@ -13,9 +13,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from faktur.database_faults import database_fault
 from faktur.errors import FakturError
 
 logger = logging.getLogger("faktur")
@@ -80,7 +82,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.state.error_renderers = []
 
     def render(request: Request, error: FakturError, validation: RequestValidationError | None = None):
-        return _renderer_for(request)(request, error, validation)
+        response = _renderer_for(request)(request, error, validation)
+        if error.retry_after_seconds is not None:
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
 
     @app.exception_handler(FakturError)
     def _faktur(request: Request, exc: FakturError) -> JSONResponse:
@@ -108,16 +113,21 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return render(request, error)
 
-    @app.exception_handler(OperationalError)
-    def _operational(request: Request, exc: OperationalError) -> JSONResponse:
-        logger.error("database error on %s: %s", request.url.path, exc.orig)
-        error = FakturError(
-            "The database is busy; retry the request.", code="database_unavailable", status=503
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeoutError)
+    def _database(request: Request, exc: Exception) -> JSONResponse:
+        # A lock held too long, a full disk, an I/O error, a lost connection: the client gets the
+        # fault's code and message (503, 507), the log the traceback. Anything else is a bug.
+        fault = database_fault(exc)
+        if fault is None:
+            return _unexpected(request, exc)
+        logger.error(
+            "database fault %s on %s %s", fault.code, request.method, request.url.path, exc_info=exc
         )
-        return render(request, error)
+        return render(request, fault)
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         error = FakturError("An unexpected error occurred.", code="internal_error", status=500)
         return render(request, error)

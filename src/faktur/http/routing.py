@@ -6,6 +6,11 @@ happen in the endpoint's own worker thread, straight after it returns: locks tak
 request (the invoice-number counter above all) are held no longer than the work itself.
 A retry with the same key either replays the stored response or, if the first attempt rolled
 back, does the work once.
+
+Each route says whether its unit of work reads or writes (`Access`): a `TransactionalRoute`
+reads for GET and HEAD and writes for every other method; a `WritingRoute` writes for every
+method (a GET that stores what it computes). On SQLite a reader is a WAL reader that never waits
+for the write lock; a writer holds it from its first statement.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from faktur import decided_last
+from faktur.db import Access
 from faktur.http.requests import ExactJSONRequest
 from faktur.idempotency.service import IdempotentReplay, record_response
 
@@ -97,9 +103,18 @@ def _committing(endpoint: Callable[..., Any], status_code: int | None) -> Callab
     return run_and_commit
 
 
+_READING_METHODS = frozenset({"GET", "HEAD"})
+
+
 class TransactionalRoute(APIRoute):
+    """GET and HEAD read; other methods write."""
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _committing(endpoint, kwargs.get("status_code")), **kwargs)
+        self.access = self.access_for(frozenset(self.methods))
+
+    def access_for(self, methods: frozenset[str]) -> Access:
+        return Access.READ if methods <= _READING_METHODS else Access.WRITE
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -108,7 +123,9 @@ class TransactionalRoute(APIRoute):
             request = ExactJSONRequest(request.scope, request.receive)
             # Read now so dependencies (idempotency) can hash the exact bytes the handler parses.
             request.state.raw_body = await request.body()
-            uow = UnitOfWork(request.app.state.session_factory(), request)
+            state = request.app.state
+            factory = state.read_session_factory if self.access is Access.READ else state.session_factory
+            uow = UnitOfWork(factory(), request)
             request.state.session = uow.session
             token = _unit_of_work.set(uow)
             try:
@@ -122,3 +139,10 @@ class TransactionalRoute(APIRoute):
                     await run_in_threadpool(uow.rollback)
 
         return transactional_handler
+
+
+class WritingRoute(TransactionalRoute):
+    """Every method writes: for GETs that store what they compute (documents on first request)."""
+
+    def access_for(self, methods: frozenset[str]) -> Access:
+        return Access.WRITE

@@ -1,0 +1,109 @@
+"""`faktur serve` as a real process on a loopback port, for fault tests (stopped writers, full disks)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+
+FAKTUR = Path(sys.executable).with_name("faktur")
+
+# Holds the SQLite write lock of the database given as argv[1] (faktur's queue and SQLite's own)
+# in an open transaction until killed.
+HOLD_WRITE_LOCK = """
+import sys, time
+from sqlalchemy import text
+from faktur.db import make_engine, make_session_factory
+session = make_session_factory(make_engine(sys.argv[1]))()
+session.execute(text("UPDATE organisations SET legal_name = legal_name"))
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_env(database_url: str, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKTUR_")}
+    env |= {"FAKTUR_DATABASE_URL": database_url, "FAKTUR_CREATE_DEMO_ORGANISATION": "false", **settings}
+    return env
+
+
+@contextmanager
+def served(
+    database_url: str,
+    *,
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> Iterator[str]:
+    """Start `faktur serve`, wait until /health answers, yield its base URL; stop it after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(FAKTUR), "serve", "--port", str(port), "--workers", str(workers)],
+        env=serve_env(database_url, **(settings or {})),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its workers are in its process group, stopped with it
+        preexec_fn=preexec_fn,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180  # a loaded CI machine imports slowly
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"faktur serve exited: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                _signal_group(process.pid, signal.SIGTERM)
+                output = process.communicate(timeout=20)[1].decode()[-3000:]
+                raise RuntimeError(f"faktur serve did not answer /health: {output}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
+        process.stderr.close()  # type: ignore[union-attr]
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with suppress(ProcessLookupError):  # the server and its workers are gone already
+        os.killpg(pid, signum)
+
+
+@contextmanager
+def write_lock_held_by_stopped_process(database_url: str) -> Iterator[int]:
+    """Another faktur process takes the write lock and is stopped (SIGSTOP) while holding it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, database_url], stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == b"holding"
+        os.kill(holder.pid, signal.SIGSTOP)
+        yield holder.pid
+    finally:
+        os.kill(holder.pid, signal.SIGCONT)
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()  # type: ignore[union-attr]

@@ -1,0 +1,208 @@
+"""SQLite's one writer at a time: bounded waits for the write lock (threads and processes), and
+readers that never wait for it. SQLite only: PostgreSQL has row locks and no such queue."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from conftest import make_tenant
+from faktur.app import create_app
+from faktur.config import Settings
+from faktur.db import make_engine, make_read_engine, make_session_factory
+from faktur.sqlite_writer import WriterLock, lock_path_for
+from served import served, write_lock_held_by_stopped_process
+
+HOLD_FILE_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "faktur.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _hold_file_lock(database: Path, seconds: float) -> subprocess.Popen[bytes]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FILE_LOCK, str(lock_path_for(str(database))), str(seconds)],
+        stdout=subprocess.PIPE,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+    return holder
+
+
+def _other_connection_can_write(path: str) -> bool:
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc)
+        return False
+    finally:
+        other.close()
+
+
+def test_a_wait_for_another_process_ends_at_the_bound_and_later_ones_give_up_at_once(tmp_path: Path) -> None:
+    database = tmp_path / "faktur.sqlite3"
+    holder = _hold_file_lock(database, 600)
+    lock = WriterLock(str(database), timeout=0.3)
+    try:
+        started = time.monotonic()
+        assert lock.acquire() is False
+        assert 0.3 <= time.monotonic() - started < 2
+        # The holder is known to be stuck: the next writer of this process does not wait again.
+        started = time.monotonic()
+        assert lock.acquire() is False
+        assert time.monotonic() - started < 0.1
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()  # type: ignore[union-attr]
+    deadline = time.monotonic() + 5
+    while not lock.acquire():  # the kernel freed the lock with its dead holder
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    lock.release()
+
+
+def test_a_process_that_releases_within_the_bound_hands_the_lock_over(tmp_path: Path) -> None:
+    database = tmp_path / "faktur.sqlite3"
+    holder = _hold_file_lock(database, 0.5)
+    lock = WriterLock(str(database), timeout=5)
+    started = time.monotonic()
+    assert lock.acquire() is True
+    assert time.monotonic() - started >= 0.2  # it waited for the holder, and got the lock after it
+    lock.release()
+    assert holder.wait(timeout=5) == 0
+    holder.stdout.close()  # type: ignore[union-attr]
+
+
+def test_a_writing_transaction_holds_the_write_lock_from_its_first_read(sqlite_url: str) -> None:
+    """What a write decides on is read under the lock: a read-then-write cannot be overtaken."""
+    path = sqlite_url.removeprefix("sqlite:///")
+    engine = make_engine(sqlite_url)
+    session = make_session_factory(engine)()
+    try:
+        session.execute(text("SELECT count(*) FROM organisations")).scalar_one()
+        assert _other_connection_can_write(path) is False
+        session.rollback()
+        assert _other_connection_can_write(path) is True
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def test_a_reading_transaction_takes_no_write_lock_and_cannot_write(sqlite_url: str) -> None:
+    path = sqlite_url.removeprefix("sqlite:///")
+    engine = make_engine(sqlite_url)
+    reader = make_read_engine(engine)
+    session = make_session_factory(reader)()
+    try:
+        session.execute(text("SELECT count(*) FROM organisations")).scalar_one()
+        assert _other_connection_can_write(path) is True
+        with pytest.raises(OperationalError, match="readonly"):
+            session.execute(text("UPDATE organisations SET legal_name = legal_name"))
+    finally:
+        session.close()
+        reader.dispose()
+        engine.dispose()
+
+
+def test_a_write_waiting_past_the_bound_is_503_database_busy_while_reads_answer(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url, write_lock_timeout_ms=300)
+    app = create_app(
+        Settings(database_url=sqlite_url, create_demo_organisation=False, sqlite_write_lock_timeout_ms=300),
+        engine,
+    )
+    factory = make_session_factory(engine)
+    tenant = make_tenant(factory)
+    holder = factory()
+    holder.execute(text("UPDATE organisations SET legal_name = legal_name"))  # another thread's writer
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            started = time.monotonic()
+            response = client.post("/v1/customers", json={"name": "Kunde AG"}, headers=tenant.headers)
+            waited = time.monotonic() - started
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "database_busy"
+            assert response.headers["Retry-After"] == "1"
+            assert 0.3 <= waited < 3
+
+            started = time.monotonic()
+            listed = client.get("/v1/customers", headers=tenant.headers)
+            assert listed.status_code == 200 and listed.json()["data"] == []
+            assert time.monotonic() - started < 0.3  # a reader does not queue behind the writer
+    finally:
+        holder.rollback()
+        holder.close()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        created = client.post("/v1/customers", json={"name": "Kunde AG"}, headers=tenant.headers)
+        assert created.status_code == 201
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_reads_and_health_answer_while_a_writer_process_is_stopped(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    tenant = make_tenant(make_session_factory(engine))
+    engine.dispose()
+    bound_s = 3.0
+    settings = {"FAKTUR_SQLITE_WRITE_LOCK_TIMEOUT_MS": str(int(bound_s * 1000))}
+    with served(sqlite_url, workers=2, settings=settings) as api:
+
+        def post_customer(name: str) -> tuple[httpx.Response, float]:
+            started = time.monotonic()
+            response = httpx.post(
+                f"{api}/v1/customers", json={"name": name}, headers=tenant.headers, timeout=30
+            )
+            return response, time.monotonic() - started
+
+        assert post_customer("before")[0].status_code == 201
+        with write_lock_held_by_stopped_process(sqlite_url), ThreadPoolExecutor(8) as pool:
+            writes = [pool.submit(post_customer, f"during {i}") for i in range(6)]
+            time.sleep(0.2)
+            for _ in range(5):  # while the writes wait: health and reads answer at once
+                started = time.monotonic()
+                assert httpx.get(f"{api}/health", timeout=5).status_code == 200
+                listed = httpx.get(f"{api}/v1/customers", headers=tenant.headers, timeout=5)
+                assert listed.status_code == 200
+                assert [c["name"] for c in listed.json()["data"]] == ["before"]
+                assert time.monotonic() - started < bound_s / 2  # not queued behind the writes
+            results = [write.result() for write in writes]
+        for response, waited in results:
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "database_busy"
+            assert response.headers["Retry-After"] == "1"
+            assert waited < bound_s + 3
+        assert max(waited for _, waited in results) >= bound_s - 0.2
+
+        # The stopped writer is gone (killed): writes go through again, none of the refused stored.
+        deadline = time.monotonic() + 10
+        while (after := post_customer("after")[0]).status_code == 503:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert after.status_code == 201
+        listed = httpx.get(f"{api}/v1/customers", headers=tenant.headers, timeout=5).json()["data"]
+        assert sorted(c["name"] for c in listed) == ["after", "before"]
+
+
