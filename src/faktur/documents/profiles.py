@@ -303,6 +303,20 @@ def _xrechnung_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
             "XRechnung needs the buyer's postcode (BR-DE-9)",
         ),
     ]
+    delivery_address = snapshot.delivery.address if snapshot.delivery else None
+    if delivery_address is not None:
+        required += [
+            (
+                "deliver_to.city",
+                delivery_address.city,
+                "XRechnung needs the deliver-to city with a deliver-to address (BR-DE-10)",
+            ),
+            (
+                "deliver_to.postal_code",
+                delivery_address.postal_code,
+                "XRechnung needs the deliver-to postcode with a deliver-to address (BR-DE-11)",
+            ),
+        ]
     problems = [MissingField(field, reason) for field, value, reason in required if not value]
     return problems + _xrechnung_payment_problems(snapshot)
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from faktur.calc import TaxCategory
 from faktur.fields import (
@@ -160,6 +160,7 @@ class InvoiceFields(BaseModel):
     )
     period_end: date | None = Field(
         None,
+        validate_default=True,
         description="Exclusive end of the invoicing period (the day after its last day, as for lines); "
         "documents show the last day (BT-74)",
     )
@@ -170,13 +171,16 @@ class InvoiceFields(BaseModel):
         "to the organisation's IBAN",
     )
 
-    @model_validator(mode="after")
-    def _period(self) -> InvoiceFields:
-        if (self.period_start is None) != (self.period_end is None):
+    @field_validator("period_end")
+    @classmethod
+    def _period(cls, end: date | None, info: ValidationInfo) -> date | None:
+        # Runs for every body (validate_default), so a lone period_start is caught here too.
+        start = info.data.get("period_start")
+        if (start is None) != (end is None):
             raise ValueError("give both period_start and period_end, or neither")
-        if self.period_start and self.period_end and self.period_end <= self.period_start:
+        if start and end and end <= start:
             raise ValueError("period_end must be after period_start (the end is exclusive)")
-        return self
+        return end
 
 
 class InvoiceCreate(InvoiceFields):
