@@ -27,31 +27,33 @@ def _json() -> sa.types.TypeEngine:
     return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
+# Plain ALTER TABLE ADD/DROP COLUMN (SQLite 3.35+), never a batch table rebuild: rebuilding
+# `invoices` on SQLite drops the table, and usage_events.invoice_id (ON DELETE SET NULL) would lose
+# what it billed.
+COLUMNS = {
+    "invoices": [
+        sa.Column("delivery_date", sa.Date(), nullable=True),
+        sa.Column("deliver_to", _json(), nullable=True),
+        sa.Column("payment_means", _json(), nullable=True),
+        sa.Column("prepaid_minor", sa.BigInteger(), nullable=False, server_default="0"),
+    ],
+    "customers": [sa.Column("payment_means", _json(), nullable=True)],
+    "organisations": [
+        sa.Column("sepa_creditor_id", sa.String(35), nullable=True),
+        sa.Column("register_court", sa.String(100), nullable=True),
+        sa.Column("register_number", sa.String(50), nullable=True),
+        sa.Column("managing_directors", sa.String(300), nullable=True),
+    ],
+}
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("invoices") as batch:
-        batch.add_column(sa.Column("delivery_date", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("deliver_to", _json(), nullable=True))
-        batch.add_column(sa.Column("payment_means", _json(), nullable=True))
-        batch.add_column(sa.Column("prepaid_minor", sa.BigInteger(), nullable=False, server_default="0"))
-    with op.batch_alter_table("customers") as batch:
-        batch.add_column(sa.Column("payment_means", _json(), nullable=True))
-    with op.batch_alter_table("organisations") as batch:
-        batch.add_column(sa.Column("sepa_creditor_id", sa.String(35), nullable=True))
-        batch.add_column(sa.Column("register_court", sa.String(100), nullable=True))
-        batch.add_column(sa.Column("register_number", sa.String(50), nullable=True))
-        batch.add_column(sa.Column("managing_directors", sa.String(300), nullable=True))
+    for table, columns in COLUMNS.items():
+        for column in columns:
+            op.add_column(table, column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organisations") as batch:
-        batch.drop_column("managing_directors")
-        batch.drop_column("register_number")
-        batch.drop_column("register_court")
-        batch.drop_column("sepa_creditor_id")
-    with op.batch_alter_table("customers") as batch:
-        batch.drop_column("payment_means")
-    with op.batch_alter_table("invoices") as batch:
-        batch.drop_column("prepaid_minor")
-        batch.drop_column("payment_means")
-        batch.drop_column("deliver_to")
-        batch.drop_column("delivery_date")
+    for table, columns in reversed(COLUMNS.items()):
+        for column in reversed(columns):
+            op.drop_column(table, column.name)
