@@ -1,10 +1,13 @@
 """Regenerate docs/sample-invoice.png from an invoice created through the API (needs pdftoppm).
 
 Run: .venv/bin/python scripts/make_sample_invoice.py   (uses a throwaway SQLite database)
+     .venv/bin/python scripts/make_sample_invoice.py --locale de --output /tmp/de.png --pdf /tmp/de.pdf
+     (the same invoice for a German or French customer, to look at; all pages as PNG)
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import tempfile
 from datetime import UTC, datetime
@@ -34,6 +37,9 @@ SELLER = {
     "contact_name": "Jana Vogel",
     "iban": "DE89370400440532013000",
     "bic": "COBADEFFXXX",
+    "register_court": "Amtsgericht Charlottenburg",
+    "register_number": "HRB 123456 B",
+    "managing_directors": "Jana Vogel, Tom Berger",
     "payment_terms_days": 14,
     "number_format": "RE-{YYYY}-{SEQ:05}",
 }
@@ -81,11 +87,19 @@ INVOICE = {
         {"kind": "charge", "amount": "9.90", "reason": "Shipping", "tax": {"category": "S", "percent": "7"}}
     ],
     "memo": "Thank you for your business.",
+    "period_start": "2026-11-01",
+    "period_end": "2026-12-01",
+    "delivery_date": "2026-11-27",
     "finalize": True,
 }
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--locale", default="en", help="the customer's locale: en, de, fr, ...")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="the PNG (with --pdf: one per page)")
+    parser.add_argument("--pdf", type=Path, help="also keep the PDF here")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{directory}/sample.sqlite3"
         upgrade_to_head(url)
@@ -99,7 +113,7 @@ def main() -> None:
         app = create_app(Settings(database_url=url, create_demo_organisation=False), engine)
         with TestClient(app) as client:
             client.patch("/v1/organisation", json=SELLER, headers=headers).raise_for_status()
-            customer = client.post("/v1/customers", json=CUSTOMER, headers=headers)
+            customer = client.post("/v1/customers", json={**CUSTOMER, "locale": args.locale}, headers=headers)
             customer.raise_for_status()
             invoice = client.post(
                 "/v1/invoices", json={"customer_id": customer.json()["id"], **INVOICE}, headers=headers
@@ -108,14 +122,12 @@ def main() -> None:
             pdf = client.get(f"/v1/invoices/{invoice.json()['id']}/pdf", headers=headers)
             pdf.raise_for_status()
         engine.dispose()
-        source = Path(directory) / "sample.pdf"
+        source = args.pdf or Path(directory) / "sample.pdf"
         source.write_bytes(pdf.content)
-        stem = OUTPUT.with_suffix("")
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(source), str(stem)],
-            check=True,
-        )
-    print(f"wrote {OUTPUT}")
+        stem = args.output.with_suffix("")
+        pages = ["-singlefile", "-f", "1", "-l", "1"] if args.pdf is None else []
+        subprocess.run(["pdftoppm", "-png", "-r", "80", *pages, str(source), str(stem)], check=True)
+    print(f"wrote {args.output if args.pdf is None else f'{stem}-N.png and {args.pdf}'}")
 
 
 if __name__ == "__main__":

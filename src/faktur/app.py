@@ -10,6 +10,7 @@ from faktur.config import Settings, get_settings
 from faktur.customers.endpoints import router as customers_router
 from faktur.db import make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
+from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.endpoints import router as documents_router
 from faktur.http.error_handlers import install_error_handlers
 from faktur.invoice_items.endpoints import router as invoice_items_router
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.read_session_factory = make_session_factory(
         make_read_engine(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     )
+    # Large draft PDFs are laid out once per change, not once per request (issue 22).
+    app.state.draft_pdfs = DraftPdfCache()
     install_error_handlers(app)
     # Requests are matched against the routers in this order: the busiest first.
     for router in (invoices_router, customers_router, organisation_router, tax_rates_router):

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from faktur.fields import CountryCode, CurrencyCode, LocaleCode, Metadata, Name, ShortText, VatId, text
+from faktur.payment_means import PaymentMeansIn
 
 
 class CustomerFields(BaseModel):
@@ -28,6 +29,11 @@ class CustomerFields(BaseModel):
     electronic_address: ShortText | None = None
     electronic_address_scheme: text(10) | None = None
     external_reference: ShortText | None = None
+    payment_means: PaymentMeansIn | None = Field(
+        None,
+        description="How this customer pays by default: SEPA direct debit (mandate, debited IBAN), "
+        "a card, or credit transfer (the default); an invoice may override it",
+    )
     metadata: Metadata | None = None
 
 
@@ -56,6 +62,7 @@ class CustomerOut(BaseModel):
     electronic_address: str | None
     electronic_address_scheme: str | None
     external_reference: str | None
+    payment_means: dict[str, Any] | None
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime

@@ -25,13 +25,14 @@ def get_customer(session: Session, organisation_id: uuid.UUID, customer_id: uuid
 def create_customer(
     session: Session, organisation_id: uuid.UUID, data: CustomerCreate, now: datetime
 ) -> Customer:
-    values = data.model_dump(exclude_none=True, exclude={"metadata"})
+    values = data.model_dump(exclude_none=True, exclude={"metadata", "payment_means"})
     customer = Customer(
         id=uuid.uuid4(),
         organisation_id=organisation_id,
         created_at=now,
         updated_at=now,
         metadata_=data.metadata or {},
+        payment_means=data.payment_means.stored() if data.payment_means else None,
         **values,
     )
     customer.locale = customer.locale or "en"
@@ -51,6 +52,9 @@ def update_customer(
             )
     if "metadata" in changes:
         customer.metadata_ = changes.pop("metadata") or {}
+    if "payment_means" in changes:
+        changes.pop("payment_means")
+        customer.payment_means = data.payment_means.stored() if data.payment_means else None
     for field, value in changes.items():
         setattr(customer, field, value)
     customer.updated_at = now

@@ -66,7 +66,9 @@ def get_pdf(
         ),
     ] = None,
 ) -> Response:
-    document = service.get_pdf(session, principal.organisation_id, invoice_id, profile, embed, now)
+    document = service.get_pdf(
+        session, principal.organisation_id, invoice_id, profile, embed, now, request.app.state.draft_pdfs
+    )
     return _response(request, document)
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from faktur.documents import codes
 from faktur.documents.snapshot import InvoiceSnapshot, LineAdjustment, Party, TaxCategoryCode
+from faktur.payment_means import CARD_CODES, SEPA_DIRECT_DEBIT
 
 
 class Profile(StrEnum):
@@ -414,15 +415,61 @@ def _xrechnung_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
             buyer.address.postal_code,
             "XRechnung needs the buyer's postcode (BR-DE-9)",
         ),
-        (
-            "seller.iban",
-            seller.iban,
-            "XRechnung needs payment instructions: the payee IBAN (BR-DE-1, BR-DE-23)",
-        ),
     ]
+    delivery_address = snapshot.delivery.address if snapshot.delivery else None
+    if delivery_address is not None:
+        required += [
+            (
+                "deliver_to.city",
+                delivery_address.city,
+                "XRechnung needs the deliver-to city with a deliver-to address (BR-DE-10)",
+            ),
+            (
+                "deliver_to.postal_code",
+                delivery_address.postal_code,
+                "XRechnung needs the deliver-to postcode with a deliver-to address (BR-DE-11)",
+            ),
+        ]
     problems = [MissingField(field, reason) for field, value, reason in required if not value]
     # KoSIT merges Peppol's percentage rule (R040) into XRechnung.
     problems += _percent_adjustment_problems(snapshot.adjustments, "")
     for index, line in enumerate(snapshot.lines):
         problems += _percent_adjustment_problems(line.adjustments, f"lines[{index}]")
-    return problems
+    return problems + _xrechnung_payment_problems(snapshot)
+
+
+def _xrechnung_payment_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
+    """XRechnung needs payment instructions (BR-DE-1) with the group its means code calls for:
+    the payee account for a transfer (BR-DE-23), the card (BR-DE-24), or the direct debit with
+    the creditor id (BR-DE-25, BR-DE-30) and the debited account (BR-DE-31)."""
+    code = snapshot.seller.payment_means_code
+    if code in CARD_CODES:
+        return (
+            []
+            if snapshot.payment_card
+            else [
+                MissingField(
+                    "payment_means.card_last_digits",
+                    "XRechnung needs the card's last digits for a card payment (BG-18, BR-DE-24)",
+                )
+            ]
+        )
+    if code == SEPA_DIRECT_DEBIT:
+        debit = snapshot.direct_debit
+        if debit is None or not debit.creditor_id:
+            return [
+                MissingField(
+                    "seller.sepa_creditor_id",
+                    "XRechnung needs the seller's SEPA creditor id for a direct debit (BT-90, BR-DE-30)",
+                )
+            ]
+        return []
+    if not snapshot.seller.iban:
+        return [
+            MissingField(
+                "seller.iban",
+                "XRechnung needs payment instructions: the payee IBAN for a credit transfer "
+                "(BR-DE-1, BR-DE-23), or the customer's direct debit or card payment means",
+            )
+        ]
+    return []

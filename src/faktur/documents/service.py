@@ -6,8 +6,9 @@ those bytes. Lazy rather than at finalization because most invoices are only eve
 of the eight kind/profile combinations, and a billing run should not spend its time drawing PDFs nobody
 reads. A concurrent first request is settled by the table's unique key (insert-or-get).
 
-Drafts are rendered on every request from the live organisation and customer and never stored; they
-have only a PDF (with a DRAFT mark and no number). Services only flush; the route commits.
+Drafts are rendered from the live organisation and customer and never stored; they have only a PDF
+(with a DRAFT mark and no number), kept in memory until the draft changes (documents.draft_cache).
+Services only flush; the route commits.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from faktur.customers import service as customers
 from faktur.documents import repository
 from faktur.documents.cii.builder import render_cii
+from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.facturx import render_facturx
 from faktur.documents.pdf.render import render_pdf
 from faktur.documents.profiles import MissingField, Profile, Syntax, missing_fields, unrepresentable_text
@@ -221,13 +223,15 @@ def get_pdf(
     profile: Profile,
     embed: bool | None,
     now: datetime,
+    draft_pdfs: DraftPdfCache | None = None,
 ) -> Document:
     """The invoice PDF: Factur-X (the `profile` CII embedded) or plain.
 
     `embed=None` picks Factur-X for a finalized invoice of an EU seller when the invoice can be
     expressed in `profile` as CII, and the plain PDF otherwise (drafts, other sellers, KWD, data the
     profile needs but the frozen invoice lacks). `embed=True` insists: 409 for a draft, 422 listing
-    what is missing. `embed=False` is always the plain PDF, the same for every profile.
+    what is missing. `embed=False` is always the plain PDF, the same for every profile. A draft's PDF
+    comes from `draft_pdfs` when it was laid out before and has not changed since.
     """
     invoice = invoices.get_invoice(session, organisation_id, invoice_id)
     what = f"A Factur-X PDF ({profile.value})"
@@ -235,7 +239,7 @@ def get_pdf(
         _require_final(invoice, what)
     if _is_draft(invoice):
         snapshot = _snapshot(session, invoice, now, "A draft PDF")
-        content = render_pdf(snapshot)
+        content = draft_pdfs.get_or_render(snapshot, render_pdf) if draft_pdfs else render_pdf(snapshot)
         return Document(
             DocumentKind.PDF,
             PLAIN_PDF_PROFILE,

@@ -91,8 +91,12 @@ class SellerParty(Party):
 
     iban: str | None = None
     bic: str | None = None
-    # UNCL4461: 58 SEPA credit transfer, 30 credit transfer.
+    # UNCL4461: 58 SEPA credit transfer, 30 credit transfer, 59 SEPA direct debit, 48/54 card.
     payment_means_code: str = "58"
+    # The commercial register entry and managing directors (§35a HGB), printed in the PDF footer.
+    register_court: str | None = None
+    register_number: str | None = None
+    managing_directors: str | None = None
 
 
 class TaxInfo(_Frozen):
@@ -200,6 +204,23 @@ class Delivery(_Frozen):
     date: dt.date | None = None
 
 
+class PaymentCard(_Frozen):
+    """BG-18: the card the buyer pays with, never its full number (BR-51): the last digits only."""
+
+    last_digits: str = Field(min_length=4, max_length=10)  # BT-87
+    holder: str | None = None  # BT-88
+    # The card network (VISA, ...): UBL needs one (cac:CardAccount/cbc:NetworkID); EN 16931 has no term.
+    network: str | None = None
+
+
+class DirectDebit(_Frozen):
+    """BG-19: a SEPA direct debit: the mandate, the seller's creditor id and the account debited."""
+
+    mandate_reference: str = Field(min_length=1)  # BT-89
+    creditor_id: str | None = None  # BT-90
+    debited_account: str = Field(min_length=1)  # BT-91
+
+
 class InvoiceSnapshot(_Frozen):
     """Everything a rendered invoice or credit note shows, frozen at finalization."""
 
@@ -219,6 +240,9 @@ class InvoiceSnapshot(_Frozen):
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     delivery: Delivery | None = None
+    # Set only when the seller's payment means code says card (48, 54) or direct debit (59).
+    payment_card: PaymentCard | None = None
+    direct_debit: DirectDebit | None = None
     seller: SellerParty
     buyer: Party
     locale: str = "en"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from faktur import calc
@@ -19,25 +20,23 @@ from faktur.documents.pdf.labels import LABELS, language_of
 from faktur.documents.profiles import MissingField
 from faktur.documents.snapshot import (
     Address,
+    Delivery,
+    DirectDebit,
     DocumentStatus,
     InvoiceSnapshot,
     Party,
+    PaymentCard,
     SellerParty,
 )
 from faktur.invoices.calculation import input_from_invoice
 from faktur.models import Invoice
+from faktur.payment_means import PaymentMethod, payment_means_code
 
 # EU member states (ISO 3166-1 alpha-2). Factur-X is the default PDF for sellers established here;
 # membership is political, not in pycountry, so the list is kept by hand (2020-: without GB).
 EU_COUNTRIES = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()  # noqa: SIM905
 )
-
-# UNCL4461: 58 SEPA credit transfer (EUR only), 30 credit transfer, 1 instrument not defined (the
-# seller gave no account, e.g. it is paid by card; BR-61 asks for an account only for 30 and 58).
-SEPA_CREDIT_TRANSFER = "58"
-CREDIT_TRANSFER = "30"
-NOT_DEFINED = "1"
 
 
 class StoredTotalsMismatch(RuntimeError):
@@ -81,13 +80,10 @@ def seller_is_in_eu(seller: Mapping[str, Any]) -> bool:
     return str(seller.get("country") or "").upper() in EU_COUNTRIES
 
 
-def _payment_means(seller: Mapping[str, Any], currency: str) -> str:
-    if not _text(seller.get("iban")):
-        return NOT_DEFINED
-    return SEPA_CREDIT_TRANSFER if currency == "EUR" else CREDIT_TRANSFER
-
-
-def seller_party(seller: Mapping[str, Any], currency: str) -> SellerParty:
+def seller_party(
+    seller: Mapping[str, Any], currency: str, means: Mapping[str, Any] | None = None
+) -> SellerParty:
+    """The seller as the document shows it; `means` are the buyer's payment means (None: transfer)."""
     return SellerParty(
         legal_name=seller["legal_name"],
         trading_name=_text(seller.get("trading_name")),
@@ -102,8 +98,46 @@ def seller_party(seller: Mapping[str, Any], currency: str) -> SellerParty:
         contact_phone=_text(seller.get("phone")),
         iban=_text(seller.get("iban")),
         bic=_text(seller.get("bic")),
-        payment_means_code=_payment_means(seller, currency),
+        payment_means_code=payment_means_code(
+            dict(means) if means else None, _text(seller.get("iban")), currency
+        ),
+        register_court=_text(seller.get("register_court")),
+        register_number=_text(seller.get("register_number")),
+        managing_directors=_text(seller.get("managing_directors")),
     )
+
+
+def payment_details(
+    seller: Mapping[str, Any], means: Mapping[str, Any] | None
+) -> tuple[PaymentCard | None, DirectDebit | None]:
+    """BG-18 or BG-19 of the buyer's payment means (neither for a credit transfer)."""
+    method = PaymentMethod(means["method"]) if means else PaymentMethod.CREDIT_TRANSFER
+    if method == PaymentMethod.SEPA_DIRECT_DEBIT:
+        assert means is not None
+        return None, DirectDebit(
+            mandate_reference=means["mandate_reference"],
+            creditor_id=_text(seller.get("sepa_creditor_id")),
+            debited_account=means["debited_iban"],
+        )
+    if method in (PaymentMethod.BANK_CARD, PaymentMethod.CREDIT_CARD):
+        assert means is not None
+        card = PaymentCard(
+            last_digits=means["card_last_digits"],
+            holder=_text(means.get("card_holder")),
+            network=_text(means.get("card_network")),
+        )
+        return card, None
+    return None, None
+
+
+def delivery_of(invoice: Invoice) -> Delivery | None:
+    """BG-13 of the invoice: the actual delivery date and the deliver-to party, if any was given."""
+    deliver_to = invoice.deliver_to or {}
+    address = _address(deliver_to) if _text(deliver_to.get("country")) else None
+    name = _text(deliver_to.get("name"))
+    if not (invoice.delivery_date or name or address):
+        return None
+    return Delivery(name=name, address=address, date=invoice.delivery_date)
 
 
 def buyer_party(buyer: Mapping[str, Any]) -> Party:
@@ -191,9 +225,14 @@ def snapshot_from_invoice(
     """
     locale = _text(buyer.get("locale")) or "en"
     is_draft = invoice.status == "draft"
-    invoice_input = input_from_invoice(invoice)
+    # Paid before issue (BT-113): the engine deducts it from the amount due (BT-115).
+    invoice_input = replace(
+        input_from_invoice(invoice), paid_amount=calc.from_minor(invoice.prepaid_minor, invoice.currency)
+    )
     result = calc.compute_invoice(invoice_input)
     _check_against_stored(invoice, result)
+    means = invoice.payment_means or buyer.get("payment_means")
+    payment_card, direct_debit = payment_details(seller, means)
     issue_date = invoice.issue_date or draft_issue_date
     terms_days = invoice.payment_terms_days
     due_date = invoice.due_date
@@ -224,7 +263,10 @@ def snapshot_from_invoice(
         payment_terms=payment_terms_text(terms_days, locale),
         period_start=period_start,
         period_end=_inclusive_end(period_end),
-        seller=seller_party(seller, invoice.currency),
+        delivery=delivery_of(invoice),
+        payment_card=payment_card,
+        direct_debit=direct_debit,
+        seller=seller_party(seller, invoice.currency, means),
         buyer=buyer_party(buyer),
         locale=locale,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -240,7 +240,17 @@ def check_line_rules(invoice_input: calc.InvoiceInput) -> None:
     raise_for_violations(violations, "invoice")
 
 
-def parties(organisation: Organisation, customer_snapshot: dict[str, Any]) -> calc.Parties:
+# The engine names the delivery facts after EN 16931 groups; the invoice API names its own fields.
+_API_FIELDS = {"delivery.date": "delivery_date", "delivery.country": "deliver_to.country"}
+
+
+def parties(
+    organisation: Organisation, customer_snapshot: dict[str, Any], invoice: Invoice | None = None
+) -> calc.Parties:
+    deliver_to = (invoice.deliver_to if invoice is not None else None) or {}
+    delivery_given = invoice is not None and bool(
+        invoice.delivery_date or invoice.period_start or invoice.period_end
+    )
     return calc.Parties(
         seller_vat_id=organisation.vat_id,
         buyer_vat_id=customer_snapshot.get("vat_id"),
@@ -248,16 +258,22 @@ def parties(organisation: Organisation, customer_snapshot: dict[str, Any]) -> ca
         buyer_legal_registration_id=customer_snapshot.get("legal_registration_id"),
         seller_country=organisation.country,
         buyer_country=customer_snapshot.get("country"),
+        deliver_to_country=deliver_to.get("country"),
+        delivery_date_or_period_given=delivery_given,
     )
 
 
 def check_party_rules(
-    invoice_input: calc.InvoiceInput, organisation: Organisation, customer: dict[str, Any]
+    invoice_input: calc.InvoiceInput,
+    organisation: Organisation,
+    customer: dict[str, Any],
+    invoice: Invoice | None = None,
 ) -> None:
     violations = calc.line_rule_violations(invoice_input) + calc.party_rule_violations(
-        invoice_input, parties(organisation, customer)
+        invoice_input, parties(organisation, customer, invoice)
     )
-    raise_for_violations(violations, "invoice")
+    renamed = [replace(v, field=_API_FIELDS.get(v.field or "", v.field)) for v in violations]
+    raise_for_violations(renamed, "invoice")
 
 
 def tax_spec_violations(

@@ -145,6 +145,9 @@ def import_invoice(session: Session, actor: service.Actor, data: InvoiceImport, 
         data = replace(data, amount_paid=computed.result.totals.tax_inclusive_total, paid_in_full=False)
     _check_amounts(data, computed)
     invoice = service.create_invoice(session, actor, draft, now, origin=service.InvoiceOrigin(source=SOURCE))
+    # What the other system had been paid when it issued the invoice: its document shows it as
+    # the prepaid amount (BT-113), deducted from the amount due (BT-115).
+    invoice.prepaid_minor = calc.to_minor(data.amount_paid, computed.currency)
     _issue(session, actor, invoice, customer, data.number, data.issue_date, now)
     if data.amount_paid > 0:
         payment = PaymentCreate(

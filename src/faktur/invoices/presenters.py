@@ -112,6 +112,10 @@ def present_invoice(invoice: Invoice) -> InvoiceOut:
         contract_id=invoice.contract_id,
         period_start=invoice.period_start,
         period_end=invoice.period_end,
+        delivery_date=invoice.delivery_date,
+        deliver_to=invoice.deliver_to,
+        payment_means=invoice.payment_means,
+        prepaid_amount=money(invoice.prepaid_minor),
         status_history=[
             StatusChangeOut(
                 from_status=event.from_status,

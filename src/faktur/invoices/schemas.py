@@ -12,11 +12,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from faktur.calc import TaxCategory
 from faktur.fields import (
     Amount,
+    CountryCode,
     CurrencyCode,
     Days,
     LongText,
@@ -27,6 +28,7 @@ from faktur.fields import (
     UnitPrice,
     text,
 )
+from faktur.payment_means import PaymentMeansIn
 
 
 class InvoiceStatus(StrEnum):
@@ -114,6 +116,30 @@ class InvoiceLineIn(BaseModel):
         return self
 
 
+class DeliverToIn(BaseModel):
+    """The deliver-to party (EN 16931 BG-13): its name (BT-70) and address (BG-15)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortText | None = Field(None, description="Deliver-to party name (BT-70)")
+    address_line1: ShortText | None = None
+    address_line2: ShortText | None = None
+    city: text(100) | None = None
+    postal_code: text(20) | None = None
+    country: CountryCode | None = Field(
+        None, description="Deliver-to country (BT-80); required with an address"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> DeliverToIn:
+        address = (self.address_line1, self.address_line2, self.city, self.postal_code)
+        if any(address) and not self.country:
+            raise ValueError("a deliver-to address needs its country (EN 16931 BR-57)")
+        if not (self.name or self.country):
+            raise ValueError("give the deliver-to name, address or both")
+        return self
+
+
 class InvoiceFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -128,6 +154,33 @@ class InvoiceFields(BaseModel):
     external_reference: ShortText | None = None
     buyer_reference: ShortText | None = Field(None, description="EN 16931 BT-10; defaults to the customer's")
     adjustments: list[DocumentAdjustmentIn] | None = Field(None, max_length=20)
+    delivery_date: date | None = Field(None, description="Actual delivery date (EN 16931 BT-72)")
+    period_start: date | None = Field(
+        None, description="Invoicing period start (BG-14, BT-73); set by contracts for period invoices"
+    )
+    period_end: date | None = Field(
+        None,
+        validate_default=True,
+        description="Exclusive end of the invoicing period (the day after its last day, as for lines); "
+        "documents show the last day (BT-74)",
+    )
+    deliver_to: DeliverToIn | None = Field(None, description="Deliver-to party and address (BG-13, BG-15)")
+    payment_means: PaymentMeansIn | None = Field(
+        None,
+        description="How this invoice is paid, overriding the customer's default; none: credit transfer "
+        "to the organisation's IBAN",
+    )
+
+    @field_validator("period_end")
+    @classmethod
+    def _period(cls, end: date | None, info: ValidationInfo) -> date | None:
+        # Runs for every body (validate_default), so a lone period_start is caught here too.
+        start = info.data.get("period_start")
+        if (start is None) != (end is None):
+            raise ValueError("give both period_start and period_end, or neither")
+        if start and end and end <= start:
+            raise ValueError("period_end must be after period_start (the end is exclusive)")
+        return end
 
 
 class InvoiceCreate(InvoiceFields):
@@ -270,8 +323,17 @@ class InvoiceOut(TotalsOut):
     buyer_reference: str | None
     source: str = Field(description="api, order, invoice_items, contract or import")
     contract_id: uuid.UUID | None
-    period_start: date | None
-    period_end: date | None
+    period_start: date | None = Field(description="Invoicing period start (BG-14)")
+    period_end: date | None = Field(description="Exclusive end of the invoicing period")
+    delivery_date: date | None = Field(description="Actual delivery date (BT-72)")
+    deliver_to: dict[str, Any] | None = Field(description="Deliver-to party and address (BG-13)")
+    payment_means: dict[str, Any] | None = Field(
+        description="This invoice's own payment means; null: the customer's default (see the customer)"
+    )
+    prepaid_amount: str = Field(
+        description="Paid before issue, e.g. an imported invoice's amount paid (BT-113); documents "
+        "deduct it from the amount due (BT-115)"
+    )
     status_history: list[StatusChangeOut]
     payments: list[PaymentOut]
     created_at: datetime

@@ -23,6 +23,7 @@ from faktur.invoices.calculation import PreparedAdjustment, PreparedLine
 from faktur.invoices.lifecycle import can_transition, sources_of
 from faktur.invoices.repository import InvoiceFilters
 from faktur.invoices.schemas import (
+    DeliverToIn,
     DocumentAdjustmentIn,
     InvoiceCreate,
     InvoiceLineIn,
@@ -42,6 +43,7 @@ from faktur.models import (
     TaxRate,
 )
 from faktur.numbering.service import number_invoice
+from faktur.payment_means import PaymentMethod
 from faktur.tax_rates import repository as tax_rates
 
 _Row = TypeVar("_Row")
@@ -459,8 +461,12 @@ def build_invoice(
         updated_at=now,
         source=origin.source,
         contract_id=origin.contract_id,
-        period_start=origin.period_start,
-        period_end=origin.period_end,
+        period_start=origin.period_start or data.period_start,
+        period_end=origin.period_end or data.period_end,
+        delivery_date=data.delivery_date,
+        deliver_to=_stored_deliver_to(data.deliver_to),
+        payment_means=data.payment_means.stored() if data.payment_means else None,
+        prepaid_minor=0,
         number=None,
         issue_date=None,
         seller_snapshot=None,
@@ -544,9 +550,23 @@ def update_invoice(
         lines=lines,
         adjustments=adjustments,
     )
-    for field in ("due_date", "payment_terms_days", "memo", "external_reference", "buyer_reference"):
+    for field in (
+        "due_date",
+        "payment_terms_days",
+        "memo",
+        "external_reference",
+        "buyer_reference",
+        "delivery_date",
+    ):
         if field in changes:
             setattr(invoice, field, changes[field])
+    if "period_start" in changes or "period_end" in changes:
+        _require_own_period(invoice)
+        invoice.period_start, invoice.period_end = data.period_start, data.period_end
+    if "deliver_to" in changes:
+        invoice.deliver_to = _stored_deliver_to(data.deliver_to)
+    if "payment_means" in changes:
+        invoice.payment_means = data.payment_means.stored() if data.payment_means else None
     if "metadata" in changes:
         invoice.metadata_ = data.metadata or {}
     invoice.customer_id = customer.id
@@ -555,6 +575,21 @@ def update_invoice(
     _apply(session, invoice, computed, sources if data.lines is None else None)
     session.flush()
     return invoice
+
+
+def _stored_deliver_to(deliver_to: DeliverToIn | None) -> dict[str, Any] | None:
+    return deliver_to.model_dump(mode="json", exclude_none=True) if deliver_to else None
+
+
+def _require_own_period(invoice: Invoice) -> None:
+    """A contract's period invoice keeps the period it bills (one live invoice per contract and period)."""
+    if invoice.contract_id is not None:
+        raise Conflict(
+            f"Draft {invoice.id} bills contract {invoice.contract_id} for its period "
+            f"{invoice.period_start} to {invoice.period_end}; that period cannot be changed.",
+            code="invoice_period_locked",
+            details=[{"field": "period_start", "reason": "set by the contract"}],
+        )
 
 
 def _line_payload(line: InvoiceLine) -> InvoiceLineIn:
@@ -661,7 +696,8 @@ def prepare_finalization(
     snapshot = customer_snapshot(customer)
     if check_party_rules:
         checked = invoice_input or calculation.input_from_invoice(invoice)
-        calculation.check_party_rules(checked, organisation, snapshot)
+        calculation.check_party_rules(checked, organisation, snapshot, invoice)
+        _check_payment_means(invoice, organisation, customer)
     issue_date = issue_date or now.date()
     invoice.customer_snapshot = snapshot
     invoice.seller_snapshot = seller_snapshot(organisation)
@@ -682,6 +718,28 @@ def prepare_finalization(
     if invoice.total_minor == 0:
         _transition(invoice, InvoiceStatus.PAID, actor.name, now, "nothing to pay")
     return issue_date
+
+
+def _check_payment_means(invoice: Invoice, organisation: Organisation, customer: Customer) -> None:
+    """A SEPA direct debit can only be collected in euro by a seller with a creditor identifier."""
+    means = invoice.payment_means or customer.payment_means
+    if not means or means.get("method") != PaymentMethod.SEPA_DIRECT_DEBIT.value:
+        return
+    field = "payment_means" if invoice.payment_means else "customer.payment_means"
+    if not organisation.sepa_creditor_id:
+        raise Unprocessable(
+            "The invoice is to be paid by SEPA direct debit, but the organisation has no SEPA creditor "
+            "identifier (EN 16931 BT-90); set sepa_creditor_id with PATCH /v1/organisation.",
+            code="sepa_creditor_id_missing",
+            details=[{"field": "organisation.sepa_creditor_id", "reason": "needed for direct debit"}],
+        )
+    if invoice.currency != "EUR":
+        raise Unprocessable(
+            f"A SEPA direct debit is collected in EUR; this invoice is in {invoice.currency}. "
+            "Choose another payment means or invoice in EUR.",
+            code="direct_debit_currency",
+            details=[{"field": field, "reason": "SEPA direct debit needs EUR"}],
+        )
 
 
 def void_invoice(

@@ -21,6 +21,7 @@ CUSTOMER_FIELDS = (
     "electronic_address",
     "electronic_address_scheme",
     "external_reference",
+    "payment_means",
 )
 SELLER_FIELDS = (
     "legal_name",
@@ -40,6 +41,10 @@ SELLER_FIELDS = (
     "contact_name",
     "iban",
     "bic",
+    "sepa_creditor_id",
+    "register_court",
+    "register_number",
+    "managing_directors",
 )
 
 

@@ -31,6 +31,8 @@ class Customer(TenantOwned, Base):
     electronic_address: Mapped[str | None] = mapped_column(String(200))
     electronic_address_scheme: Mapped[str | None] = mapped_column(String(10))
     external_reference: Mapped[str | None] = mapped_column(String(200))
+    # How this customer pays by default (see invoices.payment_means); None: credit transfer.
+    payment_means: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 

@@ -52,6 +52,13 @@ class Invoice(TenantOwned, Base):
     contract_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
+    # EN 16931 BT-72 and the deliver-to party (BT-70, BG-15: {"name", "address_line1", ..., "country"}).
+    delivery_date: Mapped[date | None] = mapped_column(Date)
+    deliver_to: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    # How this invoice is paid when it differs from the customer's default (see invoices.payment_means).
+    payment_means: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    # Paid before the invoice was issued (an import's amount paid): BT-113, it reduces BT-115.
+    prepaid_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"

@@ -33,6 +33,12 @@ class Organisation(Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))
+    # SEPA creditor identifier (EN 16931 BT-90), needed to collect by direct debit.
+    sepa_creditor_id: Mapped[str | None] = mapped_column(String(35))
+    # Commercial register entry and managing directors, printed in the PDF footer (§35a HGB).
+    register_court: Mapped[str | None] = mapped_column(String(100))
+    register_number: Mapped[str | None] = mapped_column(String(50))
+    managing_directors: Mapped[str | None] = mapped_column(String(300))
     default_currency: Mapped[str] = mapped_column(String(3), nullable=False, default="EUR")
     payment_terms_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
     number_format: Mapped[str] = mapped_column(String(100), nullable=False, default="INV-{YYYY}-{SEQ:05}")

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from faktur.fields import CountryCode, CurrencyCode, Days, Name, ShortText, VatId, text
+from faktur.payment_means import SepaCreditorId
 
 
 class OrganisationFields(BaseModel):
@@ -30,6 +31,17 @@ class OrganisationFields(BaseModel):
     contact_name: ShortText | None = None
     iban: text(34) | None = None
     bic: text(11) | None = None
+    sepa_creditor_id: SepaCreditorId | None = None
+    register_court: text(100) | None = Field(
+        None, description="Register court of the commercial register entry, e.g. Amtsgericht München"
+    )
+    register_number: text(50) | None = Field(
+        None, description="Commercial register number, e.g. HRB 123456; printed in the PDF footer"
+    )
+    managing_directors: text(300) | None = Field(
+        None,
+        description="Managing directors as printed in the PDF footer (§35a HGB), e.g. Anna Roth, Jan Berg",
+    )
     default_currency: CurrencyCode | None = None
     payment_terms_days: Days | None = None
     number_format: text(100, 1) | None = Field(
@@ -65,6 +77,10 @@ class OrganisationOut(BaseModel):
     contact_name: str | None
     iban: str | None
     bic: str | None
+    sepa_creditor_id: str | None
+    register_court: str | None
+    register_number: str | None
+    managing_directors: str | None
     default_currency: str
     payment_terms_days: int
     number_format: str

@@ -24,6 +24,7 @@ from faktur.documents.snapshot import (
     TaxInfo,
 )
 from faktur.documents.xmlutil import amount_text, cii_date, decimal_text, serialise, sub
+from faktur.payment_means import CREDIT_TRANSFER_CODES
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -247,6 +248,19 @@ def build_payment_means(snapshot: InvoiceSnapshot) -> etree._Element:
     seller = snapshot.seller
     means = _element(ram("SpecifiedTradeSettlementPaymentMeans"))
     sub(means, ram("TypeCode"), seller.payment_means_code)
+    card = snapshot.payment_card
+    if card:
+        # BG-18: the card's last digits (BT-87) and holder (BT-88).
+        financial_card = sub(means, ram("ApplicableTradeSettlementFinancialCard"))
+        sub(financial_card, ram("ID"), card.last_digits)
+        if card.holder:
+            sub(financial_card, ram("CardholderName"), card.holder)
+    if snapshot.direct_debit:
+        # BT-91, the account debited; the mandate (BT-89) is in the payment terms.
+        debtor = sub(means, ram("PayerPartyDebtorFinancialAccount"))
+        sub(debtor, ram("IBANID"), snapshot.direct_debit.debited_account)
+    if seller.payment_means_code not in CREDIT_TRANSFER_CODES:
+        return means
     if seller.iban:
         account = sub(means, ram("PayeePartyCreditorFinancialAccount"))
         sub(account, ram("IBANID"), seller.iban)
@@ -279,13 +293,16 @@ def build_tax_breakdown(snapshot: InvoiceSnapshot) -> list[etree._Element]:
 
 
 def build_payment_terms(snapshot: InvoiceSnapshot) -> list[etree._Element]:
-    if not (snapshot.payment_terms or snapshot.due_date):
+    mandate = snapshot.direct_debit.mandate_reference if snapshot.direct_debit else None
+    if not (snapshot.payment_terms or snapshot.due_date or mandate):
         return []
     terms = _element(ram("SpecifiedTradePaymentTerms"))
     if snapshot.payment_terms:
         sub(terms, ram("Description"), snapshot.payment_terms)
     if snapshot.due_date:
         _date(terms, "DueDateDateTime", snapshot.due_date)
+    if mandate:
+        sub(terms, ram("DirectDebitMandateID"), mandate)  # BT-89
     return [terms]
 
 
@@ -310,6 +327,8 @@ def build_monetary_summation(snapshot: InvoiceSnapshot) -> etree._Element:
 
 def build_settlement(snapshot: InvoiceSnapshot) -> etree._Element:
     settlement = _element(ram("ApplicableHeaderTradeSettlement"))
+    if snapshot.direct_debit and snapshot.direct_debit.creditor_id:
+        sub(settlement, ram("CreditorReferenceID"), snapshot.direct_debit.creditor_id)  # BT-90
     if snapshot.effective_payment_reference:
         sub(settlement, ram("PaymentReference"), snapshot.effective_payment_reference)
     sub(settlement, ram("InvoiceCurrencyCode"), snapshot.currency)

@@ -1,7 +1,8 @@
 """Printed labels of the invoice PDF in the buyer's language (English, German, French).
 
 Only words live here; numbers, dates and currencies are formatted by Babel in the buyer's full locale
-(so "de_CH" gets Swiss number formatting with German labels).
+(so "de_CH" gets Swiss number formatting with German labels). Long German words carry soft hyphens
+(U+00AD) where a narrow table cell may break them; they are invisible unless a line breaks there.
 """
 
 from __future__ import annotations
@@ -64,6 +65,16 @@ LABELS: dict[str, dict[str, str]] = {
         "prices_include_tax": "Prices include VAT.",
         "net_days": "Payable within {days} days without deduction.",
         "due_on_receipt": "Payable on receipt without deduction.",
+        "deliver_to": "Deliver to",
+        "direct_debit": (
+            "We will collect {amount} by SEPA direct debit from your account {iban} on or after {date}."
+        ),
+        "direct_debit_now": "We will collect {amount} by SEPA direct debit from your account {iban}.",
+        "mandate_reference": "Mandate reference",
+        "creditor_id": "Creditor ID",
+        "card_charge": "{amount} will be charged to your card ending in {digits}.",
+        "register": "Commercial register",
+        "managing_directors": "Managing directors",
     },
     "de": {
         "invoice": "Rechnung",
@@ -80,7 +91,7 @@ LABELS: dict[str, dict[str, str]] = {
         "order_reference": "Bestellung",
         "period": "Leistungszeitraum",
         "preceding_invoice": "Korrigiert Rechnung",
-        "delivery_date": "Lieferdatum",
+        "delivery_date": "Leistungsdatum",
         "vat_id": "USt-IdNr.",
         "tax_id": "Steuernummer",
         "registration": "Handelsregister",
@@ -103,7 +114,7 @@ LABELS: dict[str, dict[str, str]] = {
         "tax_breakdown": "Umsatzsteuer",
         "category": "Kategorie",
         "rate": "Satz",
-        "taxable": "Bemessungsgrundlage",
+        "taxable": "Bemessungs\u00adgrundlage",
         "payment": "Zahlung",
         "pay_by": "Bitte überweisen Sie {amount} bis zum {date} auf das unten genannte Konto.",
         "pay_now": "Bitte überweisen Sie {amount} auf das unten genannte Konto.",
@@ -120,6 +131,14 @@ LABELS: dict[str, dict[str, str]] = {
         "prices_include_tax": "Preise inklusive Umsatzsteuer.",
         "net_days": "Zahlbar innerhalb von {days} Tagen ohne Abzug.",
         "due_on_receipt": "Zahlbar sofort ohne Abzug.",
+        "deliver_to": "Lieferanschrift",
+        "direct_debit": "Wir ziehen {amount} per SEPA-Lastschrift ab dem {date} von Ihrem Konto {iban} ein.",
+        "direct_debit_now": "Wir ziehen {amount} per SEPA-Lastschrift von Ihrem Konto {iban} ein.",
+        "mandate_reference": "Mandatsreferenz",
+        "creditor_id": "Gläubiger-ID",
+        "card_charge": "{amount} werden Ihrer Karte mit der Endnummer {digits} belastet.",
+        "register": "Registergericht",
+        "managing_directors": "Geschäftsführung",
     },
     "fr": {
         "invoice": "Facture",
@@ -176,6 +195,16 @@ LABELS: dict[str, dict[str, str]] = {
         "prices_include_tax": "Prix TTC.",
         "net_days": "Payable à {days} jours, sans escompte.",
         "due_on_receipt": "Payable à réception, sans escompte.",
+        "deliver_to": "Adresse de livraison",
+        "direct_debit": (
+            "Nous prélèverons {amount} par prélèvement SEPA sur votre compte {iban} à partir du {date}."
+        ),
+        "direct_debit_now": "Nous prélèverons {amount} par prélèvement SEPA sur votre compte {iban}.",
+        "mandate_reference": "Référence unique du mandat",
+        "creditor_id": "Identifiant créancier SEPA",
+        "card_charge": "{amount} seront débités de votre carte se terminant par {digits}.",
+        "register": "Immatriculation",
+        "managing_directors": "Dirigeants",
     },
 }
 
@@ -192,12 +221,12 @@ CATEGORY_LABELS: dict[str, dict[TaxCategoryCode, str]] = {
         TaxCategoryCode.CEUTA_MELILLA: "IPSI",
     },
     "de": {
-        TaxCategoryCode.STANDARD: "Regelsteuersatz",
+        TaxCategoryCode.STANDARD: "Regel\u00adsteuer\u00adsatz",
         TaxCategoryCode.ZERO: "Nullsatz",
-        TaxCategoryCode.EXEMPT: "Steuerbefreit",
-        TaxCategoryCode.REVERSE_CHARGE: "Steuerschuldnerschaft des Leistungsempfängers",
-        TaxCategoryCode.INTRA_COMMUNITY: "Innergemeinschaftliche Lieferung",
-        TaxCategoryCode.EXPORT: "Ausfuhrlieferung",
+        TaxCategoryCode.EXEMPT: "Steuer\u00adbefreit",
+        TaxCategoryCode.REVERSE_CHARGE: "Steuer\u00adschuldner\u00adschaft des Leistungs\u00adempfängers",
+        TaxCategoryCode.INTRA_COMMUNITY: "Inner\u00adgemein\u00adschaft\u00adliche Lieferung",
+        TaxCategoryCode.EXPORT: "Ausfuhr\u00adlieferung",
         TaxCategoryCode.NOT_SUBJECT: "Nicht steuerbar",
         TaxCategoryCode.CANARY_ISLANDS: "IGIC",
         TaxCategoryCode.CEUTA_MELILLA: "IPSI",
@@ -207,7 +236,7 @@ CATEGORY_LABELS: dict[str, dict[TaxCategoryCode, str]] = {
         TaxCategoryCode.ZERO: "Taux zéro",
         TaxCategoryCode.EXEMPT: "Exonéré",
         TaxCategoryCode.REVERSE_CHARGE: "Autoliquidation",
-        TaxCategoryCode.INTRA_COMMUNITY: "Livraison intracommunautaire",
+        TaxCategoryCode.INTRA_COMMUNITY: "Livraison intra\u00adcommunautaire",
         TaxCategoryCode.EXPORT: "Exportation hors UE",
         TaxCategoryCode.NOT_SUBJECT: "Hors champ de la TVA",
         TaxCategoryCode.CANARY_ISLANDS: "IGIC",

@@ -29,6 +29,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -50,6 +51,7 @@ from faktur.documents.pdf.labels import CATEGORY_LABELS, LABELS, language_of
 from faktur.documents.pdf.pdfa import AssociatedFile, FacturXInfo, PdfMetadata, make_pdfa
 from faktur.documents.snapshot import (
     Address,
+    Delivery,
     InvoiceLineSnapshot,
     InvoiceSnapshot,
     LineAdjustment,
@@ -72,6 +74,14 @@ MARGIN_X = 20 * mm
 MARGIN_TOP = 18 * mm
 MARGIN_BOTTOM = 30 * mm
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
+# The legal footer: lines of 7 pt, 9 pt apart, the lowest 8 mm above the page edge; the rule above it.
+FOOTER_SIZE = 7
+FOOTER_LEADING = 9
+FOOTER_BASE = 8 * mm
+# The first footer line leaves room for "page x of y" at its right.
+PAGE_LABEL_WIDTH = 30 * mm
+# Table cells are padded by reportlab's default 6 pt on each side.
+CELL_PADDING = 12
 
 # Babel uses narrow and thin no-break spaces (fr "1 234,56 €") that Vera has no glyph for.
 _SPACES = str.maketrans({"\u202f": "\u00a0", "\u2009": "\u00a0"})
@@ -101,6 +111,8 @@ def _table_style(commands: list[Any]) -> TableStyle:
 def _style(name: str, size: float = 8.5, **kwargs: Any) -> ParagraphStyle:  # float-ok: points, not money
     kwargs.setdefault("fontName", FONT)
     kwargs.setdefault("leading", size * 1.3)
+    # Break at the labels' soft hyphens (and show a hyphen there) rather than inside a word.
+    kwargs.setdefault("embeddedHyphenation", 1)
     return ParagraphStyle(name, fontSize=size, **kwargs)
 
 
@@ -114,6 +126,19 @@ STYLES = {
     "label_right": _style("label_right", 7.5, fontName=FONT_BOLD, textColor=MUTED, alignment=TA_RIGHT),
     "heading": _style("heading", 9.5, fontName=FONT_BOLD, textColor=ACCENT, spaceAfter=2),
     "cell": _style("cell", 8.5, leading=10.5),
+    "cell_right": _style("cell_right", 8.5, leading=10.5, alignment=TA_RIGHT),
+    "total": _style("total", 8.5, leading=10.5, fontName=FONT_BOLD),
+    "total_right": _style("total_right", 8.5, leading=10.5, fontName=FONT_BOLD, alignment=TA_RIGHT),
+    "due": _style("due", 10.5, leading=12.5, fontName=FONT_BOLD, textColor=white),
+    "due_right": _style(
+        "due_right", 10.5, leading=12.5, fontName=FONT_BOLD, textColor=white, alignment=TA_RIGHT
+    ),
+    "cell_small": _style("cell_small", 7.5, leading=9, textColor=MUTED),
+    "cell_small_right": _style("cell_small_right", 7.5, leading=9, textColor=MUTED, alignment=TA_RIGHT),
+    "head_small": _style("head_small", 7.5, leading=9, fontName=FONT_BOLD, textColor=MUTED),
+    "head_small_right": _style(
+        "head_small_right", 7.5, leading=9, fontName=FONT_BOLD, textColor=MUTED, alignment=TA_RIGHT
+    ),
 }
 
 
@@ -238,13 +263,20 @@ def parties_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     buyer_lines += [_text(line) for line in _address_lines(buyer.address, fmt.locale)]
     if buyer.vat_id:
         buyer_lines.append(f"{fmt['vat_id']} {_text(buyer.vat_id)}")
-    left = [
+    left: list[Flowable] = [
         Paragraph(fmt["bill_to"].upper(), STYLES["label"]),
         Spacer(0, 2),
         Paragraph("<br/>".join(buyer_lines), STYLES["body"]),
     ]
-    # Plain strings, not Paragraphs: these cells never wrap, and paragraph parsing dominates layout time.
-    meta = Table([list(row) for row in meta_rows(snapshot, fmt)], colWidths=[32 * mm, 46 * mm])
+    if snapshot.delivery and (snapshot.delivery.name or snapshot.delivery.address):
+        left += deliver_to_block(snapshot.delivery, fmt)
+    # Plain strings where they fit (paragraph parsing dominates layout time), wrapping where not.
+    label_width, value_width = 32 * mm, 46 * mm
+    meta_data = [
+        [fitted(label, STYLES["cell_small"], label_width), fitted(value, STYLES["cell"], value_width)]
+        for label, value in meta_rows(snapshot, fmt)
+    ]
+    meta = Table(meta_data, colWidths=[label_width, value_width])
     meta.setStyle(
         _table_style(
             [
@@ -269,6 +301,19 @@ def parties_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
         )
     )
     return table
+
+
+def deliver_to_block(delivery: Delivery, fmt: Formatter) -> list[Flowable]:
+    """BG-13: where the goods or services went, when that is not the buyer's address."""
+    lines = [f"<b>{_text(delivery.name)}</b>"] if delivery.name else []
+    if delivery.address:
+        lines += [_text(line) for line in _address_lines(delivery.address, fmt.locale) if line]
+    return [
+        Spacer(0, 6),
+        Paragraph(_text(fmt["deliver_to"]).upper(), STYLES["label"]),
+        Spacer(0, 2),
+        Paragraph("<br/>".join(lines), STYLES["body"]),
+    ]
 
 
 def _adjustment_text(adjustment: LineAdjustment, fmt: Formatter) -> str:
@@ -297,12 +342,25 @@ def _line_description(line: InvoiceLineSnapshot, fmt: Formatter) -> Paragraph:
 
 
 LINE_COLUMNS = (12 * mm, 68 * mm, 22 * mm, 28 * mm, 13 * mm, 27 * mm)
+MIN_DESCRIPTION_WIDTH = 50 * mm
+
+
+def line_columns(rows: list[list[str]]) -> list[float]:
+    """The line table's widths: position and numbers at least their usual width and as wide as
+    their widest value, so large amounts stay on one line; the description takes the rest, down
+    to 50 mm. Past that (amounts of 10^12 and more) the usual widths, and the numbers wrap."""
+    widths = list(LINE_COLUMNS)
+    for index, column in ((0, 0), (2, 1), (3, 2), (4, 3), (5, 4)):
+        widest = max((plain_width(row[column]) for row in rows), default=0) + CELL_PADDING
+        widths[index] = max(widths[index], widest)
+    widths[1] = CONTENT_WIDTH - sum(widths) + widths[1]
+    return widths if widths[1] >= MIN_DESCRIPTION_WIDTH else list(LINE_COLUMNS)
 
 
 def lines_table(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     """The line table; a LongTable with repeatRows=1 so the header repeats on every page."""
     gross = snapshot.prices_include_tax
-    header = [
+    titles = [
         fmt["pos"],
         fmt["description"],
         fmt["quantity"],
@@ -310,17 +368,27 @@ def lines_table(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
         fmt["vat"],
         fmt["amount_gross" if gross else "amount"],
     ]
-    rows: list[list[Any]] = [header]
+    right = STYLES["cell_right"]
+    texts = []
     for line in snapshot.lines:
         unit = codes.UNIT_LABELS.get(line.unit_code, line.unit_code)
         quantity = f"{fmt.number(line.quantity)} {unit}".strip()
         unit_price = line.gross_unit_price if gross and line.gross_unit_price is not None else line.unit_price
         amount = line.gross_amount if gross and line.gross_amount is not None else line.net_amount
         rate = fmt.percent(line.tax.percent) if line.tax.category != TaxCategoryCode.NOT_SUBJECT else "–"
-        rows.append(
-            [line.id, _line_description(line, fmt), quantity, fmt.price(unit_price), rate, fmt.money(amount)]
-        )
-    table = LongTable(rows, colWidths=LINE_COLUMNS, repeatRows=1)
+        texts.append((line, [line.id, quantity, fmt.price(unit_price), rate, fmt.money(amount)]))
+    widths = line_columns([values for _, values in texts])
+    header = [
+        fitted(title, STYLES["head_small" if index < 2 else "head_small_right"], width)
+        for index, (title, width) in enumerate(zip(titles, widths, strict=True))
+    ]
+    rows: list[list[Any]] = [header]
+    for line, (position, *numbers) in texts:
+        cells = [fitted(text, right, width) for text, width in zip(numbers, widths[2:], strict=True)]
+        rows.append([fitted(position, STYLES["cell"], widths[0]), _line_description(line, fmt), *cells])
+    # splitInRow: a line taller than a page (a long description and many allowance reasons) is
+    # continued on the next page instead of failing the whole document.
+    table = LongTable(rows, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(
         _table_style(
             [
@@ -380,22 +448,101 @@ def totals_rows(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[tuple[str, st
     return rows
 
 
-def _short_or_wrapped(text: str, style: ParagraphStyle, limit: int) -> str | Paragraph:
-    """A plain string when it surely fits its cell (fast), a wrapping Paragraph when it may not."""
-    return text if len(text) <= limit else Paragraph(_text(text), style)
+SOFT_HYPHEN = "\u00ad"
+
+
+def plain_width(text: str, font: str = FONT, size: float = 8.5) -> float:  # float-ok: points
+    return pdfmetrics.stringWidth(text.replace(SOFT_HYPHEN, ""), font, size)
+
+
+def fitted(
+    text: str, style: ParagraphStyle, width: float, padding: float = CELL_PADDING
+) -> str | Paragraph:  # float-ok: points, not money
+    """A plain string when it fits its cell on one line (fast), else a Paragraph that wraps (at
+    spaces and soft hyphens, and inside a word only when nothing else fits) so nothing runs into
+    the next cell or off the page."""
+    if "\n" not in text and plain_width(text, style.fontName, style.fontSize) <= width - padding:
+        return text.replace(SOFT_HYPHEN, "")
+    return Paragraph(_text(text).replace("\n", "<br/>"), style)
+
+
+def longest_word(text: str, font: str, size: float) -> float:  # float-ok: points, not money
+    """The widest word of a text broken at spaces only."""
+    words = text.replace(SOFT_HYPHEN, "").split()
+    return max((pdfmetrics.stringWidth(word, font, size) for word in words), default=0)
+
+
+def min_width(text: str, font: str, size: float) -> float:  # float-ok: points, not money
+    """The narrowest a text gets when broken at spaces and soft hyphens (a hyphen shown at each)."""
+    parts = text.replace(SOFT_HYPHEN, "- ").split()
+    return max((pdfmetrics.stringWidth(part, font, size) for part in parts), default=0)
+
+
+SUMMARY_WIDTH = CONTENT_WIDTH - 76 * mm
+TOTALS_WIDTH = 76 * mm
+
+
+def _pad(column: int) -> float:  # float-ok: points, not money
+    return CELL_PADDING / 2 if column == 0 else CELL_PADDING
+
+
+def tax_columns(header: list[str], rows: list[list[str]]) -> list[float]:
+    """Widths of the VAT breakdown's columns, so no header or value runs into its neighbour
+    ("Bemessungsgrundlage" into "Satz"): rate, base and VAT as wide as their widest value and
+    header (the header broken at its soft hyphens if the whole does not fit); the category
+    takes the rest, at least its longest word. Extreme amounts get fixed shares and wrap."""
+    categories = [header[0], *(row[0] for row in rows)]
+    values = [max((plain_width(row[c], FONT, 7.5) for row in rows), default=0) for c in (1, 2, 3)]
+    # Preferred first: whole headers and whole category words, then headers broken at their soft
+    # hyphens, then category words broken too.
+    for header_width, category_width in (
+        (plain_width, longest_word),
+        (min_width, longest_word),
+        (min_width, min_width),
+    ):
+        numeric = [
+            max(values[i], header_width(header[c], FONT_BOLD, 7.5)) + CELL_PADDING
+            for i, c in enumerate((1, 2, 3))
+        ]
+        category_min = max(category_width(text, FONT, 7.5) for text in categories) + CELL_PADDING / 2
+        if SUMMARY_WIDTH - sum(numeric) >= category_min:
+            return [SUMMARY_WIDTH - sum(numeric), *numeric]
+    return [SUMMARY_WIDTH * share for share in (0.25, 0.13, 0.33, 0.29)]
 
 
 def summary_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
-    """VAT breakdown (left) beside the totals (right), kept together on one page."""
-    tax_rows: list[list[Any]] = [[fmt["category"], fmt["rate"], fmt["taxable"], fmt["vat"]]]
+    """VAT breakdown (left) beside the totals (right); a page break may fall inside it only when
+    it is taller than what is left of the page."""
+    header = [fmt["category"], fmt["rate"], fmt["taxable"], fmt["vat"]]
+    values = []
     reasons = []
     for group in snapshot.tax_breakdown:
         rate = fmt.percent(group.percent) if group.category != TaxCategoryCode.NOT_SUBJECT else "–"
-        category = _short_or_wrapped(fmt.categories[group.category], STYLES["small"], 18)
-        tax_rows.append([category, rate, fmt.money(group.taxable_amount), fmt.money(group.tax_amount)])
+        values.append(
+            [
+                fmt.categories[group.category],
+                rate,
+                fmt.money(group.taxable_amount),
+                fmt.money(group.tax_amount),
+            ]
+        )
         if group.exemption_reason:
             reasons.append(f"{_text(fmt.categories[group.category])}: {_text(group.exemption_reason)}")
-    tax_table = Table(tax_rows, colWidths=[28 * mm, 12 * mm, 31 * mm, 23 * mm])
+    widths = tax_columns(header, values)
+    tax_rows: list[list[Any]] = [
+        [
+            fitted(text, STYLES["head_small" if column == 0 else "head_small_right"], width, _pad(column))
+            for column, (text, width) in enumerate(zip(header, widths, strict=True))
+        ]
+    ]
+    for row in values:
+        tax_rows.append(
+            [
+                fitted(text, STYLES["cell_small" if column == 0 else "cell_small_right"], width, _pad(column))
+                for column, (text, width) in enumerate(zip(row, widths, strict=True))
+            ]
+        )
+    tax_table = Table(tax_rows, colWidths=widths, splitInRow=1)
     tax_table.setStyle(
         _table_style(
             [
@@ -413,13 +560,26 @@ def summary_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     )
     left: list[Flowable] = [Paragraph(_text(fmt["tax_breakdown"]), STYLES["heading"]), tax_table]
     if reasons:
-        left += [Spacer(0, 4), Paragraph("<br/>".join(reasons), STYLES["small"])]
+        left += [Spacer(0, 4), *[Paragraph(reason, STYLES["small"]) for reason in reasons]]
     if snapshot.prices_include_tax:
         left += [Spacer(0, 4), Paragraph(_text(fmt["prices_include_tax"]), STYLES["small"])]
 
     rows = totals_rows(snapshot, fmt)
+    styles = {"": ("cell", "cell_right"), "strong": ("total", "total_right"), "due": ("due", "due_right")}
+    # The amounts column as wide as its widest amount (the due amount is the largest type), the
+    # labels wrap in the rest; amounts wrap only past 46 mm (totals of 10^13 and more).
+    widest = max(
+        plain_width(amount, STYLES[styles[kind][1]].fontName, STYLES[styles[kind][1]].fontSize)
+        for _, amount, kind in rows
+    )
+    amount_width = min(max(30 * mm, widest + CELL_PADDING), 46 * mm)
+    label_width = TOTALS_WIDTH - amount_width
     data: list[list[Any]] = [
-        [_short_or_wrapped(label, STYLES["cell"], 30), amount] for label, amount, _ in rows
+        [
+            fitted(label, STYLES[styles[kind][0]], label_width),
+            fitted(amount, STYLES[styles[kind][1]], amount_width),
+        ]
+        for label, amount, kind in rows
     ]
     style: list[Any] = [
         ("FONTSIZE", (0, 0), (-1, -1), 8.5),
@@ -445,9 +605,9 @@ def summary_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
                 ("BOTTOMPADDING", (0, index), (-1, index), 7),
                 ("RIGHTPADDING", (-1, index), (-1, index), 5),
             ]
-    totals_table = Table(data, colWidths=[46 * mm, 30 * mm])
+    totals_table = Table(data, colWidths=[label_width, amount_width], splitInRow=1)
     totals_table.setStyle(_table_style(style))
-    outer = Table([[left, totals_table]], colWidths=[CONTENT_WIDTH - 76 * mm, 76 * mm])
+    outer = Table([[left, totals_table]], colWidths=[SUMMARY_WIDTH, TOTALS_WIDTH], splitInRow=1)
     outer.setStyle(
         _table_style(
             [
@@ -460,6 +620,62 @@ def summary_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     return outer
 
 
+def _grouped(iban: str) -> str:
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def masked_iban(iban: str) -> str:
+    """The debited account as the debtor recognises it, without printing it whole."""
+    # No-break spaces: the account stays on one line in a sentence.
+    return _grouped(iban[:4] + "X" * (len(iban) - 8) + iban[-4:]).replace(" ", "\u00a0")
+
+
+def _facts_table(rows: list[tuple[str, str]]) -> Flowable:
+    label_width, value_width = 32 * mm, 90 * mm
+    data = [
+        [fitted(label, STYLES["cell_small"], label_width), fitted(value, STYLES["cell"], value_width)]
+        for label, value in rows
+    ]
+    table = Table(data, colWidths=[label_width, value_width], hAlign="LEFT")
+    table.setStyle(
+        _table_style(
+            [
+                ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                ("FONTSIZE", (0, 0), (0, -1), 7.5),
+                ("TEXTCOLOR", (0, 0), (0, -1), MUTED),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def collection_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
+    """What the seller collects itself: a SEPA direct debit (BG-19) or a card payment (BG-18)."""
+    amount = fmt.money(snapshot.totals.amount_due)
+    rows: list[tuple[str, str]] = []
+    if snapshot.direct_debit:
+        debit = snapshot.direct_debit
+        account = masked_iban(debit.debited_account)
+        text = (
+            fmt["direct_debit"].format(amount=amount, iban=account, date=fmt.date(snapshot.due_date))
+            if snapshot.due_date
+            else fmt["direct_debit_now"].format(amount=amount, iban=account)
+        )
+        rows.append((fmt["mandate_reference"], debit.mandate_reference))
+        if debit.creditor_id:
+            rows.append((fmt["creditor_id"], debit.creditor_id))
+    else:
+        assert snapshot.payment_card is not None
+        text = fmt["card_charge"].format(amount=amount, digits=snapshot.payment_card.last_digits)
+    if snapshot.effective_payment_reference:
+        rows.append((fmt["payment_reference"], snapshot.effective_payment_reference))
+    return [Paragraph(_text(text), STYLES["body"]), Spacer(0, 3), _facts_table(rows)]
+
+
 def payment_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
     seller, totals = snapshot.seller, snapshot.totals
     flowables: list[Flowable] = [Paragraph(_text(fmt["payment"]), STYLES["heading"])]
@@ -468,6 +684,8 @@ def payment_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
         flowables.append(Paragraph(_text(fmt["credited"].format(amount=amount)), STYLES["body"]))
     elif totals.amount_due <= 0:
         flowables.append(Paragraph(_text(fmt["nothing_due"]), STYLES["body"]))
+    elif snapshot.direct_debit or snapshot.payment_card:
+        flowables += collection_block(snapshot, fmt)
     else:
         text = (
             fmt["pay_by"].format(amount=amount, date=fmt.date(snapshot.due_date))
@@ -477,27 +695,12 @@ def payment_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
         flowables.append(Paragraph(_text(text), STYLES["body"]))
         rows = [(fmt["account_holder"], seller.legal_name)]
         if seller.iban:
-            rows.append(
-                (fmt["iban"], " ".join(seller.iban[i : i + 4] for i in range(0, len(seller.iban), 4)))
-            )
+            rows.append((fmt["iban"], _grouped(seller.iban)))
         if seller.bic:
             rows.append((fmt["bic"], seller.bic))
         if snapshot.effective_payment_reference:
             rows.append((fmt["payment_reference"], snapshot.effective_payment_reference))
-        account = Table([list(row) for row in rows], colWidths=[32 * mm, 90 * mm], hAlign="LEFT")
-        account.setStyle(
-            _table_style(
-                [
-                    ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-                    ("FONTSIZE", (0, 0), (0, -1), 7.5),
-                    ("TEXTCOLOR", (0, 0), (0, -1), MUTED),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ]
-            )
-        )
-        flowables += [Spacer(0, 3), account]
+        flowables += [Spacer(0, 3), _facts_table(rows)]
     if snapshot.payment_terms:
         flowables += [
             Spacer(0, 3),
@@ -519,7 +722,8 @@ def notes_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
 
 
 def footer_lines(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[str]:
-    """The legal footer: who issued the invoice, where, and under which tax and company ids."""
+    """The legal footer: who issued the invoice, where, under which tax and company ids, and (§35a
+    HGB) the commercial register entry and managing directors when the organisation has set them."""
     seller = snapshot.seller
     address = ", ".join(line for line in _address_lines(seller.address, fmt.locale) if line)
     first = " · ".join([seller.legal_name, address])
@@ -528,10 +732,32 @@ def footer_lines(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[str]:
         ids.append(f"{fmt['vat_id']} {seller.vat_id}")
     if seller.tax_registration_id:
         ids.append(f"{fmt['tax_id']} {seller.tax_registration_id}")
-    if seller.legal_registration_id:
+    if seller.legal_registration_id and seller.legal_registration_id != seller.register_number:
         ids.append(f"{fmt['registration']} {seller.legal_registration_id}")
     ids += [value for value in (seller.contact_email, seller.contact_phone) if value]
-    return [first, " · ".join(ids)]
+    company = []
+    if seller.register_court:
+        entry = ", ".join(filter(None, [seller.register_court, seller.register_number]))
+        company.append(f"{fmt['register']}: {entry}")
+    elif seller.register_number:
+        company.append(f"{fmt['registration']} {seller.register_number}")
+    if seller.managing_directors:
+        company.append(f"{fmt['managing_directors']}: {seller.managing_directors}")
+    return [line for line in (first, " · ".join(ids), " · ".join(company)) if line]
+
+
+def footer_layout(lines: list[str]) -> list[str]:
+    """The footer wrapped to the page: the first line leaves room for "page x of y"."""
+    wrapped = []
+    for index, line in enumerate(lines):
+        width = CONTENT_WIDTH - (PAGE_LABEL_WIDTH if index == 0 else 0)
+        wrapped += simpleSplit(line, FONT, FOOTER_SIZE, width) or [""]
+    return wrapped
+
+
+def footer_top(line_count: int) -> float:  # float-ok: points, not money
+    """Baseline of the footer's first line: 18 mm, raised when more lines than fit below it."""
+    return max(18 * mm, FOOTER_BASE + (line_count - 1) * FOOTER_LEADING)
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -541,12 +767,19 @@ class _InvoiceCanvas(Canvas):
     """Defers each page until the page count is known, for "page x of y"; then finishes the PDF/A."""
 
     def __init__(
-        self, *args: Any, page_label: str, finish: Callable[[Canvas], None], seed: bytes, **kwargs: Any
+        self,
+        *args: Any,
+        page_label: str,
+        page_label_y: float,  # float-ok: points, not money
+        finish: Callable[[Canvas], None],
+        seed: bytes,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         # The file /ID derives from the invoice, not from reportlab's clock or SOURCE_DATE_EPOCH.
         self._doc.signature = hashlib.md5(seed, usedforsecurity=False)
         self._page_label = page_label
+        self._page_label_y = page_label_y
         self._finish = finish
         self._pages: list[dict[str, Any]] = []
 
@@ -562,14 +795,20 @@ class _InvoiceCanvas(Canvas):
             self.setFillColor(MUTED)
             # On the footer's first line, which is short; the second line (tax ids) may fill the width.
             label = self._page_label.format(page=number, pages=total)
-            self.drawRightString(PAGE_WIDTH - MARGIN_X, 18 * mm, label)
+            self.drawRightString(PAGE_WIDTH - MARGIN_X, self._page_label_y, label)
             super().showPage()
         self._finish(self)
         super().save()
 
 
 def _decorate_page(
-    canvas: Canvas, doc: BaseDocTemplate, *, snapshot: InvoiceSnapshot, fmt: Formatter, first: bool
+    canvas: Canvas,
+    doc: BaseDocTemplate,
+    *,
+    snapshot: InvoiceSnapshot,
+    fmt: Formatter,
+    footer: list[str],
+    first: bool,
 ) -> None:
     canvas.saveState()
     if snapshot.is_draft:
@@ -594,14 +833,16 @@ def _decorate_page(
                 ],
             )
         )
-        canvas.drawString(MARGIN_X, PAGE_HEIGHT - 12 * mm, heading)
+        # One line: a long seller name is cut rather than run off the page.
+        canvas.drawString(MARGIN_X, PAGE_HEIGHT - 12 * mm, simpleSplit(heading, FONT, 7.5, CONTENT_WIDTH)[0])
+    top = footer_top(len(footer))
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.5)
-    canvas.line(MARGIN_X, 22 * mm, PAGE_WIDTH - MARGIN_X, 22 * mm)
-    canvas.setFont(FONT, 7)
+    canvas.line(MARGIN_X, top + 4 * mm, PAGE_WIDTH - MARGIN_X, top + 4 * mm)
+    canvas.setFont(FONT, FOOTER_SIZE)
     canvas.setFillColor(MUTED)
-    for offset, text in enumerate(footer_lines(snapshot, fmt)):
-        canvas.drawString(MARGIN_X, 18 * mm - offset * 9, text)
+    for offset, text in enumerate(footer):
+        canvas.drawString(MARGIN_X, top - offset * FOOTER_LEADING, text)
     canvas.restoreState()
 
 
@@ -629,6 +870,10 @@ def build_pdf(
     register_fonts()
     fmt = Formatter(snapshot.locale, snapshot.currency)
     metadata = _metadata(snapshot, fmt)
+    footer = footer_layout(footer_lines(snapshot, fmt))
+    top = footer_top(len(footer))
+    # The body ends 8 mm above the footer's rule (30 mm from the edge for a footer of up to 4 lines).
+    bottom_margin = max(MARGIN_BOTTOM, top + 12 * mm)
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
@@ -636,7 +881,7 @@ def build_pdf(
         leftMargin=MARGIN_X,
         rightMargin=MARGIN_X,
         topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM,
+        bottomMargin=bottom_margin,
         invariant=1,
         initialFontName=FONT,
         title=metadata.title,
@@ -647,9 +892,9 @@ def build_pdf(
     )
     frame = Frame(
         MARGIN_X,
-        MARGIN_BOTTOM,
+        bottom_margin,
         CONTENT_WIDTH,
-        PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
+        PAGE_HEIGHT - MARGIN_TOP - bottom_margin,
         id="body",
         leftPadding=0,
         rightPadding=0,
@@ -661,11 +906,13 @@ def build_pdf(
             PageTemplate(
                 "first",
                 [frame],
-                onPage=partial(_decorate_page, snapshot=snapshot, fmt=fmt, first=True),
+                onPage=partial(_decorate_page, snapshot=snapshot, fmt=fmt, footer=footer, first=True),
                 autoNextPageTemplate="later",
             ),
             PageTemplate(
-                "later", [frame], onPage=partial(_decorate_page, snapshot=snapshot, fmt=fmt, first=False)
+                "later",
+                [frame],
+                onPage=partial(_decorate_page, snapshot=snapshot, fmt=fmt, footer=footer, first=False),
             ),
         ]
     )
@@ -693,6 +940,7 @@ def build_pdf(
     canvasmaker = partial(
         _InvoiceCanvas,
         page_label=fmt["page_of"],
+        page_label_y=top,
         finish=lambda canvas: make_pdfa(canvas, metadata, files, facturx),
         seed=seed,
     )

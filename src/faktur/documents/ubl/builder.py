@@ -15,16 +15,19 @@ from lxml import etree
 from faktur.documents.profiles import PROFILE_IDS, Profile
 from faktur.documents.snapshot import (
     Address,
+    DirectDebit,
     DocumentAdjustment,
     InvoiceLineSnapshot,
     InvoiceSnapshot,
     LineAdjustment,
     Party,
+    PaymentCard,
     SellerParty,
     TaxCategoryCode,
     TaxInfo,
 )
 from faktur.documents.xmlutil import amount_text, decimal_text, iso_date, serialise, sub
+from faktur.payment_means import CREDIT_TRANSFER_CODES
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -152,10 +155,21 @@ def build_party(party: Party, *, with_vat_ids: bool = True) -> etree._Element:
     return element
 
 
+def _add_creditor_id(party: etree._Element, creditor_id: str) -> None:
+    """BT-90, the seller's SEPA creditor id: a PartyIdentification with scheme SEPA, after EndpointID."""
+    identification = _element(cac("PartyIdentification"))
+    sub(identification, cbc("ID"), creditor_id, schemeID="SEPA")
+    endpoint = party.find(cbc("EndpointID"))
+    party.insert(0 if endpoint is None else 1, identification)
+
+
 def build_parties(snapshot: InvoiceSnapshot) -> list[etree._Element]:
     with_vat_ids = not _has_not_subject(snapshot)
     supplier = _element(cac("AccountingSupplierParty"))
-    supplier.append(build_party(snapshot.seller, with_vat_ids=with_vat_ids))
+    seller = build_party(snapshot.seller, with_vat_ids=with_vat_ids)
+    if snapshot.direct_debit and snapshot.direct_debit.creditor_id:
+        _add_creditor_id(seller, snapshot.direct_debit.creditor_id)
+    supplier.append(seller)
     customer = _element(cac("AccountingCustomerParty"))
     customer.append(build_party(snapshot.buyer, with_vat_ids=with_vat_ids))
     return [supplier, customer]
@@ -190,18 +204,41 @@ def build_payment_means(snapshot: InvoiceSnapshot) -> list[etree._Element]:
         sub(means, cbc("PaymentDueDate"), iso_date(snapshot.due_date))
     if snapshot.effective_payment_reference:
         sub(means, cbc("PaymentID"), snapshot.effective_payment_reference)
-    if seller.iban:
+    if snapshot.payment_card:
+        means.append(build_card_account(snapshot.payment_card))
+    if seller.iban and seller.payment_means_code in CREDIT_TRANSFER_CODES:
         account = sub(means, cac("PayeeFinancialAccount"))
         sub(account, cbc("ID"), seller.iban)
         sub(account, cbc("Name"), seller.legal_name)
         if seller.bic:
             sub(sub(account, cac("FinancialInstitutionBranch")), cbc("ID"), seller.bic)
+    if snapshot.direct_debit:
+        means.append(build_payment_mandate(snapshot.direct_debit))
     elements = [means]
     if snapshot.payment_terms:
         terms = _element(cac("PaymentTerms"))
         sub(terms, cbc("Note"), snapshot.payment_terms)
         elements.append(terms)
     return elements
+
+
+def build_card_account(card: PaymentCard) -> etree._Element:
+    """BG-18: the card's last digits (BT-87) and holder (BT-88); UBL also needs a network id."""
+    account = _element(cac("CardAccount"))
+    sub(account, cbc("PrimaryAccountNumberID"), card.last_digits)
+    # Mandatory in UBL, unknown to EN 16931: "NA" (not available) when the network was not given.
+    sub(account, cbc("NetworkID"), card.network or "NA")
+    if card.holder:
+        sub(account, cbc("HolderName"), card.holder)
+    return account
+
+
+def build_payment_mandate(debit: DirectDebit) -> etree._Element:
+    """BG-19: the mandate reference (BT-89) and the debited account (BT-91); BT-90 is on the seller."""
+    mandate = _element(cac("PaymentMandate"))
+    sub(mandate, cbc("ID"), debit.mandate_reference)
+    sub(sub(mandate, cac("PayerFinancialAccount")), cbc("ID"), debit.debited_account)
+    return mandate
 
 
 # --- BG-20, BG-21, BG-27, BG-28: allowances and charges ------------------------------------------
