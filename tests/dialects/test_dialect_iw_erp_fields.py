@@ -167,3 +167,13 @@ def test_the_jwt_header_authenticates_and_a_wrong_one_is_401(client, tenant) -> 
     assert client.post(URL, json=invoice(customer["id"]), headers=jwt(tenant.api_key)).status_code == 200
     wrong = client.post(URL, json=invoice(customer["id"]), headers=jwt("fk_wrong"))
     assert (wrong.status_code, wrong.json()["code"]) == (401, 401)
+
+
+def test_a_due_date_before_the_issue_date_is_refused(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    """Differs from the vendor (README): an invoice cannot fall due before it is issued."""
+    customer = create_customer(client, tenant.headers)
+    body = invoice(customer["id"], due_date="2020-01-31T12:00:00Z", payment_goal=None)
+    response = client.post(URL, json=body, headers=jwt(tenant.api_key))
+    assert response.status_code == 400, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["invoice.due_date"]
+    assert client.get("/v1/invoices", headers=tenant.headers).json()["data"] == []
