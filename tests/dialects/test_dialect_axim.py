@@ -87,7 +87,7 @@ def test_end_to_end_seed_request_then_native_read_back(client, tenant) -> None: 
     assert [ln["source"]["id"] for ln in native["lines"]] == [i["lineItemId"] for i in data["lineItems"]]
 
 
-def test_only_remaining_quantities_are_invoiced_and_nothing_left_is_409(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_only_remaining_quantities_are_invoiced_and_nothing_left_is_the_seeds_400(client, tenant) -> None:  # type: ignore[no-untyped-def]
     order = create_order(client, tenant.headers)
     partial = {"lines": [{"order_line_id": order["lines"][0]["id"], "quantity": "10"}], "finalize": True}
     assert (
@@ -104,15 +104,20 @@ def test_only_remaining_quantities_are_invoiced_and_nothing_left_is_409(client, 
         (order["lines"][1]["id"], 2),
     ]
     again = client.post(URL, json=SAMPLE_REQUEST, headers=token(tenant.api_key))
-    assert again.status_code == 409
+    # Differs from the vendor (README): nothing is invoiced twice, and the seed lists no 409, so
+    # an order with nothing left is its closest documented answer, a 400 validation error.
+    assert again.status_code == 400
     assert again.json()["success"] is False and set(again.json()) == {"success", "message"}
+    assert again.json()["message"].startswith("Validation error: ")
+    assert "nothing remains to invoice" in again.json()["message"]
+    assert len(client.get("/v1/invoices", headers=tenant.headers).json()["data"]) == 2
     # Voiding gives the quantities back: the order can be invoiced again.
     invoice_id = response.json()["data"]["id"]
     assert client.post(f"/v1/invoices/{invoice_id}/void", headers=tenant.headers).status_code == 200
     assert client.post(URL, json=SAMPLE_REQUEST, headers=token(tenant.api_key)).status_code == 201
 
 
-@pytest.mark.parametrize("body", [{}, {"orderId": ""}, {"orderId": None}, {"order_id": HEX_ID}])
+@pytest.mark.parametrize("body", [{}, {"orderId": ""}, {"orderId": None}])
 def test_missing_order_id_is_the_seeds_400(client, tenant, body) -> None:  # type: ignore[no-untyped-def]
     response = client.post(URL, json=body, headers=token(tenant.api_key))
     assert (response.status_code, response.json()) == (
@@ -121,7 +126,19 @@ def test_missing_order_id_is_the_seeds_400(client, tenant, body) -> None:  # typ
     )
 
 
-@pytest.mark.parametrize("raw", [b"{", b"[]", b'{"orderId": 12}', b'{"orderId": "a\\u0000"}', b"\xff"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{",
+        b"[]",
+        b'{"orderId": 12}',
+        b'{"orderId": "a\\u0000"}',
+        b"\xff",
+        # Nothing is silently ignored: a field the seed does not document is refused.
+        b'{"order_id": "69ab24db449866373d5e3e35"}',
+        b'{"orderId": "69ab24db449866373d5e3e35", "lineItems": []}',
+    ],
+)
 def test_malformed_bodies_are_400_validation_errors(client, tenant, raw) -> None:  # type: ignore[no-untyped-def]
     response = client.post(URL, content=raw, headers=token(tenant.api_key))
     assert response.status_code == 400
@@ -157,3 +174,14 @@ def test_missing_or_wrong_token_is_the_seeds_401(client, tenant, headers) -> Non
         401,
         {"success": False, "message": "Invalid or missing access token"},
     )
+
+
+def test_only_documented_statuses_whatever_goes_wrong(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    """A reused Idempotency-Key with another body is faktur's 409; here it is the seed's 400."""
+    create_order(client, tenant.headers)
+    create_order(client, tenant.headers, reference="other-order")
+    headers = {**token(tenant.api_key), "Idempotency-Key": "axim-1"}
+    assert client.post(URL, json=SAMPLE_REQUEST, headers=headers).status_code == 201
+    reused = client.post(URL, json={"orderId": "other-order"}, headers=headers)
+    assert reused.status_code == 400
+    assert reused.json()["message"].startswith("Validation error: ")

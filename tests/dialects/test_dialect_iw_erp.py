@@ -180,7 +180,7 @@ def test_paid_status_records_the_payment(client, tenant) -> None:  # type: ignor
     paid = invoice(customer["id"], status="paid", payment_date="2025-02-03T10:00:00+01:00")
     body = post(client, tenant.api_key, paid).json()
     assert (body["status"], body["previous_status"]) == ("paid", "open")
-    assert body["payment_date"] == "2025-02-03T00:00:00+00:00"
+    assert body["payment_date"] == "2025-02-03T09:00:00+00:00"  # with its time of day
     native = client.get(f"/v1/invoices/{body['token']}", headers=tenant.headers).json()
     assert (native["status"], native["amount_paid"], native["amount_due"]) == ("paid", "145.64", "0.00")
     assert native["payments"][0]["paid_on"] == "2025-02-03"
@@ -232,6 +232,7 @@ def test_payment_goal_as_object_and_single_rate_tax(client, tenant) -> None:  # 
 def test_camel_case_header_converts_the_answer_and_camel_case_requests_are_read(client, tenant) -> None:  # type: ignore[no-untyped-def]
     customer = create_customer(client, tenant.headers)
     body = invoice(customer["id"], manualNumberPrefix="M-", manualNumber=3, paymentGoal={"days": 7})
+    del body["invoice"]["payment_goal"]  # one spelling per field
     response = post(client, tenant.api_key, body, **{"x-iw-convert-to-camel-case": "1"})
     answer = response.json()
     assert "numberString" in answer and "number_string" not in answer

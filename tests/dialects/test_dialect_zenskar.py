@@ -1,5 +1,5 @@
-"""Zenskar dialect (seed 001): a draft invoice for one period of a contract, every error a 422
-`HTTPValidationError`."""
+"""Zenskar dialect (seed 001): a draft invoice for any range of days of a contract, every error a
+422 `HTTPValidationError`."""
 
 from __future__ import annotations
 
@@ -115,27 +115,38 @@ def test_dates_as_iso_8601_or_epoch_seconds(client, tenant) -> None:  # type: ig
         ("2024-03-01", "2024-04-01"),
         ("2024-04-01", "2024-05-01"),
     ]
-    # Midnight in Berlin is 23:00 UTC the day before: not a period of this contract's UTC calendar.
+    # Midnight in Berlin is 23:00 UTC the day before: 2024-04-30 to 2024-06-01 in UTC days, which
+    # shares April 30 with April's invoice. Differs from the vendor: nothing is invoiced twice.
     shifted = {"from_date": "2024-05-01T00:00:00+01:00", "to_date": "2024-06-01T00:00:00+01:00"}
-    assert_seed_error(
+    detail = assert_seed_error(
         client.post(URL, json=body_for(contract, **shifted), headers=zk(tenant)),
         ["body", "from_date"],
-        "not_a_contract_period",
+        "period_overlaps_invoice",
     )
+    assert "2024-04-30" in detail[0]["msg"]
 
 
-def test_check_duplicate_invoice_returns_the_live_invoice(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_check_duplicate_invoice_refuses_a_second_invoice_of_the_period(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    """As documented: "Check for duplicate invoice in same billing period"."""
     contract = contract_of(client, tenant)
     first = client.post(URL, json=body_for(contract), headers=zk(tenant)).json()
-    again = client.post(URL, json=body_for(contract, check_duplicate_invoice=True), headers=zk(tenant))
+    refused = client.post(URL, json=body_for(contract, check_duplicate_invoice=True), headers=zk(tenant))
+    detail = assert_seed_error(refused, ["body", "check_duplicate_invoice"], "duplicate_invoice")
+    assert first["id"] in detail[0]["msg"]
+    assert [inv["id"] for inv in native_invoices(client, tenant)] == [first["id"]]
+
+
+@pytest.mark.parametrize("flag", [False, None, "absent"])
+def test_without_the_check_the_periods_invoice_is_answered_not_a_second_one(client, tenant, flag) -> None:  # type: ignore[no-untyped-def]
+    """Differs from the vendor (README): unchecked, Zenskar makes another invoice for the period;
+    faktur keeps one live invoice per billed day and answers the existing one (200)."""
+    contract = contract_of(client, tenant)
+    first = client.post(URL, json=body_for(contract), headers=zk(tenant)).json()
+    body = body_for(contract) if flag == "absent" else body_for(contract, check_duplicate_invoice=flag)
+    again = client.post(URL, json=body, headers=zk(tenant))
     assert again.status_code == 200, again.text
     assert (again.json()["id"], again.json()["is_duplicate"]) == (first["id"], True)
     assert again.json()["total_amount"] == first["total_amount"]
-    # Without the check a second live invoice would be needed: faktur keeps one per period.
-    for flag in (False, None):
-        refused = client.post(URL, json=body_for(contract, check_duplicate_invoice=flag), headers=zk(tenant))
-        detail = assert_seed_error(refused, ["body", "from_date"], "duplicate_period")
-        assert first["id"] in detail[0]["msg"]
     assert [inv["id"] for inv in native_invoices(client, tenant)] == [first["id"]]
     # A void invoice releases the period: the next request makes a new one.
     assert client.post(f"/v1/invoices/{first['id']}/finalize", headers=tenant.headers).status_code == 200
@@ -204,16 +215,71 @@ def test_billing_cycle_start_day_snaps_a_missing_bound(client, tenant) -> None: 
     assert len(native_invoices(client, tenant)) == 2
 
 
-def test_periods_outside_the_contract_calendar_are_422(client, tenant) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("dates", "lines"),
+    [
+        # 30 of January's 31 days: the monthly fee prorated as the billing engine prorates.
+        ({"from_date": "2024-01-02T00:00:00Z", "to_date": "2024-02-01T00:00:00Z"}, ["96.77"]),
+        # Two whole periods in one invoice.
+        ({"from_date": "2024-01-01T00:00:00Z", "to_date": "2024-03-01T00:00:00Z"}, ["100.00", "100.00"]),
+        # Across a cycle boundary (Jan 15 to Feb 10): 17 of 31 January days, 9 of 29 February days.
+        ({"from_date": 1705276800, "to_date": 1707523200}, ["54.84", "31.03"]),
+    ],
+)
+def test_any_range_of_days_is_invoiced_prorated_by_the_billing_engine(client, tenant, dates, lines) -> None:  # type: ignore[no-untyped-def]
     contract = contract_of(client, tenant)
+    response = client.post(URL, json=body_for(contract, **dates), headers=zk(tenant))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    native = client.get(f"/v1/invoices/{answer['id']}", headers=tenant.headers).json()
+    assert [line["net_amount"] for line in native["lines"]] == lines
+    assert (native["period_start"], native["period_end"]) == (
+        answer["from_date"][:10],
+        answer["to_date"][:10],
+    )
+    assert all(
+        "prorated" in line["description"] for line in native["lines"] if line["net_amount"] != "100.00"
+    )
+
+
+def test_a_range_overlapping_an_invoice_or_not_yet_over_is_422(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    contract = contract_of(client, tenant)
+    assert client.post(URL, json=body_for(contract), headers=zk(tenant)).status_code == 200  # January
     cases = [
-        ({"from_date": "2024-01-02T00:00:00Z", "to_date": "2024-02-01T00:00:00Z"}, "not_a_contract_period"),
-        ({"from_date": "2024-01-01T00:00:00Z", "to_date": "2024-03-01T00:00:00Z"}, "not_a_contract_period"),
+        ({"from_date": "2024-01-20T00:00:00Z", "to_date": "2024-02-10T00:00:00Z"}, "period_overlaps_invoice"),
         ({"from_date": "2099-01-01T00:00:00Z", "to_date": "2099-02-01T00:00:00Z"}, "period_not_completed"),
+        ({"from_date": "2099-01-05T00:00:00Z", "to_date": "2099-02-01T00:00:00Z"}, "period_not_completed"),
+        ({"from_date": "2023-12-01T00:00:00Z", "to_date": "2024-01-01T00:00:00Z"}, "outside_contract"),
     ]
     for dates, kind in cases:
         assert_seed_error(client.post(URL, json=body_for(contract, **dates), headers=zk(tenant)), kind=kind)
-    assert native_invoices(client, tenant) == []
+    assert len(native_invoices(client, tenant)) == 1
+
+
+def test_a_billing_run_skips_a_period_a_range_invoice_bills(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    """Nothing is invoiced twice: February 10-20 billed by range leaves February to the client."""
+    contract = contract_of(client, tenant)
+    dates = {"from_date": "2024-02-10T00:00:00Z", "to_date": "2024-02-20T00:00:00Z"}
+    assert client.post(URL, json=body_for(contract, **dates), headers=zk(tenant)).status_code == 200
+    run = client.post("/v1/billing-runs", json={"as_of": "2024-04-15"}, headers=tenant.headers)
+    assert run.status_code in (200, 201, 202), run.text
+    periods = sorted((i["period_start"], i["period_end"]) for i in native_invoices(client, tenant))
+    assert periods == [
+        ("2024-01-01", "2024-02-01"),
+        ("2024-02-10", "2024-02-20"),
+        ("2024-03-01", "2024-04-01"),
+    ]
+
+
+def test_a_range_of_an_in_advance_contract_is_422(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    """Differs from the vendor: in-advance fees are billed per whole period; a range inside one
+    would bill its days twice."""
+    contract = contract_of(client, tenant, billing_timing="in_advance")
+    dates = {"from_date": "2024-01-05T00:00:00Z", "to_date": "2024-02-01T00:00:00Z"}
+    assert_seed_error(
+        client.post(URL, json=body_for(contract, **dates), headers=zk(tenant)),
+        kind="range_of_in_advance_contract",
+    )
 
 
 def test_another_organisations_contract_is_a_422_on_contract_id(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]

@@ -103,7 +103,13 @@ def load_states(
             chosen = periods.get(contract.id, [])
         else:
             live = invoiced.get(contract.id, {})
-            chosen = [p for p in completed_periods(contract, until) if (p.start, p.end) not in live]
+            # A period is due unless a live invoice bills any of its days (a whole-period invoice,
+            # or one for a range of days: faktur.billing.ranges).
+            chosen = [
+                p
+                for p in completed_periods(contract, until)
+                if not any(s < p.end and p.start < e for s, e in live)
+            ]
         wanted[contract.id] = chosen
         for period in chosen:
             spans.append((contract.id, midnight(period.start), midnight(period.end)))

@@ -2,7 +2,8 @@
 
 `{"orderId": ...}` invoices every remaining quantity of the order through
 `faktur.orders.service.invoice_order` (issued at once); the order is found by its faktur id or
-its external reference (the platform's 24-hex ids). Errors are `{success: false, message}`.
+its external reference (the platform's 24-hex ids). Errors are `{success: false, message}`
+with the statuses the platform documents (400, 401, 404, 500) and no other.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ PREFIX = "/compat/axim"
 
 
 class InvoiceIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # The seed documents orderId alone: anything else is refused, never silently ignored.
+    model_config = ConfigDict(extra="forbid")
 
     # Optional here so that its absence gets the platform's own message, not a generic one.
     orderId: text(200) | None = None  # the platform's own field name
@@ -102,17 +104,27 @@ _MESSAGES = {
 }
 
 
+_ENDPOINT = f"{PREFIX}/invoices"
+# The statuses the platform documents for POST /invoices, besides 201.
+_DOCUMENTED = frozenset({400, 401, 404, 500})
+
+
 def render_error(
     request: Request, error: FakturError, validation: RequestValidationError | None
 ) -> JSONResponse:
-    """`{success: false, message}` with the platform's messages; request problems are 400
-    'Validation error: ...', and what cannot be invoiced (nothing remains) a 409."""
+    """`{success: false, message}` with the platform's messages, and only its documented
+    statuses: 401, 404 and 500 as such, every other refusal (a bad body, an order with nothing
+    left to invoice, a reused Idempotency-Key) a 400 'Validation error: ...' with faktur's reason."""
     status = error.status
-    if status in (400, 422):
+    documented = request.method == "POST" and request.url.path == _ENDPOINT
+    if status >= 500:
+        return JSONResponse({"success": False, "message": _MESSAGES[500]}, status_code=500)
+    if documented and status not in _DOCUMENTED:
         status = 400
-        message = f"Validation error: {error.message}"
-    elif status >= 500:
-        message = _MESSAGES[500]
-    else:
-        message = _MESSAGES.get(status, error.message)
-    return JSONResponse({"success": False, "message": message}, status_code=status)
+    if status == 400 or status == 422:
+        return JSONResponse(
+            {"success": False, "message": f"Validation error: {error.message}"}, status_code=400
+        )
+    return JSONResponse(
+        {"success": False, "message": _MESSAGES.get(status, error.message)}, status_code=status
+    )

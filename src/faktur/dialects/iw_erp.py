@@ -1,10 +1,13 @@
 """iw-erp dialect (seed 003): `POST /compat/iw-erp/api/invoice/invoices`.
 
-Authenticated by `x-session-token` or `Authorization: Bearer`; the body is `{"invoice": {...}}`
-and the answer the seed's full invoice object (integer `id` and `number`, netto/brutto/tax
-values, status history fields ...). With `manual_number_prefix`/`manual_number` the invoice is
-numbered by the caller through `faktur.invoices.imports`, otherwise by faktur's numbering. The
-header `x-iw-convert-to-camel-case: 1` answers in camelCase; requests are accepted in either.
+Authenticated by `x-session-token`, `x-iw-jwt-token` (what inwendo's own client sends, "Jwt token
+internal" in the seed) or `Authorization: Bearer`; the body is `{"invoice": {...}}` and the answer
+the seed's full invoice object (integer `id` and `number`, netto/brutto/tax values, status history
+fields ...). With `number_string`, `number` or `manual_number_prefix`/`manual_number` the invoice
+is numbered by the caller through `faktur.invoices.imports`, otherwise by faktur's numbering.
+Every field of the invoice object is either honoured or refused (400, the field named): those
+faktur computes or has no notion of may only be left out or null. The header
+`x-iw-convert-to-camel-case: 1` answers in camelCase; requests are accepted in either.
 """
 
 from __future__ import annotations
@@ -62,11 +65,27 @@ STATUSES = {
 
 
 class _In(BaseModel):
-    # Either spelling is accepted (the client's camel-case switch changes what it sends), and
-    # fields this dialect does not use are ignored, as iw-erp ignores read-only ones.
+    # Either spelling is accepted (the client's camel-case switch changes what it sends); a
+    # field no model here names is refused, never silently ignored.
     model_config = ConfigDict(
-        extra="ignore", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
+        extra="forbid", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
     )
+
+
+def _refused(reason: str, *, default: Any = None) -> Any:
+    """A field of iw-erp's invoice object that faktur computes or has no notion of: it may be
+    left out, null, or the value faktur answers anyway (`default`); anything else is refused."""
+
+    def check(value: Any) -> Any:
+        if value is None or (default is not None and value == default and type(value) is type(default)):
+            return None
+        raise ValueError(reason)
+
+    return Annotated[Any, BeforeValidator(check), Field(None, description=f"Refused: {reason}")]
+
+
+_COMPUTED = "computed by faktur; leave it out"
+_UNKNOWN = "faktur has no such record; leave it out"
 
 
 class TaxIn(_In):
@@ -108,20 +127,81 @@ class InvoiceIn(_In):
     manual_number_prefix: text(50) | None = None
     manual_number: Annotated[JsonInteger, Field(ge=0)] | None = None
     status: Literal["draft", "open", "paid", "cancelled"] = "open"
-    payment_date: AwareDatetime | None = None
+    payment_date: AwareDatetime | None = Field(None, description="With status paid: when it was paid")
     cancel_text: text(500) | None = None
     linked_number: text(200) | None = None
     linked_number_title: text(200) | None = None
+    due_date: AwareDatetime | None = Field(None, description="Kept with its time of day")
+    number: Annotated[JsonInteger, Field(ge=0)] | None = Field(None, description="Caller's number")
+    number_string: text(imports.MAX_NUMBER_LENGTH, 1) | None = Field(None, description="Caller's full number")
+    number_date: AwareDatetime | None = Field(None, description="Issue date of a caller-numbered invoice")
+    # The rest of the seed's invoice object: computed by faktur, or records faktur does not keep.
+    id: _refused(_COMPUTED)
+    token: _refused(_COMPUTED)
+    generation_date: _refused("set by faktur when the invoice is created; leave it out")
+    netto_value: _refused("computed by faktur from the items; leave it out")
+    brutto_value: _refused("computed by faktur from the items; leave it out")
+    tax_value: _refused("computed by faktur from the items; leave it out")
+    previous_status: _refused(_COMPUTED)
+    status_updated: _refused(_COMPUTED)
+    search_string: _refused(_COMPUTED)
+    last_pdf_export: _refused(_COMPUTED)
+    last_status_export: _refused(_COMPUTED)
+    cancel_date: _refused("a cancellation is dated when faktur makes it; leave it out")
+    archived: _refused("faktur does not archive invoices", default=False)
+    is_payment_date_from_ext_service: _refused("faktur records payments itself", default=False)
+    direct_debit_exported: _refused("faktur exports no direct debits", default=False)
+    time_reports: _refused(_UNKNOWN, default=[])
+    offer: _refused(_UNKNOWN)
+    base_booking_group: _refused(_UNKNOWN)
+    accounting_type: _refused(_UNKNOWN)
+    payment_type: _refused(_UNKNOWN)
+    payment_provider_status: _refused(_UNKNOWN)
+    payment_provider_reference: _refused(_UNKNOWN)
+    payment_provider_transaction_reference: _refused(_UNKNOWN)
+    base_event_sign_up: _refused(_UNKNOWN)
+    base_booking: _refused(_UNKNOWN)
+    base_event_sign_up_group: _refused(_UNKNOWN)
+    person_log_book_entry: _refused(_UNKNOWN)
+    billing_payment_profile: _refused(_UNKNOWN)
 
     @model_validator(mode="after")
     def _check(self) -> InvoiceIn:
-        if self.manual_number_prefix is not None and self.manual_number is None:
-            raise ValueError("manual_number_prefix needs manual_number")
-        if self.manual_number is not None and self.status == "draft":
-            raise ValueError("a draft has no number yet: leave out manual_number or give another status")
+        if self.manual_number_prefix is not None and self.manual_number is None and self.number is None:
+            raise ValueError("manual_number_prefix needs manual_number (or number)")
+        if None not in (self.manual_number, self.number) and self.manual_number != self.number:
+            raise ValueError("number and manual_number differ: give one of them")
+        if self.caller_number is not None:
+            if self.status == "draft":
+                raise ValueError("a draft has no number yet: leave out the number or give another status")
+            # `number` alone is the number's integer part (815 of RE-2025-0815); with the manual
+            # fields, prefix and number must make number_string.
+            manual = self.manual_number is not None or self.manual_number_prefix is not None
+            composed = self.composed_number
+            if self.number_string is not None and manual and composed != self.number_string:
+                raise ValueError(
+                    f"number_string {self.number_string!r} is not the prefix and number {composed!r}"
+                )
+        elif self.number_date is not None:
+            raise ValueError(
+                "number_date needs a caller's number: faktur dates its automatic numbers when it issues them"
+            )
+        if self.payment_date is not None and self.status != "paid":
+            raise ValueError("payment_date needs status paid")
         if self.tax is None and any(item.tax is None for item in self.items):
             raise ValueError("give tax for the invoice or for every item")
         return self
+
+    @property
+    def composed_number(self) -> str | None:
+        """manual_number_prefix + the number, when a number is given."""
+        given = self.manual_number if self.manual_number is not None else self.number
+        return None if given is None else f"{self.manual_number_prefix or ''}{given}"
+
+    @property
+    def caller_number(self) -> str | None:
+        """The invoice number the caller gives, if any."""
+        return self.number_string if self.number_string is not None else self.composed_number
 
 
 class CreateInvoiceIn(_In):
@@ -135,7 +215,7 @@ _rename = rename_by_prefix(
         "currency": "invoice.currency",
         "memo": "invoice.message",
         "payment_terms_days": "invoice.payment_goal",
-        "due_date": "invoice.payment_goal",
+        "due_date": "invoice.due_date",
         "external_reference": "invoice.linked_number",
         "status": "invoice.status",
     }
@@ -159,6 +239,7 @@ def _core_invoice(body: InvoiceIn, finalize: bool) -> InvoiceCreate:
             "currency": body.currency,
             "memo": body.message,
             "payment_terms_days": body.payment_goal,
+            "due_date": body.due_date.astimezone(UTC).date() if body.due_date else None,
             "external_reference": body.linked_number,
             "finalize": finalize,
             "lines": [
@@ -178,11 +259,11 @@ def _core_invoice(body: InvoiceIn, finalize: bool) -> InvoiceCreate:
 def _create(session: Session, principal: Principal, body: InvoiceIn, now: datetime) -> Invoice:
     who = actor(principal)
     paid_on = body.payment_date.astimezone(UTC).date() if body.payment_date else now.date()
-    if body.manual_number is not None:
+    if body.caller_number is not None:
         data = imports.InvoiceImport(
             invoice=_core_invoice(body, finalize=False),
-            number=f"{body.manual_number_prefix or ''}{body.manual_number}",
-            issue_date=now.date(),
+            number=body.caller_number,
+            issue_date=body.number_date.astimezone(UTC).date() if body.number_date else now.date(),
             paid_in_full=body.status == "paid",
             paid_on=paid_on,
             payment_method=DIALECT,
@@ -205,6 +286,11 @@ def _timestamp(value: date | datetime | None) -> str | None:
         return None
     moment = value if isinstance(value, datetime) else datetime.combine(value, time(), UTC)
     return moment.astimezone(UTC).isoformat()
+
+
+def _instant(value: datetime | None) -> str | None:
+    """A given date-time kept as given (in UTC), time of day included."""
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def _money(minor: int, currency: str) -> Decimal:
@@ -239,11 +325,11 @@ def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
         "manual_number": attributes.get("manual_number"),
         "number_string": number_string,
         "generation_date": _timestamp(invoice.created_at),
-        "number_date": _timestamp(invoice.finalized_at),
+        "number_date": attributes.get("number_date") or _timestamp(invoice.finalized_at),
         "message": invoice.memo,
         "currency": currency,
         "name": attributes.get("name"),
-        "due_date": _timestamp(invoice.due_date),
+        "due_date": attributes.get("due_date") or _timestamp(invoice.due_date),
         "netto_value": _money(invoice.tax_exclusive_minor, currency),
         "brutto_value": _money(invoice.total_minor, currency),
         "tax_value": _money(invoice.tax_total_minor, currency),
@@ -286,7 +372,7 @@ def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
             key: buyer.get(key)
             for key in ("id", "name", "email", "address_line1", "postal_code", "city", "country", "vat_id")
         },
-        "payment_date": _timestamp(payment_date),
+        "payment_date": attributes.get("payment_date") or _timestamp(payment_date),
         "is_payment_date_from_ext_service": False,
         "direct_debit_exported": False,
         "offer": None,
@@ -322,8 +408,9 @@ def iw_erp_principal(
     now: NowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     x_session_token: Annotated[str | None, Header(alias="x-session-token")] = None,
+    x_iw_jwt_token: Annotated[str | None, Header(alias="x-iw-jwt-token")] = None,
 ) -> Principal:
-    token = x_session_token or (credentials.credentials if credentials else None)
+    token = x_session_token or x_iw_jwt_token or (credentials.credentials if credentials else None)
     return authenticate_key(request, session, now, token, header="x-session-token")
 
 
@@ -344,7 +431,7 @@ def create_invoice(
     with vendor_fields(lambda field: _rename_lines(_rename(field))):
         customers.get_customer(session, principal.organisation_id, invoice_in.buyer.id)
         invoice = _create(session, principal, invoice_in, now)
-    automatic = invoice_in.manual_number is None and invoice.number is not None
+    automatic = invoice_in.caller_number is None and invoice.number is not None
     row = DialectInvoice(
         id=uuid.uuid4(),
         organisation_id=principal.organisation_id,
@@ -360,8 +447,15 @@ def create_invoice(
                 sequence_of(principal.organisation.number_format, invoice.number)
                 if automatic
                 else invoice_in.manual_number
+                if invoice_in.manual_number is not None
+                else invoice_in.number
             ),
             "linked_number_title": invoice_in.linked_number_title,
+            "due_date": _instant(invoice_in.due_date),
+            "payment_date": _instant(invoice_in.payment_date),
+            "number_date": _instant(invoice_in.number_date),
+            "iw_build_id": iw_build_id,
+            "iw_package_id": iw_package_id,
         },
     )
     repository.add(session, row)

@@ -53,7 +53,8 @@ WingbackId = Annotated[uuid.UUID, BeforeValidator(_wingback_id)]
 
 
 class CreateInvoicesIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # The seed names three fields; anything else is refused, never silently ignored.
+    model_config = ConfigDict(extra="forbid")
 
     contract_id: WingbackId | None = None
     customer_id: WingbackId | None = None

@@ -1,9 +1,10 @@
 """WizCommerce dialect (seed 002): `POST /compat/wizcommerce/v1/invoices` with `X-API-Key`.
 
 A WizCommerce invoice is an import: an invoice the shop already issued for an order, with its
-own number, amounts, payments and status. It becomes a faktur invoice through
-`faktur.invoices.imports` (totals by faktur.calc, number unique per organisation); this module
-only translates fields, statuses and errors.
+own number, amounts, payments and status, stored as given. It becomes a faktur invoice through
+`faktur.invoices.imports` (what the items do not explain of the totals becomes an explicit
+charge or allowance; the number is unique per organisation) and uses up the order's quantities
+through `faktur.orders.service`; this module only translates fields, statuses and errors.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from faktur import calc
 from faktur.auth import Principal
@@ -41,9 +42,10 @@ from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices import imports
 from faktur.invoices.lifecycle import payment_status
-from faktur.invoices.schemas import InvoiceCreate, PaymentStatus
-from faktur.models import Invoice, Order
+from faktur.invoices.schemas import InvoiceCreate, PaymentStatus, TaxIn
+from faktur.models import Invoice, InvoiceLine, Order
 from faktur.models.dialect import DialectInvoice
+from faktur.orders import service as orders
 
 PREFIX = "/compat/wizcommerce"
 DIALECT = "wizcommerce"
@@ -56,42 +58,67 @@ _TAX = {
     "exemption_reason_code": "VATEX-EU-O",
 }
 
-STATUS_TO_PAYMENT = {
-    "PAID": PaymentStatus.PAID,
-    "PENDING": PaymentStatus.UNPAID,
-    "PARTIALLY_PAID": PaymentStatus.PARTIALLY_PAID,
-    "OVERPAID": PaymentStatus.OVERPAID,
+# The seed's statuses, and UNPAID, which WizCommerce's TypeScript SDK sends.
+Status = Literal["PAID", "PENDING", "PARTIALLY_PAID", "OVERPAID", "UNPAID"]
+PAYMENT_TO_STATUS = {
+    PaymentStatus.PAID: "PAID",
+    PaymentStatus.UNPAID: "PENDING",
+    PaymentStatus.PARTIALLY_PAID: "PARTIALLY_PAID",
+    PaymentStatus.OVERPAID: "OVERPAID",
 }
-PAYMENT_TO_STATUS = {value: key for key, value in STATUS_TO_PAYMENT.items()}
+# Fields the SDK sends on items beyond the seed's; kept on the line and answered back.
+_SDK_ITEM_FIELDS = ("description", "discount", "rate", "item_total")
 
 
 class ItemIn(BaseModel):
-    # Unknown fields are ignored, as WizCommerce's own server does: client code sends them.
-    model_config = ConfigDict(extra="ignore")
+    """The seed's dtos.InvoiceItemCreateRequest, plus the item fields of WizCommerce's TypeScript
+    SDK. Anything else is refused: nothing a client sends is silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
     reference_id: text(255)
-    # faktur keeps article numbers up to 100 characters.
-    sku: text(100)
+    sku: text(255)
     quantity: JsonInteger
-    amount: JsonNumber = Field(description="Amount per unit")
-    name: text(255, 1)
+    amount: JsonNumber = Field(description="Amount per unit (the SDK's rate stands for it if absent)")
+    name: text(255)
+    description: text(500) | None = Field(None, description="SDK: a longer text about the item")
+    discount: Annotated[JsonNumber, Field(ge=0)] | None = Field(
+        None, description="SDK: discount on the item's whole quantity"
+    )
+    rate: JsonNumber | None = Field(None, description="SDK: amount per unit (must equal amount if both)")
+    item_total: JsonNumber | None = Field(None, description="SDK: the item's total as invoiced")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rate_stands_for_amount(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "amount" not in data and "rate" in data:
+            return {**data, "amount": data["rate"]}
+        return data
+
+    @model_validator(mode="after")
+    def _rate_is_amount(self) -> ItemIn:
+        if self.rate is not None and self.amount != self.rate:
+            raise ValueError("rate and amount are both the amount per unit and must be equal")
+        return self
 
 
 class InvoiceIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """The seed's dtos.InvoiceCreateRequest (every limit as documented); unknown fields refused."""
 
-    reference_id: text(200)
-    order_id: text(255, 1)
-    invoice_number: text(imports.MAX_NUMBER_LENGTH, 1)
+    model_config = ConfigDict(extra="forbid")
+
+    reference_id: text(255)
+    order_id: text(255)
+    invoice_number: text(imports.MAX_NUMBER_LENGTH)
     total_amount: JsonNumber
     paid_amount: Annotated[JsonNumber, Field(ge=0)]
-    status: str | None = Field(None, pattern=r"^(PAID|PENDING|PARTIALLY_PAID|OVERPAID)$")
+    status: Status | None = None
     due_date: text(64)
     remarks: text(255) | None = None
-    url: text(2048) | None = None
+    url: text(100_000) | None = None
     created_at: text(64) | None = None
     updated_at: text(64) | None = None
-    items: list[ItemIn] = Field(min_length=1, max_length=2000)
+    items: list[ItemIn] = Field(max_length=2000)
 
 
 _rename_core = rename_by_prefix(
@@ -108,7 +135,15 @@ _rename_core = rename_by_prefix(
 )
 _rename_lines = rename_line_fields(
     "items",
-    {"description": "name", "unit_price": "amount", "quantity": "quantity", "sku": "sku", "tax": "amount"},
+    {
+        "description": "name",
+        "unit_price": "amount",
+        "quantity": "quantity",
+        "sku": "sku",
+        "tax": "amount",
+        "allowances": "discount",
+        "total": "item_total",
+    },
 )
 
 
@@ -136,9 +171,29 @@ def _linked_order(session: SessionDep, principal: Principal, order_id: str) -> O
     return order
 
 
-def _import(body: InvoiceIn, order: Order, now: datetime) -> imports.InvoiceImport:
+def _line(item: ItemIn) -> dict[str, Any]:
+    metadata = {"reference_id": item.reference_id, "name": item.name}
+    for key in _SDK_ITEM_FIELDS:
+        value = getattr(item, key)
+        if value is not None:
+            metadata[key] = str(value)
+    return {
+        # faktur's line needs a name: an empty one is shown by the SKU or reference (kept as given).
+        "description": item.name or item.sku or item.reference_id or "Item",
+        "quantity": item.quantity,
+        "unit_price": item.amount,
+        "sku": item.sku or None,
+        "tax": _TAX,
+        "allowances": [{"amount": item.discount, "reason": "Discount"}] if item.discount else [],
+        "metadata": metadata,
+    }
+
+
+def _import(
+    session: SessionDep, principal: Principal, body: InvoiceIn, order: Order, now: datetime
+) -> imports.InvoiceImport:
     due = _timestamp(body.due_date, "due_date")
-    created = _timestamp(body.created_at, "created_at") if body.created_at else now
+    created = _timestamp(body.created_at, "created_at") if body.created_at else None
     updated = _timestamp(body.updated_at, "updated_at") if body.updated_at else now
     if updated <= order.created_at:
         raise FakturError(
@@ -155,38 +210,57 @@ def _import(body: InvoiceIn, order: Order, now: datetime) -> imports.InvoiceImpo
             "due_date": due.date(),
             "memo": body.remarks or None,
             "external_reference": body.reference_id or None,
-            "lines": [
-                {
-                    "description": item.name,
-                    "quantity": item.quantity,
-                    "unit_price": item.amount,
-                    "sku": item.sku or None,
-                    "tax": _TAX,
-                    "metadata": {"reference_id": item.reference_id},
-                }
-                for item in body.items
-            ],
+            "lines": [_line(item) for item in body.items],
         },
     )
+    issued = [orders.IssuedItem(item.sku or None, item.name, Decimal(item.quantity)) for item in body.items]
+    sources = orders.sources_of_issued_items(session, principal.organisation_id, order.id, issued)
     return imports.InvoiceImport(
         invoice=invoice,
         number=body.invoice_number,
-        issue_date=created.date(),
+        # Issued when the shop says; without created_at, today, or the due date if that is
+        # earlier (an invoice is issued by the time it falls due).
+        issue_date=created.date() if created else min(now.date(), due.date()),
         amount_paid=body.paid_amount,
         payment_method="wizcommerce",
         expected_total=body.total_amount,
-        expected_payment_status=STATUS_TO_PAYMENT[body.status] if body.status else None,
+        balance_tax=TaxIn.model_validate(_TAX),
+        line_totals=[item.item_total for item in body.items],
+        line_sources=sources,
     )
 
 
 def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
-    """The seed's dtos.InvoiceResponse; absent optional values are left out, as Go's omitempty does."""
+    """The seed's dtos.InvoiceResponse; absent optional values are left out, as Go's omitempty does.
+    The status is the one the shop gave (else derived from the amounts), due_date its instant."""
     currency = invoice.currency
 
     def money(minor: int) -> Decimal:
         return calc.from_minor(minor, currency)
 
+    def item(line: InvoiceLine) -> dict[str, Any]:
+        given = line.metadata_
+        data: dict[str, Any] = {
+            "id": str(line.id),
+            "reference_id": given["reference_id"],
+            "name": given.get("name", line.description),
+            "product_id": line.sku or "",
+            "quantity": int(line.quantity),
+            "amount": line.unit_price,
+            "item_total": money(line.net_minor),
+        }
+        if "description" in given:
+            data["description"] = given["description"]
+        for key in ("discount", "rate"):
+            if key in given:
+                data[key] = Decimal(given[key])
+        return data
+
     attributes = row.attributes
+    derived = PAYMENT_TO_STATUS[payment_status(invoice.total_minor, invoice.amount_paid_minor)]
+    due = attributes.get("due_date")
+    if due is None and invoice.due_date is not None:
+        due = utc_z(datetime.combine(invoice.due_date, time(), UTC))
     data: dict[str, Any] = {
         "id": str(invoice.id),
         "reference_id": invoice.external_reference or "",
@@ -194,24 +268,14 @@ def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
         "invoice_number": invoice.number,
         "total_amount": money(invoice.total_minor),
         "paid_amount": money(invoice.amount_paid_minor),
-        "status": PAYMENT_TO_STATUS[payment_status(invoice.total_minor, invoice.amount_paid_minor)],
-        "due_date": utc_z(datetime.combine(invoice.due_date, time(), UTC)) if invoice.due_date else None,
+        "status": attributes.get("status") or derived,
+        "due_date": due,
         "remarks": invoice.memo,
         "url": attributes.get("url"),
         "created_at": attributes["created_at"],
         "updated_at": attributes["updated_at"],
-        "items": [
-            {
-                "id": str(line.id),
-                "reference_id": line.metadata_.get("reference_id", ""),
-                "name": line.description,
-                "product_id": line.sku or "",
-                "quantity": int(line.quantity),
-                "amount": line.unit_price,
-                "item_total": money(line.net_minor),
-            }
-            for line in invoice.lines
-        ],
+        # Lines made from the shop's items; an import without items has one un-itemized line.
+        "items": [item(line) for line in invoice.lines if "reference_id" in line.metadata_],
     }
     return {key: value for key, value in data.items() if value is not None}
 
@@ -237,7 +301,7 @@ def create_invoice(
 ) -> ExactJSONResponse:
     order = _linked_order(session, principal, body.order_id)
     with vendor_fields(_rename):
-        data = _import(body, order, now)
+        data = _import(session, principal, body, order, now)
         invoice = imports.import_invoice(session, actor(principal), data, now)
     row = DialectInvoice(
         id=uuid.uuid4(),
@@ -249,6 +313,8 @@ def create_invoice(
             "order_id": body.order_id,
             "linked_order": str(order.id),
             "url": body.url,
+            "status": body.status,
+            "due_date": utc_z(_timestamp(body.due_date, "due_date")),
             "created_at": utc_z(_timestamp(body.created_at, "created_at")) if body.created_at else utc_z(now),
             "updated_at": utc_z(_timestamp(body.updated_at, "updated_at")) if body.updated_at else utc_z(now),
         },

@@ -1,11 +1,14 @@
 """Zenskar dialect (seed 001): `POST /compat/zenskar/invoices/generate_invoice` with `x-api-key`
-and `organisation` (the key's organisation id).
+and `organisation` (the key's organisation id), and the calls Zenskar's official client (its MCP
+server, zenskar/mcp-zenskar) makes after it: read an invoice, its generation status, approve it.
 
-Invoices one billing period of a contract, as a draft, through
-`faktur.billing.service.invoice_contract_period`. Zenskar's server is a FastAPI application: every
-request problem, whatever its cause (a bad key, an unknown contract, a period already billed), is
-a 422 `{"detail": [{"loc", "msg", "type"}]}`, the only error its document names. Dates are
-read as Pydantic reads them there: ISO 8601 (a naive time is UTC) or Unix seconds.
+Generates a draft for any range of days of a contract: a billing period through
+`faktur.billing.service.invoice_contract_period`, any other range through
+`faktur.billing.ranges` (prorated by the same planner). Zenskar's server is a FastAPI
+application: every problem with a generate request, whatever its cause (a bad key, an unknown
+contract, days already billed), is a 422 `{"detail": [{"loc", "msg", "type"}]}`, the only error its
+document names. Dates are read as Pydantic reads them there: ISO 8601 (a naive time is UTC) or
+Unix seconds.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from faktur import calc
 from faktur.auth import Principal, authenticate, claim_idempotency
+from faktur.billing import ranges
 from faktur.billing import service as billing
 from faktur.contracts import service as contracts
 from faktur.dialects.common import ExactJSONResponse, actor, rename_by_prefix, validation_messages
@@ -28,6 +32,8 @@ from faktur.errors import Conflict, FakturError, NotFound, Unauthorized
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices import service as invoices
+from faktur.invoices.lifecycle import payment_status
+from faktur.invoices.schemas import InvoiceStatus, PaymentStatus
 from faktur.models import Contract, Invoice
 
 PREFIX = "/compat/zenskar"
@@ -48,9 +54,10 @@ UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 
 class GenerateInvoiceIn(BaseModel):
     """The seed's GenerateInvoiceRequestSchema. The bounds may be left out (or null) only with
-    `billing_cycle_start_day`, which then snaps the missing one to the billing cycle."""
+    `billing_cycle_start_day`, which then snaps the missing one to the billing cycle. Fields the
+    schema does not name are refused, never silently ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     customer_id: uuid.UUID
     contract_id: uuid.UUID
@@ -158,7 +165,15 @@ def _snap(contract: Contract, body: GenerateInvoiceIn) -> tuple[date, date]:
     return period.start, period.end
 
 
-def present(invoice: Invoice, *, duplicate: bool) -> dict[str, Any]:
+def zenskar_status(invoice: Invoice) -> str:
+    """Zenskar's words for an invoice's state: a finalized invoice is 'approved' until paid."""
+    if invoice.status == InvoiceStatus.OPEN.value:
+        paid = payment_status(invoice.total_minor, invoice.amount_paid_minor)
+        return "partially_paid" if paid is PaymentStatus.PARTIALLY_PAID else "approved"
+    return {"draft": "draft", "paid": "paid", "void": "void"}.get(invoice.status, invoice.status)
+
+
+def present(invoice: Invoice, *, duplicate: bool = False, line_items: bool = False) -> dict[str, Any]:
     currency = invoice.currency
 
     def amount(minor: int) -> Any:
@@ -167,21 +182,39 @@ def present(invoice: Invoice, *, duplicate: bool) -> dict[str, Any]:
     def midnight(day: date | None) -> str | None:
         return billing.midnight(day).isoformat().replace("+00:00", "Z") if day is not None else None
 
-    return {
+    data: dict[str, Any] = {
         "id": str(invoice.id),
         "customer_id": str(invoice.customer_id),
-        "contract_id": str(invoice.contract_id),
-        "status": invoice.status,
+        "contract_id": str(invoice.contract_id) if invoice.contract_id else None,
+        "status": zenskar_status(invoice),
         "invoice_number": invoice.number,
         "invoice_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "from_date": midnight(invoice.period_start),
         "to_date": midnight(invoice.period_end),
         "currency": currency,
         "amount_without_tax": amount(invoice.tax_exclusive_minor),
         "tax_amount": amount(invoice.tax_total_minor),
         "total_amount": amount(invoice.total_minor),
+        "amount_paid": amount(invoice.amount_paid_minor),
+        "amount_due": amount(invoice.total_minor - invoice.amount_paid_minor),
         "is_duplicate": duplicate,
     }
+    if line_items:
+        data["line_items"] = [
+            {
+                "id": str(line.id),
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "amount_without_tax": amount(line.net_minor),
+                "tax_percent": line.tax_percent,
+                "from_date": midnight(line.period_start),
+                "to_date": midnight(line.period_end),
+            }
+            for line in invoice.lines
+        ]
+    return data
 
 
 _ENDPOINT = f"{PREFIX}/invoices/generate_invoice"
@@ -211,16 +244,118 @@ def generate_invoice(
     start, end = _snap(contract, body)
     bill_for = body.bill_for_date.date() if body.bill_for_date is not None else None
     try:
-        invoice = billing.invoice_contract_period(
-            session, actor(principal), contract.id, start, end, now, bill_for_date=bill_for, finalize=False
-        )
+        invoice = _generate(session, principal, contract, start, end, bill_for, now)
     except Conflict as error:
         existing = next((d.get("existing_invoice_id") for d in error.details), None)
-        if error.code != "duplicate_period" or not body.check_duplicate_invoice or existing is None:
+        if error.code != "duplicate_period" or existing is None:
             raise
+        if body.check_duplicate_invoice:
+            # The check the seed documents: a duplicate in the same billing period is refused.
+            raise _problem(
+                f"Invoice {existing} already bills {start} to {end} of contract {contract.id}.",
+                "duplicate_invoice",
+                ["body", "check_duplicate_invoice"],
+            ) from None
+        # Unchecked, Zenskar would make a second invoice; faktur never bills days twice and
+        # answers the period's invoice instead (README, "differs from the vendor").
         found = invoices.get_invoice(session, principal.organisation_id, uuid.UUID(existing))
         return ExactJSONResponse(present(found, duplicate=True))
-    return ExactJSONResponse(present(invoice, duplicate=False))
+    return ExactJSONResponse(present(invoice))
+
+
+def _generate(
+    session: SessionDep,
+    principal: Principal,
+    contract: Contract,
+    start: date,
+    end: date,
+    bill_for: date | None,
+    now: datetime,
+) -> Invoice:
+    """A draft for [start, end): the engine's own period invoice when that is one of the
+    contract's billing periods, otherwise an invoice for the range of days."""
+    try:
+        period = billing.contract_period(contract, start)
+    except ValueError:
+        period = None
+    if period is not None and (period.start, period.end) == (start, end):
+        return billing.invoice_contract_period(
+            session, actor(principal), contract.id, start, end, now, bill_for_date=bill_for, finalize=False
+        )
+    return ranges.invoice_contract_range(
+        session, actor(principal), contract.id, start, end, now, bill_for_date=bill_for
+    )
+
+
+def _invoice(session: SessionDep, principal: Principal, invoice_id: uuid.UUID) -> Invoice:
+    return invoices.get_invoice(session, principal.organisation_id, invoice_id)
+
+
+@router.get("/invoices/invoice_generation_status/{invoice_id}", summary="Invoice generation status (Zenskar)")
+def invoice_generation_status(
+    invoice_id: uuid.UUID,
+    principal: Annotated[Principal, Depends(zenskar_principal)],
+    session: SessionDep,
+    contract_id: Annotated[uuid.UUID | None, Query()] = None,
+    apiversion: Annotated[int | None, Header()] = None,
+) -> ExactJSONResponse:
+    """faktur generates an invoice within the request: once its id is known, generation is done."""
+    invoice = _invoice(session, principal, invoice_id)
+    if contract_id is not None and invoice.contract_id != contract_id:
+        raise NotFound(
+            f"Invoice {invoice_id} is not an invoice of contract {contract_id}.",
+            code="invoice_not_found",
+            details=[{"field": "contract_id", "loc": ["query", "contract_id"], "reason": "not its contract"}],
+        )
+    return ExactJSONResponse(
+        {
+            "invoice_id": str(invoice.id),
+            "contract_id": str(invoice.contract_id) if invoice.contract_id else None,
+            "generation_status": "completed",
+            "invoice_status": zenskar_status(invoice),
+        }
+    )
+
+
+@router.get("/invoices/{invoice_id}", summary="Get an invoice (Zenskar)")
+def get_invoice(
+    invoice_id: uuid.UUID,
+    principal: Annotated[Principal, Depends(zenskar_principal)],
+    session: SessionDep,
+    include_line_items: Annotated[bool, Query()] = False,
+    apiversion: Annotated[int | None, Header()] = None,
+) -> ExactJSONResponse:
+    return ExactJSONResponse(present(_invoice(session, principal, invoice_id), line_items=include_line_items))
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    check_duplicate_invoice: bool | None = None
+
+
+@router.patch("/invoices/{invoice_id}/approve", summary="Approve (finalize) an invoice (Zenskar)")
+def approve_invoice(
+    invoice_id: uuid.UUID,
+    principal: Annotated[Principal, Depends(zenskar_principal)],
+    session: SessionDep,
+    now: NowDep,
+    body: ApproveIn | None = None,
+    send_email: Annotated[bool, Query()] = False,
+    apiversion: Annotated[int | None, Header()] = None,
+) -> ExactJSONResponse:
+    """Finalize the draft: numbered, dated and immutable. `check_duplicate_invoice` holds always
+    (one live invoice bills a day of a contract); faktur sends no e-mail, so `send_email=true` is
+    refused rather than ignored."""
+    if send_email:
+        raise _problem(
+            "faktur does not e-mail invoices; approve with send_email=false and send it yourself "
+            "(GET /v1/invoices/{id}/pdf).",
+            "send_email_not_available",
+            ["query", "send_email"],
+        )
+    invoice = invoices.finalize_invoice(session, actor(principal), invoice_id, now)
+    return ExactJSONResponse(present(invoice))
 
 
 # Core field names in Zenskar's words: the period of the billing service is from_date/to_date.
@@ -255,5 +390,6 @@ def render_error(
     else:
         detail = [{"loc": ["body"], "msg": error.message, "type": error.code}]
     documented = request.method == "POST" and request.url.path == _ENDPOINT
+    # The client's follow-up calls (not in the seed) keep faktur's status: 404, 409 ...
     status = error.status if error.status >= 500 or not documented else 422
     return JSONResponse({"detail": detail}, status_code=status)

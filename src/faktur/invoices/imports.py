@@ -5,13 +5,20 @@ through the invoice service, it is stored by the same models and carries the sam
 history. What differs from `finalize_invoice` is only where the number comes from (the caller,
 unique per organisation, DESIGN rule 3) and that the EN 16931 party rules are not enforced: the
 other system has issued the invoice already, and refusing to record it would not un-issue it.
+
+Totals the other system gives that its lines do not explain (tax, shipping, a discount it did
+not itemize) can be kept as given: the difference is then stored as an explicit allowance or
+charge, on the line or on the document, so the invoice, its totals and its e-invoice documents
+stay consistent and add up to what was issued.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,20 +26,39 @@ from faktur import calc
 from faktur.errors import Conflict, Unprocessable
 from faktur.invoices import repository, service
 from faktur.invoices.lifecycle import payment_status
-from faktur.invoices.schemas import InvoiceCreate, PaymentCreate, PaymentStatus
+from faktur.invoices.schemas import (
+    AdjustmentIn,
+    DocumentAdjustmentIn,
+    InvoiceCreate,
+    InvoiceLineIn,
+    PaymentCreate,
+    PaymentStatus,
+    TaxIn,
+)
+from faktur.invoices.service import LineSource
 from faktur.models import Customer, Invoice, Organisation
 from faktur.numbering.format import sequence_of
 
 SOURCE = "import"
-MAX_NUMBER_LENGTH = 100
+MAX_NUMBER_LENGTH = 255
+LINE_TOTAL_REASON = "As invoiced: line total"
+UNITEMIZED_CHARGE_REASON = "As invoiced: not itemized (tax, shipping or other charges)"
+UNITEMIZED_ALLOWANCE_REASON = "As invoiced: not itemized (discount)"
+UNITEMIZED_LINE = "As invoiced: not itemized"
 
 
 @dataclass(frozen=True)
 class InvoiceImport:
     """An invoice as another system issued it. `invoice.finalize` is ignored: imports are issued.
 
-    `expected_total` and `expected_payment_status` are what the other system says; the import
-    is refused when faktur's own computation disagrees, so stored amounts are never made up.
+    `expected_total` and `expected_payment_status` are what the other system says. Without
+    `balance_tax` the import is refused when faktur's own computation disagrees, so stored
+    amounts are never made up. With it, the total is kept as given: what the lines do not explain
+    becomes a document-level charge (the total is higher) or allowance (lower) with that tax, and
+    an import without lines gets one line for the whole total (EN 16931 needs a line).
+    `line_totals` (one entry per line, None where not given) keeps each line's net amount as
+    given the same way, with a line charge or allowance for the difference.
+    `line_sources` says what each line bills (an order line), as for create_invoice.
     """
 
     invoice: InvoiceCreate
@@ -47,6 +73,9 @@ class InvoiceImport:
     expected_payment_status: PaymentStatus | None = None
     void: bool = False
     void_reason: str | None = None
+    balance_tax: TaxIn | None = None
+    line_totals: Sequence[Decimal | None] | None = None
+    line_sources: Sequence[LineSource | None] | None = None
 
 
 def check_number(session: Session, organisation: Organisation, number: str) -> None:
@@ -71,6 +100,67 @@ def check_number(session: Session, organisation: Organisation, number: str) -> N
             code="invoice_number_in_automatic_series",
             details=[{"field": "number", "reason": "reserved for automatic numbering"}],
         )
+
+
+def _exact_money(value: Decimal, currency: str, field: str) -> Decimal:
+    """`value` unchanged if the currency can hold it; refused otherwise (never rounded)."""
+    if calc.quantize_money(value, currency) != value:
+        raise Unprocessable(
+            f"The amount {value} has more than {calc.minor_units(currency)} decimals ({currency}).",
+            code="amount_precision",
+            details=[
+                {"field": field, "reason": f"at most {calc.minor_units(currency)} decimals in {currency}"}
+            ],
+        )
+    return value
+
+
+def _difference(amount: Decimal, reason: str, *, document_tax: TaxIn | None = None) -> dict[str, list[Any]]:
+    """A charge (positive `amount`) or allowance (negative) of |amount|, as keyword arguments."""
+    if document_tax is None:
+        adjustment = AdjustmentIn(amount=abs(amount), reason=reason)
+        return {"charges": [adjustment]} if amount > 0 else {"allowances": [adjustment]}
+    kind = "charge" if amount > 0 else "allowance"
+    return {
+        "adjustments": [DocumentAdjustmentIn(kind=kind, amount=abs(amount), reason=reason, tax=document_tax)]
+    }
+
+
+def _as_given(
+    session: Session, actor: service.Actor, data: InvoiceImport, draft: InvoiceCreate
+) -> tuple[InvoiceCreate, Customer, service.Computed]:
+    """The draft with explicit charges or allowances for what the given totals add to its lines."""
+    customer, computed = service.preview_invoice(session, actor, draft)
+    currency = computed.currency
+    totals = list(data.line_totals or [])
+    if totals:
+        lines = list(draft.lines)
+        for index, (given, result) in enumerate(zip(totals, computed.result.lines, strict=True)):
+            if given is None:
+                continue
+            difference = _exact_money(given, currency, f"lines[{index}].total") - result.net
+            if difference:
+                extra = _difference(difference, LINE_TOTAL_REASON)
+                line = lines[index]
+                lines[index] = line.model_copy(
+                    update={key: [*getattr(line, key), *value] for key, value in extra.items()}
+                )
+        draft = draft.model_copy(update={"lines": lines})
+        customer, computed = service.preview_invoice(session, actor, draft)
+    if data.balance_tax is not None and data.expected_total is not None:
+        expected = _exact_money(data.expected_total, currency, "total")
+        difference = expected - computed.result.totals.tax_inclusive_total
+        if difference:
+            extra = _difference(
+                difference,
+                UNITEMIZED_CHARGE_REASON if difference > 0 else UNITEMIZED_ALLOWANCE_REASON,
+                document_tax=data.balance_tax,
+            )
+            draft = draft.model_copy(
+                update={"adjustments": [*(draft.adjustments or []), *extra["adjustments"]]}
+            )
+            customer, computed = service.preview_invoice(session, actor, draft)
+    return draft, customer, computed
 
 
 def _check_amounts(data: InvoiceImport, computed: service.Computed) -> None:
@@ -134,17 +224,28 @@ def import_invoice(session: Session, actor: service.Actor, data: InvoiceImport, 
     """Store an invoice issued elsewhere as issued (open, paid or void), in the caller's transaction."""
     check_number(session, actor.organisation, data.number)
     draft = data.invoice.model_copy(update={"finalize": False})
+    sources = list(data.line_sources) if data.line_sources is not None else None
     if not draft.lines:
-        raise Unprocessable(
-            "An imported invoice needs at least one line.",
-            code="invoice_has_no_lines",
-            details=[{"field": "lines", "reason": "empty"}],
+        if data.balance_tax is None or data.expected_total is None or data.expected_total < 0:
+            raise Unprocessable(
+                "An imported invoice needs at least one line.",
+                code="invoice_has_no_lines",
+                details=[{"field": "lines", "reason": "empty"}],
+            )
+        # EN 16931 needs a line (BR-16): the whole total, not itemized, as the other system gave it.
+        whole = InvoiceLineIn(
+            description=UNITEMIZED_LINE, unit_price=data.expected_total, tax=data.balance_tax
         )
-    customer, computed = service.preview_invoice(session, actor, draft)
+        draft = draft.model_copy(update={"lines": [whole]})
+        data = replace(data, line_totals=None)
+        sources = [None]
+    draft, customer, computed = _as_given(session, actor, data, draft)
     if data.paid_in_full:
         data = replace(data, amount_paid=computed.result.totals.tax_inclusive_total, paid_in_full=False)
     _check_amounts(data, computed)
-    invoice = service.create_invoice(session, actor, draft, now, origin=service.InvoiceOrigin(source=SOURCE))
+    invoice = service.create_invoice(
+        session, actor, draft, now, origin=service.InvoiceOrigin(source=SOURCE), line_sources=sources
+    )
     # What the other system had been paid when it issued the invoice: its document shows it as
     # the prepaid amount (BT-113), deducted from the amount due (BT-115).
     invoice.prepaid_minor = calc.to_minor(data.amount_paid, computed.currency)

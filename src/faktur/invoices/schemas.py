@@ -97,7 +97,7 @@ class InvoiceLineIn(BaseModel):
     unit_price: UnitPrice = Field(description="Up to 6 decimals; gross when prices include tax")
     tax_rate_id: uuid.UUID | None = None
     tax: TaxIn | None = Field(None, description="Inline tax, instead of tax_rate_id")
-    sku: text(100) | None = None
+    sku: text(255) | None = None
     unit_code: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$", description="UN/ECE Rec 20 unit, e.g. C62, HUR")
     period_start: date | None = None
     period_end: date | None = Field(None, description="Exclusive end of the service period")
@@ -151,7 +151,7 @@ class InvoiceFields(BaseModel):
     payment_terms_days: Days | None = None
     memo: LongText | None = None
     metadata: Metadata | None = None
-    external_reference: ShortText | None = None
+    external_reference: text(255) | None = None
     buyer_reference: ShortText | None = Field(None, description="EN 16931 BT-10; defaults to the customer's")
     adjustments: list[DocumentAdjustmentIn] | None = Field(None, max_length=20)
     delivery_date: date | None = Field(None, description="Actual delivery date (EN 16931 BT-72)")

@@ -22,7 +22,7 @@ class Invoice(TenantOwned, Base):
     __tablename__ = "invoices"
 
     customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("customers.id"), nullable=False)
-    number: Mapped[str | None] = mapped_column(String(100))
+    number: Mapped[str | None] = mapped_column(String(255))
     series: Mapped[str] = mapped_column(String(50), nullable=False, default="default")
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
@@ -31,7 +31,7 @@ class Invoice(TenantOwned, Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     payment_terms_days: Mapped[int | None] = mapped_column(Integer)
     memo: Mapped[str | None] = mapped_column(Text)
-    external_reference: Mapped[str | None] = mapped_column(String(200))
+    external_reference: Mapped[str | None] = mapped_column(String(255))
     buyer_reference: Mapped[str | None] = mapped_column(String(200))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
     customer_snapshot: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False, default=dict)
@@ -96,7 +96,7 @@ class InvoiceLine(TenantOwned, Base):
     )
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     description: Mapped[str] = mapped_column(String(1000), nullable=False)
-    sku: Mapped[str | None] = mapped_column(String(100))
+    sku: Mapped[str | None] = mapped_column(String(255))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     unit_code: Mapped[str] = mapped_column(String(3), nullable=False, default="C62")
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)

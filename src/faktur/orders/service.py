@@ -8,6 +8,8 @@ remaining quantities produce one invoice and one 409.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -288,6 +290,61 @@ def _requested(order: Order, view: OrderView, data: OrderInvoiceCreate) -> list[
         )
     quantities = {r.order_line_id: r.quantity for r in data.lines}
     return [(line, quantities[line.id]) for line in order.lines if line.id in quantities]
+
+
+@dataclass(frozen=True)
+class IssuedItem:
+    """An item of an invoice another system issued for an order: which order line it bills is
+    found by its SKU, else by its name."""
+
+    sku: str | None
+    name: str
+    quantity: Decimal
+
+
+def sources_of_issued_items(
+    session: Session, organisation_id: uuid.UUID, order_id: uuid.UUID, items: Sequence[IssuedItem]
+) -> list[LineSource | None]:
+    """What each item bills of the order, for an import of an invoice issued elsewhere, so that
+    it uses up the order's quantities like any invoice of the order. The order is locked as for
+    invoice_order; an item beyond what remains of its line is a 409 (nothing is invoiced twice).
+    Items that match no order line (shipping, a fee) and credits (quantity <= 0) bill nothing."""
+    locked = repository.lock_for_invoicing(session, organisation_id, order_id)
+    if locked is None:
+        raise _order_not_found(order_id)
+    order, _customer = locked
+    view = OrderView(order, repository.billed(session, organisation_id, [order]), [])
+    by_sku = {line.sku: line for line in order.lines if line.sku}
+    by_name = {line.name: line for line in order.lines}
+    wanted: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
+    sources: list[LineSource | None] = []
+    exceeding = []
+    for index, item in enumerate(items):
+        line = (by_sku.get(item.sku) if item.sku else None) or by_name.get(item.name)
+        if line is None or item.quantity <= 0:
+            sources.append(None)
+            continue
+        wanted[line.id] += item.quantity
+        remaining = view.remaining(line)
+        if wanted[line.id] > remaining:
+            exceeding.append(
+                {
+                    "field": f"lines[{index}].quantity",
+                    "reason": f"order line {line.sku or line.name} has {remaining} left to invoice",
+                    "order_line_id": str(line.id),
+                    "remaining_quantity": str(remaining),
+                }
+            )
+        sources.append(LineSource(SOURCE_KIND, line.id))
+    if exceeding:
+        first = exceeding[0]
+        raise Conflict(
+            f"Order {order.id}: {first['reason']}; invoices of an order never bill more than it holds "
+            "(void an invoice of the order to invoice its quantities again).",
+            code="quantity_exceeds_remaining",
+            details=exceeding,
+        )
+    return sources
 
 
 def invoice_order(

@@ -1,0 +1,139 @@
+"""Invoices of a contract for a range of days that is not one of its billing periods.
+
+The range is cut at the contract's cycle boundaries into periods (partial where they cover part
+of a cycle) and each is planned by the billing planner exactly as a billing run plans a partial
+period: flat fees prorated by days (faktur.calc.proration), usage priced by its charge model with
+a prorated minimum, one-off fees when the range starts with the contract. The invoice bills the
+whole range once: its days may not lie in any other live invoice of the contract, and billing
+runs skip a period that such an invoice overlaps. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from faktur.billing import lines as planner
+from faktur.billing import service as billing
+from faktur.calc.periods import Period
+from faktur.contracts import repository as contracts_repo
+from faktur.contracts import service as contracts
+from faktur.errors import Conflict, Unprocessable
+from faktur.invoices import service as invoices
+from faktur.models import Contract, Invoice
+from faktur.usage import billing_repository as usage
+
+
+def pieces(contract: Contract, start: date, end: date) -> list[Period]:
+    """[start, end) cut at the contract's cycle boundaries; a ValueError if a day of it lies
+    outside the contract."""
+    found: list[Period] = []
+    day = start
+    while day < end:
+        period = billing.contract_period(contract, day)
+        piece_end = min(period.end, end)
+        cycle = period.cycle
+        whole = (day, piece_end) == (cycle.start, cycle.end)
+        found.append(Period(day, piece_end, None if whole else cycle))
+        day = piece_end
+    return found
+
+
+def overlapping(
+    live: dict[tuple[date, date], uuid.UUID], start: date, end: date
+) -> dict[tuple[date, date], uuid.UUID]:
+    """The live invoices among `live` whose period shares a day with [start, end)."""
+    return {span: invoice_id for span, invoice_id in live.items() if span[0] < end and start < span[1]}
+
+
+def period_overlaps(
+    contract: Contract, start: date, end: date, span: tuple[date, date], invoice_id: uuid.UUID
+) -> Conflict:
+    return Conflict(
+        f"{start} to {end} (end exclusive) shares days with {span[0]} to {span[1]}, billed by invoice "
+        f"{invoice_id} of contract {contract.id}; nothing is invoiced twice: void that invoice first, or "
+        "ask for the days it does not bill.",
+        code="period_overlaps_invoice",
+        details=[
+            {
+                "field": "period_start",
+                "reason": "days already invoiced",
+                "existing_invoice_id": str(invoice_id),
+            }
+        ],
+    )
+
+
+def invoice_contract_range(
+    session: Session,
+    actor: invoices.Actor,
+    contract_id: uuid.UUID,
+    start: date,
+    end: date,
+    now: datetime,
+    *,
+    bill_for_date: date | None = None,
+    finalize: bool = False,
+) -> Invoice:
+    """The invoice of `contract_id` for the days [start, end), which is not one of its periods."""
+    contract = contracts.get_contract(session, actor.organisation_id, contract_id, for_update=True)
+    try:
+        cut = pieces(contract, start, end)
+    except ValueError:
+        raise Unprocessable(
+            f"{start} to {end} is not within contract {contract.id} (it runs from {contract.start_date}"
+            f"{' to ' + str(contract.end_date) if contract.end_date else ''}, end exclusive).",
+            code="outside_contract",
+            details=[{"field": "period_start", "reason": "outside the contract"}],
+        ) from None
+    if end > now.date():
+        raise Unprocessable(
+            f"{start} to {end} ends after today ({now.date()}); usage is billed once the days are over.",
+            code="period_not_completed",
+            details=[{"field": "period_end", "reason": "in the future"}],
+        )
+    if contract.billing_timing == "in_advance":
+        # A cycle's flat fees are billed whole, in advance, by the invoice of the period before it:
+        # an invoice for some of its days would bill them twice.
+        raise Unprocessable(
+            f"Contract {contract.id} bills its flat fees in advance, per whole billing period; invoice one "
+            f"of its periods (the one containing {start} is {planner.span_text(cut[0].cycle)}).",
+            code="range_of_in_advance_contract",
+            details=[{"field": "period_start", "reason": "not a billing period of an in-advance contract"}],
+        )
+    live = contracts_repo.live_invoice_periods(session, actor.organisation_id, [contract.id])[contract.id]
+    for span, invoice_id in overlapping(live, start, end).items():
+        if span == (start, end):
+            raise billing.duplicate_period(contract, Period(start, end), invoice_id)
+        raise period_overlaps(contract, start, end, span, invoice_id)
+    states, metrics = billing.load_states(session, actor.organisation_id, [contract], end, {contract.id: cut})
+    state = states[contract.id]
+    plans = [billing.plan_period(session, state, metrics, piece, bill_for_date) for piece in cut]
+    whole = Period(start, end)
+    lines = [line for plan in plans for line in plan.lines]
+    if not lines:
+        raise billing.nothing_to_bill(contract, whole)
+    merged = billing.Plan(lines, (billing.midnight(start), billing.midnight(end)), None, [], 0)
+    body = billing.invoice_create_body(contract, merged, whole).model_copy(update={"finalize": finalize})
+    origin = invoices.InvoiceOrigin(
+        source="contract", contract_id=contract.id, period_start=start, period_end=end
+    )
+    sources = [invoices.LineSource("contract_component", line.component_id) for line in lines]
+    try:
+        with session.begin_nested():
+            invoice = invoices.create_invoice(session, actor, body, now, origin=origin, line_sources=sources)
+            usage.mark_billed(
+                session,
+                contract.organisation_id,
+                [plan.billed_usage(contract, invoice.id) for plan in plans],
+                now,
+            )
+    except IntegrityError:
+        duplicate = billing.duplicate_of(session, contract, whole)
+        if duplicate is None:
+            raise
+        raise duplicate from None
+    return invoice
