@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from faktur.billing.endpoints import routers as billing_routers
@@ -38,7 +39,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             pool_size=settings.db_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
-    app = FastAPI(title="faktur", version="0.1.0", description=DESCRIPTION)
+    # /docs (Swagger UI) is served from assets packaged with fastapi-offline, under
+    # /static-offline-docs: it works without the internet and loads nothing from elsewhere. No
+    # /redoc: its page loads Redocly's logo from their CDN.
+    app = FastAPIOffline(
+        redoc_url=None,
+        title="faktur",
+        version="0.1.0",
+        description=DESCRIPTION,
+        swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
