@@ -13,6 +13,7 @@ from faktur.db import make_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.endpoints import router as documents_router
 from faktur.http.error_handlers import install_error_handlers
+from faktur.http.openapi import install_openapi
 from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in billing_routers:
         app.include_router(router)
     install_dialects(app)
+    install_openapi(app)
 
     @app.get("/health", tags=["meta"], summary="Liveness: answers without touching the database")
     def health() -> dict[str, str]:
