@@ -69,7 +69,7 @@ class ZenskarValidationError(BaseModel):
 ZENSKAR = {
     200: _answer(ZenskarInvoice, "The period's draft invoice (or its live one, is_duplicate: true)"),
     422: _answer(
-        ZenskarValidationError, "Every request problem, credentials included (the seed's only error)"
+        ZenskarValidationError, "Every request problem, credentials too (Zenskar documents no other error)"
     ),
 }
 

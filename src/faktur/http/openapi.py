@@ -101,8 +101,11 @@ def _complete_native(path: str, method: str, operation: dict[str, Any]) -> None:
         if declared is None or _is_fastapi_validation(declared):
             responses[status] = generic
         else:
-            # A route's own declaration (e.g. which 409 codes) keeps its words, in faktur's shape.
+            # A route's own declaration (e.g. which 409 codes) keeps its words.
             declared.setdefault("content", generic["content"])
+    for status, declared in responses.items():
+        if status.startswith("4") and "content" not in declared:
+            declared["content"] = _native_error("")["content"]
 
 
 def _is_fastapi_validation(response: dict[str, Any]) -> bool:

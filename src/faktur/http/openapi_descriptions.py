@@ -353,4 +353,115 @@ SCHEMA_DESCRIPTIONS = {
     "GenerateInvoiceIn": "Zenskar: generate the invoice of one billing period of a contract.",
 }
 
-EXAMPLES: dict[str, Any] = {}
+_CUSTOMER = "5f0c6a4e-2b1d-4c55-9a7e-3d2f1b0c9e8a"
+_TAX_19 = {"category": "S", "percent": "19"}
+
+# Request body examples by operation id, the README's walk-through.
+EXAMPLES: dict[str, Any] = {
+    "create_customer": {
+        "name": "Kunde AG",
+        "email": "ap@kunde.example",
+        "country": "DE",
+        "vat_id": "DE123456788",
+        "address_line1": "Ringstraße 9",
+        "city": "München",
+        "postal_code": "80331",
+        "locale": "de",
+    },
+    "create_invoice": {
+        "customer_id": _CUSTOMER,
+        "lines": [
+            {"description": "Consulting", "quantity": "12.5", "unit_price": "120.00", "tax": _TAX_19},
+            {
+                "description": "Handbook",
+                "quantity": "2",
+                "unit_price": "24.90",
+                "tax": {"category": "S", "percent": "7"},
+            },
+        ],
+        "finalize": True,
+    },
+    "preview_invoice": {
+        "customer_id": _CUSTOMER,
+        "lines": [{"description": "Consulting", "quantity": "12.5", "unit_price": "120.00", "tax": _TAX_19}],
+    },
+    "record_payment": {"amount": "1838.29", "method": "sepa"},
+    "void_invoice": {"reason": "Issued to the wrong customer"},
+    "update_organisation": {
+        "contact_name": "Jana Vogel",
+        "phone": "+49 30 1234567",
+        "electronic_address": "DE136695976",
+        "electronic_address_scheme": "9930",
+    },
+    "create_tax_rate": {"name": "VAT 19%", "percent": "19", "category": "S"},
+    "create_order": {
+        "customer_id": _CUSTOMER,
+        "external_reference": "PO-1001",
+        "lines": [
+            {
+                "name": "Widget",
+                "sku": "W-1",
+                "quantity": "3",
+                "unit_price": "10.00",
+                "tax": _TAX_19,
+                "discount": {"amount": "10.00", "reason": "Bundle"},
+            }
+        ],
+    },
+    "invoice_order": {"finalize": True},
+    "create_item": {
+        "customer_id": _CUSTOMER,
+        "description": "3 extra seats, May",
+        "quantity": "3",
+        "unit_price": "15.00",
+        "tax": _TAX_19,
+        "period_start": "2026-05-01",
+        "period_end": "2026-06-01",
+        "payment_mode": "automatic",
+    },
+    "invoice_items": {"customer_id": _CUSTOMER, "finalize": True},
+    "create_metric": {"code": "api_calls", "name": "API calls", "aggregation": "count"},
+    "create_contract": {
+        "customer_id": _CUSTOMER,
+        "start_date": "2024-01-15",
+        "billing_interval": "month",
+        "billing_cycle_start_day": 1,
+        "billing_timing": "in_arrears",
+        "components": [
+            {"kind": "flat", "name": "Platform", "amount": "100.00", "tax": _TAX_19},
+            {
+                "kind": "usage",
+                "name": "API calls",
+                "metric_code": "api_calls",
+                "tax": _TAX_19,
+                "charge_model": {
+                    "model": "graduated",
+                    "tiers": [
+                        {"up_to": "1000", "unit_price": "0.01"},
+                        {"up_to": None, "unit_price": "0.005"},
+                    ],
+                },
+            },
+        ],
+    },
+    "create_event": {
+        "transaction_id": "req-1",
+        "metric_code": "api_calls",
+        "customer_id": _CUSTOMER,
+        "timestamp": "2024-01-20T10:00:00Z",
+        "properties": {},
+    },
+    "create_events": {
+        "events": [
+            {
+                "transaction_id": "req-2",
+                "metric_code": "api_calls",
+                "customer_id": _CUSTOMER,
+                "timestamp": "2024-01-21T10:00:00Z",
+                "properties": {},
+            }
+        ]
+    },
+    "invoice_period": {"period_start": "2024-01-15", "period_end": "2024-02-01", "finalize": True},
+    "start_billing_run": {"as_of": "2024-06-01"},
+}
