@@ -108,6 +108,23 @@ def _complete_native(path: str, method: str, operation: dict[str, Any]) -> None:
             declared["content"] = _native_error("")["content"]
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes the POST safe to retry: the same key and body replay the stored answer "
+    "(header `Idempotent-Replayed: true`); the same key with another body is a 409.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+
+
+def _add_idempotency_key(operation: dict[str, Any]) -> None:
+    """Every authenticated POST claims its Idempotency-Key (`faktur.auth.claim_idempotency`)."""
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):
+        parameters.append(dict(IDEMPOTENCY_KEY))
+
+
 def _is_fastapi_validation(response: dict[str, Any]) -> bool:
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
     return schema.get("$ref") == f"{_REF}HTTPValidationError"
@@ -197,6 +214,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 _complete_native(path, method, operation)
             else:
                 _drop_fastapi_validation(operation)
+            if method == "post" and (operation.get("security") or path.startswith("/compat/")):
+                _add_idempotency_key(operation)
             openapi_descriptions.add_example(operation)
     document = _rename_components(document)
     _drop_unused_components(document)
