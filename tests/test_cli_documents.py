@@ -110,3 +110,29 @@ def test_cli_unknown_and_malformed_ids(tmp_path: Path, tenant: Tenant) -> None:
     bad_profile = _run("ubl", str(uuid.uuid4()), "-o", str(tmp_path / "x.xml"), "--profile", "zugferd")
     assert bad_profile.exit_code == 2
     assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "x.xml").exists()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_pdf_with_a_profile_the_invoice_cannot_meet_is_an_error(
+    client: TestClient, seller: Tenant, tmp_path: Path
+) -> None:
+    invoice = issued_invoice(client, seller.headers, customer={"buyer_reference": None})
+    target = tmp_path / "x.pdf"
+    result = _run("pdf", invoice["id"], "-o", str(target), "--profile", "xrechnung")
+    assert result.exit_code == 1
+    assert "document_data_missing" in result.output and "buyer_reference" in result.output
+    assert not target.exists()
+    # Without a profile the same invoice still gets its PDF (Factur-X en16931).
+    result = _run("pdf", invoice["id"], "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert "factur-x.xml" in embedded_files(target.read_bytes())
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_pdf_with_a_profile_and_no_embed_is_refused(
+    client: TestClient, seller: Tenant, tmp_path: Path
+) -> None:
+    invoice = issued_invoice(client, seller.headers)
+    result = _run("pdf", invoice["id"], "-o", str(tmp_path / "x.pdf"), "--profile", "peppol", "--no-embed")
+    assert result.exit_code == 2
+    assert not (tmp_path / "x.pdf").exists()

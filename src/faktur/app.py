@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from faktur.billing.endpoints import routers as billing_routers
@@ -13,6 +14,7 @@ from faktur.dialects import install_dialects
 from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.endpoints import router as documents_router
 from faktur.http.error_handlers import install_error_handlers
+from faktur.http.openapi import install_openapi
 from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
@@ -42,7 +44,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             write_lock_timeout_ms=settings.sqlite_write_lock_timeout_ms,
         )
-    app = FastAPI(title="faktur", version="0.1.0", description=DESCRIPTION)
+    # /docs (Swagger UI) is served from assets packaged with fastapi-offline, under
+    # /static-offline-docs: it works without the internet and loads nothing from elsewhere. No
+    # /redoc: its page loads Redocly's logo from their CDN.
+    app = FastAPIOffline(
+        redoc_url=None,
+        title="faktur",
+        version="0.1.0",
+        description=DESCRIPTION,
+        swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -62,6 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in billing_routers:
         app.include_router(router)
     install_dialects(app)
+    install_openapi(app)
 
     # async: answered on the event loop, so it answers even when every worker thread waits.
     @app.get("/health", tags=["meta"], summary="Liveness: answers without touching the database")

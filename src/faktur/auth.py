@@ -62,7 +62,8 @@ def authenticate(session: Session, token: str | None) -> Principal:
     if found is None:
         raise Unauthorized("The API key is unknown or revoked.", code="invalid_api_key")
     key, organisation = found
-    return Principal(organisation=organisation, api_key_id=key.id, actor=f"api_key:{key.prefix}")
+    actor = organisations.KEY_ACTOR_PREFIX + key.prefix
+    return Principal(organisation=organisation, api_key_id=key.id, actor=actor)
 
 
 def claim_idempotency(request: Request, session: Session, organisation_id: uuid.UUID, now: datetime) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -10,12 +12,13 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
-from faktur.config import get_settings
+from faktur.cli_database import describe, open_engine
+from faktur.config import Settings, get_settings
 from faktur.database_faults import STORAGE_ERRNOS, database_fault, startup_fault_message
-from faktur.db import describe_database, is_sqlite, make_engine, make_session_factory, session_scope
+from faktur.db import is_sqlite, make_session_factory, session_scope
 from faktur.documents.cli import invoice_app
 from faktur.errors import FakturError
-from faktur.migrations import is_up_to_date, upgrade_to_head
+from faktur.migrations import upgrade_to_head
 
 app = typer.Typer(help="faktur: invoicing service", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations", no_args_is_help=True)
@@ -27,24 +30,47 @@ console = Console()
 
 
 def _session_factory():  # type: ignore[no-untyped-def]
-    settings = get_settings()
-    if not is_up_to_date(settings.database_url):
-        console.print("[red]The database is not migrated to this faktur version: run `faktur migrate`.[/red]")
-        raise typer.Exit(1)
-    return make_session_factory(make_engine(settings.database_url))
+    return make_session_factory(open_engine())
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Bind the address once, before anything is migrated or created, so a busy port changes nothing."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            # uvicorn binds with SO_REUSEADDR too: a port in TIME_WAIT is free for it.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        console.print(
+            f"[red]Cannot listen on {host}:{port} ({exc.strerror or exc}): stop what uses it or choose "
+            "another port with --port or FAKTUR_PORT. Nothing was changed.[/red]",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from exc
+
+
+_DEFAULTS = Settings.model_fields
 
 
 @app.command()
 def migrate() -> None:
-    """Apply database migrations (FAKTUR_DATABASE_URL)."""
-    upgrade_to_head(get_settings().database_url)
-    console.print("[green]database is up to date[/green]")
+    """Apply database migrations (FAKTUR_DATABASE_URL, else the per-user default database)."""
+    database_url = get_settings().database_url
+    upgrade_to_head(database_url)
+    console.print(f"[green]database is up to date[/green]: {describe(database_url)}", soft_wrap=True)
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind")] = "",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 0,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to bind", show_default=f"FAKTUR_HOST, else {_DEFAULTS['host'].default}"),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port to listen on", show_default=f"FAKTUR_PORT, else {_DEFAULTS['port'].default}"),
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (SQLite: writes queue on a lock file)")] = 1,
 ) -> None:
     """Migrate, create a demo organisation on first start, and serve the HTTP API."""
@@ -53,9 +79,13 @@ def serve(
     from faktur.bootstrap import create_demo_organisation_if_empty
 
     settings = get_settings()
+    host = settings.host if host is None else host
+    port = settings.port if port is None else port
+    _check_port_free(host, port)
     demo = None
     try:
         upgrade_to_head(settings.database_url)
+        console.print(f"database {describe(settings.database_url)}", soft_wrap=True)
         if settings.create_demo_organisation:
             with session_scope(_session_factory()) as session:
                 demo = create_demo_organisation_if_empty(session)
@@ -64,17 +94,62 @@ def serve(
         if fault is None or (isinstance(exc, OSError) and exc.errno not in STORAGE_ERRNOS):
             raise
         # One line, no traceback: what is wrong and what to do (a full disk, a broken one...).
-        typer.echo(startup_fault_message(fault, describe_database(settings.database_url)), err=True)
+        typer.echo(startup_fault_message(fault, describe(settings.database_url)), err=True)
         raise typer.Exit(1) from None
     if demo is not None:
         console.print(f"[bold]Demo organisation[/bold] {demo.organisation_id}")
         console.print(f"[bold]API key[/bold] (shown once): [yellow]{demo.api_key}[/yellow]")
-    host = host or settings.host
-    port = port or settings.port
+    elif settings.create_demo_organisation:
+        console.print("API keys: `faktur key list`; a new one: `faktur key create <organisation id>`")
     console.print(f"API docs: http://{host}:{port}/docs")
     uvicorn.run(
         "faktur.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts, e.g. with jq)")]
+
+
+@org_app.command("list")
+def org_list(as_json: JsonOption = False) -> None:
+    """List the organisations of this database with their ids and active API keys."""
+    from faktur.organisations import repository
+
+    with session_scope(_session_factory()) as session:
+        organisations = repository.list_organisations(session)
+        active = repository.count_active_keys(session)
+    rows = [
+        {
+            "id": str(org.id),
+            "legal_name": org.legal_name,
+            "country": org.country,
+            "default_currency": org.default_currency,
+            "created_at": _iso(org.created_at),
+            "active_keys": active.get(org.id, 0),
+        }
+        for org in organisations
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print("No organisations yet: `faktur org create NAME`.")
+    # One record per organisation: ids stay whole (they are copied into other commands) at any width.
+    for org in organisations:
+        console.print(f"organisation {org.id}  {org.legal_name}", soft_wrap=True, markup=False)
+        console.print(
+            f"  {org.country or 'no country'}, {org.default_currency}, created {_when(org.created_at)} UTC, "
+            f"{active.get(org.id, 0)} active API key(s)",
+            soft_wrap=True,
+        )
 
 
 @org_app.command("create")
@@ -106,8 +181,9 @@ def org_create(
 
 @key_app.command("create")
 def key_create(
-    organisation_id: Annotated[str, typer.Argument(help="Organisation id")],
+    organisation_id: Annotated[str, typer.Argument(help="Organisation id (`faktur org list`)")],
     name: Annotated[str, typer.Option(help="A name to recognise the key by")] = "cli",
+    as_json: JsonOption = False,
 ) -> None:
     """Create an API key for an organisation; it is shown once."""
     from faktur.organisations import service
@@ -118,22 +194,83 @@ def key_create(
     except (ValueError, FakturError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
+    if as_json:
+        created = {"id": str(key.api_key.id), "organisation_id": organisation_id, "key": key.plaintext}
+        print(json.dumps(created))
+        return
     console.print(f"key id {key.api_key.id}")
     console.print(f"API key (shown once): [yellow]{key.plaintext}[/yellow]")
 
 
-@key_app.command("revoke")
-def key_revoke(key_id: Annotated[str, typer.Argument(help="API key id")]) -> None:
-    """Revoke an API key at once."""
-    from faktur.organisations import service
+@key_app.command("list")
+def key_list(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's keys")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List API keys: id, prefix, created, last used (last invoice change made with it), revoked."""
+    from faktur.organisations import repository
 
     try:
+        organisation_id = uuid.UUID(org) if org else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"{org!r} is not an organisation id (a UUID)", param_hint="--org") from exc
+    with session_scope(_session_factory()) as session:
+        keys = repository.list_keys(session, organisation_id)
+    rows = [
+        {
+            "id": str(key.id),
+            "organisation_id": str(key.organisation_id),
+            "name": key.name,
+            "prefix": key.prefix,
+            "created_at": _iso(key.created_at),
+            "last_used_at": _iso(last_used),
+            "revoked_at": _iso(key.revoked_at),
+        }
+        for key, last_used in keys
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print("No API keys: `faktur key create <organisation id>` makes one.")
+        return
+    for key, last_used in keys:
+        state = f"revoked {_when(key.revoked_at)} UTC" if key.revoked_at else "active"
+        console.print(f"key {key.id}  {key.prefix}...  {key.name!r}  {state}", soft_wrap=True, markup=False)
+        console.print(
+            f"  organisation {key.organisation_id}, created {_when(key.created_at)} UTC, "
+            f"last used {_when(last_used) + ' UTC' if last_used else 'never'}",
+            soft_wrap=True,
+        )
+    console.print("last used: the last invoice change made with the key (requests are not logged).")
+
+
+@key_app.command("revoke")
+def key_revoke(
+    key: Annotated[str, typer.Argument(help="The key's id (`faktur key list`) or the key itself (fk_...)")],
+) -> None:
+    """Revoke an API key at once."""
+    from faktur.auth import KEY_PREFIX
+    from faktur.organisations import service
+
+    now = datetime.now(UTC)
+    try:
         with session_scope(_session_factory()) as session:
-            service.revoke_api_key(session, uuid.UUID(key_id), datetime.now(UTC))
-    except (ValueError, FakturError) as exc:
+            if key.strip().startswith(KEY_PREFIX):
+                revoked = service.revoke_api_key_by_plaintext(session, key, now)
+            else:
+                try:
+                    key_id = uuid.UUID(key)
+                except ValueError as exc:
+                    raise typer.BadParameter(
+                        f"{key!r} is neither a key id (a UUID, see `faktur key list`) "
+                        f"nor a key ({KEY_PREFIX}...)"
+                    ) from exc
+                revoked = service.revoke_api_key(session, key_id, now)
+    except FakturError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    console.print("revoked")
+    console.print(f"revoked key {revoked.id} ({revoked.prefix}...)")
 
 
 @app.command()

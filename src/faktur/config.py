@@ -5,17 +5,26 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import platformdirs
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from faktur.db import DEFAULT_SQLITE_BUSY_TIMEOUT_MS, DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS
 
-DEFAULT_SQLITE_PATH = Path("var") / "faktur.sqlite3"
+
+def default_sqlite_path() -> Path:
+    """The per-user default database: the same file whatever directory faktur runs in.
+
+    `$XDG_DATA_HOME/faktur/faktur.sqlite3` on Linux (`~/.local/share/...` when unset), the platform's
+    user data directory elsewhere. The service and the CLI both read it here.
+    """
+    return platformdirs.user_data_path("faktur") / "faktur.sqlite3"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FAKTUR_", extra="ignore")
 
-    database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{default_sqlite_path()}")
     host: str = "127.0.0.1"
     port: int = 8000
     db_pool_size: int = 20

@@ -32,14 +32,6 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def describe_database(url: str) -> str:
-    """Where the database is, for messages: the SQLite file, or the server and database name."""
-    parsed = make_url(url)
-    if is_sqlite(url):
-        return parsed.database or ":memory:"
-    return parsed.render_as_string(hide_password=True)
-
-
 def normalise_url(url: str) -> str:
     """Accept plain postgresql:// URLs and use psycopg 3 for them."""
     parsed = make_url(url)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from faktur import calc
 from faktur.auth import Principal
-from faktur.dialects import repository
+from faktur.dialects import repository, responses
 from faktur.dialects.common import ExactJSONResponse, actor, authenticate_key
 from faktur.errors import FakturError, NotFound
 from faktur.fields import text
@@ -76,7 +76,12 @@ def axim_principal(
 router = APIRouter(prefix=PREFIX, tags=["compat: order platform"], route_class=TransactionalRoute)
 
 
-@router.post("/invoices", status_code=201, summary="Create Invoice for an order (order-platform dialect)")
+@router.post(
+    "/invoices",
+    status_code=201,
+    summary="Create Invoice for an order (order-platform dialect)",
+    responses=responses.AXIM,
+)
 def create_invoice(
     body: InvoiceIn,
     principal: Annotated[Principal, Depends(axim_principal)],

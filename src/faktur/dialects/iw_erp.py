@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from faktur import calc
 from faktur.auth import Principal
 from faktur.customers import service as customers
-from faktur.dialects import repository
+from faktur.dialects import repository, responses
 from faktur.dialects.common import (
     ExactJSONResponse,
     JsonInteger,
@@ -417,7 +417,9 @@ def iw_erp_principal(
 router = APIRouter(prefix=PREFIX, tags=["compat: iw-erp"], route_class=TransactionalRoute)
 
 
-@router.post("/api/invoice/invoices", summary="Creates a single Invoice (iw-erp dialect)")
+@router.post(
+    "/api/invoice/invoices", summary="Creates a single Invoice (iw-erp dialect)", responses=responses.IW_ERP
+)
 def create_invoice(
     body: CreateInvoiceIn,
     principal: Annotated[Principal, Depends(iw_erp_principal)],

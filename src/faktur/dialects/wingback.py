@@ -21,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from faktur.auth import Principal
 from faktur.contracts import service as contracts
 from faktur.customers import service as customers
+from faktur.dialects import responses
 from faktur.dialects.common import (
     ExactJSONResponse,
     actor,
@@ -77,7 +78,12 @@ def wingback_principal(
 router = APIRouter(prefix=PREFIX, tags=["compat: Wingback"], route_class=TransactionalRoute)
 
 
-@router.post("/v1/c/invoice", status_code=201, summary="Create invoice(s) (Wingback dialect)")
+@router.post(
+    "/v1/c/invoice",
+    status_code=201,
+    summary="Create invoice(s) (Wingback dialect)",
+    responses=responses.WINGBACK,
+)
 def create_invoices(
     body: CreateInvoicesIn,
     principal: Annotated[Principal, Depends(wingback_principal)],

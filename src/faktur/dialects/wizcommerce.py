@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from faktur import calc
 from faktur.auth import Principal
-from faktur.dialects import repository
+from faktur.dialects import repository, responses
 from faktur.dialects.common import (
     ExactJSONResponse,
     JsonInteger,
@@ -292,7 +292,12 @@ def wizcommerce_principal(
 router = APIRouter(prefix=PREFIX, tags=["compat: WizCommerce"], route_class=TransactionalRoute)
 
 
-@router.post("/v1/invoices", status_code=201, summary="Create Invoice (WizCommerce dialect: an import)")
+@router.post(
+    "/v1/invoices",
+    status_code=201,
+    summary="Create Invoice (WizCommerce dialect: an import)",
+    responses=responses.WIZCOMMERCE,
+)
 def create_invoice(
     body: InvoiceIn,
     principal: Annotated[Principal, Depends(wizcommerce_principal)],

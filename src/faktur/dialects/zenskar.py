@@ -27,6 +27,7 @@ from faktur.auth import Principal, authenticate, claim_idempotency
 from faktur.billing import ranges
 from faktur.billing import service as billing
 from faktur.contracts import service as contracts
+from faktur.dialects import responses
 from faktur.dialects.common import ExactJSONResponse, actor, rename_by_prefix, validation_messages
 from faktur.errors import Conflict, FakturError, NotFound, Unauthorized
 from faktur.http.deps import NowDep, SessionDep
@@ -221,7 +222,9 @@ _ENDPOINT = f"{PREFIX}/invoices/generate_invoice"
 router = APIRouter(prefix=PREFIX, tags=["compat: Zenskar"], route_class=TransactionalRoute)
 
 
-@router.post("/invoices/generate_invoice", summary="Generate an invoice (Zenskar dialect)")
+@router.post(
+    "/invoices/generate_invoice", summary="Generate an invoice (Zenskar dialect)", responses=responses.ZENSKAR
+)
 def generate_invoice(
     body: GenerateInvoiceIn,
     principal: Annotated[Principal, Depends(zenskar_principal)],

@@ -19,8 +19,8 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from faktur.config import get_settings
-from faktur.db import make_engine, make_session_factory, session_scope
+from faktur.cli_database import open_engine
+from faktur.db import make_session_factory, session_scope
 from faktur.documents import repository, service
 from faktur.documents.profiles import Profile, Syntax
 from faktur.errors import FakturError, NotFound
@@ -46,8 +46,7 @@ def _write(
     fetch: Callable[[Session, uuid.UUID, uuid.UUID, datetime], service.Document],
 ) -> None:
     parsed = _parse_id(invoice_id)
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
+    engine = open_engine()
     try:
         with session_scope(make_session_factory(engine)) as session:
             organisation_id = repository.organisation_of_invoice(session, parsed)
@@ -74,17 +73,33 @@ def _write(
 def invoice_pdf(
     invoice_id: InvoiceId,
     output: Output,
-    profile: ProfileOption = Profile.EN16931,
+    profile: Annotated[
+        Profile | None,
+        typer.Option(
+            help="Insist on a Factur-X PDF in this profile: an error (what is missing) if the invoice "
+            "cannot be one",
+            show_default="none: Factur-X en16931 when the invoice can be one, else the plain PDF",
+        ),
+    ] = None,
     embed: Annotated[
         bool | None,
-        typer.Option("--embed/--no-embed", help="Factur-X or plain PDF; default as the API decides"),
+        typer.Option(
+            "--embed/--no-embed",
+            help="Factur-X or plain PDF",
+            show_default="--embed with --profile, else as the API decides",
+        ),
     ] = None,
 ) -> None:
     """Write the invoice PDF (Factur-X for EU sellers by default; drafts carry a DRAFT mark)."""
+    if profile is not None and embed is False:
+        raise typer.BadParameter("--profile asks for a Factur-X PDF; --no-embed for a plain one: choose one")
+    # A profile asked for by name is a promise to meet it: no quiet fallback to the plain PDF.
+    insist = True if profile is not None else embed
+    chosen = profile or Profile.EN16931
     _write(
         invoice_id,
         output,
-        lambda session, org, inv, now: service.get_pdf(session, org, inv, profile, embed, now),
+        lambda session, org, inv, now: service.get_pdf(session, org, inv, chosen, insist, now),
     )
 
 

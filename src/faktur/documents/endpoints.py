@@ -6,7 +6,7 @@ GETs run in a WritingRoute: the first request for a document stores it, and that
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -23,9 +23,28 @@ ProfileQuery = Annotated[
     Profile,
     Query(description="en16931 (default), peppol (Peppol BIS Billing 3.0, UBL only) or xrechnung (3.0)"),
 ]
-_RESPONSES = {
-    200: {"description": "The document", "content": {"application/pdf": {}, "application/xml": {}}},
-    304: {"description": "Not modified: If-None-Match named the stored document's ETag"},
+_BYTES = {"schema": {"type": "string", "format": "binary"}}
+_NOT_MODIFIED = {"description": "Not modified: If-None-Match named the stored document's ETag"}
+_PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The PDF (Factur-X or plain: see Faktur-Document-Kind)",
+        "content": {"application/pdf": _BYTES},
+    },
+    304: _NOT_MODIFIED,
+    409: {"description": "embed=true for a draft (`invoice_not_final`)"},
+    422: {
+        "description": "embed=true and the invoice cannot be Factur-X in the profile "
+        "(`document_data_missing`, `currency_not_supported`), or invalid parameters"
+    },
+}
+_XML_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The e-invoice XML", "content": {"application/xml": _BYTES}},
+    304: _NOT_MODIFIED,
+    409: {"description": "A draft has no e-invoice (`invoice_not_final`)"},
+    422: {
+        "description": "The invoice lacks what the profile needs (`document_data_missing`, every field in "
+        "`details`), a currency with more than two decimals (`currency_not_supported`), or invalid parameters"
+    },
 }
 
 
@@ -48,7 +67,7 @@ def _response(request: Request, document: service.Document) -> Response:
 @router.get(
     "/{invoice_id}/pdf",
     response_class=Response,
-    responses=_RESPONSES,
+    responses=_PDF_RESPONSES,
     summary="The invoice PDF (Factur-X with embedded CII for EU sellers; drafts marked DRAFT)",
 )
 def get_pdf(
@@ -75,7 +94,7 @@ def get_pdf(
 @router.get(
     "/{invoice_id}/ubl",
     response_class=Response,
-    responses=_RESPONSES,
+    responses=_XML_RESPONSES,
     summary="The UBL 2.1 e-invoice of a finalized invoice",
 )
 def get_ubl(
@@ -93,7 +112,7 @@ def get_ubl(
 @router.get(
     "/{invoice_id}/cii",
     response_class=Response,
-    responses=_RESPONSES,
+    responses=_XML_RESPONSES,
     summary="The UN/CEFACT CII (D16B) e-invoice of a finalized invoice",
 )
 def get_cii(

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from faktur.auth import generate_api_key
+from faktur.auth import generate_api_key, hash_api_key
 from faktur.errors import NotFound, Unprocessable
 from faktur.models import ApiKey, Organisation
 from faktur.numbering.format import InvalidNumberFormat, check_number_format
@@ -85,6 +85,18 @@ def revoke_api_key(session: Session, key_id: uuid.UUID, now: datetime) -> ApiKey
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"No API key {key_id}.", code="api_key_not_found")
+    return _revoke(session, key, now)
+
+
+def revoke_api_key_by_plaintext(session: Session, plaintext: str, now: datetime) -> ApiKey:
+    """Revoke the key itself (as a client sends it) when its id is not at hand."""
+    key = repository.get_key_by_hash(session, hash_api_key(plaintext.strip()))
+    if key is None:
+        raise NotFound("No such API key: it was never issued by this database.", code="api_key_not_found")
+    return _revoke(session, key, now)
+
+
+def _revoke(session: Session, key: ApiKey, now: datetime) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = now
         session.flush()
