@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from faktur.billing import queue
 from faktur.billing.endpoints import routers as billing_routers
+from faktur.billing.recovery import RunRecovery
 from faktur.config import Settings, get_settings
 from faktur.customers.endpoints import router as customers_router
 from faktur.db import make_engine, make_session_factory
@@ -38,10 +43,26 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             pool_size=settings.db_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
-    app = FastAPI(title="faktur", version="0.1.0", description=DESCRIPTION)
+    session_factory = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Runs executed in-process whose executor died are resumed here (queued runs: by the
+        # `faktur worker` processes).
+        recovery = None
+        if not queue.uses_workers(settings):
+            recovery = RunRecovery(session_factory, settings.billing_run_lease_seconds)
+            recovery.start()
+        try:
+            yield
+        finally:
+            if recovery is not None:
+                recovery.stop()
+
+    app = FastAPI(title="faktur", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = session_factory
     install_error_handlers(app)
     # Requests are matched against the routers in this order: the busiest first.
     for router in (invoices_router, customers_router, organisation_router, tax_rates_router):

@@ -96,7 +96,14 @@ def test_billing_run_input_is_checked(client, tenant, other_tenant) -> None:  # 
 
 
 def _bill_command(database_url: str, as_of: str, chunk_size: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "FAKTUR_DATABASE_URL": database_url, "COLUMNS": "120"}
+    # A killed run's lease expires after 2 s; the next `faktur bill` follows it until then, then
+    # takes it over.
+    env = {
+        **os.environ,
+        "FAKTUR_DATABASE_URL": database_url,
+        "COLUMNS": "120",
+        "FAKTUR_BILLING_RUN_LEASE_SECONDS": "2",
+    }
     return subprocess.Popen(
         [
             sys.executable,
