@@ -155,14 +155,6 @@ def add_chunk_counts(
     )
 
 
-def mark_completed(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, now: datetime) -> None:
-    session.execute(
-        update(BillingRun)
-        .where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
-        .values(status="completed", finished_at=now, updated_at=now)
-    )
-
-
 def run_failures(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID) -> list[BillingRunFailure]:
     stmt = (
         select(BillingRunFailure)

@@ -146,8 +146,15 @@ def start_run(session: Session, organisation_id: uuid.UUID, as_of: date, now: da
         invoices_created=0,
         failures_count=0,
     )
-    session.add(run)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(run)
+    except IntegrityError:
+        # Another start of the same run committed first (one running run per as_of): resume it.
+        existing = repository.running_run(session, organisation_id, as_of)
+        if existing is None:
+            raise
+        return existing
     return run
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from faktur.models.base import Base, TenantOwned
@@ -37,6 +37,15 @@ class BillingRun(TenantOwned, Base):
         Index("ix_billing_runs_org_created", "organisation_id", "created_at", "id"),
         # Recovery looks across organisations for running runs whose lease expired.
         Index("ix_billing_runs_status_lease", "status", "lease_expires_at"),
+        # One unfinished run per (organisation, as_of): concurrent starts resume the same run.
+        Index(
+            "uq_billing_runs_org_as_of_running",
+            "organisation_id",
+            "as_of",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
     )
 
 
