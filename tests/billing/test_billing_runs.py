@@ -11,8 +11,10 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
+from factories import create_customer
 from faktur.db import normalise_url, session_scope
 from faktur.models import BillingRun, Invoice
 from recurring_factories import create_contract, create_metric, event, flat, send_events, usage
@@ -164,3 +166,30 @@ def test_a_run_killed_midway_resumes_to_every_invoice_exactly_once(  # type: ign
         run = session.execute(select(BillingRun)).scalars().all()
     # One run, resumed each time, completed at last.
     assert [(r.status, r.as_of) for r in run] == [("completed", date(2024, 5, 1))]
+
+
+@pytest.mark.slow
+def test_two_bill_commands_at_once_count_every_contract_once(  # type: ignore[no-untyped-def]
+    client, tenant, session_factory, database_url
+) -> None:
+    contracts = 120
+    customer = create_customer(client, tenant.headers)
+    for _ in range(contracts):
+        create_contract(
+            client, tenant.headers, [flat("10.00")], customer_id=customer["id"], start_date="2024-01-01"
+        )
+    expected = contracts * 4
+    both = [_bill_command(database_url, "2024-05-01", chunk_size=1) for _ in range(2)]
+    # Whitespace collapsed: the console wraps long lines.
+    outputs = [" ".join(process.communicate(timeout=300)[0].decode().split()) for process in both]
+    assert [process.returncode for process in both] == [0, 0], outputs
+    assert all("Traceback" not in output for output in outputs), outputs
+    # One executed the run, the other found it running, followed it to the end and showed the result.
+    following = ["is already running" in output and "following it" in output for output in outputs]
+    assert sorted(following) == [False, True], outputs
+    assert all("Billing run as of 2024-05-01" in output for output in outputs)
+    with session_scope(session_factory) as session:
+        [run] = session.execute(select(BillingRun)).scalars().all()
+    assert (run.status, run.chunks_total, run.chunks_done) == ("completed", contracts, contracts)
+    assert (run.contracts_total, run.contracts_done, run.invoices_created) == (contracts, contracts, expected)
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, expected)
