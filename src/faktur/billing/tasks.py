@@ -29,14 +29,16 @@ from faktur.billing import leases, repository, runs
 from faktur.db import session_scope
 from faktur.errors import NotFound
 from faktur.models import BillingRunChunk
-from faktur.outages import Outage, retrying
+from faktur.outages import Outage, Stopped, retrying
 
 QUEUE = "billing"
 TASK_NAME = "faktur.billing.bill_chunk"
-# What the task does not wait out itself (a lost connection while asked to stop, deadlocks) is
-# worth another try; any other error is a bug to look at (the job fails, the chunk stays
-# pending, and the run is queued again once its lease expires).
-RETRY = RetryStrategy(max_attempts=5, exponential_wait=1, retry_exceptions={OperationalError, InterfaceError})
+# What the task does not wait out itself (a worker asked to stop while it waits for the database,
+# a lost connection) is worth another try; any other error is a bug to look at (the job fails,
+# the chunk stays pending, and the run is queued again once its lease expires).
+RETRY = RetryStrategy(
+    max_attempts=5, exponential_wait=1, retry_exceptions={OperationalError, InterfaceError, Stopped}
+)
 logger = logging.getLogger("faktur.billing.worker")
 
 
