@@ -147,7 +147,8 @@ def bill(
 
     from faktur.billing import queue, runs
     from faktur.billing.command import bill as run_billing
-    from faktur.outages import Outage, retrying
+    from faktur.billing.command import console_outage
+    from faktur.outages import retrying
 
     try:
         day = date.fromisoformat(as_of)
@@ -164,7 +165,7 @@ def bill(
     if workers and is_sqlite(settings.database_url):
         console.print("[red]--workers needs PostgreSQL; on SQLite, billing runs in-process.[/red]")
         raise typer.Exit(2)
-    factory = retrying(_session_factory, Outage("faktur bill", console.print))
+    factory = retrying(_session_factory, console_outage(console))
     lease_seconds = settings.billing_run_lease_seconds
     if workers:
         failures = queue.bill_with_workers(

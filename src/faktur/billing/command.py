@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,8 +37,9 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _outage(console: Console) -> Outage:
-    return Outage("faktur bill", lambda line: console.print(f"[yellow]{line}[/yellow]"))
+def console_outage(console: Console) -> Outage:
+    """Outage lines on the console, in yellow."""
+    return Outage("faktur bill", lambda line: console.print(f"[yellow]{escape(line)}[/yellow]"))
 
 
 def bill(
@@ -51,7 +53,7 @@ def bill(
     """Run (or resume, or follow) the billing run for `as_of` of each organisation; the number of
     failures."""
     now = datetime.now(UTC)
-    outage = _outage(console)
+    outage = console_outage(console)
 
     def start() -> list[tuple[uuid.UUID, uuid.UUID]]:
         with session_scope(factory) as session:

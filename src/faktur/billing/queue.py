@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import leases, repository, runs, tasks
-from faktur.billing.command import follow
+from faktur.billing.command import console_outage, follow
 from faktur.config import Settings
 from faktur.db import is_sqlite, normalise_url, session_scope
 from faktur.errors import NotFound
@@ -240,9 +240,15 @@ async def _take_over_expired_runs(
     """Queue the pending chunks of every running run whose lease expired (its executor died)."""
     for organisation_id, run_id in await asyncio.to_thread(_runs_to_take_over, factory):
         now = datetime.now(UTC)
-        seqs = await asyncio.to_thread(
-            plan_queued_run, factory, organisation_id, run_id, now, runs.DEFAULT_CHUNK_SIZE, lease_seconds
-        )
+        try:
+            seqs = await asyncio.to_thread(
+                plan_queued_run, factory, organisation_id, run_id, now, runs.DEFAULT_CHUNK_SIZE, lease_seconds
+            )
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            logger.exception("taking over billing run %s failed; trying again later", run_id)
+            continue
         if seqs:
             queued = await defer_chunks_async(app, organisation_id, run_id, seqs, now)
             logger.warning(
@@ -432,7 +438,7 @@ def bill_with_workers(
     The number of failures (0 without `wait`).
     """
     now = datetime.now(UTC)
-    outage = Outage("faktur bill", lambda line: console.print(f"[yellow]{line}[/yellow]"))
+    outage = console_outage(console)
 
     def start() -> list[tuple[uuid.UUID, uuid.UUID]]:
         with session_scope(factory) as session:

@@ -80,6 +80,12 @@ class RunRecovery:
                 )
             except (runs.AlreadyRunning, leases.LeaseLost):
                 continue  # another process took it first
+            except Stopped:
+                raise
+            except Exception:
+                # A bug to look at; the run is tried again once this lease expired.
+                logger.exception("resuming billing run %s failed", run_id)
+                continue
             taken += 1
             logger.warning(
                 "billing run %s had no live executor: resumed by %s%s",
