@@ -197,6 +197,9 @@ def worker(
     if heartbeat >= stalled_after:
         raise typer.BadParameter("--heartbeat must be shorter than --stalled-after")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # During a database outage the pool would warn at every reconnection attempt; the worker says
+    # once what it waits for (faktur.outages).
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     factory = retrying(_session_factory, Outage("faktur worker", logging.getLogger("faktur.worker").warning))
     queue.run_worker(
         factory,

@@ -312,6 +312,8 @@ async def _work(
             delete_jobs="successful",
             # Signals are this module's (run_worker): they also end a wait for the database.
             install_signal_handlers=False,
+            # faktur never aborts jobs; polling for it would only log errors during an outage.
+            abort_job_polling_interval=3600,
         )
         register(worker)
         watcher = asyncio.create_task(
