@@ -120,6 +120,11 @@ def _assert_completed_once(engine: Engine, organisation_id, contracts: int) -> N
     assert sorted(i.number for i in invoices) == [f"INV-{year}-{n:05d}" for n in range(1, len(invoices) + 1)]
 
 
+def _waiter(line: str) -> str:
+    """Who waits, in a log line `<time> WARNING <logger> <who>: the database ...`."""
+    return line.split(" WARNING ", 1)[1].split(": the database")[0]
+
+
 def _outage(cluster: PrivateCluster, seconds: float) -> None:  # float-ok: seconds
     cluster.stop("immediate")
     time.sleep(seconds)
@@ -186,11 +191,7 @@ def test_workers_and_their_follower_ride_out_a_60_s_outage(  # type: ignore[no-u
         lines = log.read_text().splitlines()
         # What waited for the database (the worker loop, or a chunk that was running) said so once
         # when the outage began and once when it ended.
-        began = Counter(
-            line.split(": the database")[0] for line in lines if "the database cannot be reached" in line
-        )
-        ended = Counter(
-            line.split(": the database")[0] for line in lines if "the database is back after" in line
-        )
+        began = Counter(_waiter(line) for line in lines if "the database cannot be reached" in line)
+        ended = Counter(_waiter(line) for line in lines if "the database is back after" in line)
         assert began and set(began.values()) == {1}, lines
         assert ended == began, lines
