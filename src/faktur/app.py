@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
+from faktur.billing import queue
 from faktur.billing.endpoints import routers as billing_routers
+from faktur.billing.recovery import RunRecovery
 from faktur.config import Settings, get_settings
 from faktur.customers.endpoints import router as customers_router
 from faktur.db import make_engine, make_read_engine, make_session_factory
@@ -44,6 +49,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             write_lock_timeout_ms=settings.sqlite_write_lock_timeout_ms,
         )
+    session_factory = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Runs executed in-process whose executor died are resumed here (queued runs: by the
+        # `faktur worker` processes).
+        recovery = None
+        if not queue.uses_workers(settings):
+            recovery = RunRecovery(session_factory, settings.billing_run_lease_seconds)
+            recovery.start()
+        try:
+            yield
+        finally:
+            if recovery is not None:
+                recovery.stop()
+
     # /docs (Swagger UI) is served from assets packaged with fastapi-offline, under
     # /static-offline-docs: it works without the internet and loads nothing from elsewhere. No
     # /redoc: its page loads Redocly's logo from their CDN.
@@ -53,10 +74,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="0.1.0",
         description=DESCRIPTION,
         swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = session_factory
     # GET and HEAD units of work (http.routing.Access.READ): WAL readers on SQLite.
     app.state.read_session_factory = make_session_factory(
         make_read_engine(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)

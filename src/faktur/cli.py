@@ -289,29 +289,38 @@ def bill(
     ] = None,
     wait: Annotated[bool, typer.Option(help="With --workers: follow the run until it completes")] = True,
 ) -> None:
-    """Run billing: invoice every contract's completed, uninvoiced periods (resumes a killed run)."""
+    """Run billing: invoice every contract's completed, uninvoiced periods (resumes a killed run,
+    follows a run another executor has, waits out database outages)."""
     from datetime import date
 
-    from faktur.billing import queue
+    from faktur.billing import queue, runs
     from faktur.billing.command import bill as run_billing
+    from faktur.billing.command import console_outage
+    from faktur.outages import retrying
 
     try:
         day = date.fromisoformat(as_of)
         organisation_id = uuid.UUID(organisation) if organisation else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    try:
+        runs.check_as_of(day, datetime.now(UTC).date())
+    except FakturError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--as-of") from exc
     settings = get_settings()
     if workers is None:
         workers = queue.uses_workers(settings)
+    if workers and is_sqlite(settings.database_url):
+        console.print("[red]--workers needs PostgreSQL; on SQLite, billing runs in-process.[/red]")
+        raise typer.Exit(2)
+    factory = retrying(_session_factory, console_outage(console))
+    lease_seconds = settings.billing_run_lease_seconds
     if workers:
-        if is_sqlite(settings.database_url):
-            console.print("[red]--workers needs PostgreSQL; on SQLite, billing runs in-process.[/red]")
-            raise typer.Exit(2)
         failures = queue.bill_with_workers(
-            _session_factory(), settings.database_url, day, console, organisation_id, chunk_size, wait
+            factory, settings.database_url, day, console, organisation_id, chunk_size, wait, lease_seconds
         )
     else:
-        failures = run_billing(_session_factory(), day, console, organisation_id, chunk_size)
+        failures = run_billing(factory, day, console, organisation_id, chunk_size, lease_seconds)
     raise typer.Exit(1 if failures else 0)
 
 
@@ -327,6 +336,7 @@ def worker(
     import logging
 
     from faktur.billing import queue
+    from faktur.outages import Outage, retrying
 
     settings = get_settings()
     if is_sqlite(settings.database_url):
@@ -335,10 +345,15 @@ def worker(
     if heartbeat >= stalled_after:
         raise typer.BadParameter("--heartbeat must be shorter than --stalled-after")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # During a database outage the pool would warn at every reconnection attempt; the worker says
+    # once what it waits for (faktur.outages).
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+    factory = retrying(_session_factory, Outage("faktur worker", logging.getLogger("faktur.worker").warning))
     queue.run_worker(
-        _session_factory(),
+        factory,
         settings.database_url,
         concurrency=concurrency,
         heartbeat=heartbeat,
         stalled_after=stalled_after,
+        lease_seconds=settings.billing_run_lease_seconds,
     )

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     create_demo_organisation: bool = True
     # PostgreSQL only: billing runs are queued for `faktur worker` processes instead of in-process.
     billing_workers: bool = False
+    # A billing run's executor renews its lease at least this often (seconds); a run whose lease
+    # has not been renewed for this long is taken over: by a `faktur worker` (PostgreSQL) or, for
+    # runs executed in-process, by the service, which also looks for such runs at start.
+    billing_run_lease_seconds: float = 60.0  # float-ok: seconds
 
 
 @lru_cache

@@ -11,8 +11,13 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime
 
+import httpx
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, func, select
 
+from factories import create_customer, create_invoice
+from faktur.calc.periods import periods_between
 from faktur.db import normalise_url, session_scope
 from faktur.models import BillingRun, Invoice
 from recurring_factories import create_contract, create_metric, event, flat, send_events, usage
@@ -96,7 +101,14 @@ def test_billing_run_input_is_checked(client, tenant, other_tenant) -> None:  # 
 
 
 def _bill_command(database_url: str, as_of: str, chunk_size: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "FAKTUR_DATABASE_URL": database_url, "COLUMNS": "120"}
+    # A killed run's lease expires after 2 s; the next `faktur bill` follows it until then, then
+    # takes it over.
+    env = {
+        **os.environ,
+        "FAKTUR_DATABASE_URL": database_url,
+        "COLUMNS": "120",
+        "FAKTUR_BILLING_RUN_LEASE_SECONDS": "2",
+    }
     return subprocess.Popen(
         [
             sys.executable,
@@ -124,13 +136,16 @@ def _count(reader: Engine, organisation_id) -> int:  # type: ignore[no-untyped-d
 
 
 def test_a_run_killed_midway_resumes_to_every_invoice_exactly_once(  # type: ignore[no-untyped-def]
-    client, tenant, session_factory, database_url
+    app, tenant, session_factory, database_url
 ) -> None:
     contracts = 60
-    for _ in range(contracts):
-        create_contract(
-            client, tenant.headers, [flat("10.00"), flat("2.50", name="Support")], start_date="2024-01-01"
-        )
+    # The contracts come through the API; the app is closed before the runs, so only `faktur bill`
+    # resumes the killed run here (the service would too, see test_run_recovery).
+    with TestClient(app) as client:
+        for _ in range(contracts):
+            create_contract(
+                client, tenant.headers, [flat("10.00"), flat("2.50", name="Support")], start_date="2024-01-01"
+            )
     expected = contracts * 4  # January to April, as of May 1
     reader = create_engine(normalise_url(database_url))
     killed_at = []
@@ -157,3 +172,77 @@ def test_a_run_killed_midway_resumes_to_every_invoice_exactly_once(  # type: ign
         run = session.execute(select(BillingRun)).scalars().all()
     # One run, resumed each time, completed at last.
     assert [(r.status, r.as_of) for r in run] == [("completed", date(2024, 5, 1))]
+
+
+@pytest.mark.slow
+def test_two_bill_commands_at_once_count_every_contract_once(  # type: ignore[no-untyped-def]
+    client, tenant, session_factory, database_url
+) -> None:
+    contracts = 120
+    customer = create_customer(client, tenant.headers)
+    for _ in range(contracts):
+        create_contract(
+            client, tenant.headers, [flat("10.00")], customer_id=customer["id"], start_date="2024-01-01"
+        )
+    expected = contracts * 4
+    both = [_bill_command(database_url, "2024-05-01", chunk_size=1) for _ in range(2)]
+    # Whitespace collapsed: the console wraps long lines.
+    outputs = [" ".join(process.communicate(timeout=300)[0].decode().split()) for process in both]
+    assert [process.returncode for process in both] == [0, 0], outputs
+    assert all("Traceback" not in output for output in outputs), outputs
+    # One executed the run, the other found it running, followed it to the end and showed the result.
+    following = ["is already running" in output and "following it" in output for output in outputs]
+    assert sorted(following) == [False, True], outputs
+    assert all("Billing run as of 2024-05-01" in output for output in outputs)
+    with session_scope(session_factory) as session:
+        [run] = session.execute(select(BillingRun)).scalars().all()
+    assert (run.status, run.chunks_total, run.chunks_done) == ("completed", contracts, contracts)
+    assert (run.contracts_total, run.contracts_done, run.invoices_created) == (contracts, contracts, expected)
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, expected)
+
+
+@pytest.mark.slow
+def test_a_far_future_run_is_refused_and_a_long_run_leaves_other_organisations_served(  # type: ignore[no-untyped-def]
+    live_server, tenant, other_tenant, session_factory
+) -> None:
+    today = datetime.now(UTC).date()
+    contracts = 12  # some 8,000 invoices
+    with httpx.Client(base_url=live_server, timeout=120) as http:
+        far = http.post("/v1/billing-runs", json={"as_of": "9000-01-01"}, headers=tenant.headers)
+        assert (far.status_code, far.json()["error"]["code"]) == (422, "as_of_out_of_range")
+
+        # The longest legitimate run: contracts billed monthly since 1970, never invoiced.
+        customer = create_customer(http, tenant.headers)
+        for _ in range(contracts):
+            create_contract(
+                http, tenant.headers, [flat("10.00")], customer_id=customer["id"], start_date="1970-01-01"
+            )
+        per_contract = len(periods_between(date(1970, 1, 1), None, 1, "month", today))
+        started = http.post("/v1/billing-runs", json={"as_of": today.isoformat()}, headers=tenant.headers)
+        assert started.status_code == 202, started.text
+        run_url = f"/v1/billing-runs/{started.json()['id']}"
+
+        # Meanwhile another organisation creates invoices: each is answered, several of them
+        # while the run is still going (no transaction holds the database for the whole run).
+        other_customer = create_customer(http, other_tenant.headers)
+        served_while_running = 0
+        slowest = 0.0
+        for _ in range(200):
+            began = time.monotonic()
+            created = create_invoice(http, other_tenant.headers, other_customer["id"])
+            slowest = max(slowest, time.monotonic() - began)
+            assert created["status"] == "draft"
+            run = http.get(run_url, headers=tenant.headers).json()
+            if run["status"] != "running":
+                break
+            served_while_running += 1
+        assert served_while_running >= 3, "the run blocked the other organisation"
+        assert slowest < 30, f"an invoice of another organisation waited {slowest:.1f} s"
+        deadline = time.monotonic() + 300
+        while run["status"] == "running":
+            assert time.monotonic() < deadline, "the run did not finish"
+            time.sleep(0.5)
+            run = http.get(run_url, headers=tenant.headers).json()
+    assert (run["status"], run["contracts_done"], run["failures_count"]) == ("completed", contracts, 0)
+    assert run["invoices_created"] == contracts * per_contract
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, contracts * per_contract)

@@ -4,6 +4,7 @@ chunk's task runs twice; the run completes when its last chunk commits."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -314,3 +315,46 @@ def test_a_run_started_over_http_is_queued_for_workers(  # type: ignore[no-untyp
         run = client.get(f"/v1/billing-runs/{started.json()['id']}", headers=tenant.headers).json()
     assert (run["status"], run["chunks_done"], run["invoices_created"]) == ("completed", 1, 3 * PERIODS)
     _assert_once_and_gapless(session_factory, tenant.organisation_id, 3 * PERIODS)
+
+
+@pytest.mark.postgres_only
+def test_a_job_left_doing_by_its_live_worker_is_put_back_and_done(  # type: ignore[no-untyped-def]
+    client, tenant, session_factory, queue_db, start_worker
+) -> None:
+    _contracts(client, tenant, 4)
+    now = datetime.now(UTC)
+    run_id, seqs = _planned_run(session_factory, tenant.organisation_id, now, chunk_size=4)
+    assert seqs == [0]
+    worker = start_worker()
+    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 1)
+    worker_id = _scalar(queue_db, "SELECT id FROM procrastinate_workers")
+    # What a status update that failed (the database went away right after the chunk) leaves
+    # behind: the job `doing`, held by a worker that is alive, keeps its heartbeat, and does not
+    # run it. Stalled-job recovery by heartbeat alone never looks at it.
+    arguments = {
+        "organisation_id": str(tenant.organisation_id),
+        "run_id": str(run_id),
+        "seq": 0,
+        "now": now.isoformat(),
+    }
+    with queue_db.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, worker_id)"
+                " VALUES (:queue, :task, CAST(:args AS jsonb), 'doing', :worker)"
+            ),
+            {
+                "queue": tasks.QUEUE,
+                "task": tasks.TASK_NAME,
+                "args": json.dumps(arguments),
+                "worker": worker_id,
+            },
+        )
+    _wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed", timeout=30)
+    assert worker.poll() is None
+    assert _scalar(queue_db, "SELECT id FROM procrastinate_workers") == worker_id, "the worker was not alive"
+    run = _run(session_factory, tenant.organisation_id)
+    assert (run.chunks_done, run.contracts_done, run.invoices_created) == (1, 4, 4 * PERIODS)
+    assert _chunks(session_factory, run_id)[0].worker.endswith(f":{worker.pid}")
+    _assert_once_and_gapless(session_factory, tenant.organisation_id, 4 * PERIODS)
+    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)

@@ -9,7 +9,7 @@ import pydantic_core
 from fastapi import APIRouter, BackgroundTasks, Body, Request, Response
 
 from faktur.auth import CurrentPrincipal, Principal
-from faktur.billing import queue, reports, runs, service
+from faktur.billing import leases, queue, reports, runs, service
 from faktur.billing.schemas import (
     BillingRunCreate,
     BillingRunOut,
@@ -112,6 +112,9 @@ def _run_out(
         created_at=run.created_at,
         updated_at=run.updated_at,
         finished_at=run.finished_at,
+        executor=run.executor,
+        heartbeat_at=run.heartbeat_at,
+        lease_expires_at=run.lease_expires_at,
     )
 
 
@@ -120,6 +123,11 @@ def _run_out(
     status_code=202,
     response_model=BillingRunOut,
     summary="Start a billing run (or resume the unfinished one for the same as_of); poll GET for progress",
+    description="202: the run was started, or resumed because nobody executed it. 200: the run for "
+    "this `as_of` is already running (another executor holds its lease: `executor`, `heartbeat_at`); "
+    "nothing else was started. `as_of` lies between 1970-01-01 and today (UTC), else 422 "
+    "`as_of_out_of_range`.",
+    responses={200: {"model": BillingRunOut, "description": "Already running; nothing else was started"}},
 )
 def start_billing_run(
     body: BillingRunCreate,
@@ -129,24 +137,35 @@ def start_billing_run(
     now: NowDep,
     background: BackgroundTasks,
 ) -> Response:
-    run = runs.start_run(session, principal.organisation_id, body.as_of, now)
-    out = _run_out(request, session, principal.organisation_id, run.id)
-    # The run starts after this request committed the run row; its chunks commit on their own.
+    runs.check_as_of(body.as_of, now.date())
+    organisation_id = principal.organisation_id
+    run = runs.start_run(session, organisation_id, body.as_of, now)
     settings = request.app.state.settings
-    if queue.uses_workers(settings):
+    queued = queue.uses_workers(settings)
+    executor = leases.QUEUE if queued else leases.new_executor("serve")
+    lease = leases.Lease(executor, settings.billing_run_lease_seconds)
+    # The lease is this request's until its transaction commits; the run starts after that (its
+    # chunks commit on their own). Nothing is started while another executor holds the lease.
+    claimed = leases.claim(session, organisation_id, run.id, lease)
+    session.refresh(run)
+    out = _run_out(request, session, organisation_id, run.id)
+    if claimed and queued:
         background.add_task(
             queue.dispatch,
             request.app.state.session_factory,
             settings.database_url,
-            principal.organisation_id,
+            organisation_id,
             run.id,
             now,
+            settings.billing_run_lease_seconds,
         )
-    else:
+    elif claimed:
         background.add_task(
-            runs.dispatch, request.app.state.session_factory, principal.organisation_id, run.id, now
+            runs.dispatch, request.app.state.session_factory, organisation_id, run.id, now, lease
         )
-    response = Response(pydantic_core.to_json(out), status_code=202, media_type="application/json")
+    response = Response(
+        pydantic_core.to_json(out), status_code=202 if claimed else 200, media_type="application/json"
+    )
     response.background = background
     return response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from faktur.models import BillingRun, BillingRunChunk, BillingRunFailure
@@ -56,6 +56,22 @@ def chunk_states(
         .order_by(BillingRunChunk.seq)
     ).all()
     return [(seq, done_at) for seq, done_at in rows]
+
+
+def pending_chunks(
+    session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID
+) -> list[tuple[int, list[uuid.UUID]]]:
+    """(seq, contract ids) of the run's stored chunks not done yet, in order."""
+    rows = session.execute(
+        select(BillingRunChunk.seq, BillingRunChunk.contract_ids)
+        .where(
+            BillingRunChunk.organisation_id == organisation_id,
+            BillingRunChunk.run_id == run_id,
+            BillingRunChunk.done_at.is_(None),
+        )
+        .order_by(BillingRunChunk.seq)
+    ).all()
+    return [(seq, [uuid.UUID(value) for value in ids]) for seq, ids in rows]
 
 
 def add_chunks(
@@ -118,6 +134,7 @@ def add_chunk_counts(
     organisation_id: uuid.UUID,
     run_id: uuid.UUID,
     *,
+    chunks: int,
     contracts: int,
     invoices: int,
     failures: int,
@@ -128,21 +145,13 @@ def add_chunk_counts(
         update(BillingRun)
         .where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
         .values(
-            chunks_done=BillingRun.chunks_done + 1,
+            chunks_done=BillingRun.chunks_done + chunks,
             contracts_done=BillingRun.contracts_done + contracts,
             invoices_created=BillingRun.invoices_created + invoices,
             failures_count=BillingRun.failures_count + failures,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
-    )
-
-
-def mark_completed(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, now: datetime) -> None:
-    session.execute(
-        update(BillingRun)
-        .where(BillingRun.organisation_id == organisation_id, BillingRun.id == run_id)
-        .values(status="completed", finished_at=now, updated_at=now)
     )
 
 
@@ -153,3 +162,89 @@ def run_failures(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID
         .order_by(BillingRunFailure.created_at, BillingRunFailure.contract_id)
     )
     return list(session.execute(stmt).scalars())
+
+
+# Leases (faktur.billing.leases) -------------------------------------------------------------
+
+
+def _lease_is_free(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        BillingRun.executor.is_(None),
+        BillingRun.lease_expires_at.is_(None),
+        BillingRun.lease_expires_at <= now,
+    )
+
+
+def claim_lease(
+    session: Session,
+    organisation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    executor: str,
+    now: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Make `executor` the run's executor if the run is running and its lease free or expired."""
+    claimed = session.execute(
+        update(BillingRun)
+        .where(
+            BillingRun.organisation_id == organisation_id,
+            BillingRun.id == run_id,
+            BillingRun.status == "running",
+            _lease_is_free(now),
+        )
+        .values(executor=executor[:120], heartbeat_at=now, lease_expires_at=expires_at)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def renew_lease(
+    session: Session,
+    organisation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    executor: str,
+    now: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Renew the lease if `executor` still holds it (an expired lease not yet taken over counts)."""
+    renewed = session.execute(
+        update(BillingRun)
+        .where(
+            BillingRun.organisation_id == organisation_id,
+            BillingRun.id == run_id,
+            BillingRun.executor == executor[:120],
+        )
+        .values(heartbeat_at=now, lease_expires_at=expires_at, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return renewed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release_lease(
+    session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, executor: str, now: datetime
+) -> None:
+    """Let the lease expire now, so another executor may take the run over at once."""
+    session.execute(
+        update(BillingRun)
+        .where(
+            BillingRun.organisation_id == organisation_id,
+            BillingRun.id == run_id,
+            BillingRun.executor == executor[:120],
+            BillingRun.status == "running",
+        )
+        .values(lease_expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def runs_with_expired_lease(
+    session: Session, now: datetime, limit: int = 20
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(organisation id, run id) of running runs, of every organisation, that nobody executes."""
+    rows = session.execute(
+        select(BillingRun.organisation_id, BillingRun.id)
+        .where(BillingRun.status == "running", _lease_is_free(now))
+        .order_by(BillingRun.created_at)
+        .limit(limit)
+    ).all()
+    return [(organisation_id, run_id) for organisation_id, run_id in rows]

@@ -61,13 +61,10 @@ class ContractUsageOut(BaseModel):
 class BillingRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date = Field(description="Invoice every period completed by this day (end <= as_of)")
-
-    @model_validator(mode="after")
-    def _reasonable(self) -> BillingRunCreate:
-        if not 1970 <= self.as_of.year <= 9000:
-            raise ValueError("as_of must lie between the years 1970 and 9000")
-        return self
+    as_of: date = Field(
+        description="Invoice every period completed by this day (end <= as_of); from 1970-01-01 to "
+        "today (UTC): a period is invoiced once it is over"
+    )
 
 
 class RunFailureOut(BaseModel):
@@ -90,3 +87,11 @@ class BillingRunOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    executor: str | None = Field(
+        description="Who executes the run: `queue` (the `faktur worker` processes), or "
+        "`<kind>@<host>:<pid>:<id>` for one process (`serve`, `bill`, `run`); null until one takes it"
+    )
+    heartbeat_at: datetime | None = Field(description="When the executor last showed it is alive")
+    lease_expires_at: datetime | None = Field(
+        description="While running: when another executor may take the run over if this one stays silent"
+    )

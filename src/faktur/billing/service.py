@@ -18,8 +18,9 @@ Services flush, never commit.
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -54,7 +55,49 @@ class ContractState:
     # each of those periods (keyed by its start), and per metric and UTC day outside them.
     periods: list[Period]
     usage_groups: list[tuple[date | None, usage.UsageGroup]]
+    # More periods are due than were loaded (a run's transaction takes a bounded number).
+    more_due: bool = False
     consumed: set[int] = field(default_factory=set)
+    # Indexes built once, so planning n periods costs O(n) rather than O(n^2): the loaded
+    # periods, the groups of each period (by start), the day groups by day (late usage), and
+    # how many of those every period planned so far has gone past.
+    _loaded: set[Period] = field(init=False, repr=False)
+    _by_span: dict[date, list[int]] = field(init=False, repr=False)
+    _late_days: list[date] = field(init=False, repr=False)
+    _late: list[int] = field(init=False, repr=False)
+    _late_seen: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._loaded = set(self.periods)
+        self._by_span = defaultdict(list)
+        late: list[tuple[date, int]] = []
+        for index, (span_start, group) in enumerate(self.usage_groups):
+            if span_start is not None:
+                self._by_span[span_start].append(index)
+            elif group.day is not None:
+                late.append((group.day, index))
+        late.sort()
+        self._late_days = [day for day, _ in late]
+        self._late = [index for _, index in late]
+
+    def loaded(self, period: Period) -> bool:
+        return period in self._loaded
+
+    def groups_of(self, period: Period) -> list[int]:
+        """Indexes of the usage groups within `period`."""
+        return self._by_span.get(period.start, [])
+
+    def day_groups_before(self, day: date) -> list[int]:
+        """Indexes of the day groups before `day` that no earlier planned period went past."""
+        return self._late[self._late_seen : bisect_left(self._late_days, day)]
+
+    def consume(self, plan: Plan, period: Period) -> None:
+        """The plan of `period` is kept: its usage is not billed again by another period."""
+        self.consumed.update(plan.consumed)
+        if plan.included_late:
+            # Day groups before the period were billed now, or can never be (their period is
+            # not invoiced, or lies outside the contract): later periods need not look at them.
+            self._late_seen = max(self._late_seen, bisect_left(self._late_days, period.start))
 
 
 def midnight(day: date) -> datetime:
@@ -82,20 +125,41 @@ def completed_periods(contract: Contract, until: date) -> list[Period]:
     )
 
 
+def not_invoiced(periods: Iterable[Period], live: Iterable[tuple[date, date]]) -> list[Period]:
+    """The periods (in order) of which no live invoice bills any day: a whole-period invoice, or
+    one for a range of days (faktur.billing.ranges). One pass over both, sorted: linear in periods."""
+    spans = sorted(live)
+    due: list[Period] = []
+    first = 0
+    for period in periods:
+        # A span that ends before this period starts cannot overlap a later period either.
+        while first < len(spans) and spans[first][1] <= period.start:
+            first += 1
+        # The remaining span that starts first overlaps the period if any remaining span does.
+        if first == len(spans) or spans[first][0] >= period.end:
+            due.append(period)
+    return due
+
+
 def load_states(
     session: Session,
     organisation_id: uuid.UUID,
     contracts_: Sequence[Contract],
     until: date,
     periods: dict[uuid.UUID, list[Period]] | None = None,
+    *,
+    period_budget: int | None = None,
 ) -> tuple[dict[uuid.UUID, ContractState], dict[uuid.UUID, MetricTerms]]:
     """Live invoices and unbilled usage (before `until`) of the contracts, and their metrics.
 
     The periods to bill are `periods[contract id]`, by default every due one (completed by
-    `until`, without a live invoice); planning another period is an error."""
+    `until`, without a live invoice), oldest first and at most `period_budget` of them over all
+    the contracts (a state with more due periods says so: `more_due`); planning another period
+    is an error."""
     ids = [c.id for c in contracts_]
     invoiced = contracts_repo.live_invoice_periods(session, organisation_id, ids)
     wanted: dict[uuid.UUID, list[Period]] = {}
+    more_due: set[uuid.UUID] = set()
     spans: list[tuple[uuid.UUID, datetime, datetime]] = []
     span_starts: list[date] = []
     for contract in contracts_:
@@ -103,13 +167,12 @@ def load_states(
             chosen = periods.get(contract.id, [])
         else:
             live = invoiced.get(contract.id, {})
-            # A period is due unless a live invoice bills any of its days (a whole-period invoice,
-            # or one for a range of days: faktur.billing.ranges).
-            chosen = [
-                p
-                for p in completed_periods(contract, until)
-                if not any(s < p.end and p.start < e for s, e in live)
-            ]
+            chosen = not_invoiced(completed_periods(contract, until), live)
+            if period_budget is not None:
+                if len(chosen) > period_budget:
+                    chosen = chosen[:period_budget]
+                    more_due.add(contract.id)
+                period_budget -= len(chosen)
         wanted[contract.id] = chosen
         for period in chosen:
             spans.append((contract.id, midnight(period.start), midnight(period.end)))
@@ -123,7 +186,7 @@ def load_states(
         for m in usage_records.metrics_by_id(session, organisation_id, metric_ids).values()
     }
     states = {
-        c.id: ContractState(c, invoiced.get(c.id, {}), wanted[c.id], grouped.get(c.id, []))
+        c.id: ContractState(c, invoiced.get(c.id, {}), wanted[c.id], grouped.get(c.id, []), c.id in more_due)
         for c in contracts_
     }
     return states, metrics
@@ -152,6 +215,10 @@ class Plan:
     max_seq: int | None
     marked: list[usage.EventKey]
     late_events: int
+    # The state's usage groups this plan bills (ContractState.consume), and whether it looked
+    # at late usage.
+    consumed: list[int] = field(default_factory=list)
+    included_late: bool = False
 
     def billed_usage(self, contract: Contract, invoice_id: uuid.UUID) -> usage.BilledUsage:
         return usage.BilledUsage(invoice_id, contract.id, self.span, self.max_seq, self.marked)
@@ -166,10 +233,10 @@ def plan_period(
     *,
     include_late: bool = True,
 ) -> Plan:
-    """The lines of the invoice for `period` (one the state was loaded for); consumes the usage
-    it bills."""
+    """The lines of the invoice for `period` (one the state was loaded for); the usage it bills is
+    listed in the plan (`consumed`), for ContractState.consume once the invoice is kept."""
     contract = state.contract
-    if period not in state.periods:
+    if not state.loaded(period):
         raise ValueError(f"usage of {period} was not loaded for contract {contract.id}")
     currency = contract.currency
     components = _terms(contracts.components_on(contract, bill_for_date or period.start))
@@ -196,22 +263,27 @@ def plan_period(
     late: dict[tuple[date, date], list[int]] = defaultdict(list)
     marked: list[usage.EventKey] = []
     max_seq: int | None = None
-    for index, (span_start, group) in enumerate(state.usage_groups):
+    consumed: list[int] = []
+    for index in state.groups_of(period):
         if index in state.consumed:
             continue
-        if span_start == period.start:
-            by_metric[group.metric_id] += group.values
-            marked += group.keys
-            if group.max_seq is not None and (max_seq is None or group.max_seq > max_seq):
-                max_seq = group.max_seq
-            state.consumed.add(index)
-        elif span_start is None and include_late and group.day is not None and group.day < period.start:
-            try:
-                home = contract_period(contract, group.day)
-            except ValueError:
-                continue  # outside a contract shortened after the event arrived: never billable
-            if (home.start, home.end) in state.invoiced:
-                late[(home.start, home.end)].append(index)
+        group = state.usage_groups[index][1]
+        by_metric[group.metric_id] += group.values
+        marked += group.keys
+        if group.max_seq is not None and (max_seq is None or group.max_seq > max_seq):
+            max_seq = group.max_seq
+        consumed.append(index)
+    for index in state.day_groups_before(period.start) if include_late else []:
+        if index in state.consumed:
+            continue
+        group = state.usage_groups[index][1]
+        assert group.day is not None
+        try:
+            home = contract_period(contract, group.day)
+        except ValueError:
+            continue  # outside a contract shortened after the event arrived: never billable
+        if (home.start, home.end) in state.invoiced:
+            late[(home.start, home.end)].append(index)
     for component in components:
         if component.kind == "usage" and component.metric_id in metrics:
             metric = metrics[component.metric_id]
@@ -231,7 +303,7 @@ def plan_period(
             late_by_metric[group.metric_id] += group.values
             marked += group.keys
             late_count += len(group.values)
-            state.consumed.add(index)
+            consumed.append(index)
         home_terms = _terms(contracts.components_on(contract, home.start))
         for component in home_terms:
             metric = metrics.get(component.metric_id) if component.metric_id else None
@@ -241,7 +313,7 @@ def plan_period(
                         component, metric, home, billed[metric.id], late_by_metric[metric.id], currency
                     )
                 )
-    return Plan(lines, (start, end), max_seq, marked, late_count)
+    return Plan(lines, (start, end), max_seq, marked, late_count, consumed, include_late)
 
 
 def invoice_create_body(contract: Contract, plan: Plan, period: Period) -> InvoiceCreate:
@@ -300,16 +372,13 @@ def build_period_invoice(
     *,
     finalize: bool = False,
 ) -> tuple[Plan, InvoiceCreate]:
-    """Plan the invoice of one period and build its request body; nothing is stored yet."""
-    consumed_before = set(state.consumed)
-    try:
-        plan = plan_period(session, state, metrics, period, bill_for_date)
-        if not plan.lines:
-            raise nothing_to_bill(state.contract, period)
-        body = invoice_create_body(state.contract, plan, period)
-    except BaseException:
-        state.consumed = consumed_before
-        raise
+    """Plan the invoice of one period and build its request body; nothing is stored yet (the
+    state counts the period's usage as billed, so a later period does not bill it again)."""
+    plan = plan_period(session, state, metrics, period, bill_for_date)
+    if not plan.lines:
+        raise nothing_to_bill(state.contract, period)
+    body = invoice_create_body(state.contract, plan, period)
+    state.consume(plan, period)
     return plan, body.model_copy(update={"finalize": finalize})
 
 

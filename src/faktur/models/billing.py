@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from faktur.models.base import Base, TenantOwned
@@ -26,8 +26,27 @@ class BillingRun(TenantOwned, Base):
     failures_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The lease of the run's one executor (faktur.billing.leases): who drives the run, when it
+    # last showed it is alive, and until when nobody else may take the run over. `queue` stands
+    # for the `faktur worker` processes of a queued run.
+    executor: Mapped[str | None] = mapped_column(String(120))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_billing_runs_org_created", "organisation_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_billing_runs_org_created", "organisation_id", "created_at", "id"),
+        # Recovery looks across organisations for running runs whose lease expired.
+        Index("ix_billing_runs_status_lease", "status", "lease_expires_at"),
+        # One unfinished run per (organisation, as_of): concurrent starts resume the same run.
+        Index(
+            "uq_billing_runs_org_as_of_running",
+            "organisation_id",
+            "as_of",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
 
 class BillingRunFailure(TenantOwned, Base):
