@@ -54,7 +54,7 @@ UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 
 
 class GenerateInvoiceIn(BaseModel):
-    """The seed's GenerateInvoiceRequestSchema. The bounds may be left out (or null) only with
+    """GenerateInvoiceRequestSchema of Zenskar's API reference. The bounds may be left out (or null) only with
     `billing_cycle_start_day`, which then snaps the missing one to the billing cycle. Fields the
     schema does not name are refused, never silently ignored."""
 
