@@ -3,7 +3,7 @@
 A property described on its model (`Field(description=...)`) keeps that description. One that is
 not takes, in this order: an entry of SCHEMA_PROPERTIES for its schema, the description of the same
 property on a sibling schema (`CustomerOut.vat_id` from `CustomerCreate.vat_id`), or an entry of
-PROPERTIES for its name. `tests/http/test_openapi.py` fails for a property left without any.
+PROPERTIES for its name. `tests/test_openapi.py` fails for a property left without any.
 """
 
 from __future__ import annotations
