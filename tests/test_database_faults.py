@@ -95,6 +95,8 @@ def test_a_full_disk_is_507_storage_full_and_the_database_stays_intact(
                     assert error["code"] == "storage_full"
                     assert "disk" in error["message"] and "full" in error["message"]
                     assert "Traceback" not in response.text
+                    spec = httpx.get(f"{api}/openapi.json").json()
+                    assert "507" in spec["paths"]["/v1/customers"]["post"]["responses"]
                     if answers.count(507) >= 3:
                         break
             assert 507 in answers
@@ -196,6 +198,7 @@ def test_a_postgresql_connection_lost_mid_request_is_503(backend: str, client, t
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "database_unavailable"
     assert response.headers["Retry-After"] == "2"
+    assert "503" in client.get("/openapi.json").json()["paths"]["/v1/customers"]["get"]["responses"]
     assert "Traceback" not in response.text
     # The pool replaces the lost connection: the next request is answered normally.
     assert client.get("/v1/customers", headers=tenant.headers).status_code == 200

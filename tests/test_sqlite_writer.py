@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from openapi_schema_validator import OAS31Validator
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -147,6 +148,12 @@ def test_a_write_waiting_past_the_bound_is_503_database_busy_while_reads_answer(
             assert response.json()["error"]["code"] == "database_busy"
             assert response.headers["Retry-After"] == "1"
             assert 0.3 <= waited < 3
+            # The OpenAPI document lists the answer, in faktur's error schema, with its header.
+            spec = client.get("/openapi.json").json()
+            documented = spec["paths"]["/v1/customers"]["post"]["responses"]["503"]
+            assert "Retry-After" in documented["headers"]
+            schema = {**documented["content"]["application/json"]["schema"], "components": spec["components"]}
+            assert [e.message for e in OAS31Validator(schema).iter_errors(response.json())] == []
 
             started = time.monotonic()
             listed = client.get("/v1/customers", headers=tenant.headers)

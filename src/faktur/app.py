@@ -35,8 +35,9 @@ faktur creates, numbers, taxes, renders and tracks invoices.
 * Amounts are decimal strings in the currency's minor units (`"119.00"`, `"1000"` for JPY);
   requests accept strings or JSON numbers, parsed exactly.
 * Errors are `{"error": {"code", "message", "details"}}` with a stable `code`. Database faults
-  are 503 (`database_busy`, `database_unavailable`, `database_io_error`; retry after
-  `Retry-After`, with the same Idempotency-Key) or 507 `storage_full` (nothing was stored).
+  are 503 (`database_busy`, `database_unavailable`, `database_io_error`, `database_corrupt`;
+  retry after `Retry-After`, with the same Idempotency-Key) or 507 `storage_full` (nothing was
+  stored).
 """
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openapi_schema_validator import OAS31Validator
 from seed_openapi import seed_openapi
 
 from factories import create_customer
@@ -232,3 +233,39 @@ def test_the_apiversion_header_takes_an_integer(client, tenant) -> None:  # type
     response = client.post(f"{PREFIX}/invoices/generate_invoice", json=body, headers=headers)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["header", "apiversion"]
+
+
+def test_follow_up_answers_are_the_ones_faktur_documents(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+    """faktur's own OpenAPI document declares each follow-up call's statuses and their shapes."""
+    document = client.get("/openapi.json").json()
+    contract = contract_of(client, tenant)
+    headers = mcp_headers(tenant)
+    body = {"contract_id": contract["id"], "customer_id": contract["customer_id"]}
+    invoice_id = parsed(
+        client.post(
+            f"{PREFIX}/invoices/generate_invoice",
+            json={**body, "from_date": 1704067200, "to_date": 1706745600},
+            headers=headers,
+        )
+    )["id"]
+    invoice = f"{PREFIX}/invoices/{{invoice_id}}"
+    status = f"{PREFIX}/invoices/invoice_generation_status/{{invoice_id}}"
+    approve = f"{PREFIX}/invoices/{{invoice_id}}/approve"
+    calls = [
+        ("get", invoice, f"/invoices/{invoice_id}?include_line_items=true", headers, None, 200),
+        ("get", invoice, f"/invoices/{invoice_id}", mcp_headers(other_tenant), None, 404),
+        ("get", invoice, "/invoices/not-an-id", headers, None, 422),
+        ("get", status, f"/invoices/invoice_generation_status/{invoice_id}", headers, None, 200),
+        ("get", status, f"/invoices/invoice_generation_status/{invoice_id}", {}, None, 422),
+        ("patch", approve, f"/invoices/{invoice_id}/approve", headers, "{", 400),
+        ("patch", approve, f"/invoices/{invoice_id}/approve?send_email=true", headers, "{}", 422),
+        ("patch", approve, f"/invoices/{invoice_id}/approve", headers, "{}", 200),
+        ("patch", approve, f"/invoices/{invoice_id}/approve", headers, "{}", 409),
+    ]
+    for method, path, url, call_headers, content, expected in calls:
+        response = client.request(method.upper(), PREFIX + url, headers=call_headers, content=content)
+        assert response.status_code == expected, (method, url, response.text)
+        declared = document["paths"][path][method]["responses"][str(expected)]
+        schema = {**declared["content"]["application/json"]["schema"], "components": document["components"]}
+        errors = [error.message for error in OAS31Validator(schema).iter_errors(response.json())]
+        assert errors == [], (method, url, errors)

@@ -40,20 +40,49 @@ WINGBACK = {
 # Zenskar (001)
 
 
+class ZenskarLineItem(BaseModel):
+    id: str = Field(description="The faktur invoice line id")
+    description: str = Field(description="What is billed on the line")
+    quantity: Number = Field(description="Quantity billed")
+    unit_price: Number = Field(description="Price per unit, without tax")
+    amount_without_tax: Number = Field(description="The line's amount without tax")
+    tax_percent: Number = Field(description="VAT rate in percent")
+    from_date: str | None = Field(description="Start of the days the line bills, midnight UTC")
+    to_date: str | None = Field(description="Exclusive end of the days the line bills, midnight UTC")
+
+
 class ZenskarInvoice(BaseModel):
     id: str = Field(description="The faktur invoice id")
     customer_id: str = Field(description="The customer billed")
-    contract_id: str = Field(description="The contract billed")
-    status: str = Field(description="draft (as generated), or the live invoice's status when a duplicate")
+    contract_id: str | None = Field(description="The contract billed (null for an invoice of no contract)")
+    status: str = Field(
+        description="draft, approved (finalized, unpaid), partially_paid, paid or void; a generated "
+        "invoice is a draft unless it is the period's live one (is_duplicate)"
+    )
     invoice_number: str | None = Field(description="Number, once finalized; null for a draft")
     invoice_date: str | None = Field(description="Issue date, once finalized")
-    from_date: str = Field(description="Period start, midnight UTC (ISO 8601, Z)")
-    to_date: str = Field(description="Exclusive period end, midnight UTC (ISO 8601, Z)")
+    due_date: str | None = Field(description="When payment is due, once finalized")
+    from_date: str | None = Field(description="Period start, midnight UTC (ISO 8601, Z)")
+    to_date: str | None = Field(description="Exclusive period end, midnight UTC (ISO 8601, Z)")
     currency: str = Field(description="ISO 4217 currency code")
     amount_without_tax: Number = Field(description="Total without tax")
     tax_amount: Number = Field(description="Tax")
     total_amount: Number = Field(description="Total with tax")
+    amount_paid: Number = Field(description="Payments recorded so far")
+    amount_due: Number = Field(description="What remains to be paid: total_amount - amount_paid")
     is_duplicate: bool = Field(description="True when the period's existing live invoice is answered")
+    line_items: list[ZenskarLineItem] | None = Field(
+        None, description="The invoice's lines; only with include_line_items=true"
+    )
+
+
+class ZenskarGenerationStatus(BaseModel):
+    invoice_id: str = Field(description="The faktur invoice id")
+    contract_id: str | None = Field(description="The contract billed")
+    generation_status: Literal["completed"] = Field(
+        description="Always completed: faktur generates an invoice within the generate request"
+    )
+    invoice_status: str = Field(description="The invoice's status, as in ZenskarInvoice.status")
 
 
 class ZenskarProblem(BaseModel):
@@ -70,6 +99,41 @@ ZENSKAR = {
     200: _answer(ZenskarInvoice, "The period's draft invoice (or its live one, is_duplicate: true)"),
     422: _answer(
         ZenskarValidationError, "Every request problem, credentials too (Zenskar documents no other error)"
+    ),
+}
+
+# The calls of Zenskar's client after generating keep faktur's statuses, in Zenskar's error shape.
+_ZENSKAR_NOT_FOUND = _answer(
+    ZenskarValidationError, "No such invoice in the organisation (invoice_not_found)"
+)
+_ZENSKAR_INVALID = _answer(
+    ZenskarValidationError,
+    "A request problem: missing or wrong x-api-key or organisation header, a malformed id or parameter",
+)
+
+ZENSKAR_GET_INVOICE = {
+    200: _answer(ZenskarInvoice, "The invoice (with its lines when include_line_items=true)"),
+    404: _ZENSKAR_NOT_FOUND,
+    422: _ZENSKAR_INVALID,
+}
+
+ZENSKAR_GENERATION_STATUS = {
+    200: _answer(ZenskarGenerationStatus, "Generation is complete once the invoice exists"),
+    404: _answer(
+        ZenskarValidationError, "No such invoice in the organisation, or it is not an invoice of contract_id"
+    ),
+    422: _ZENSKAR_INVALID,
+}
+
+ZENSKAR_APPROVE = {
+    200: _answer(ZenskarInvoice, "The finalized invoice: numbered, dated, status approved"),
+    400: _answer(ZenskarValidationError, "The body is not JSON (malformed_json)"),
+    404: _ZENSKAR_NOT_FOUND,
+    409: _answer(ZenskarValidationError, "The invoice is no longer a draft (invoice_not_draft)"),
+    422: _answer(
+        ZenskarValidationError,
+        "A request problem (credentials, send_email=true, unknown body fields), or the invoice cannot be "
+        "finalized as it stands, e.g. invoice_has_no_lines",
     ),
 }
 

@@ -71,8 +71,8 @@ _SDK_ITEM_FIELDS = ("description", "discount", "rate", "item_total")
 
 
 class ItemIn(BaseModel):
-    """The seed's dtos.InvoiceItemCreateRequest, plus the item fields of WizCommerce's TypeScript
-    SDK. Anything else is refused: nothing a client sends is silently ignored."""
+    """An invoice item: dtos.InvoiceItemCreateRequest of WizCommerce's API reference, plus the item
+    fields of its TypeScript SDK. Anything else is refused: nothing a client sends is silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -103,7 +103,8 @@ class ItemIn(BaseModel):
 
 
 class InvoiceIn(BaseModel):
-    """The seed's dtos.InvoiceCreateRequest (every limit as documented); unknown fields refused."""
+    """An invoice: dtos.InvoiceCreateRequest of WizCommerce's API reference (every limit as documented
+    there); unknown fields refused."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -54,7 +54,7 @@ UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 
 
 class GenerateInvoiceIn(BaseModel):
-    """The seed's GenerateInvoiceRequestSchema. The bounds may be left out (or null) only with
+    """GenerateInvoiceRequestSchema of Zenskar's API reference. The bounds may be left out (or null) only with
     `billing_cycle_start_day`, which then snaps the missing one to the billing cycle. Fields the
     schema does not name are refused, never silently ignored."""
 
@@ -294,7 +294,11 @@ def _invoice(session: SessionDep, principal: Principal, invoice_id: uuid.UUID) -
     return invoices.get_invoice(session, principal.organisation_id, invoice_id)
 
 
-@router.get("/invoices/invoice_generation_status/{invoice_id}", summary="Invoice generation status (Zenskar)")
+@router.get(
+    "/invoices/invoice_generation_status/{invoice_id}",
+    summary="Invoice generation status (Zenskar)",
+    responses=responses.ZENSKAR_GENERATION_STATUS,
+)
 def invoice_generation_status(
     invoice_id: uuid.UUID,
     principal: Annotated[Principal, Depends(zenskar_principal)],
@@ -320,7 +324,9 @@ def invoice_generation_status(
     )
 
 
-@router.get("/invoices/{invoice_id}", summary="Get an invoice (Zenskar)")
+@router.get(
+    "/invoices/{invoice_id}", summary="Get an invoice (Zenskar)", responses=responses.ZENSKAR_GET_INVOICE
+)
 def get_invoice(
     invoice_id: uuid.UUID,
     principal: Annotated[Principal, Depends(zenskar_principal)],
@@ -334,10 +340,18 @@ def get_invoice(
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    check_duplicate_invoice: bool | None = None
+    check_duplicate_invoice: bool | None = Field(
+        None,
+        description="Accepted for Zenskar's client; always holds in faktur, whose generation never "
+        "lets two live invoices bill the same day of a contract",
+    )
 
 
-@router.patch("/invoices/{invoice_id}/approve", summary="Approve (finalize) an invoice (Zenskar)")
+@router.patch(
+    "/invoices/{invoice_id}/approve",
+    summary="Approve (finalize) an invoice (Zenskar)",
+    responses=responses.ZENSKAR_APPROVE,
+)
 def approve_invoice(
     invoice_id: uuid.UUID,
     principal: Annotated[Principal, Depends(zenskar_principal)],

@@ -25,6 +25,8 @@ ProfileQuery = Annotated[
 ]
 _BYTES = {"schema": {"type": "string", "format": "binary"}}
 _NOT_MODIFIED = {"description": "Not modified: If-None-Match named the stored document's ETag"}
+# A finalized invoice's documents are stored on first request, so a download can find the disk full.
+_STORAGE_FULL = {"description": "The disk is full (`storage_full`): the document could not be stored"}
 _PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The PDF (Factur-X or plain: see Faktur-Document-Kind)",
@@ -36,6 +38,7 @@ _PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "embed=true and the invoice cannot be Factur-X in the profile "
         "(`document_data_missing`, `currency_not_supported`), or invalid parameters"
     },
+    507: _STORAGE_FULL,
 }
 _XML_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The e-invoice XML", "content": {"application/xml": _BYTES}},
@@ -45,6 +48,7 @@ _XML_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "The invoice lacks what the profile needs (`document_data_missing`, every field in "
         "`details`), a currency with more than two decimals (`currency_not_supported`), or invalid parameters"
     },
+    507: _STORAGE_FULL,
 }
 
 

@@ -3,11 +3,13 @@
 FastAPI documents the success answer of each route and a 422 in its own validation shape. faktur's
 native API (`/v1`) answers every error as `{"error": {"code", "message", "details"}}`, and some
 statuses come from layers FastAPI does not inspect (authentication, the Idempotency-Key claim,
-malformed JSON). Each is added here from facts of the operation itself: a 401 where the operation
-is secured, a 404 where its path names a resource, a 409 on authenticated writes, a 400 and a 422
-where it takes input. Dialects declare their vendors' answers on their routes. Component names
-lose module paths (`faktur__dialects__axim__InvoiceIn` becomes `AximInvoiceIn`), operation ids are
-the route functions' names, and properties without a description take one from
+malformed JSON, database faults). Each is added here from facts of the operation itself: a 401
+where the operation is secured, a 404 where its path names a resource, a 409 on authenticated
+writes, a 400 and a 422 where it takes input, a 503 everywhere and a 507 on writes (document
+downloads, which store a document on first request, declare theirs). Dialects declare their
+vendors' answers on their routes. Component names lose module paths
+(`faktur__dialects__axim__InvoiceIn` becomes `AximInvoiceIn`), operation ids are the route
+functions' names, and properties without a description take one from
 `faktur.http.openapi_descriptions`.
 """
 
@@ -91,6 +93,25 @@ def _native_responses(path: str, method: str, operation: dict[str, Any]) -> dict
             "The request is invalid (`validation_error` with one entry per field in `details`, or a "
             "specific code)."
         )
+    # Database faults (faktur.database_faults) can meet any request; only a write needs disk space.
+    added["503"] = {
+        **_native_error(
+            "The database cannot answer now: `database_busy` (no turn to write within the bound), "
+            "`database_unavailable` (connection lost or refused), `database_io_error` or "
+            "`database_corrupt`. Nothing was stored; retry after `Retry-After` seconds with the same "
+            "Idempotency-Key."
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+    if method in _WRITES:
+        added["507"] = _native_error(
+            "The database's disk is full (`storage_full`): nothing was stored. Retry once space is freed."
+        )
     return added
 
 
@@ -104,7 +125,7 @@ def _complete_native(path: str, method: str, operation: dict[str, Any]) -> None:
             # A route's own declaration (e.g. which 409 codes) keeps its words.
             declared.setdefault("content", generic["content"])
     for status, declared in responses.items():
-        if status.startswith("4") and "content" not in declared:
+        if status.startswith(("4", "5")) and "content" not in declared:
             declared["content"] = _native_error("")["content"]
 
 

@@ -3,7 +3,7 @@
 A property described on its model (`Field(description=...)`) keeps that description. One that is
 not takes, in this order: an entry of SCHEMA_PROPERTIES for its schema, the description of the same
 property on a sibling schema (`CustomerOut.vat_id` from `CustomerCreate.vat_id`), or an entry of
-PROPERTIES for its name. `tests/http/test_openapi.py` fails for a property left without any.
+PROPERTIES for its name. `tests/test_openapi.py` fails for a property left without any.
 """
 
 from __future__ import annotations
@@ -103,7 +103,9 @@ PROPERTIES: dict[str, str] = {
     "tax_registration_id": "Tax number other than the VAT id, e.g. a German Steuernummer (BT-32)",
     "legal_registration_id": "Company register number, e.g. HRB 12345 (BT-30 / BT-47)",
     "electronic_address": "Electronic address for e-invoices, e.g. a Peppol participant id or an e-mail",
-    "electronic_address_scheme": "Scheme of the electronic address (EAS code), e.g. 0088, 9930 or EM",
+    "electronic_address_scheme": (
+        "Scheme of the electronic address (EAS code), e.g. 0088 or 9930; Peppol documents refuse EM (e-mail)"
+    ),
     "iban": "IBAN for credit transfers, printed on invoices (XRechnung needs it)",
     "bic": "BIC of the IBAN's bank",
     "default_currency": "Currency of invoices that name none",

@@ -25,13 +25,21 @@ class OrganisationFields(BaseModel):
     tax_registration_id: text(50) | None = None
     legal_registration_id: text(50) | None = None
     electronic_address: ShortText | None = Field(None, description="Peppol/e-invoice endpoint id")
-    electronic_address_scheme: text(10) | None = Field(None, description="EAS code, e.g. 0088 or EM")
+    electronic_address_scheme: text(10) | None = Field(
+        None,
+        description="EAS code of the electronic address (BT-34-1), e.g. 0088 or 9930; Peppol documents "
+        "refuse EM (e-mail)",
+    )
     email: text(254) | None = None
     phone: text(50) | None = None
     contact_name: ShortText | None = None
     iban: text(34) | None = None
     bic: text(11) | None = None
-    sepa_creditor_id: SepaCreditorId | None = None
+    sepa_creditor_id: SepaCreditorId | None = Field(
+        None,
+        description="SEPA creditor identifier (EN 16931 BT-90, bank assigned creditor reference), "
+        "e.g. DE98ZZZ09999999999; needed for invoices paid by SEPA direct debit",
+    )
     register_court: text(100) | None = Field(
         None, description="Register court of the commercial register entry, e.g. Amtsgericht München"
     )
