@@ -475,3 +475,46 @@ def test_organisation_register_fields_and_creditor_id_are_checked_and_stored(
     assert bad.status_code == 422
     assert [d["field"] for d in bad.json()["error"]["details"]] == ["sepa_creditor_id"]
     assert client.get("/v1/organisation", headers=seller.headers).json()["sepa_creditor_id"] == CREDITOR_ID
+
+
+def test_peppol_between_german_parties_refuses_a_deliver_to_address_without_city_or_postcode(
+    client: TestClient, seller: Tenant, official_validator: OfficialValidator
+) -> None:
+    """Peppol BIS applies the German CIUS (DE-R-*) when seller and buyer are in Germany: a deliver-to
+    address without city and postcode is a 422 at the profile check (DE-R-010/011), not a document
+    with fatal findings; to a French buyer the same address is fine in Peppol."""
+    place = {"name": "Lager", "address_line1": "Lagerweg 3", "country": "DE"}
+    german = create_customer(client, seller.headers, **PEPPOL_BUYER)
+    invoice = create_invoice(client, seller.headers, german["id"], finalize=True, deliver_to=place)
+    refused = client.get(
+        f"/v1/invoices/{invoice['id']}/ubl", params={"profile": "peppol"}, headers=seller.headers
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "document_data_missing"
+    assert [(d["field"], d["reason"][-9:]) for d in error["details"]] == [
+        ("deliver_to.city", "DE-R-010)"),
+        ("deliver_to.postal_code", "DE-R-011)"),
+    ]
+    # What the refusal stands for: the same invoice without the German parties' check is rejected.
+    en16931 = _xml(client, seller, invoice["id"], "ubl", "en16931")
+    peppol_ish = en16931.replace(
+        b"urn:cen.eu:en16931:2017</cbc:CustomizationID>",
+        b"urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>"
+        b"<cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>",
+    )
+    assert {"DE-R-010", "DE-R-011"} <= set(official_validator.validate(peppol_ish).fatal_rules)
+
+    french = create_customer(
+        client,
+        seller.headers,
+        **{
+            **PEPPOL_BUYER,
+            "country": "FR",
+            "city": "Paris",
+            "postal_code": "75002",
+            "vat_id": "FR40303265045",
+        },
+    )
+    abroad = create_invoice(client, seller.headers, french["id"], finalize=True, deliver_to=place)
+    official_validator.assert_valid(_xml(client, seller, abroad["id"], "ubl", "peppol"), "ubl", "peppol")
