@@ -11,10 +11,10 @@ import pytest
 from document_api import BUYER_DETAILS, complete_seller, embedded_files
 from fastapi.testclient import TestClient
 from lxml import etree
-from official_rules import fatal_findings
 
 from conftest import Tenant
 from factories import create_customer, create_invoice, line
+from official_validator import OfficialValidator
 from recurring_factories import billed, create_contract, flat
 
 NS = {
@@ -40,6 +40,7 @@ DIRECT_DEBIT = {
     "mandate_reference": "MANDATE-2026-001",
     "debited_iban": DEBITED_IBAN,
 }
+O_TAX = {"category": "O", "percent": "0"}
 SERVICE_PERIOD = {"period_start": "2026-02-01", "period_end": "2026-03-01"}
 DELIVER_TO = {
     "name": "Kunde AG, Lager Nord",
@@ -71,12 +72,15 @@ def _xml(client: TestClient, tenant: Tenant, invoice_id: str, syntax: str, profi
     return response.content
 
 
-def _passes_everywhere(client: TestClient, tenant: Tenant, invoice_id: str) -> dict[tuple[str, str], Any]:
-    """Every profile's document of the invoice, each checked with the official rules; parsed."""
+def _passes_everywhere(
+    client: TestClient, tenant: Tenant, validator: OfficialValidator, invoice_id: str
+) -> dict[tuple[str, str], Any]:
+    """Every profile's document of the invoice, each checked with the official rules (and every layer
+    its profile needs); parsed."""
     parsed = {}
     for syntax, profile in DOCUMENTS:
         xml = _xml(client, tenant, invoice_id, syntax, profile)
-        assert fatal_findings(xml) == [], (syntax, profile)
+        validator.assert_valid(xml, syntax, profile)
         parsed[syntax, profile] = etree.fromstring(xml)
     for profile in ("en16931", "xrechnung"):
         pdf = client.get(
@@ -86,7 +90,7 @@ def _passes_everywhere(client: TestClient, tenant: Tenant, invoice_id: str) -> d
         )
         assert pdf.status_code == 200, pdf.text
         (embedded,) = embedded_files(pdf.content).values()
-        assert fatal_findings(embedded) == [], ("facturx", profile)
+        validator.assert_valid(embedded, "cii", profile, f"the CII in the Factur-X PDF ({profile})")
     return parsed
 
 
@@ -95,7 +99,7 @@ def _text(root: Any, path: str) -> list[str]:
 
 
 def test_delivery_period_deliver_to_and_direct_debit_round_trip_and_pass_every_profile(
-    client: TestClient, seller: Tenant
+    client: TestClient, seller: Tenant, official_validator: OfficialValidator
 ) -> None:
     customer = create_customer(client, seller.headers, **PEPPOL_BUYER, payment_means=DIRECT_DEBIT)
     assert customer["payment_means"] == DIRECT_DEBIT
@@ -107,7 +111,7 @@ def test_delivery_period_deliver_to_and_direct_debit_round_trip_and_pass_every_p
         assert invoice["payment_means"] is None  # the customer's default applies
         assert invoice["customer"]["payment_means"] == DIRECT_DEBIT  # frozen with the customer
 
-    documents = _passes_everywhere(client, seller, created["id"])
+    documents = _passes_everywhere(client, seller, official_validator, created["id"])
     for profile in ("en16931", "peppol", "xrechnung"):
         ubl = documents["ubl", profile]
         assert _text(ubl, "cac:Delivery/cbc:ActualDeliveryDate") == ["2026-03-02"]
@@ -142,7 +146,7 @@ def test_delivery_period_deliver_to_and_direct_debit_round_trip_and_pass_every_p
 
 
 def test_a_card_paying_buyer_gets_xrechnung_from_a_seller_without_iban(
-    client: TestClient, seller: Tenant
+    client: TestClient, seller: Tenant, official_validator: OfficialValidator
 ) -> None:
     complete_seller(client, seller.headers, iban=None, bic=None)
     customer = create_customer(client, seller.headers, **PEPPOL_BUYER)
@@ -161,7 +165,7 @@ def test_a_card_paying_buyer_gets_xrechnung_from_a_seller_without_iban(
     }
     invoice = create_invoice(client, seller.headers, customer["id"], finalize=True, payment_means=card)
     assert invoice["payment_means"] == card
-    documents = _passes_everywhere(client, seller, invoice["id"])
+    documents = _passes_everywhere(client, seller, official_validator, invoice["id"])
     ubl, cii = documents["ubl", "xrechnung"], documents["cii", "xrechnung"]
     assert _text(ubl, "cac:PaymentMeans/cbc:PaymentMeansCode") == ["54"]
     assert _text(ubl, "cac:PaymentMeans/cac:CardAccount/cbc:PrimaryAccountNumberID") == ["4242"]
@@ -170,12 +174,12 @@ def test_a_card_paying_buyer_gets_xrechnung_from_a_seller_without_iban(
 
 
 def test_bank_card_is_code_48_and_the_invoice_overrides_the_customer_default(
-    client: TestClient, seller: Tenant
+    client: TestClient, seller: Tenant, official_validator: OfficialValidator
 ) -> None:
     customer = create_customer(client, seller.headers, **PEPPOL_BUYER, payment_means=DIRECT_DEBIT)
     card = {"method": "bank_card", "card_last_digits": "0005"}
     invoice = create_invoice(client, seller.headers, customer["id"], finalize=True, payment_means=card)
-    documents = _passes_everywhere(client, seller, invoice["id"])
+    documents = _passes_everywhere(client, seller, official_validator, invoice["id"])
     ubl = documents["ubl", "peppol"]
     assert _text(ubl, "cac:PaymentMeans/cbc:PaymentMeansCode") == ["48"]
     assert _text(ubl, "cac:PaymentMeans/cac:CardAccount/cbc:NetworkID") == ["NA"]
@@ -183,7 +187,7 @@ def test_bank_card_is_code_48_and_the_invoice_overrides_the_customer_default(
 
 
 def test_category_k_with_delivery_date_and_deliver_to_passes_every_profile(
-    client: TestClient, seller: Tenant
+    client: TestClient, seller: Tenant, official_validator: OfficialValidator
 ) -> None:
     buyer = {
         **BUYER_DETAILS,
@@ -248,7 +252,7 @@ def test_category_k_with_delivery_date_and_deliver_to_passes_every_profile(
         delivery_date="2026-03-05",
         deliver_to=deliver_to,
     )
-    documents = _passes_everywhere(client, seller, invoice["id"])
+    documents = _passes_everywhere(client, seller, official_validator, invoice["id"])
     for syntax, profile in DOCUMENTS:
         root = documents[syntax, profile]
         if syntax == "ubl":
@@ -261,7 +265,7 @@ def test_category_k_with_delivery_date_and_deliver_to_passes_every_profile(
 
 
 def test_an_imported_paid_amount_is_prepaid_and_reduces_the_amount_due(
-    client: TestClient, seller: Tenant
+    client: TestClient, seller: Tenant, official_validator: OfficialValidator
 ) -> None:
     customer = create_customer(client, seller.headers, **PEPPOL_BUYER)
     invoice = create_invoice(client, seller.headers, customer["id"])  # a draft, to compare totals with
@@ -285,13 +289,10 @@ def test_an_imported_paid_amount_is_prepaid_and_reduces_the_amount_due(
         "currency": "EUR",
         "external_reference": "ORD-W-1",
         "created_at": "2024-12-30T09:00:00Z",
+        # The import uses up the order's quantities: the order holds what its items bill.
         "lines": [
-            {
-                "name": "Boots",
-                "quantity": "1",
-                "unit_price": "1.00",
-                "tax": {"category": "S", "percent": "19"},
-            }
+            {"name": "Boots", "sku": "SKU-1", "quantity": "2", "unit_price": "99.99", "tax": O_TAX},
+            {"name": "Socks", "sku": "SKU-2", "quantity": "1", "unit_price": "69.98", "tax": O_TAX},
         ],
     }
     assert client.post("/v1/orders", json=order, headers=seller.headers).status_code == 201
@@ -307,11 +308,11 @@ def test_an_imported_paid_amount_is_prepaid_and_reduces_the_amount_due(
     )
     assert invoice["prepaid_amount"] == "0.00"
 
-    # WizCommerce lines are category O (not subject to VAT); what Peppol and XRechnung need of
-    # category O is issue 13's rule-fixing half (tests/documents corpus); here: EN 16931.
+    # WizCommerce lines are category O (not subject to VAT); every profile of such an import is in
+    # the corpus (test_doc_official_corpus.py); here: the prepaid amount in EN 16931.
     for syntax in ("ubl", "cii"):
         xml = _xml(client, seller, imported["id"], syntax, "en16931")
-        assert fatal_findings(xml) == [], syntax
+        official_validator.assert_valid(xml, syntax, "en16931")
         root = etree.fromstring(xml)
         if syntax == "ubl":
             assert _text(root, "cac:LegalMonetaryTotal/cbc:PrepaidAmount") == ["100.00"]
@@ -474,3 +475,46 @@ def test_organisation_register_fields_and_creditor_id_are_checked_and_stored(
     assert bad.status_code == 422
     assert [d["field"] for d in bad.json()["error"]["details"]] == ["sepa_creditor_id"]
     assert client.get("/v1/organisation", headers=seller.headers).json()["sepa_creditor_id"] == CREDITOR_ID
+
+
+def test_peppol_between_german_parties_refuses_a_deliver_to_address_without_city_or_postcode(
+    client: TestClient, seller: Tenant, official_validator: OfficialValidator
+) -> None:
+    """Peppol BIS applies the German CIUS (DE-R-*) when seller and buyer are in Germany: a deliver-to
+    address without city and postcode is a 422 at the profile check (DE-R-010/011), not a document
+    with fatal findings; to a French buyer the same address is fine in Peppol."""
+    place = {"name": "Lager", "address_line1": "Lagerweg 3", "country": "DE"}
+    german = create_customer(client, seller.headers, **PEPPOL_BUYER)
+    invoice = create_invoice(client, seller.headers, german["id"], finalize=True, deliver_to=place)
+    refused = client.get(
+        f"/v1/invoices/{invoice['id']}/ubl", params={"profile": "peppol"}, headers=seller.headers
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "document_data_missing"
+    assert [(d["field"], d["reason"][-9:]) for d in error["details"]] == [
+        ("deliver_to.city", "DE-R-010)"),
+        ("deliver_to.postal_code", "DE-R-011)"),
+    ]
+    # What the refusal stands for: the same invoice without the German parties' check is rejected.
+    en16931 = _xml(client, seller, invoice["id"], "ubl", "en16931")
+    peppol_ish = en16931.replace(
+        b"urn:cen.eu:en16931:2017</cbc:CustomizationID>",
+        b"urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>"
+        b"<cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>",
+    )
+    assert {"DE-R-010", "DE-R-011"} <= set(official_validator.validate(peppol_ish).fatal_rules)
+
+    french = create_customer(
+        client,
+        seller.headers,
+        **{
+            **PEPPOL_BUYER,
+            "country": "FR",
+            "city": "Paris",
+            "postal_code": "75002",
+            "vat_id": "FR40303265045",
+        },
+    )
+    abroad = create_invoice(client, seller.headers, french["id"], finalize=True, deliver_to=place)
+    official_validator.assert_valid(_xml(client, seller, abroad["id"], "ubl", "peppol"), "ubl", "peppol")

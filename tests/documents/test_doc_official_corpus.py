@@ -7,9 +7,12 @@ orders, pending items, contract periods with usage (in-advance fees, late usage 
 and the five dialects. Each invoice's UBL and CII (en16931), UBL Peppol, UBL and CII XRechnung and the
 CII inside its Factur-X PDF are validated with ../shared/einvoice-validator.
 
-Category K (intra-community supply) needs the deliver-to country and delivery date (BG-13, BT-72),
-which the invoice API does not take yet: its finalization is refused with a clear error (asserted
-here), to become a corpus case once those fields exist.
+The EN 16931 fields added for issue 13 are in it too: category K (intra-community supply) with its
+delivery date (BT-72), deliver-to party (BG-13) and the buyer's VAT id, an invoicing period (BG-14),
+SEPA direct debit and card payment means (BG-18, BG-19), and imports whose total the items do not
+explain (a WizCommerce charge and allowance) with an amount paid before issue (BT-113); Zenskar
+invoices for any range of days of a contract. Category K without its delivery data is refused at
+finalization with a 422 naming the missing fields.
 """
 
 from __future__ import annotations
@@ -158,7 +161,9 @@ def test_native_invoices_of_every_category_pass_every_profile(
     assert failures == [], "\n".join(failures)
 
 
-def test_intra_community_supply_waits_for_the_delivery_fields(client: TestClient, tenant: Tenant) -> None:
+def test_intra_community_supply_without_its_delivery_data_is_refused(
+    client: TestClient, tenant: Tenant
+) -> None:
     complete_seller(client, tenant.headers)
     customer = buyer(client, tenant.headers, "FR")
     response = client.post(
@@ -170,11 +175,16 @@ def test_intra_community_supply_waits_for_the_delivery_fields(client: TestClient
         },
         headers=tenant.headers,
     )
-    # Needs BG-13 (deliver-to country) and BT-72 (delivery date), not on the invoice API yet.
+    # BT-72 (or BG-14) and BG-13's country are missing: refused at finalization, never a document
+    # that fails BR-IC-11/12; nothing stored.
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "tax_rule_violation"
-    assert {d["rule"] for d in error["details"]} == {"BR-IC-11", "BR-IC-12"}
+    assert {(d["rule"], d["field"]) for d in error["details"]} == {
+        ("BR-IC-11", "delivery_date"),
+        ("BR-IC-12", "deliver_to.country"),
+    }
+    assert client.get("/v1/invoices", headers=tenant.headers).json()["data"] == []
 
 
 def test_seller_without_vat_id_passes_every_profile(
@@ -427,4 +437,192 @@ def test_dialect_invoices_pass_every_profile(
     failures = []
     for label, invoice_id in _dialect_cases(client, tenant).items():
         failures += check_documents(client, tenant.headers, official_validator, invoice_id, label)
+    assert failures == [], "\n".join(failures)
+
+
+CREDITOR_ID = "DE98ZZZ09999999999"
+DIRECT_DEBIT = {
+    "method": "sepa_direct_debit",
+    "mandate_reference": "MANDATE-2026-017",
+    "debited_iban": "DE02120300000000202051",
+}
+CARD = {
+    "method": "credit_card",
+    "card_last_digits": "4242",
+    "card_holder": "Max Kunde",
+    "card_network": "VISA",
+}
+
+
+def _field_cases(client: TestClient, tenant: Tenant) -> dict[str, str]:
+    """Native invoices with the EN 16931 fields of issue 13: K, period, delivery, payment means."""
+    headers = tenant.headers
+    de = buyer(client, headers)
+    france = buyer(client, headers, "FR")
+    work = [line("Maintenance", "10", "85.00", "19", unit_code="HUR"), line("Manual", "1", "19.90", "7")]
+    return {
+        # Delivery date (BT-72) and deliver-to (BG-13) with the buyer's VAT id; no exemption reason:
+        # the VATEX-EU-IC default is stated.
+        "intra_community_supply": _create(
+            client,
+            tenant,
+            france,
+            [
+                line("Industrial pump", "2", "1250.00", "0", category="K"),
+                line("Spare seal", "6", "12.40", "0", category="K"),
+            ],
+            delivery_date="2026-03-05",
+            deliver_to={
+                "name": "Atelier Lumière, entrepôt",
+                "address_line1": "5 quai de Seine",
+                "city": "Rouen",
+                "postal_code": "76000",
+                "country": "FR",
+            },
+        ),
+        # An invoicing period alone (BG-14) also dates a K supply (BR-IC-11).
+        "intra_community_supply_in_a_period": _create(
+            client,
+            tenant,
+            france,
+            [line("Monthly parts delivery", "1", "640.00", "0", category="K")],
+            period_start="2026-02-01",
+            period_end="2026-03-01",
+            deliver_to={"name": "Atelier Lumière", "city": "Paris", "postal_code": "75002", "country": "FR"},
+        ),
+        "service_period": _create(
+            client, tenant, de, work, period_start="2026-02-01", period_end="2026-03-01"
+        ),
+        "delivery_date": _create(client, tenant, de, work, delivery_date="2026-03-02"),
+        "delivery_date_and_deliver_to": _create(
+            client,
+            tenant,
+            de,
+            work,
+            delivery_date="2026-03-02",
+            deliver_to={
+                "name": "Kunde AG, Lager Nord",
+                "address_line1": "Lagerweg 3",
+                "city": "Hamburg",
+                "postal_code": "20095",
+                "country": "DE",
+            },
+        ),
+        "sepa_direct_debit": _create(client, tenant, de, work, payment_means=DIRECT_DEBIT),
+        # The customer's default payment means, frozen at finalization.
+        "sepa_direct_debit_customer_default": _create(
+            client, tenant, buyer(client, headers, payment_means=DIRECT_DEBIT), work
+        ),
+        "credit_card": _create(client, tenant, de, work, payment_means=CARD),
+        "bank_card_usd": _create(
+            client,
+            tenant,
+            de,
+            work,
+            currency="USD",
+            payment_means={"method": "bank_card", "card_last_digits": "0005"},
+        ),
+    }
+
+
+def test_new_en16931_fields_pass_every_profile(
+    client: TestClient, tenant: Tenant, official_validator: OfficialValidator
+) -> None:
+    complete_seller(client, tenant.headers, sepa_creditor_id=CREDITOR_ID)
+    failures = []
+    for label, invoice_id in _field_cases(client, tenant).items():
+        failures += check_documents(client, tenant.headers, official_validator, invoice_id, label)
+    assert failures == [], "\n".join(failures)
+
+
+def _wizcommerce_import(
+    client: TestClient, tenant: Tenant, customer: str, reference: str, total: float, paid: float, status: str
+) -> str:
+    order = client.post(
+        "/v1/orders",
+        json={
+            "customer_id": customer,
+            "external_reference": f"ORD-{reference}",
+            "lines": [
+                {"name": "Boots", "sku": "SKU-1", "quantity": "2", "unit_price": "99.99", "tax": S19},
+                {"name": "Socks", "sku": "SKU-2", "quantity": "1", "unit_price": "69.98", "tax": S19},
+            ],
+        },
+        headers=tenant.headers,
+    )
+    assert order.status_code == 201, order.text
+    response = client.post(
+        "/compat/wizcommerce/v1/invoices",
+        json={
+            "reference_id": f"INV-{reference}",
+            "order_id": f"ORD-{reference}",
+            "invoice_number": f"WZ-{reference}",
+            "total_amount": total,
+            "paid_amount": paid,
+            "status": status,
+            "due_date": "2025-01-31T00:00:00Z",
+            "created_at": "2025-01-01T00:00:00Z",
+            "items": [
+                {"reference_id": "1", "sku": "SKU-1", "name": "Boots", "quantity": 2, "amount": 99.99},
+                {
+                    "reference_id": "2",
+                    "sku": "SKU-2",
+                    "name": "Socks",
+                    "quantity": 1,
+                    "amount": 69.98,
+                    "discount": 5,
+                },
+            ],
+        },
+        headers={"X-API-Key": tenant.api_key},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
+
+
+def test_imports_with_unexplained_totals_and_partial_ranges_pass_every_profile(
+    client: TestClient, tenant: Tenant, official_validator: OfficialValidator
+) -> None:
+    complete_seller(client, tenant.headers)
+    headers = tenant.headers
+    customer = buyer(client, headers)
+    # The items come to 264.96 (Socks 5 off): a total above it is a document charge, below it an
+    # allowance; what was paid before issue is the prepaid amount (BT-113).
+    cases = {
+        "wizcommerce_total_above_items_prepaid": _wizcommerce_import(
+            client, tenant, customer, "3001", 289.96, 100, "PARTIALLY_PAID"
+        ),
+        "wizcommerce_total_below_items_prepaid": _wizcommerce_import(
+            client, tenant, customer, "3002", 250.00, 250.00, "PAID"
+        ),
+    }
+    for label, (charge, allowance) in (
+        ("wizcommerce_total_above_items_prepaid", ("25.00", "0.00")),
+        ("wizcommerce_total_below_items_prepaid", ("0.00", "14.96")),
+    ):
+        stored = client.get(f"/v1/invoices/{cases[label]}", headers=headers).json()
+        assert (stored["charge_total"], stored["allowance_total"]) == (charge, allowance), label
+        assert stored["prepaid_amount"] != "0.00", label
+    # Zenskar: an invoice for a range of days inside a billing cycle (prorated), finalized natively.
+    contract = create_contract(
+        client, headers, [flat("100.00")], customer_id=customer, billing_cycle_start_day=1
+    )
+    zenskar = client.post(
+        "/compat/zenskar/invoices/generate_invoice",
+        json={
+            "customer_id": customer,
+            "contract_id": contract["id"],
+            "from_date": "2024-01-10T00:00:00Z",
+            "to_date": "2024-01-25T00:00:00Z",
+        },
+        headers={"x-api-key": tenant.api_key, "organisation": str(tenant.organisation_id)},
+    )
+    assert zenskar.status_code == 200, zenskar.text
+    finalized = client.post(f"/v1/invoices/{zenskar.json()['id']}/finalize", headers=headers)
+    assert finalized.status_code == 200, finalized.text
+    assert (finalized.json()["period_start"], finalized.json()["period_end"]) == ("2024-01-10", "2024-01-25")
+    cases["zenskar_partial_range"] = zenskar.json()["id"]
+    failures = []
+    for label, invoice_id in cases.items():
+        failures += check_documents(client, headers, official_validator, invoice_id, label)
     assert failures == [], "\n".join(failures)

@@ -34,6 +34,7 @@ from faktur.documents.pdf.render import (
     line_columns,
     min_width,
     plain_width,
+    register_fonts,
     render_pdf,
     tax_columns,
 )
@@ -62,6 +63,13 @@ DIRECT_DEBIT = {
     "mandate_reference": "MANDATE-2026-001",
     "debited_iban": "DE02120300000000202051",
 }
+
+
+@pytest.fixture(autouse=True)
+def _fonts() -> None:
+    """The layout helpers measure with faktur's font, which render_pdf registers before it lays out a
+    page; tests that call them first (a fresh xdist worker) register it the same way."""
+    register_fonts()
 
 
 def _text(pdf: bytes) -> str:

@@ -64,9 +64,28 @@ def test_peppol_without_electronic_addresses_lists_both() -> None:
 
 
 def test_peppol_needs_buyer_or_order_reference_and_ubl() -> None:
-    assert missing_fields(snapshot(buyer_reference=None), "peppol") == []
-    problems = missing_fields(snapshot(buyer_reference=None, order_reference=None), "peppol", "cii")
+    abroad = buyer(address=buyer().address.model_copy(update={"country_code": "AT"}), vat_id="ATU13585627")
+    assert missing_fields(snapshot(buyer=abroad, buyer_reference=None), "peppol") == []
+    problems = missing_fields(
+        snapshot(buyer=abroad, buyer_reference=None, order_reference=None), "peppol", "cii"
+    )
     assert _fields(problems) == {"buyer_reference", "syntax"}
+
+
+def test_peppol_between_german_parties_needs_the_german_cius_fields(
+    official_validator: OfficialValidator,
+) -> None:
+    """Peppol applies DE-R-* when seller and buyer are in Germany: the buyer reference itself (an order
+    reference does not do, DE-R-015) and the seller contact (DE-R-005..007)."""
+    invoice = snapshot(buyer_reference=None, seller=seller(contact_phone=None))
+    problems = missing_fields(invoice, "peppol")
+    assert [(p.field, p.reason[-9:]) for p in problems] == [
+        ("seller.contact_phone", "DE-R-006)"),
+        ("buyer_reference", "DE-R-015)"),
+    ]
+    assert {"DE-R-006", "DE-R-015"} <= set(
+        official_validator.validate(render_ubl(invoice, "peppol")).fatal_rules
+    )
 
 
 def test_kwd_is_reported_as_not_carriable() -> None:

@@ -329,7 +329,7 @@ def _peppol_problems(snapshot: InvoiceSnapshot, syntax: Syntax) -> list[MissingF
                 "Peppol needs a buyer reference or an order reference (PEPPOL-EN16931-R003)",
             )
         )
-    return problems
+    return problems + _peppol_german_problems(snapshot)
 
 
 # Peppol re-checks line nets and percentage allowances/charges against their parts, to 0.02 (R120,
@@ -382,6 +382,50 @@ def _peppol_arithmetic_problems(snapshot: InvoiceSnapshot) -> list[MissingField]
     return problems
 
 
+# What the German CIUS needs, as (field, value, what is needed, rule number): XRechnung cites it as
+# BR-DE-n; Peppol BIS applies the same rules, as DE-R-0nn, when seller and buyer are both in Germany.
+_GermanRequirement = tuple[str, str | None, str, int]
+
+
+def _german_cius_requirements(snapshot: InvoiceSnapshot) -> list[_GermanRequirement]:
+    seller, buyer = snapshot.seller, snapshot.buyer
+    required: list[_GermanRequirement] = [
+        ("seller.contact_name", seller.contact_name, "a seller contact name", 5),
+        ("seller.contact_phone", seller.contact_phone, "a seller contact phone", 6),
+        ("seller.contact_email", seller.contact_email, "a seller contact email", 7),
+        ("seller.address.city", seller.address.city, "the seller's city", 3),
+        ("seller.address.postal_code", seller.address.postal_code, "the seller's postcode", 4),
+        ("buyer.address.city", buyer.address.city, "the buyer's city", 8),
+        ("buyer.address.postal_code", buyer.address.postal_code, "the buyer's postcode", 9),
+    ]
+    delivery_address = snapshot.delivery.address if snapshot.delivery else None
+    if delivery_address is not None:
+        required += [
+            ("deliver_to.city", delivery_address.city, "the deliver-to city with a deliver-to address", 10),
+            (
+                "deliver_to.postal_code",
+                delivery_address.postal_code,
+                "the deliver-to postcode with a deliver-to address",
+                11,
+            ),
+        ]
+    return required
+
+
+def _peppol_german_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
+    """Peppol BIS checks the German CIUS rules (DE-R-*) when seller and buyer are both in Germany."""
+    countries = (snapshot.seller.address.country_code, snapshot.buyer.address.country_code)
+    if countries != ("DE", "DE"):
+        return []
+    required = _german_cius_requirements(snapshot)
+    required.append(("buyer_reference", snapshot.buyer_reference, "the buyer reference (BT-10)", 15))
+    return [
+        MissingField(field, f"Peppol between German parties needs {what} (DE-R-{number:03d})")
+        for field, value, what, number in required
+        if not value
+    ]
+
+
 def _xrechnung_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
     seller, buyer = snapshot.seller, snapshot.buyer
     required = [
@@ -400,36 +444,11 @@ def _xrechnung_problems(snapshot: InvoiceSnapshot) -> list[MissingField]:
             buyer.electronic_address,
             "XRechnung 3.0 needs the buyer's electronic address (BT-49)",
         ),
-        ("seller.contact_name", seller.contact_name, "XRechnung needs a seller contact name (BR-DE-5)"),
-        ("seller.contact_phone", seller.contact_phone, "XRechnung needs a seller contact phone (BR-DE-6)"),
-        ("seller.contact_email", seller.contact_email, "XRechnung needs a seller contact email (BR-DE-7)"),
-        ("seller.address.city", seller.address.city, "XRechnung needs the seller's city (BR-DE-3)"),
-        (
-            "seller.address.postal_code",
-            seller.address.postal_code,
-            "XRechnung needs the seller's postcode (BR-DE-4)",
-        ),
-        ("buyer.address.city", buyer.address.city, "XRechnung needs the buyer's city (BR-DE-8)"),
-        (
-            "buyer.address.postal_code",
-            buyer.address.postal_code,
-            "XRechnung needs the buyer's postcode (BR-DE-9)",
-        ),
     ]
-    delivery_address = snapshot.delivery.address if snapshot.delivery else None
-    if delivery_address is not None:
-        required += [
-            (
-                "deliver_to.city",
-                delivery_address.city,
-                "XRechnung needs the deliver-to city with a deliver-to address (BR-DE-10)",
-            ),
-            (
-                "deliver_to.postal_code",
-                delivery_address.postal_code,
-                "XRechnung needs the deliver-to postcode with a deliver-to address (BR-DE-11)",
-            ),
-        ]
+    required += [
+        (field, value, f"XRechnung needs {what} (BR-DE-{number})")
+        for field, value, what, number in _german_cius_requirements(snapshot)
+    ]
     problems = [MissingField(field, reason) for field, value, reason in required if not value]
     # KoSIT merges Peppol's percentage rule (R040) into XRechnung.
     problems += _percent_adjustment_problems(snapshot.adjustments, "")
