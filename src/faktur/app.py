@@ -11,7 +11,9 @@ from faktur.customers.endpoints import router as customers_router
 from faktur.db import make_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.endpoints import router as documents_router
+from faktur.http.body_limit import BodySizeLimit
 from faktur.http.error_handlers import install_error_handlers
+from faktur.http.security_headers import SecurityHeaders
 from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
@@ -27,6 +29,10 @@ faktur creates, numbers, taxes, renders and tracks invoices.
 * Amounts are decimal strings in the currency's minor units (`"119.00"`, `"1000"` for JPY);
   requests accept strings or JSON numbers, parsed exactly.
 * Errors are `{"error": {"code", "message", "details"}}` with a stable `code`.
+* A request body larger than the server's limit (`FAKTUR_MAX_REQUEST_BODY_BYTES`, 10 MiB by
+  default) is refused with 413 `payload_too_large` before it is read. Text anywhere in a request
+  (values and keys) must be text XML can carry: control characters other than tab, line feed and
+  carriage return, U+FFFE, U+FFFF and lone surrogates are refused with 422 naming the field.
 """
 
 
@@ -43,6 +49,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    # The outermost runs first: the headers wrap every answer, the 413 included.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(SecurityHeaders)
     # Requests are matched against the routers in this order: the busiest first.
     for router in (invoices_router, customers_router, organisation_router, tax_rates_router):
         app.include_router(router)

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # A request that waits longer than this for the SQLite write lock fails with 503.
     sqlite_busy_timeout_ms: int = 30_000
     idempotency_key_ttl_hours: int = 24
+    # Larger request bodies are refused with 413 before they are read (before authentication too).
+    max_request_body_bytes: int = 10 * 1024 * 1024
     create_demo_organisation: bool = True
     # PostgreSQL only: billing runs are queued for `faktur worker` processes instead of in-process.
     billing_workers: bool = False

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from faktur.errors import FakturError
 
@@ -48,6 +49,19 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out or "body"
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def validation_to_error(exc: RequestValidationError) -> FakturError:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -76,6 +90,11 @@ def _renderer_for(request: Request) -> ErrorRenderer:
     return _native
 
 
+def render_error(request: Request, error: FakturError) -> JSONResponse:
+    """An error in the shape the request's API expects (faktur's or its dialect's)."""
+    return _renderer_for(request)(request, error, None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.state.error_renderers = []
 
@@ -98,7 +117,11 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"No endpoint {request.method} {request.url.path}."
         if exc.status_code == 400 and message == "There was an error parsing the body":
             code, message = "malformed_json", "The request body could not be parsed as JSON."
-        return render(request, FakturError(message, code=code, status=exc.status_code))
+        response = render(request, FakturError(message, code=code, status=exc.status_code))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     @app.exception_handler(IntegrityError)
     def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
