@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -75,6 +76,8 @@ def wiz(key: str) -> dict[str, str]:
 
 
 _numbers = itertools.count(1)
+# What faktur refuses in any text (faktur.fields): steered cases must not carry it.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def steer_toward_success(case: Any, draw: Any) -> None:
@@ -94,11 +97,11 @@ def steer_toward_success(case: Any, draw: Any) -> None:
     ]
     for key in ("reference_id", "remarks", "url"):
         if isinstance(body.get(key), str):
-            body[key] = body[key].replace("\x00", "")[:200]
+            body[key] = XML_ILLEGAL.sub("", body[key])[:200]
     total = Decimal(0)
     for item in body["items"]:
         for key in ("reference_id", "sku"):
-            item[key] = str(item.get(key, "")).replace("\x00", "")[:100]
+            item[key] = XML_ILLEGAL.sub("", str(item.get(key, "")))[:100]
         quantity = draw(st.integers(1, 1000))
         amount = draw(st.decimals(Decimal("0"), Decimal("10000"), places=2))
         item.update(quantity=quantity, amount=float(amount), name="Item")

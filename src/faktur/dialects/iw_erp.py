@@ -39,7 +39,7 @@ from faktur.dialects.common import (
     vendor_fields,
 )
 from faktur.errors import FakturError
-from faktur.fields import CurrencyCode, Percent, text
+from faktur.fields import CurrencyCode, Percent, UnitCode, text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices import imports, service
@@ -79,7 +79,7 @@ class ItemIn(_In):
     name: text(1000, 1)
     quantity: JsonNumber = Decimal(1)
     price: JsonNumber = Field(description="Netto price per unit")
-    unit: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$")
+    unit: UnitCode = "C62"
     tax: TaxIn | None = Field(None, description="Defaults to the invoice's tax")
 
 

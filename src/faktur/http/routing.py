@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from faktur import decided_last
+from faktur.http.input_text import refuse_illegal_text
 from faktur.http.requests import ExactJSONRequest
 from faktur.idempotency.service import IdempotentReplay, record_response
 
@@ -97,6 +98,16 @@ def _committing(endpoint: Callable[..., Any], status_code: int | None) -> Callab
     return run_and_commit
 
 
+async def _parsed_body(request: ExactJSONRequest) -> Any:
+    """The JSON body, or None when there is none or it does not parse (FastAPI reports that)."""
+    if not request.state.raw_body:
+        return None
+    try:
+        return await request.json()
+    except (ValueError, RecursionError):
+        return None
+
+
 class TransactionalRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _committing(endpoint, kwargs.get("status_code")), **kwargs)
@@ -108,6 +119,9 @@ class TransactionalRoute(APIRoute):
             request = ExactJSONRequest(request.scope, request.receive)
             # Read now so dependencies (idempotency) can hash the exact bytes the handler parses.
             request.state.raw_body = await request.body()
+            refuse_illegal_text(
+                request.query_params.multi_items(), request.path_params.items(), await _parsed_body(request)
+            )
             uow = UnitOfWork(request.app.state.session_factory(), request)
             request.state.session = uow.session
             token = _unit_of_work.set(uow)

@@ -24,6 +24,7 @@ from faktur.fields import (
     Percent,
     Quantity,
     ShortText,
+    UnitCode,
     UnitPrice,
     text,
 )
@@ -96,7 +97,7 @@ class InvoiceLineIn(BaseModel):
     tax_rate_id: uuid.UUID | None = None
     tax: TaxIn | None = Field(None, description="Inline tax, instead of tax_rate_id")
     sku: text(100) | None = None
-    unit_code: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$", description="UN/ECE Rec 20 unit, e.g. C62, HUR")
+    unit_code: UnitCode = "C62"
     period_start: date | None = None
     period_end: date | None = Field(None, description="Exclusive end of the service period")
     allowances: list[AdjustmentIn] = Field(default_factory=list, max_length=10)

@@ -21,6 +21,7 @@ from faktur.fields import (
     PositiveAmount,
     PositiveQuantity,
     ShortText,
+    UnitCode,
     UnitPrice,
     text,
 )
@@ -53,7 +54,7 @@ class OrderLineIn(BaseModel):
     name: text(1000, 1) = Field(description="What was ordered; becomes the invoice line description")
     sku: text(100) | None = Field(None, description="Article number")
     quantity: PositiveQuantity = Field(description="Ordered quantity, up to 6 decimals, above 0")
-    unit_code: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$", description="UN/ECE Rec 20 unit, e.g. C62, HUR")
+    unit_code: UnitCode = "C62"
     unit_price: UnitPrice = Field(description="Up to 6 decimals; at least 0; gross when prices include tax")
     tax_rate_id: uuid.UUID | None = Field(None, description="A tax rate of the organisation")
     tax: TaxIn | None = Field(None, description="Inline tax, instead of tax_rate_id")
