@@ -204,3 +204,20 @@ def _to_utc(value: datetime) -> datetime:
 
 # A point in time with its zone, normalised to UTC (a time without zone would be ambiguous).
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+# Dates an invoice, order or payment may carry. Wider than any real business calendar, narrow
+# enough that date arithmetic (terms, periods, UTC offsets) can never overflow.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def _business_date(value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return value
+
+
+BusinessDate = Annotated[date, AfterValidator(_business_date)]
+BusinessDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc), AfterValidator(_business_date)]

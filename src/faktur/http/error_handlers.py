@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from faktur.calc.errors import CalcError, NumberOutOfRange
 from faktur.errors import FakturError
 
 logger = logging.getLogger("faktur")
@@ -122,6 +123,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
+
+    @app.exception_handler(CalcError)
+    def _calc(request: Request, exc: CalcError) -> JSONResponse:
+        # Services map the engine's errors to fields; this catches one raised past them (an
+        # amount that only overflows once summed or converted), so it is a 422, never a 500.
+        logger.warning("engine error outside a service mapping on %s: %s", request.url.path, exc)
+        code = "amount_out_of_range" if isinstance(exc, NumberOutOfRange) else exc.code
+        details = [{"field": exc.field or "body", "reason": exc.message}]
+        return render(request, FakturError(str(exc), code=code, status=422, details=details))
 
     @app.exception_handler(IntegrityError)
     def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from faktur.calc import TaxCategory
 from faktur.fields import (
     Amount,
+    BusinessDate,
     CurrencyCode,
     Days,
     LongText,
@@ -146,7 +147,7 @@ class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Amount = Field(description="In the invoice currency; more than the amount due is an overpayment")
-    paid_on: date | None = Field(None, description="Defaults to today")
+    paid_on: BusinessDate | None = Field(None, description="Defaults to today; 1900-01-01 to 2199-12-31")
     method: text(50) | None = None
     reference: text(200) | None = None
 

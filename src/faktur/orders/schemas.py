@@ -10,9 +10,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from faktur.fields import (
+    BusinessDatetime,
     CurrencyCode,
     Days,
     LongText,
@@ -82,7 +83,7 @@ class OrderCreate(BaseModel):
     prices_include_tax: bool | None = Field(
         None, description="Unit prices are gross; default: what the tax rates say, else false"
     )
-    created_at: AwareDatetime | None = Field(
+    created_at: BusinessDatetime | None = Field(
         None, description="When the order was placed (ISO 8601 with zone); defaults to now"
     )
     external_reference: ShortText | None = Field(
