@@ -34,9 +34,20 @@ _CURRENCIES = _currencies_in_use()
 _EU_VAT_PREFIXES = frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI"}
 
 
+# A decimal number as a string: ASCII digits, an optional sign, fraction and exponent. Python's
+# Decimal() would also take "1_000", full-width or Arabic-Indic digits and surrounding spaces;
+# none of them is how an amount is written in an API, and echoing them back normalised hides typos.
+_DECIMAL_STRING = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
 def _no_float(value: Any) -> Any:
     if isinstance(value, float):
         raise ValueError("give the number as a JSON number or a string, never a binary float")
+    if isinstance(value, str) and not _DECIMAL_STRING.fullmatch(value):
+        raise ValueError(
+            f"{value[:40]!r} is not a decimal number: write ASCII digits with an optional sign "
+            "and decimal point, e.g. \"1000.50\" (no spaces, underscores or other digits)"
+        )
     return value
 
 
@@ -74,8 +85,9 @@ def _not_blank(value: str) -> str:
 def _normalise_decimal(value: Decimal) -> Decimal:
     # 1E+3 is exact but surprising when echoed back; store and show it as 1000.
     if value.as_tuple().exponent > 0:  # type: ignore[operator]
-        return value.quantize(Decimal(1))
-    return value
+        value = value.quantize(Decimal(1))
+    # "-0" is zero: never stored or shown with a sign.
+    return value.copy_abs() if value.is_zero() else value
 
 
 def _exact(max_digits: int, places: int, **constraints: Any) -> Any:
