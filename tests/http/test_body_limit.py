@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,43 +15,17 @@ from sqlalchemy import Engine
 from conftest import Tenant
 from faktur.app import create_app
 from faktur.config import Settings
+from live_server import uvicorn_process
 
 BIG = 400 * 1024 * 1024
 CHUNK = b"x" * (1024 * 1024)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[int, int]]:
     """A real uvicorn process serving faktur with the default settings: (port, pid)."""
-    port = _free_port()
-    env = {**os.environ, "FAKTUR_DATABASE_URL": database_url, "FAKTUR_CREATE_DEMO_ORGANISATION": "false"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "faktur.app:create_app", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.1)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with uvicorn_process(database_url, tmp_path) as process:
+        yield int(process.base_url.rsplit(":", 1)[1]), process.pid
 
 
 def _peak_rss_mb(pid: int) -> float:
