@@ -74,17 +74,21 @@ def purge_expired(session: Session, organisation_id: uuid.UUID, cutoff: datetime
     """Delete up to `limit` of the organisation's keys created before `cutoff`, oldest first.
 
     Rows another transaction is deleting are skipped (PostgreSQL SKIP LOCKED), so concurrent
-    requests of one organisation never wait on each other here.
+    requests of one organisation never wait on each other here. Two statements: PostgreSQL may
+    rescan a LIMIT ... FOR UPDATE subquery inside a DELETE and so delete more than `limit`.
     """
-    expired = (
-        select(IdempotencyKey.key)
-        .where(IdempotencyKey.organisation_id == organisation_id, IdempotencyKey.created_at < cutoff)
-        .order_by(IdempotencyKey.created_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    expired = list(
+        session.scalars(
+            select(IdempotencyKey.key)
+            .where(IdempotencyKey.organisation_id == organisation_id, IdempotencyKey.created_at < cutoff)
+            .order_by(IdempotencyKey.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
     )
-    session.execute(
-        delete(IdempotencyKey)
-        .where(IdempotencyKey.organisation_id == organisation_id, IdempotencyKey.key.in_(expired))
-        .execution_options(synchronize_session=False)
-    )
+    if expired:
+        session.execute(
+            delete(IdempotencyKey)
+            .where(IdempotencyKey.organisation_id == organisation_id, IdempotencyKey.key.in_(expired))
+            .execution_options(synchronize_session=False)
+        )
