@@ -50,5 +50,10 @@ def uvicorn_process(database_url: str, workdir: Path, **settings: str) -> Iterat
         yield ServerProcess(base_url, process.pid)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # uvicorn waits for background work (an in-process billing run) before it exits.
+            process.kill()
+            process.wait(timeout=30)
         log.close()
