@@ -1,8 +1,8 @@
 """Schemathesis over the whole OpenAPI document (native API and every dialect), all phases, against
 a real uvicorn process on each database: no request may end in a server error.
 
-Slow: about N minutes per database on two cores (docs/benchmarks.md has the figure). Run alone with
-`.venv/bin/pytest -n 0 tests/test_schemathesis.py -m slow`.
+Slow: about 3.5 CPU-minutes per database, 2-4 minutes on an idle two-core machine (figures in
+docs/benchmarks.md). Run alone with `.venv/bin/pytest -n 0 tests/test_schemathesis.py -m slow`.
 """
 
 from __future__ import annotations
