@@ -116,5 +116,6 @@ def run_all_phases(schema_url: str, headers: dict[str, str], max_examples: int, 
     ]
     for name, value in headers.items():
         command.append(f"--header={name}: {value}")
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    # Run in `workdir`: schemathesis keeps a cache of what it found in .schemathesis/ of its cwd.
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=workdir)
     return RunResult(completed.returncode, completed.stdout + completed.stderr)
