@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select
 
 from factories import create_customer, line
 from faktur.db import session_scope
-from faktur.models import Invoice
+from faktur.http.deps import get_now
+from faktur.idempotency.service import PURGE_PER_CLAIM
+from faktur.models import IdempotencyKey, Invoice
 
 
 def _invoice_count(session_factory, organisation_id) -> int:  # type: ignore[no-untyped-def]
@@ -116,3 +119,73 @@ def test_20_concurrent_posts_with_one_key_create_one_invoice(
     assert len({r.content for r in responses}) == 1
     assert _invoice_count(session_factory, tenant.organisation_id) == 1
     assert responses[0].json()["number"] == "INV-" + responses[0].json()["issue_date"][:4] + "-00001"
+
+
+def test_same_key_with_another_query_string_is_a_conflict(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    customer = create_customer(client, tenant.headers)
+    headers = {**tenant.headers, "Idempotency-Key": "q-1"}
+    path = "/compat/iw-erp/api/invoice/invoices"
+    body = {
+        "invoice": {
+            "buyer": {"id": customer["id"]},
+            "items": [{"name": "x", "price": 10}],
+            "tax": {"value": 19},
+        }
+    }
+    assert client.post(f"{path}?iw-build-id=1", json=body, headers=headers).status_code == 200
+    other = client.post(f"{path}?iw-build-id=2", json=body, headers=headers)
+    assert other.status_code == 409
+    assert other.json()["code"] == 409
+
+
+def test_iw_erp_retry_asking_for_camel_case_is_not_answered_with_the_snake_case_response(
+    client, tenant, session_factory
+) -> None:  # type: ignore[no-untyped-def]
+    customer = create_customer(client, tenant.headers)
+    headers = {**tenant.headers, "Idempotency-Key": "camel-1"}
+    path = "/compat/iw-erp/api/invoice/invoices"
+    body = {
+        "invoice": {
+            "buyer": {"id": customer["id"]},
+            "items": [{"name": "x", "price": 10}],
+            "tax": {"value": 19},
+        }
+    }
+    first = client.post(path, json=body, headers=headers)
+    assert first.status_code == 200 and "netto_value" in first.json()
+    camel = client.post(path, json=body, headers={**headers, "x-iw-convert-to-camel-case": "1"})
+    assert camel.status_code == 409, camel.text
+    # The same switch again replays; without it, the first answer is replayed as before.
+    again = client.post(path, json=body, headers=headers)
+    assert again.content == first.content
+    assert _invoice_count(session_factory, tenant.organisation_id) == 1
+
+
+def test_expired_keys_are_purged_when_the_organisation_claims_new_ones(
+    app, client, tenant, session_factory
+) -> None:  # type: ignore[no-untyped-def]
+    def stored_keys() -> set[str]:
+        with session_scope(session_factory) as session:
+            return set(session.scalars(select(IdempotencyKey.key)))
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    app.dependency_overrides[get_now] = lambda: start
+    try:
+        for n in range(PURGE_PER_CLAIM + 3):
+            response = client.post(
+                "/v1/customers",
+                json={"name": f"K{n}"},
+                headers={**tenant.headers, "Idempotency-Key": f"old-{n}"},
+            )
+            assert response.status_code == 201
+        assert len(stored_keys()) == PURGE_PER_CLAIM + 3
+        # A day and a bit later (TTL 24 h) each new claim deletes up to PURGE_PER_CLAIM expired keys.
+        app.dependency_overrides[get_now] = lambda: start + timedelta(hours=25)
+        headers = {**tenant.headers, "Idempotency-Key": "new-1"}
+        assert client.post("/v1/customers", json={"name": "N1"}, headers=headers).status_code == 201
+        assert len(stored_keys()) == 3 + 1
+        headers = {**tenant.headers, "Idempotency-Key": "new-2"}
+        assert client.post("/v1/customers", json={"name": "N2"}, headers=headers).status_code == 201
+        assert stored_keys() == {"new-1", "new-2"}
+    finally:
+        app.dependency_overrides.pop(get_now, None)

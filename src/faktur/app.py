@@ -18,8 +18,10 @@ from faktur.db import make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.endpoints import router as documents_router
+from faktur.http.body_limit import BodySizeLimit
 from faktur.http.error_handlers import install_error_handlers
 from faktur.http.openapi import install_openapi
+from faktur.http.security_headers import SecurityHeaders
 from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
@@ -38,6 +40,10 @@ faktur creates, numbers, taxes, renders and tracks invoices.
   are 503 (`database_busy`, `database_unavailable`, `database_io_error`, `database_corrupt`;
   retry after `Retry-After`, with the same Idempotency-Key) or 507 `storage_full` (nothing was
   stored).
+* A request body larger than the server's limit (`FAKTUR_MAX_REQUEST_BODY_BYTES`, 10 MiB by
+  default) is refused with 413 `payload_too_large` before it is read. Text anywhere in a request
+  (values and keys) must be text XML can carry: control characters other than tab, line feed and
+  carriage return, U+FFFE, U+FFFF and lone surrogates are refused with 422 naming the field.
 """
 
 
@@ -87,6 +93,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Large draft PDFs are laid out once per change, not once per request (issue 22).
     app.state.draft_pdfs = DraftPdfCache()
     install_error_handlers(app)
+    # The outermost runs first: the headers wrap every answer, the 413 included.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(SecurityHeaders)
     # Requests are matched against the routers in this order: the busiest first.
     for router in (invoices_router, customers_router, organisation_router, tax_rates_router):
         app.include_router(router)

@@ -81,7 +81,21 @@ def claim_idempotency(request: Request, session: Session, organisation_id: uuid.
         body=request.state.raw_body,
         now=now,
         ttl=ttl,
+        variant=request_variant(request),
     )
+
+
+# Headers that change what a request answers (iw-erp's camel-case switch): a retry with another
+# value is another request. A header added to this list must change a response.
+RESPONSE_SHAPING_HEADERS = ("x-iw-convert-to-camel-case",)
+
+
+def request_variant(request: Request) -> str:
+    """The query string and the response-shaping headers, for the Idempotency-Key fingerprint."""
+    shaping = [
+        f"{name}:{request.headers[name]}" for name in RESPONSE_SHAPING_HEADERS if name in request.headers
+    ]
+    return "\n".join([request.url.query, *shaping]) if request.url.query or shaping else ""
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer fk_...`")

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # SQLite's own busy handler: how long to wait for a lock held by a program other than faktur.
     sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS
     idempotency_key_ttl_hours: int = 24
+    # Larger request bodies are refused with 413 before they are read (before authentication too).
+    max_request_body_bytes: int = 10 * 1024 * 1024
     create_demo_organisation: bool = True
     # PostgreSQL only: billing runs are queued for `faktur worker` processes instead of in-process.
     billing_workers: bool = False

@@ -6,8 +6,10 @@ names the field.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from importlib import resources
 from typing import Annotated, Any
 
 import pycountry
@@ -32,24 +34,60 @@ _CURRENCIES = _currencies_in_use()
 _EU_VAT_PREFIXES = frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI"}
 
 
+# A decimal number as a string: ASCII digits, an optional sign, fraction and exponent. Python's
+# Decimal() would also take "1_000", full-width or Arabic-Indic digits and surrounding spaces;
+# none of them is how an amount is written in an API, and echoing them back normalised hides typos.
+_DECIMAL_STRING = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
 def _no_float(value: Any) -> Any:
     if isinstance(value, float):
         raise ValueError("give the number as a JSON number or a string, never a binary float")
+    if isinstance(value, str) and not _DECIMAL_STRING.fullmatch(value):
+        raise ValueError(
+            f"{value[:40]!r} is not a decimal number: write ASCII digits with an optional sign "
+            "and decimal point, e.g. \"1000.50\" (no spaces, underscores or other digits)"
+        )
     return value
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL, and no person means one: refuse it on every backend.
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL (\\u0000) characters")
+# What XML 1.0 cannot carry (its Char production): C0 controls other than TAB, LF and CR, the
+# surrogate code points (a lone one cannot even be encoded as UTF-8) and U+FFFE/U+FFFF. Every text
+# may end up in a UBL/CII document or a PDF, and a finalized invoice's snapshot is frozen, so such
+# characters are refused at the input instead of breaking its documents for good. NUL is among
+# them (PostgreSQL text cannot hold it either).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_illegal_character(value: str) -> str | None:
+    """'U+0007' for the first character of `value` that XML 1.0 cannot carry, or None."""
+    found = _XML_ILLEGAL.search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def illegal_character_reason(character: str) -> str:
+    return f"contains the character {character}, which invoices (XML, PDF) cannot carry; remove it"
+
+
+def _xml_text(value: str) -> str:
+    character = xml_illegal_character(value)
+    if character is not None:
+        raise ValueError(f"text {illegal_character_reason(character)}")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if value and not value.strip():
+        raise ValueError("must contain more than white space")
     return value
 
 
 def _normalise_decimal(value: Decimal) -> Decimal:
     # 1E+3 is exact but surprising when echoed back; store and show it as 1000.
     if value.as_tuple().exponent > 0:  # type: ignore[operator]
-        return value.quantize(Decimal(1))
-    return value
+        value = value.quantize(Decimal(1))
+    # "-0" is zero: never stored or shown with a sign.
+    return value.copy_abs() if value.is_zero() else value
 
 
 def _exact(max_digits: int, places: int, **constraints: Any) -> Any:
@@ -108,14 +146,41 @@ def _locale(value: str) -> str:
     return value.replace("-", "_")
 
 
+def _unit_codes() -> frozenset[str]:
+    source = resources.files("faktur").joinpath("data/unece_rec20_rec21_units.txt").read_text("utf-8")
+    return frozenset(line for line in source.split() if line and not line.startswith("#"))
+
+
+_UNIT_CODES = _unit_codes()
+
+
+def _unit_code(value: str) -> str:
+    if value not in _UNIT_CODES:
+        raise ValueError(
+            f"{value!r} is not a UN/ECE Recommendation 20 or 21 unit code that EN 16931 accepts "
+            "(e.g. C62 one, H87 piece, HUR hour, DAY day, KGM kilogram)"
+        )
+    return value
+
+
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
 CountryCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
 VatId = Annotated[str, Field(min_length=4, max_length=40), AfterValidator(_vat_id)]
 LocaleCode = Annotated[str, Field(min_length=2, max_length=10), AfterValidator(_locale)]
+# The unit of a quantity (BT-130), from the code list the CEN rules check (data/ names its source).
+UnitCode = Annotated[
+    str,
+    Field(min_length=2, max_length=3, description="UN/ECE Rec 20/21 unit, e.g. C62 (one), H87 (piece), HUR"),
+    AfterValidator(_unit_code),
+]
 
 
 def text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
+    """A string of bounded length that XML can carry; with min_length, more than white space."""
+    checks = [AfterValidator(_xml_text)]
+    if min_length:
+        checks.append(AfterValidator(_not_blank))
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), *checks]
 
 
 Name = text(200, 1)
@@ -131,8 +196,8 @@ def _metadata(value: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"metadata key {key[:20]!r}... is longer than 40 characters")
         if not isinstance(item, str) or len(item) > 500:
             raise ValueError(f"metadata value of {key!r} must be a string of at most 500 characters")
-        _no_nul(key)
-        _no_nul(item)
+        _xml_text(key)
+        _xml_text(item)
     return value
 
 
@@ -151,3 +216,20 @@ def _to_utc(value: datetime) -> datetime:
 
 # A point in time with its zone, normalised to UTC (a time without zone would be ambiguous).
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+# Dates an invoice, order or payment may carry. Wider than any real business calendar, narrow
+# enough that date arithmetic (terms, periods, UTC offsets) can never overflow.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def _business_date(value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return value
+
+
+BusinessDate = Annotated[date, AfterValidator(_business_date)]
+BusinessDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc), AfterValidator(_business_date)]

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from factories import create_customer
 from faktur.db import session_scope
 from faktur.models import Invoice, InvoiceItem
+from recurring_factories import create_contract, flat
 
 
 def _count(session_factory, model) -> int:  # type: ignore[no-untyped-def]
@@ -30,7 +31,7 @@ def _attachable(client, headers, **params) -> list[str]:  # type: ignore[no-unty
 
 def test_create_item_and_get_it(client, tenant) -> None:  # type: ignore[no-untyped-def]
     customer = create_customer(client, tenant.headers)
-    contract_id = str(uuid.uuid4())
+    contract_id = create_contract(client, tenant.headers, [flat()], customer_id=customer["id"])["id"]
     item = create_item(
         client,
         tenant.headers,
@@ -63,7 +64,7 @@ def test_defaults_payment_mode_automatic_quantity_one_and_the_customers_currency
 def test_gather_makes_one_invoice_per_customer_contract_currency_and_payment_mode(client, tenant) -> None:  # type: ignore[no-untyped-def]
     one = create_customer(client, tenant.headers)
     two = create_customer(client, tenant.headers, name="Zwei")
-    contract = str(uuid.uuid4())
+    contract = create_contract(client, tenant.headers, [flat()], customer_id=one["id"])["id"]
     groups = {
         "one-plain-auto": [
             create_item(client, tenant.headers, one["id"], description=f"a{i}") for i in range(3)
@@ -116,7 +117,7 @@ def test_gather_with_nothing_attachable_answers_200_and_an_empty_list(
 def test_gather_scoped_to_a_customer_or_a_contract(client, tenant) -> None:  # type: ignore[no-untyped-def]
     one = create_customer(client, tenant.headers)
     two = create_customer(client, tenant.headers, name="Zwei")
-    contract = str(uuid.uuid4())
+    contract = create_contract(client, tenant.headers, [flat()], customer_id=two["id"])["id"]
     mine = create_item(client, tenant.headers, one["id"])
     on_contract = create_item(client, tenant.headers, two["id"], contract_id=contract)
     other = create_item(client, tenant.headers, two["id"])
@@ -331,3 +332,31 @@ def test_list_pages_newest_first(client, tenant) -> None:  # type: ignore[no-unt
     ).json()
     assert [i["id"] for i in first["data"] + rest["data"]] == ids[::-1]
     assert (first["has_more"], rest["has_more"]) == (True, False)
+
+
+def test_item_contract_must_be_a_contract_of_the_organisation_and_customer(  # type: ignore[no-untyped-def]
+    client, tenant, other_tenant, session_factory
+) -> None:
+    customer = create_customer(client, tenant.headers)["id"]
+    foreign = create_contract(client, other_tenant.headers, [flat()])["id"]
+    response = client.post(
+        "/v1/invoice-items", json=item_body(customer, contract_id=foreign), headers=tenant.headers
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "contract_not_found"
+    assert response.json()["error"]["details"][0]["field"] == "contract_id"
+
+    someone_elses = create_contract(client, tenant.headers, [flat()])["id"]  # for a new customer
+    response = client.post(
+        "/v1/invoice-items", json=item_body(customer, contract_id=someone_elses), headers=tenant.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "contract_of_other_customer"
+    assert _count(session_factory, InvoiceItem) == 0
+
+    own = create_contract(client, tenant.headers, [flat()], customer_id=customer)["id"]
+    created = client.post(
+        "/v1/invoice-items", json=item_body(customer, contract_id=own), headers=tenant.headers
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["contract_id"] == own

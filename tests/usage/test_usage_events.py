@@ -196,27 +196,34 @@ def test_an_event_with_several_errors_is_reported_once_by_its_first(client, tena
     ]
 
 
-def test_text_no_database_can_store_is_refused_per_event(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
-    # Lone surrogate escapes are valid JSON but no valid UTF-8; a NUL in a key does not fit jsonb.
+def test_text_no_document_can_carry_refuses_the_batch_naming_each_event(
+    client, tenant, contract, session_factory
+) -> None:  # type: ignore[no-untyped-def]
+    # Lone surrogate escapes are valid JSON but no valid UTF-8; NUL and other control characters
+    # fit no XML. Like a body that is not UTF-8, such text refuses the request as a whole (the
+    # events are idempotent on their transaction id, so the corrected batch is simply resent).
     template = json.dumps(event(contract["id"], "2024-03-05T10:00:00Z", placeholder="x"))
     events = [
         template.replace('"tx-', '"tx-\\ud800-'),
         template.replace('"placeholder": "x"', '"k": "\\udfff"'),
         template.replace('"placeholder": "x"', '"\\udfff": "v"'),
         template.replace('"placeholder": "x"', '"a\\u0000b": "v"'),
-        template.replace('"api_calls"', '"api_\\ud800"'),
+        template.replace('"api_calls"', '"api_\\u0007"'),
         json.dumps(event(contract["id"], "2024-03-05T10:00:00Z")),
     ]
     raw = '{"events": [' + ", ".join(events) + "]}"
     response = client.post(
         "/v1/events/batch", content=raw, headers={**tenant.headers, "Content-Type": "application/json"}
     )
-    assert response.status_code == 200, response.text
-    assert response.json()["stored"] == 1
-    assert [(e["index"], e["code"]) for e in response.json()["errors"]] == [
-        (i, "invalid_event") for i in range(5)
+    assert response.status_code == 422, response.text
+    assert sorted(d["field"] for d in response.json()["error"]["details"]) == [
+        "events[0].transaction_id",
+        "events[1].properties.k",
+        "events[2].properties",
+        "events[3].properties",
+        "events[4].metric_code",
     ]
-    assert len(_stored(session_factory)) == 1
+    assert _stored(session_factory) == []
 
 
 @pytest.mark.postgres_only

@@ -22,6 +22,7 @@ Decisions the models share:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -413,6 +414,9 @@ def _units(units: object) -> Decimal:
     return value
 
 
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
 def _decimal(value: object, name: str, error: type[ValueError]) -> Decimal:
     """An exact Decimal from a Decimal, int or numeric string; floats and bools are refused."""
     if isinstance(value, float):
@@ -424,6 +428,9 @@ def _decimal(value: object, name: str, error: type[ValueError]) -> Decimal:
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, str):
+        # ASCII digits only: Decimal() alone also reads "1_000" and full-width or Arabic-Indic digits.
+        if not _NUMBER_TEXT.fullmatch(value.strip()):
+            raise error(f"{name} must be a number written with ASCII digits, got {value[:40]!r}")
         try:
             number = Decimal(value.strip())
         except InvalidOperation:

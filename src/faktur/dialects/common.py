@@ -167,7 +167,10 @@ def parse_timestamp(value: str) -> datetime:
         raise ValueError(f"{value!r} is not an ISO 8601 date or date-time") from None
     if parsed.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone; add 'Z' or an offset such as +02:00")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value!r} lies outside the years 1 to 9999 once converted to UTC") from None
 
 
 def utc_z(value: datetime) -> str:

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy.orm import Session
 
@@ -42,7 +42,7 @@ from faktur.dialects.common import (
     vendor_fields,
 )
 from faktur.errors import FakturError
-from faktur.fields import CurrencyCode, Percent, text
+from faktur.fields import BusinessDatetime, CurrencyCode, Percent, UnitCode, text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices import imports, service
@@ -98,7 +98,7 @@ class ItemIn(_In):
     name: text(1000, 1)
     quantity: JsonNumber = Decimal(1)
     price: JsonNumber = Field(description="Netto price per unit")
-    unit: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$")
+    unit: UnitCode = "C62"
     tax: TaxIn | None = Field(None, description="Defaults to the invoice's tax")
 
 
@@ -127,7 +127,7 @@ class InvoiceIn(_In):
     manual_number_prefix: text(50) | None = None
     manual_number: Annotated[JsonInteger, Field(ge=0)] | None = None
     status: Literal["draft", "open", "paid", "cancelled"] = "open"
-    payment_date: AwareDatetime | None = Field(None, description="With status paid: when it was paid")
+    payment_date: BusinessDatetime | None = Field(None, description="With status paid: when it was paid")
     cancel_text: text(500) | None = None
     linked_number: text(200) | None = None
     linked_number_title: text(200) | None = None

@@ -124,8 +124,9 @@ def render_error(
     request: Request, error: FakturError, validation: RequestValidationError | None
 ) -> JSONResponse:
     """`{code, message, details}` with Wingback's statuses: unknown ids 404, every other request
-    problem (a contract of another customer, malformed bodies) 400."""
-    status = error.status if error.status in (401, 404) or error.status >= 500 else 400
+    problem (a contract of another customer, malformed bodies) 400; a body over the server's
+    size limit stays 413, as every HTTP client and proxy expects."""
+    status = error.status if error.status in (401, 404, 413) or error.status >= 500 else 400
     details: list[dict[str, Any]] = [
         {"field": str(d.get("field", "")), "reason": str(d.get("reason", ""))} for d in error.details
     ]

@@ -61,6 +61,7 @@ def _response(request: Request, document: service.Document) -> Response:
         # Stored documents never change, so their SHA-256 is a strong ETag for conditional GETs.
         etag = f'"{document.sha256}"'
         headers["ETag"] = etag
+        headers["Cache-Control"] = "private, no-cache"  # the client may keep it and revalidate
         if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
     else:

@@ -16,7 +16,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from faktur.calc.errors import CalcError, NumberOutOfRange
 from faktur.database_faults import database_fault
 from faktur.errors import FakturError
 
@@ -50,6 +52,19 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out or "body"
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def validation_to_error(exc: RequestValidationError) -> FakturError:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -78,6 +93,11 @@ def _renderer_for(request: Request) -> ErrorRenderer:
     return _native
 
 
+def render_error(request: Request, error: FakturError) -> JSONResponse:
+    """An error in the shape the request's API expects (faktur's or its dialect's)."""
+    return _renderer_for(request)(request, error, None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.state.error_renderers = []
 
@@ -103,7 +123,20 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"No endpoint {request.method} {request.url.path}."
         if exc.status_code == 400 and message == "There was an error parsing the body":
             code, message = "malformed_json", "The request body could not be parsed as JSON."
-        return render(request, FakturError(message, code=code, status=exc.status_code))
+        response = render(request, FakturError(message, code=code, status=exc.status_code))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
+
+    @app.exception_handler(CalcError)
+    def _calc(request: Request, exc: CalcError) -> JSONResponse:
+        # Services map the engine's errors to fields; this catches one raised past them (an
+        # amount that only overflows once summed or converted), so it is a 422, never a 500.
+        logger.warning("engine error outside a service mapping on %s: %s", request.url.path, exc)
+        code = "amount_out_of_range" if isinstance(exc, NumberOutOfRange) else exc.code
+        details = [{"field": exc.field or "body", "reason": exc.message}]
+        return render(request, FakturError(str(exc), code=code, status=422, details=details))
 
     @app.exception_handler(IntegrityError)
     def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

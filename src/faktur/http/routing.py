@@ -31,6 +31,7 @@ from starlette.responses import Response
 
 from faktur import decided_last
 from faktur.db import Access
+from faktur.http.input_text import refuse_illegal_text
 from faktur.http.requests import ExactJSONRequest
 from faktur.idempotency.service import IdempotentReplay, record_response
 
@@ -106,6 +107,16 @@ def _committing(endpoint: Callable[..., Any], status_code: int | None) -> Callab
 _READING_METHODS = frozenset({"GET", "HEAD"})
 
 
+async def _parsed_body(request: ExactJSONRequest) -> Any:
+    """The JSON body, or None when there is none or it does not parse (FastAPI reports that)."""
+    if not request.state.raw_body:
+        return None
+    try:
+        return await request.json()
+    except (ValueError, RecursionError):
+        return None
+
+
 class TransactionalRoute(APIRoute):
     """GET and HEAD read; other methods write."""
 
@@ -123,6 +134,9 @@ class TransactionalRoute(APIRoute):
             request = ExactJSONRequest(request.scope, request.receive)
             # Read now so dependencies (idempotency) can hash the exact bytes the handler parses.
             request.state.raw_body = await request.body()
+            refuse_illegal_text(
+                request.query_params.multi_items(), request.path_params.items(), await _parsed_body(request)
+            )
             state = request.app.state
             factory = state.read_session_factory if self.access is Access.READ else state.session_factory
             uow = UnitOfWork(factory(), request)

@@ -68,3 +68,27 @@ def delete_key(session: Session, organisation_id: uuid.UUID, key: str) -> None:
             IdempotencyKey.organisation_id == organisation_id, IdempotencyKey.key == key
         )
     )
+
+
+def purge_expired(session: Session, organisation_id: uuid.UUID, cutoff: datetime, limit: int) -> None:
+    """Delete up to `limit` of the organisation's keys created before `cutoff`, oldest first.
+
+    Rows another transaction is deleting are skipped (PostgreSQL SKIP LOCKED), so concurrent
+    requests of one organisation never wait on each other here. Two statements: PostgreSQL may
+    rescan a LIMIT ... FOR UPDATE subquery inside a DELETE and so delete more than `limit`.
+    """
+    expired = list(
+        session.scalars(
+            select(IdempotencyKey.key)
+            .where(IdempotencyKey.organisation_id == organisation_id, IdempotencyKey.created_at < cutoff)
+            .order_by(IdempotencyKey.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if expired:
+        session.execute(
+            delete(IdempotencyKey)
+            .where(IdempotencyKey.organisation_id == organisation_id, IdempotencyKey.key.in_(expired))
+            .execution_options(synchronize_session=False)
+        )

@@ -43,8 +43,16 @@ class IdempotentReplay(Exception):
         )
 
 
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+# Each new claim deletes at most this many expired keys of its organisation: more than one, so
+# the table shrinks back after a busy day, few enough to keep the request's cost constant.
+PURGE_PER_CLAIM = 10
+
+
+def request_fingerprint(method: str, path: str, body: bytes, variant: str = "") -> str:
+    """What makes two requests the same request: method, path, the `variant` (query string and
+    the headers that shape the response) and the body's bytes."""
+    target = path + ("?" + variant if variant else "")
+    return hashlib.sha256(method.encode() + b" " + target.encode() + b"\n" + body).hexdigest()
 
 
 def claim_key(
@@ -57,24 +65,51 @@ def claim_key(
     body: bytes,
     now: datetime,
     ttl: timedelta,
+    variant: str = "",
 ) -> IdempotencyClaim:
-    """Claim `key` for this request, or raise IdempotentReplay / Conflict."""
+    """Claim `key` for this request, or raise IdempotentReplay / Conflict.
+
+    Expired keys are purged here, on write, a few per claim (`PURGE_PER_CLAIM`): an organisation
+    that sends keys keeps its table to about one TTL's worth, with no job to schedule.
+    """
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise FakturError(
             f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} printable characters.",
             code="invalid_idempotency_key",
             details=[{"field": "Idempotency-Key", "reason": "empty, too long or not printable"}],
         )
-    fingerprint = request_fingerprint(method, path, body)
+    repository.purge_expired(session, organisation_id, now - ttl, PURGE_PER_CLAIM)
+    return _claim(
+        session,
+        organisation_id,
+        key,
+        request_fingerprint(method, path, body, variant),
+        method,
+        path,
+        now,
+        ttl,
+    )
+
+
+def _claim(
+    session: Session,
+    organisation_id: uuid.UUID,
+    key: str,
+    fingerprint: str,
+    method: str,
+    path: str,
+    now: datetime,
+    ttl: timedelta,
+) -> IdempotencyClaim:
     if repository.insert_claim(session, organisation_id, key, fingerprint, method, path, now):
         return IdempotencyClaim(organisation_id, key)
     existing = repository.get(session, organisation_id, key)
     if existing is None:  # deleted between our insert and read; claim again
-        return claim_key(session, organisation_id, key, method=method, path=path, body=body, now=now, ttl=ttl)
+        return _claim(session, organisation_id, key, fingerprint, method, path, now, ttl)
     if existing.created_at < now - ttl:
         repository.delete_key(session, organisation_id, key)
         session.flush()
-        return claim_key(session, organisation_id, key, method=method, path=path, body=body, now=now, ttl=ttl)
+        return _claim(session, organisation_id, key, fingerprint, method, path, now, ttl)
     if existing.request_hash != fingerprint:
         raise Conflict(
             f"The Idempotency-Key {key!r} was already used for a different request "

@@ -20,6 +20,7 @@ from faktur.fields import (
     LongText,
     Metadata,
     PositiveQuantity,
+    UnitCode,
     UnitPrice,
     text,
 )
@@ -44,7 +45,7 @@ class InvoiceItemCreate(BaseModel):
     description: text(1000, 1) = Field(description="Becomes the invoice line description")
     sku: text(100) | None = None
     quantity: PositiveQuantity = Field(default=Decimal(1), description="Up to 6 decimals, above 0; default 1")
-    unit_code: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$", description="UN/ECE Rec 20 unit, e.g. C62, HUR")
+    unit_code: UnitCode = "C62"
     unit_price: UnitPrice = Field(
         description="Up to 6 decimals, at least 0; gross if the tax rate is inclusive"
     )

@@ -17,8 +17,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from faktur import calc
+from faktur.contracts import repository as contracts
 from faktur.customers import service as customers
-from faktur.errors import Conflict, NotFound, Unprocessable
+from faktur.errors import Conflict, FakturError, NotFound, Unprocessable
 from faktur.http.pagination import Cursor
 from faktur.invoice_items import repository
 from faktur.invoice_items.repository import SOURCE_KIND
@@ -124,9 +125,30 @@ def _line(item: InvoiceItem) -> InvoiceLineIn:
     )
 
 
+def _check_contract(
+    session: Session, organisation_id: uuid.UUID, contract_id: uuid.UUID, customer_id: uuid.UUID
+) -> None:
+    """The item's contract is one of this organisation's, and of the item's customer."""
+    contract = contracts.get(session, organisation_id, contract_id)
+    if contract is None:
+        raise NotFound(
+            f"No contract {contract_id} in this organisation.",
+            code="contract_not_found",
+            details=[{"field": "contract_id", "reason": "unknown contract"}],
+        )
+    if contract.customer_id != customer_id:
+        raise Unprocessable(
+            f"Contract {contract_id} belongs to another customer than {customer_id}.",
+            code="contract_of_other_customer",
+            details=[{"field": "contract_id", "reason": "the contract's customer is not customer_id"}],
+        )
+
+
 def create_item(session: Session, actor: Actor, data: InvoiceItemCreate, now: datetime) -> ItemView:
     organisation_id = actor.organisation_id
     customer = customers.get_customer(session, organisation_id, data.customer_id)
+    if data.contract_id is not None:
+        _check_contract(session, organisation_id, data.contract_id, customer.id)
     currency = calculation.customer_currency(customer, actor.organisation, data.currency)
     inclusive = False
     if data.tax_rate_id is not None:
@@ -157,17 +179,28 @@ def create_item(session: Session, actor: Actor, data: InvoiceItemCreate, now: da
     )
     # Price the item as a one-line invoice now, so a gather never meets an item the engine refuses
     # (unknown tax rate, EN 16931 category rules, amounts out of range).
-    invoices.compute_content(
-        session,
-        actor.organisation,
-        customer,
-        currency=currency,
-        prices_include_tax=inclusive,
-        lines=[_line(item)],
-        adjustments=[],
-    )
+    try:
+        invoices.compute_content(
+            session,
+            actor.organisation,
+            customer,
+            currency=currency,
+            prices_include_tax=inclusive,
+            lines=[_line(item)],
+            adjustments=[],
+        )
+    except FakturError as error:
+        # The one-line invoice's fields are the item's own: 'lines[0].tax' is 'tax'.
+        error.details = [{**d, "field": _item_field(str(d.get("field", "")))} for d in error.details]
+        raise
     repository.add(session, item)
     return ItemView(item, None)
+
+
+def _item_field(field: str) -> str:
+    if field in ("lines", "lines[0]"):
+        return "unit_price"  # the amount: quantity x unit_price
+    return field.removeprefix("lines[0].")
 
 
 def delete_item(session: Session, organisation_id: uuid.UUID, item_id: uuid.UUID) -> None:

@@ -213,9 +213,45 @@ def input_from_invoice(invoice: Invoice) -> calc.InvoiceInput:
 
 def compute(invoice_input: calc.InvoiceInput) -> calc.InvoiceResult:
     try:
-        return calc.compute_invoice(invoice_input)
+        result = calc.compute_invoice(invoice_input)
     except calc.CalcError as exc:
         raise Unprocessable(str(exc), code=exc.code) from exc
+    check_amounts_in_range(result)
+    return result
+
+
+# Every amount faktur stores, renders or prints stays below 10^15 (the engine's input limit):
+# each quantity and price may be within its own limit while their product or sum is not.
+AMOUNT_LIMIT = Decimal(10) ** 15
+
+
+def _out_of_range(field: str, what: str, value: Decimal, currency: str) -> Unprocessable:
+    reason = f"{what} would be {value:f} {currency}, and amounts must stay below 10^15"
+    return Unprocessable(
+        f"The invoice cannot be computed: {reason}; split it or lower the quantities or prices.",
+        code="amount_out_of_range",
+        details=[{"field": field, "reason": reason}],
+    )
+
+
+def check_amounts_in_range(result: calc.InvoiceResult) -> None:
+    """Raise 422 amount_out_of_range naming the line (or the lines' sum) that reaches 10^15."""
+    for index, line in enumerate(result.lines):
+        for value in (line.amount, line.net, line.gross or 0, line.allowance_total, line.charge_total):
+            if abs(value) >= AMOUNT_LIMIT:
+                raise _out_of_range(
+                    f"lines[{index}]", f"line {index + 1}'s amount", Decimal(value), result.currency
+                )
+    for index, adjustment in enumerate(result.adjustments):
+        if abs(adjustment.amount) >= AMOUNT_LIMIT or abs(adjustment.gross or 0) >= AMOUNT_LIMIT:
+            raise _out_of_range(
+                f"adjustments[{index}]", f"adjustment {index + 1}", adjustment.amount, result.currency
+            )
+    amounts = [*result.totals, *(g.taxable_amount for g in result.tax_groups)]
+    amounts += [g.tax_amount for g in result.tax_groups]
+    largest = max((abs(value) for value in amounts), default=Decimal(0))
+    if largest >= AMOUNT_LIMIT:
+        raise _out_of_range("lines", "the invoice total", largest, result.currency)
 
 
 def _details(violations: Iterable[calc.RuleViolation]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from faktur.calc import TaxCategory
 from faktur.fields import (
     Amount,
+    BusinessDate,
     CountryCode,
     CurrencyCode,
     Days,
@@ -25,6 +26,7 @@ from faktur.fields import (
     Percent,
     Quantity,
     ShortText,
+    UnitCode,
     UnitPrice,
     text,
 )
@@ -98,7 +100,7 @@ class InvoiceLineIn(BaseModel):
     tax_rate_id: uuid.UUID | None = None
     tax: TaxIn | None = Field(None, description="Inline tax, instead of tax_rate_id")
     sku: text(255) | None = None
-    unit_code: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$", description="UN/ECE Rec 20 unit, e.g. C62, HUR")
+    unit_code: UnitCode = Field("C62", description="UN/ECE Recommendation 20/21 unit code, e.g. C62, HUR")
     period_start: date | None = None
     period_end: date | None = Field(None, description="Exclusive end of the service period")
     allowances: list[AdjustmentIn] = Field(default_factory=list, max_length=10)
@@ -198,7 +200,7 @@ class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Amount = Field(description="In the invoice currency; more than the amount due is an overpayment")
-    paid_on: date | None = Field(None, description="Defaults to today")
+    paid_on: BusinessDate | None = Field(None, description="Defaults to today; 1900-01-01 to 2199-12-31")
     method: text(50) | None = None
     reference: text(200) | None = None
 

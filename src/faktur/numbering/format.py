@@ -59,12 +59,9 @@ def split_number_format(fmt: str, issue_date: date) -> tuple[str, int, str]:
     )
 
 
-def sequence_of(fmt: str, number: str) -> int | None:
-    """The sequence value `render_number(fmt, ...)` would have rendered as `number`, else None.
-
-    Imports use it to refuse manual numbers that the automatic series could produce later, and
-    dialects whose clients expect an integer invoice number read it from here.
-    """
+def parse_number(fmt: str, number: str) -> tuple[int, int | None] | None:
+    """(sequence, year given by {YYYY} or None) of `number` if `render_number(fmt, ...)` renders it
+    exactly, padding included; None when the format cannot produce it."""
     digits = {"YYYY": r"\d{4}", "YY": r"\d{2}", "MM": r"\d{2}", "SEQ": r"\d+"}
     pattern = ""
     position = 0
@@ -86,5 +83,16 @@ def sequence_of(fmt: str, number: str) -> int | None:
     if not 1 <= month <= 12 or year < 1:
         return None
     sequence = int(groups["SEQ"])
-    # Only a number the format renders exactly (padding included) belongs to the series.
-    return sequence if render_number(fmt, sequence, date(year, month, 1)) == number else None
+    if render_number(fmt, sequence, date(year, month, 1)) != number:
+        return None
+    return sequence, int(groups["YYYY"]) if groups.get("YYYY") else None
+
+
+def sequence_of(fmt: str, number: str) -> int | None:
+    """The sequence value `render_number(fmt, ...)` would have rendered as `number`, else None.
+
+    Imports use it to refuse manual numbers that the automatic series could produce later, and
+    dialects whose clients expect an integer invoice number read it from here.
+    """
+    parsed = parse_number(fmt, number)
+    return None if parsed is None else parsed[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from faktur.models import Invoice, NumberSeries
@@ -106,4 +106,33 @@ def create_series(session: Session, organisation_id: uuid.UUID, series: str, per
         session,
         NumberSeries,
         {"organisation_id": organisation_id, "series": series, "period_key": period_key, "next_value": 1},
+    )
+
+
+def advance_to(
+    session: Session, organisation_id: uuid.UUID, series: str, period_key: str, next_value: int
+) -> None:
+    """Move the counter forward to `next_value` (never backward), creating it if needed."""
+    create_series(session, organisation_id, series, period_key)
+    session.execute(
+        update(NumberSeries)
+        .where(
+            NumberSeries.organisation_id == organisation_id,
+            NumberSeries.series == series,
+            NumberSeries.period_key == period_key,
+            NumberSeries.next_value < next_value,
+        )
+        .values(next_value=next_value)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def numbers_in_use(session: Session, organisation_id: uuid.UUID) -> list[str]:
+    """Every invoice number of the organisation (issued, imported or voided: numbers are never reused)."""
+    return list(
+        session.scalars(
+            select(Invoice.number).where(
+                Invoice.organisation_id == organisation_id, Invoice.number.is_not(None)
+            )
+        )
     )

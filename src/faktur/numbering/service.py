@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from faktur.models import Organisation
 from faktur.numbering import repository
-from faktur.numbering.format import render_number, split_number_format
+from faktur.numbering.format import parse_number, render_number, split_number_format
 
 DEFAULT_SERIES = "default"
 
@@ -57,3 +57,27 @@ def number_invoice(
     if number != render_number(organisation.number_format, value, issue_date):  # pragma: no cover
         raise AssertionError(f"number {number!r} written for value {value} disagrees with the format")
     return number
+
+
+def continue_after_settings_change(session: Session, organisation: Organisation, today: date) -> None:
+    """After a change of number_format or number_reset, move each counter past every existing
+    number the new settings could render again, so numbering continues instead of colliding.
+
+    Switching `yearly` to `never` with INV-{YYYY}-{SEQ:05} after INV-2026-00005 continues with
+    INV-2026-00006, not INV-2026-00001; a new format that reads old numbers differently (from
+    'INV-1{SEQ}' to 'INV-{SEQ}') starts after the highest of them. Numbers of past years are
+    skipped when the format carries {YYYY}: no number of a past year is issued again.
+    """
+    yearly = organisation.number_reset == "yearly"
+    highest: dict[str, int] = {}
+    for number in repository.numbers_in_use(session, organisation.id):
+        parsed = parse_number(organisation.number_format, number)
+        if parsed is None:
+            continue
+        sequence, year = parsed
+        if year is not None and year < today.year:
+            continue
+        key = str(year) if yearly else ""
+        highest[key] = max(highest.get(key, 0), sequence)
+    for key, sequence in highest.items():
+        repository.advance_to(session, organisation.id, DEFAULT_SERIES, key, sequence + 1)

@@ -10,9 +10,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from faktur.fields import (
+    BusinessDatetime,
     CurrencyCode,
     Days,
     LongText,
@@ -21,6 +22,7 @@ from faktur.fields import (
     PositiveAmount,
     PositiveQuantity,
     ShortText,
+    UnitCode,
     UnitPrice,
     text,
 )
@@ -53,7 +55,7 @@ class OrderLineIn(BaseModel):
     name: text(1000, 1) = Field(description="What was ordered; becomes the invoice line description")
     sku: text(100) | None = Field(None, description="Article number")
     quantity: PositiveQuantity = Field(description="Ordered quantity, up to 6 decimals, above 0")
-    unit_code: str = Field("C62", pattern=r"^[A-Z0-9]{1,3}$", description="UN/ECE Rec 20 unit, e.g. C62, HUR")
+    unit_code: UnitCode = "C62"
     unit_price: UnitPrice = Field(description="Up to 6 decimals; at least 0; gross when prices include tax")
     tax_rate_id: uuid.UUID | None = Field(None, description="A tax rate of the organisation")
     tax: TaxIn | None = Field(None, description="Inline tax, instead of tax_rate_id")
@@ -81,7 +83,7 @@ class OrderCreate(BaseModel):
     prices_include_tax: bool | None = Field(
         None, description="Unit prices are gross; default: what the tax rates say, else false"
     )
-    created_at: AwareDatetime | None = Field(
+    created_at: BusinessDatetime | None = Field(
         None, description="When the order was placed (ISO 8601 with zone); defaults to now"
     )
     external_reference: ShortText | None = Field(

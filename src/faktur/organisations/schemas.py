@@ -55,7 +55,11 @@ class OrganisationFields(BaseModel):
     number_format: text(100, 1) | None = Field(
         None, description="Placeholders {YYYY} {YY} {MM} {SEQ} {SEQ:05}, e.g. INV-{YYYY}-{SEQ:05}"
     )
-    number_reset: Literal["yearly", "never"] | None = None
+    number_reset: Literal["yearly", "never"] | None = Field(
+        None,
+        description="yearly (the series restarts at 1 each year) or never; after a change of this "
+        "or of number_format the series continues after the numbers already issued",
+    )
 
 
 class OrganisationCreate(OrganisationFields):

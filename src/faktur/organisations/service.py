@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from faktur.auth import generate_api_key, hash_api_key
 from faktur.errors import NotFound, Unprocessable
 from faktur.models import ApiKey, Organisation
+from faktur.numbering import service as numbering
 from faktur.numbering.format import InvalidNumberFormat, check_number_format
 from faktur.organisations import repository
 from faktur.organisations.schemas import OrganisationCreate, OrganisationUpdate
@@ -57,11 +58,14 @@ def update_organisation(
             raise Unprocessable(
                 f"{required} cannot be cleared.", details=[{"field": required, "reason": "must not be null"}]
             )
+    numbering_before = (organisation.number_format, organisation.number_reset)
     for field, value in changes.items():
         setattr(organisation, field, value)
     _check_numbering(organisation)
     organisation.updated_at = now
     session.flush()
+    if (organisation.number_format, organisation.number_reset) != numbering_before:
+        numbering.continue_after_settings_change(session, organisation, now.date())
     return organisation
 
 

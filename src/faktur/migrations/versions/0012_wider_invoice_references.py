@@ -8,7 +8,7 @@ of the table (Alembic's batch mode) is avoided on purpose: dropping the old `inv
 foreign keys on would cascade-delete the rows that reference it.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 import re
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,14 +1,22 @@
-"""Contract tests of a dialect against its vendor's OpenAPI document, with schemathesis.
+"""Schemathesis, two ways.
 
-Each operation of the seed's document is exercised with generated requests, valid and invalid
-ones, sent in-process to the ASGI app under the dialect's prefix with a working API key in the
-vendor's header. Every response must have a documented status code and content type and match
-the documented schema, and none may be a server error.
+`run_contract`: contract tests of a dialect against its vendor's OpenAPI document. Each operation
+of the seed's document is exercised with generated requests, valid and invalid ones, sent
+in-process to the ASGI app under the dialect's prefix with a working API key in the vendor's
+header. Every response must have a documented status code and content type and match the
+documented schema, and none may be a server error.
+
+`run_all_phases`: schemathesis's own runner (every phase: examples, coverage, fuzzing, stateful)
+over faktur's whole OpenAPI document, against a server over HTTP; it checks for server errors.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -82,3 +90,32 @@ def _exercise(
         case.validate_response(response, checks=CHECKS, headers=headers)
 
     exercise()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    returncode: int
+    output: str
+
+
+def run_all_phases(schema_url: str, headers: dict[str, str], max_examples: int, workdir: Path) -> RunResult:
+    """`st run` with every phase and at most `max_examples` cases per operation and phase; the
+    `headers` go with every request. Failing cases are written as pytest reproductions to `workdir`."""
+    command = [
+        str(Path(sys.executable).with_name("st")),
+        "run",
+        schema_url,
+        "--phases=examples,coverage,fuzzing,stateful",
+        f"--max-examples={max_examples}",
+        "--checks=not_a_server_error",
+        "--request-timeout=120",
+        "--generation-database=none",
+        "--no-color",
+        "--report=pytest",
+        f"--report-dir={workdir}",
+    ]
+    for name, value in headers.items():
+        command.append(f"--header={name}: {value}")
+    # Run in `workdir`: schemathesis keeps a cache of what it found in .schemathesis/ of its cwd.
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=workdir)
+    return RunResult(completed.returncode, completed.stdout + completed.stderr)
