@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
-from schemathesis_harness import run_contract
 from seed_openapi import seed_openapi
 
 from factories import create_customer
 from recurring_factories import create_contract, flat
+from schemathesis_harness import run_contract
 
 URL = "/compat/wingback/v1/c/invoice"
 INV = re.compile(r"^Inv_([0-9a-f-]{36})$")

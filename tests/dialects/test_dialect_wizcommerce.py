@@ -14,10 +14,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
-from schemathesis_harness import run_contract
 from seed_openapi import seed_openapi
 
 from factories import create_customer
+from schemathesis_harness import run_contract
 
 URL = "/compat/wizcommerce/v1/invoices"
 _SCHEMAS = seed_openapi("002")["components"]["schemas"]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
-from schemathesis_harness import run_contract
 from seed_openapi import seed_openapi
 
 from factories import create_customer
 from recurring_factories import create_contract, flat, one_off
+from schemathesis_harness import run_contract
 
 URL = "/compat/zenskar/invoices/generate_invoice"
 IDS = b'{"customer_id": "{customer}", "contract_id": "{contract}", '

@@ -131,10 +131,10 @@ class InvoiceIn(_In):
     cancel_text: text(500) | None = None
     linked_number: text(200) | None = None
     linked_number_title: text(200) | None = None
-    due_date: AwareDatetime | None = Field(None, description="Kept with its time of day")
+    due_date: BusinessDatetime | None = Field(None, description="Kept with its time of day")
     number: Annotated[JsonInteger, Field(ge=0)] | None = Field(None, description="Caller's number")
     number_string: text(imports.MAX_NUMBER_LENGTH, 1) | None = Field(None, description="Caller's full number")
-    number_date: AwareDatetime | None = Field(None, description="Issue date of a caller-numbered invoice")
+    number_date: BusinessDatetime | None = Field(None, description="Issue date of a caller-numbered invoice")
     # The rest of the seed's invoice object: computed by faktur, or records faktur does not keep.
     id: _refused(_COMPUTED)
     token: _refused(_COMPUTED)
