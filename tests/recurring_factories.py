@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -125,3 +126,17 @@ def events_billed_by(session_factory: Any) -> dict[str, int]:
             ids = [event_id for org, event_id in events if org == organisation_id]
             billed.update(str(i) for i in billing.billing_invoices(session, organisation_id, ids).values())
     return dict(billed)
+
+
+def finished_run(
+    client: TestClient, headers: dict[str, str], run_id: str, timeout: float = 120
+) -> dict[str, Any]:
+    """GET a billing run until it is no longer running: a run started over HTTP executes on the
+    service's executor thread after the 202."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run: dict[str, Any] = client.get(f"/v1/billing-runs/{run_id}", headers=headers).json()
+        if run["status"] != "running":
+            return run
+        assert time.monotonic() < deadline, f"billing run {run_id} still running after {timeout} s"
+        time.sleep(0.05)

@@ -58,19 +58,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
     session_factory = make_session_factory(engine)
 
+    # Runs executed in-process (started over HTTP, or whose executor died) run on this thread;
+    # queued runs are the `faktur worker` processes'.
+    run_executor = RunRecovery(session_factory, settings.billing_run_lease_seconds)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Runs executed in-process whose executor died are resumed here (queued runs: by the
-        # `faktur worker` processes).
-        recovery = None
-        if not queue.uses_workers(settings):
-            recovery = RunRecovery(session_factory, settings.billing_run_lease_seconds)
-            recovery.start()
+        in_process = not queue.uses_workers(settings)
+        if in_process:
+            run_executor.start()
         try:
             yield
         finally:
-            if recovery is not None:
-                recovery.stop()
+            if in_process:
+                run_executor.stop()
 
     # /docs (Swagger UI) is served from assets packaged with fastapi-offline, under
     # /static-offline-docs: it works without the internet and loads nothing from elsewhere. No
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.run_executor = run_executor
     # GET and HEAD units of work (http.routing.Access.READ): WAL readers on SQLite.
     app.state.read_session_factory = make_session_factory(
         make_read_engine(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)

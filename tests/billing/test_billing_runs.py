@@ -20,7 +20,15 @@ from factories import create_customer, create_invoice
 from faktur.calc.periods import periods_between
 from faktur.db import normalise_url, session_scope
 from faktur.models import BillingRun, Invoice
-from recurring_factories import create_contract, create_metric, event, flat, send_events, usage
+from recurring_factories import (
+    create_contract,
+    create_metric,
+    event,
+    finished_run,
+    flat,
+    send_events,
+    usage,
+)
 
 
 def _invoices(session_factory, organisation_id) -> list[Invoice]:  # type: ignore[no-untyped-def]
@@ -66,7 +74,7 @@ def test_a_run_invoices_every_due_period_and_records_failures(client, tenant, se
 
     response = client.post("/v1/billing-runs", json={"as_of": "2024-04-15"}, headers=tenant.headers)
     assert response.status_code == 202, response.text
-    run = client.get(f"/v1/billing-runs/{response.json()['id']}", headers=tenant.headers).json()
+    run = finished_run(client, tenant.headers, response.json()["id"])
     assert run["status"] == "completed"
     assert (run["contracts_total"], run["contracts_done"], run["invoices_created"]) == (3, 3, 5)
     assert run["failures_count"] == 1
@@ -87,7 +95,7 @@ def test_a_run_invoices_every_due_period_and_records_failures(client, tenant, se
 
     again = client.post("/v1/billing-runs", json={"as_of": "2024-04-15"}, headers=tenant.headers).json()
     assert again["id"] != run["id"]
-    rerun = client.get(f"/v1/billing-runs/{again['id']}", headers=tenant.headers).json()
+    rerun = finished_run(client, tenant.headers, again["id"])
     assert (rerun["invoices_created"], rerun["failures_count"]) == (0, 1)
     _assert_once_and_gapless(session_factory, tenant.organisation_id, 5)
 

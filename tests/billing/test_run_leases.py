@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from faktur.billing import leases, runs
 from faktur.db import session_scope
 from faktur.models import BillingRunChunk, Invoice
-from recurring_factories import create_contract, flat
+from recurring_factories import create_contract, finished_run, flat
 
 AS_OF = date(2024, 5, 1)
 PERIODS = 4  # January to April
@@ -117,7 +117,7 @@ def test_post_reports_a_run_another_executor_has_and_get_shows_the_executor(  # 
     resumed = client.post("/v1/billing-runs", json={"as_of": AS_OF.isoformat()}, headers=tenant.headers)
     assert resumed.status_code == 202, resumed.text
     assert resumed.json()["executor"].startswith("serve@")
-    done = client.get(f"/v1/billing-runs/{run_id}", headers=tenant.headers).json()
+    done = finished_run(client, tenant.headers, str(run_id))
     assert (done["status"], done["contracts_done"], done["invoices_created"]) == ("completed", 2, 2 * PERIODS)
     assert done["executor"] == resumed.json()["executor"]
 

@@ -211,3 +211,43 @@ def _status(session_factory, organisation_id) -> str:  # type: ignore[no-untyped
         return session.execute(
             select(BillingRun.status).where(BillingRun.organisation_id == organisation_id)
         ).scalar_one()
+
+
+def test_sigterm_ends_a_servers_run_between_chunks_and_the_next_server_resumes_it(  # type: ignore[no-untyped-def]
+    tenant, session_factory, database_url, servers
+) -> None:
+    months = 12  # a year of monthly periods per contract: chunks of 1,200 invoices
+    first, base = servers()
+    _seed(base, tenant.headers)
+    reader = create_engine(normalise_url(database_url))
+    started = httpx.post(
+        f"{base}/v1/billing-runs", json={"as_of": "2025-01-01"}, headers=tenant.headers, timeout=30
+    ).json()
+    _wait_for(lambda: _count(reader, tenant.organisation_id) >= 1, timeout=120)
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=60)
+    stopped_at = _count(reader, tenant.organisation_id)
+    with reader.connect() as conn:
+        lease_expires_at = conn.execute(
+            select(BillingRun.lease_expires_at).where(BillingRun.organisation_id == tenant.organisation_id)
+        ).scalar_one()
+    reader.dispose()
+    # The server did not wait for the whole run: it stopped between two chunks and gave the lease back.
+    assert stopped_at < CONTRACTS * months and stopped_at % (100 * months) == 0, stopped_at
+    assert lease_expires_at is not None
+
+    _second, base = servers()
+
+    def completed() -> bool:
+        run = httpx.get(f"{base}/v1/billing-runs/{started['id']}", headers=tenant.headers, timeout=10).json()
+        return run["status"] == "completed"
+
+    _wait_for(completed, timeout=300)
+    with session_scope(session_factory) as session:
+        run = session.execute(select(BillingRun)).scalar_one()
+        mine = select(Invoice).where(Invoice.organisation_id == tenant.organisation_id)
+        invoices = list(session.execute(mine).scalars())
+    assert (run.contracts_done, run.invoices_created) == (CONTRACTS, CONTRACTS * months)
+    assert len({(i.contract_id, i.period_start) for i in invoices}) == len(invoices) == CONTRACTS * months
+    year = datetime.now(UTC).year
+    assert sorted(i.number for i in invoices) == [f"INV-{year}-{n:05d}" for n in range(1, len(invoices) + 1)]

@@ -160,9 +160,7 @@ def start_billing_run(
             settings.billing_run_lease_seconds,
         )
     elif claimed:
-        background.add_task(
-            runs.dispatch, request.app.state.session_factory, organisation_id, run.id, now, lease
-        )
+        background.add_task(request.app.state.run_executor.submit, organisation_id, run.id, now, lease)
     response = Response(
         pydantic_core.to_json(out), status_code=202 if claimed else 200, media_type="application/json"
     )

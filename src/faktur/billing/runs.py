@@ -53,7 +53,7 @@ from faktur.invoices import service as invoices
 from faktur.invoices.batch import InvoiceRequestFailed, create_invoices, cyclic_gc_paused
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import BillingRun, BillingRunFailure, Organisation
-from faktur.outages import Outage, retrying
+from faktur.outages import Outage, Stopped, retrying
 from faktur.usage import billing_repository as usage
 
 DEFAULT_CHUNK_SIZE = 100
@@ -481,13 +481,17 @@ def dispatch(
     run_id: uuid.UUID,
     now: datetime,
     lease: Lease,
+    stop: threading.Event | None = None,
 ) -> None:
     """Execute a run started over HTTP, in this process (after the request committed the run and
-    gave `lease` the run). Database outages are waited out; if this process dies, the lease
-    expires and the service (or a `faktur worker`) resumes the run."""
+    gave `lease` the run). Database outages are waited out; `stop` ends it between two chunks
+    (the lease released); if this process dies, the lease expires and the service (or a
+    `faktur worker`) resumes the run."""
     outage = Outage(f"billing run {run_id}", logger.warning)
     try:
-        run_in_process(factory, organisation_id, run_id, now, lease=lease, outage=outage)
+        run_in_process(factory, organisation_id, run_id, now, lease=lease, outage=outage, stop=stop)
+    except Stopped:
+        logger.info("billing run %s stopped between two chunks; its lease is released", run_id)
     except (AlreadyRunning, LeaseLost) as exc:
         logger.info("%s; this process leaves it to that executor", exc)
     except Exception:
