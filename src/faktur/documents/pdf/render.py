@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import cache, partial
 from pathlib import Path
@@ -270,26 +270,7 @@ def parties_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
     ]
     if snapshot.delivery and (snapshot.delivery.name or snapshot.delivery.address):
         left += deliver_to_block(snapshot.delivery, fmt)
-    # Plain strings where they fit (paragraph parsing dominates layout time), wrapping where not.
-    label_width, value_width = 32 * mm, 46 * mm
-    meta_data = [
-        [fitted(label, STYLES["cell_small"], label_width), fitted(value, STYLES["cell"], value_width)]
-        for label, value in meta_rows(snapshot, fmt)
-    ]
-    meta = Table(meta_data, colWidths=[label_width, value_width])
-    meta.setStyle(
-        _table_style(
-            [
-                ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-                ("FONTSIZE", (0, 0), (0, -1), 7.5),
-                ("TEXTCOLOR", (0, 0), (0, -1), MUTED),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-            ]
-        )
-    )
+    meta = _facts_table(meta_rows(snapshot, fmt), value_width=46 * mm, h_align="CENTER")
     table = Table([[left, meta]], colWidths=[CONTENT_WIDTH - 78 * mm, 78 * mm])
     table.setStyle(
         _table_style(
@@ -630,13 +611,19 @@ def masked_iban(iban: str) -> str:
     return _grouped(iban[:4] + "X" * (len(iban) - 8) + iban[-4:]).replace(" ", "\u00a0")
 
 
-def _facts_table(rows: list[tuple[str, str]]) -> Flowable:
-    label_width, value_width = 32 * mm, 90 * mm
+def _facts_table(
+    rows: Iterable[tuple[str, str]],
+    value_width: float = 90 * mm,  # float-ok: points
+    h_align: str = "LEFT",
+) -> Table:
+    """Labels (small, muted) beside their values, e.g. the invoice's dates and numbers."""
+    label_width = 32 * mm
+    # Plain strings where they fit (paragraph parsing dominates layout time), wrapping where not.
     data = [
         [fitted(label, STYLES["cell_small"], label_width), fitted(value, STYLES["cell"], value_width)]
         for label, value in rows
     ]
-    table = Table(data, colWidths=[label_width, value_width], hAlign="LEFT")
+    table = Table(data, colWidths=[label_width, value_width], hAlign=h_align)
     table.setStyle(
         _table_style(
             [
