@@ -40,10 +40,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db_stats import refresh_statistics
+from faktur.context import Actor
 from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
 from faktur.invoice_items import service as items
 from faktur.invoice_items.schemas import InvoiceItemCreate, InvoiceItemsInvoice
-from faktur.invoices.service import Actor
 from faktur.migrations import upgrade_to_head
 from faktur.models import Customer, Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Organisation
 from faktur.orders import service as orders

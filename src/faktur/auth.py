@@ -1,59 +1,27 @@
-"""API keys: how they are made and checked, and the CurrentPrincipal dependency.
+"""Authentication: an API key -> the request's Principal, and the CurrentPrincipal dependency.
 
-A key is shown once at creation; only its SHA-256 is stored. Every authenticated POST also
-claims its Idempotency-Key here, because the claim is scoped by the caller's organisation.
+`authenticate` is the one place every key is checked, the native bearer header's and the
+dialects' vendor headers alike; it records the principal on the request, where the route's
+idempotency dependency (faktur.http.idempotency) finds the organisation to scope the key by.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from faktur.context import Principal
 from faktur.errors import Unauthorized
-from faktur.http.deps import NowDep, SessionDep
-from faktur.idempotency.service import claim_key
-from faktur.models import Organisation
+from faktur.http.deps import SessionDep
 from faktur.organisations import repository as organisations
-
-KEY_PREFIX = "fk_"
-
-
-@dataclass(frozen=True)
-class NewApiKey:
-    plaintext: str
-    prefix: str
-    key_hash: str
+from faktur.organisations.api_keys import hash_api_key
 
 
-@dataclass(frozen=True)
-class Principal:
-    organisation: Organisation
-    api_key_id: uuid.UUID | None
-    actor: str
-
-    @property
-    def organisation_id(self) -> uuid.UUID:
-        return self.organisation.id
-
-
-def hash_api_key(plaintext: str) -> str:
-    return hashlib.sha256(plaintext.encode()).hexdigest()
-
-
-def generate_api_key() -> NewApiKey:
-    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
-    return NewApiKey(plaintext=plaintext, prefix=plaintext[:10], key_hash=hash_api_key(plaintext))
-
-
-def authenticate(session: Session, token: str | None) -> Principal:
+def authenticate(request: Request, session: Session, token: str | None) -> Principal:
+    """The principal of an API key; recorded as the request's."""
     if not token:
         raise Unauthorized(
             "No API key given: send 'Authorization: Bearer <api key>'.", code="missing_api_key"
@@ -63,39 +31,9 @@ def authenticate(session: Session, token: str | None) -> Principal:
         raise Unauthorized("The API key is unknown or revoked.", code="invalid_api_key")
     key, organisation = found
     actor = organisations.KEY_ACTOR_PREFIX + key.prefix
-    return Principal(organisation=organisation, api_key_id=key.id, actor=actor)
-
-
-def claim_idempotency(request: Request, session: Session, organisation_id: uuid.UUID, now: datetime) -> None:
-    """Claim the request's Idempotency-Key (POST only); raises a replay or a conflict."""
-    key = request.headers.get("idempotency-key")
-    if request.method != "POST" or key is None:
-        return
-    ttl = timedelta(hours=request.app.state.settings.idempotency_key_ttl_hours)
-    request.state.idempotency_claim = claim_key(
-        session,
-        organisation_id,
-        key,
-        method=request.method,
-        path=request.url.path,
-        body=request.state.raw_body,
-        now=now,
-        ttl=ttl,
-        variant=request_variant(request),
-    )
-
-
-# Headers that change what a request answers (iw-erp's camel-case switch): a retry with another
-# value is another request. A header added to this list must change a response.
-RESPONSE_SHAPING_HEADERS = ("x-iw-convert-to-camel-case",)
-
-
-def request_variant(request: Request) -> str:
-    """The query string and the response-shaping headers, for the Idempotency-Key fingerprint."""
-    shaping = [
-        f"{name}:{request.headers[name]}" for name in RESPONSE_SHAPING_HEADERS if name in request.headers
-    ]
-    return "\n".join([request.url.query, *shaping]) if request.url.query or shaping else ""
+    principal = Principal(organisation=organisation, api_key_id=key.id, actor=actor)
+    request.state.principal = principal
+    return principal
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer fk_...`")
@@ -104,12 +42,9 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 def current_principal(
     request: Request,
     session: SessionDep,
-    now: NowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    principal = authenticate(session, credentials.credentials if credentials else None)
-    claim_idempotency(request, session, principal.organisation_id, now)
-    return principal
+    return authenticate(request, session, credentials.credentials if credentials else None)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -250,8 +250,8 @@ def key_revoke(
     key: Annotated[str, typer.Argument(help="The key's id (`faktur key list`) or the key itself (fk_...)")],
 ) -> None:
     """Revoke an API key at once."""
-    from faktur.auth import KEY_PREFIX
     from faktur.organisations import service
+    from faktur.organisations.api_keys import KEY_PREFIX
 
     now = datetime.now(UTC)
     try:

@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from faktur.http.pagination import Cursor
+from faktur.paging import Cursor
 
 
 def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> bool:

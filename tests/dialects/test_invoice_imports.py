@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from factories import create_customer, line
+from faktur.context import Actor
 from faktur.db import session_scope
 from faktur.errors import Conflict, Unprocessable
-from faktur.invoices import imports, service
+from faktur.invoices import imports
 from faktur.invoices.schemas import InvoiceCreate, PaymentStatus
 from faktur.numbering.format import sequence_of
 from faktur.organisations import repository as organisations
@@ -39,7 +40,7 @@ def test_sequence_of_reads_only_numbers_the_format_renders(fmt, number, sequence
 def _import(session_factory, tenant, customer_id: str, **fields) -> str:  # type: ignore[no-untyped-def]
     with session_scope(session_factory) as session:
         organisation = organisations.get(session, tenant.organisation_id)
-        actor = service.Actor(organisation, "test")
+        actor = Actor(organisation, "test")
         invoice = InvoiceCreate.model_validate(
             {
                 "customer_id": customer_id,

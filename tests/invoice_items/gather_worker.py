@@ -9,10 +9,10 @@ import sys
 import uuid
 from datetime import UTC, datetime
 
+from faktur.context import Actor
 from faktur.db import make_engine, make_session_factory, session_scope
 from faktur.invoice_items import service
 from faktur.invoice_items.schemas import InvoiceItemsInvoice
-from faktur.invoices.service import Actor
 from faktur.models import Organisation
 
 

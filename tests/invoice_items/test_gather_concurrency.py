@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import select
 from tests_clock import NOW
 
+from faktur.context import Actor
 from faktur.customers import service as customers
 from faktur.customers.schemas import CustomerCreate
 from faktur.db import session_scope
 from faktur.invoice_items import service
 from faktur.invoice_items.schemas import InvoiceItemCreate
-from faktur.invoices.service import Actor
 from faktur.models import Invoice, InvoiceLine, Organisation
 
 pytestmark = pytest.mark.postgres_only

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
 
+from faktur.context import Actor
 from faktur.customers import service as customers
 from faktur.customers.schemas import CustomerCreate
 from faktur.db import session_scope
@@ -21,7 +22,7 @@ from faktur.errors import FakturError
 from faktur.invoices import service
 from faktur.invoices.batch import CreatedInvoice, InvoiceRequest, InvoiceRequestFailed, create_invoices
 from faktur.invoices.schemas import InvoiceCreate
-from faktur.invoices.service import Actor, InvoiceOrigin, LineSource
+from faktur.invoices.service import InvoiceOrigin, LineSource
 from faktur.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Organisation
 from faktur.tax_rates import service as tax_rates
 from faktur.tax_rates.schemas import TaxRateCreate

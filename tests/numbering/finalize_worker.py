@@ -10,6 +10,7 @@ import sys
 import uuid
 from datetime import UTC, datetime
 
+from faktur.context import Actor
 from faktur.db import make_engine, make_session_factory, session_scope
 from faktur.invoices import service
 from faktur.models import Organisation
@@ -22,7 +23,7 @@ def main(url: str, organisation_id: str, invoice_ids: list[str], busy_timeout_ms
         with session_scope(factory) as session:
             organisation = session.get(Organisation, uuid.UUID(organisation_id))
             assert organisation is not None
-            actor = service.Actor(organisation, "worker")
+            actor = Actor(organisation, "worker")
             service.finalize_invoice(session, actor, uuid.UUID(invoice_id), datetime.now(UTC))
     engine.dispose()
 

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event, select
 
 from conftest import make_tenant
+from faktur.context import Actor
 from faktur.customers import service as customers
 from faktur.customers.schemas import CustomerCreate
 from faktur.db import make_engine, make_session_factory, session_scope
@@ -30,7 +31,7 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 def _drafts(session_factory, organisation_id: uuid.UUID, count: int) -> list[uuid.UUID]:  # type: ignore[no-untyped-def]
     with session_scope(session_factory) as session:
         organisation = session.get(Organisation, organisation_id)
-        actor = service.Actor(organisation, "test")
+        actor = Actor(organisation, "test")
         customer = customers.create_customer(session, organisation_id, CustomerCreate(name="Buyer"), NOW)
         line = InvoiceLineIn(
             description="x",
@@ -49,7 +50,7 @@ def _drafts(session_factory, organisation_id: uuid.UUID, count: int) -> list[uui
 def _finalize(session_factory, organisation_id: uuid.UUID, invoice_id: uuid.UUID) -> str:  # type: ignore[no-untyped-def]
     with session_scope(session_factory) as session:
         organisation = session.get(Organisation, organisation_id)
-        invoice = service.finalize_invoice(session, service.Actor(organisation, "test"), invoice_id, NOW)
+        invoice = service.finalize_invoice(session, Actor(organisation, "test"), invoice_id, NOW)
         return invoice.number
 
 
@@ -77,7 +78,7 @@ def test_failed_finalization_gives_its_number_back(session_factory, tenant) -> N
     first, second = _drafts(session_factory, tenant.organisation_id, 2)
     with pytest.raises(RuntimeError), session_scope(session_factory) as session:
         organisation = session.get(Organisation, tenant.organisation_id)
-        service.finalize_invoice(session, service.Actor(organisation, "test"), first, NOW)
+        service.finalize_invoice(session, Actor(organisation, "test"), first, NOW)
         raise RuntimeError("crash after numbering, before commit")
     assert _finalize(session_factory, tenant.organisation_id, second) == "INV-2026-00001"
     assert _finalize(session_factory, tenant.organisation_id, first) == "INV-2026-00002"

@@ -17,12 +17,12 @@ from faktur.billing.schemas import (
     PeriodInvoiceCreate,
     RunFailureOut,
 )
+from faktur.context import Actor
 from faktur.contracts.endpoints import router as contracts_router
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices.presenters import present_invoice, present_preview
 from faktur.invoices.schemas import InvoiceOut, InvoicePreviewOut
-from faktur.invoices.service import Actor
 from faktur.invoices.snapshots import customer_snapshot
 from faktur.usage.endpoints import events_router, metrics_router
 

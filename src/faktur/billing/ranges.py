@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from faktur.billing import lines as planner
 from faktur.billing import service as billing
 from faktur.calc.periods import Period
+from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.contracts import service as contracts
 from faktur.errors import Conflict, Unprocessable
@@ -69,7 +70,7 @@ def period_overlaps(
 
 def invoice_contract_range(
     session: Session,
-    actor: invoices.Actor,
+    actor: Actor,
     contract_id: uuid.UUID,
     start: date,
     end: date,

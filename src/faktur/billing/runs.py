@@ -46,10 +46,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from faktur.billing import leases, repository, service
 from faktur.billing.leases import Lease, LeaseLost
 from faktur.calc.periods import Period
+from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.db import session_scope
 from faktur.errors import FakturError, NotFound, Unprocessable
-from faktur.invoices import service as invoices
 from faktur.invoices.batch import InvoiceRequestFailed, create_invoices, cyclic_gc_paused
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.models import BillingRun, BillingRunFailure, Organisation
@@ -207,7 +207,7 @@ def run_chunk(
     """Invoice up to `period_budget` of the chunk's due periods in the caller's transaction (see
     the module docstring); the outcome says whether any stayed due (`complete`)."""
     excluded = excluded or {}
-    actor = invoices.Actor(organisation, f"billing_run:{run_id}")
+    actor = Actor(organisation, f"billing_run:{run_id}")
     outcome = ChunkOutcome(failures=[(cid, code, reason) for cid, (code, reason) in excluded.items()])
     contracts = contracts_repo.get_many(session, organisation.id, contract_ids, for_update=True)
     billable = [contract for contract in contracts if contract.id not in excluded]
@@ -232,7 +232,7 @@ def run_chunk(
 
 
 def _store(
-    session: Session, actor: invoices.Actor, planned: Planned, now: datetime, outcome: ChunkOutcome
+    session: Session, actor: Actor, planned: Planned, now: datetime, outcome: ChunkOutcome
 ) -> int:
     """Create, finalize and number the chunk's planned invoices in one batch and mark the events
     they bill; returns how many were stored.

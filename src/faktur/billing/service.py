@@ -33,6 +33,7 @@ from faktur.billing import lines as planner
 from faktur.billing.lines import ComponentTerms, MetricTerms, PlannedLine
 from faktur.calc.errors import CalcError
 from faktur.calc.periods import Period, last_completed_period, period_containing, periods_between
+from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.contracts import service as contracts
 from faktur.errors import Conflict, FakturError, Unprocessable
@@ -395,7 +396,7 @@ def period_request(state: ContractState, period: Period, plan: Plan, body: Invoi
 
 def store_period_invoice(
     session: Session,
-    actor: invoices.Actor,
+    actor: Actor,
     state: ContractState,
     period: Period,
     plan: Plan,
@@ -476,7 +477,7 @@ def resolve_period(contract: Contract, start: date | None, end: date | None, tod
 
 def invoice_contract_period(
     session: Session,
-    actor: invoices.Actor,
+    actor: Actor,
     contract_id: uuid.UUID,
     period_start: date | None,
     period_end: date | None,
@@ -499,7 +500,7 @@ def invoice_contract_period(
 
 
 def preview_running_period(
-    session: Session, actor: invoices.Actor, contract_id: uuid.UUID, today: date
+    session: Session, actor: Actor, contract_id: uuid.UUID, today: date
 ) -> tuple[Period, Any, Any]:
     """The invoice the running period would get, computed and not stored."""
     contract = contracts.get_contract(session, actor.organisation_id, contract_id)

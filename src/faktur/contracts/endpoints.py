@@ -12,9 +12,10 @@ from faktur.auth import CurrentPrincipal
 from faktur.contracts import service
 from faktur.contracts.schemas import ComponentOut, ContractCreate, ContractOut, ContractUpdate, TermsOut
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Cursor, Page
+from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
 from faktur.models import Contract, ContractComponent
+from faktur.paging import Cursor
 from faktur.usage import repository as usage
 
 router = APIRouter(prefix="/v1/contracts", tags=["contracts"], route_class=TransactionalRoute)

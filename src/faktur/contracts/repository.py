@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from faktur.http.pagination import Cursor
 from faktur.models import Contract, ContractComponent, Invoice
+from faktur.paging import Cursor
 from faktur.sql import newest_first
 
 

@@ -12,8 +12,8 @@ from faktur.contracts import repository
 from faktur.contracts.schemas import ComponentIn, ContractCreate, ContractUpdate, UsageComponentIn
 from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound, Unprocessable
-from faktur.http.pagination import Cursor
 from faktur.models import Contract, ContractComponent, Organisation
+from faktur.paging import Cursor
 from faktur.tax_rates import repository as tax_rates
 from faktur.usage import repository as usage
 

@@ -12,8 +12,9 @@ from faktur.customers import service
 from faktur.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 from faktur.fields import text
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Cursor, Page
+from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
+from faktur.paging import Cursor
 
 EmailFilter = text(254)
 

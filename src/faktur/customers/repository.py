@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from faktur.http.pagination import Cursor
 from faktur.models import Customer
+from faktur.paging import Cursor
 from faktur.sql import newest_first
 
 # Built once (looked up on every invoice request).

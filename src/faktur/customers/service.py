@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from faktur.customers import repository
 from faktur.customers.schemas import CustomerCreate, CustomerUpdate
 from faktur.errors import NotFound, Unprocessable
-from faktur.http.pagination import Cursor
 from faktur.models import Customer
+from faktur.paging import Cursor
 
 
 def get_customer(session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID) -> Customer:

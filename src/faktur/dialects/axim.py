@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from faktur import calc
-from faktur.auth import Principal
+from faktur.context import Principal
 from faktur.dialects import repository, responses
 from faktur.dialects.common import ExactJSONResponse, actor, authenticate_key
 from faktur.errors import FakturError, NotFound
@@ -64,13 +64,12 @@ def present(invoice: Invoice, order: Order, principal: Principal) -> dict[str, A
 def axim_principal(
     request: Request,
     session: SessionDep,
-    now: NowDep,
     access_token: Annotated[str | None, Header(alias="accessToken")] = None,
 ) -> Principal:
     token = access_token
     if token and token[:7].lower() == "bearer ":
         token = token[7:]
-    return authenticate_key(request, session, now, token, header="accessToken")
+    return authenticate_key(request, session, token, header="accessToken")
 
 
 router = APIRouter(prefix=PREFIX, tags=["compat: order platform"], route_class=TransactionalRoute)

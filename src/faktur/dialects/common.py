@@ -20,10 +20,10 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from faktur.auth import Principal, authenticate, claim_idempotency
+from faktur.auth import authenticate
+from faktur.context import Actor, Principal
 from faktur.errors import FakturError, Unauthorized
 from faktur.http.error_handlers import field_path
-from faktur.invoices.service import Actor
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,17 +53,13 @@ class ExactJSONResponse(Response):
         return exact_json(content)
 
 
-def authenticate_key(
-    request: Request, session: Session, now: datetime, token: str | None, *, header: str
-) -> Principal:
-    """A faktur API key given in the vendor's header; claims the Idempotency-Key like the native API."""
+def authenticate_key(request: Request, session: Session, token: str | None, *, header: str) -> Principal:
+    """A faktur API key given in the vendor's header (the route claims the Idempotency-Key)."""
     try:
-        principal = authenticate(session, token)
+        return authenticate(request, session, token)
     except Unauthorized as error:
         message = f"No API key given: send it in the '{header}' header." if not token else error.message
         raise Unauthorized(message, code=error.code) from None
-    claim_idempotency(request, session, principal.organisation_id, now)
-    return principal
 
 
 def actor(principal: Principal) -> Actor:

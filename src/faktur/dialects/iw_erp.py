@@ -26,7 +26,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.orm import Session
 
 from faktur import calc
-from faktur.auth import Principal
+from faktur.context import Principal
 from faktur.customers import service as customers
 from faktur.dialects import repository, responses
 from faktur.dialects.common import (
@@ -405,13 +405,12 @@ _bearer = HTTPBearer(auto_error=False)
 def iw_erp_principal(
     request: Request,
     session: SessionDep,
-    now: NowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     x_session_token: Annotated[str | None, Header(alias="x-session-token")] = None,
     x_iw_jwt_token: Annotated[str | None, Header(alias="x-iw-jwt-token")] = None,
 ) -> Principal:
     token = x_session_token or x_iw_jwt_token or (credentials.credentials if credentials else None)
-    return authenticate_key(request, session, now, token, header="x-session-token")
+    return authenticate_key(request, session, token, header="x-session-token")
 
 
 router = APIRouter(prefix=PREFIX, tags=["compat: iw-erp"], route_class=TransactionalRoute)

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from faktur.auth import Principal
+from faktur.context import Principal
 from faktur.contracts import service as contracts
 from faktur.customers import service as customers
 from faktur.dialects import responses
@@ -68,11 +68,10 @@ _rename = rename_by_prefix({"item_ids": "invoice_item_ids"})
 def wingback_principal(
     request: Request,
     session: SessionDep,
-    now: NowDep,
     wb_key: Annotated[str | None, Header(alias="wb-key")] = None,
     app_session: Annotated[str | None, Cookie(alias="app-session")] = None,
 ) -> Principal:
-    return authenticate_key(request, session, now, wb_key or app_session, header="wb-key")
+    return authenticate_key(request, session, wb_key or app_session, header="wb-key")
 
 
 router = APIRouter(prefix=PREFIX, tags=["compat: Wingback"], route_class=TransactionalRoute)

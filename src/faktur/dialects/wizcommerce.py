@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from faktur import calc
-from faktur.auth import Principal
+from faktur.context import Principal
 from faktur.dialects import repository, responses
 from faktur.dialects.common import (
     ExactJSONResponse,
@@ -284,10 +284,9 @@ def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
 def wizcommerce_principal(
     request: Request,
     session: SessionDep,
-    now: NowDep,
     x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
 ) -> Principal:
-    return authenticate_key(request, session, now, x_api_key, header="X-API-Key")
+    return authenticate_key(request, session, x_api_key, header="X-API-Key")
 
 
 router = APIRouter(prefix=PREFIX, tags=["compat: WizCommerce"], route_class=TransactionalRoute)

@@ -23,9 +23,10 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from faktur import calc
-from faktur.auth import Principal, authenticate, claim_idempotency
+from faktur.auth import authenticate
 from faktur.billing import ranges
 from faktur.billing import service as billing
+from faktur.context import Principal
 from faktur.contracts import service as contracts
 from faktur.dialects import responses
 from faktur.dialects.common import ExactJSONResponse, actor, rename_by_prefix, validation_messages
@@ -83,7 +84,6 @@ def _missing(names: list[str], where: str, message: str) -> FakturError:
 def zenskar_principal(
     request: Request,
     session: SessionDep,
-    now: NowDep,
     api_key: Annotated[str | None, Header(alias="x-api-key")] = None,
     organisation: Annotated[str | None, Header(alias="organisation")] = None,
 ) -> Principal:
@@ -96,7 +96,7 @@ def zenskar_principal(
             "Send the faktur API key in 'x-api-key' and its organisation id in 'organisation'.",
         )
     try:
-        principal = authenticate(session, api_key)
+        principal = authenticate(request, session, api_key)
     except Unauthorized as error:
         raise _problem(error.message, error.code, ["header", "x-api-key"]) from None
     if (organisation or "").strip().lower() != str(principal.organisation_id):
@@ -105,7 +105,6 @@ def zenskar_principal(
             "organisation_mismatch",
             ["header", "organisation"],
         )
-    claim_idempotency(request, session, principal.organisation_id, now)
     return principal
 
 

@@ -140,7 +140,7 @@ IDEMPOTENCY_KEY = {
 
 
 def _add_idempotency_key(operation: dict[str, Any]) -> None:
-    """Every authenticated POST claims its Idempotency-Key (`faktur.auth.claim_idempotency`)."""
+    """Every authenticated POST claims its Idempotency-Key (`faktur.http.idempotency`)."""
     parameters = operation.setdefault("parameters", [])
     if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):
         parameters.append(dict(IDEMPOTENCY_KEY))

@@ -7,6 +7,10 @@ request (the invoice-number counter above all) are held no longer than the work 
 A retry with the same key either replays the stored response or, if the first attempt rolled
 back, does the work once.
 
+Every POST route claims its Idempotency-Key through a dependency of its own
+(faktur.http.idempotency), added here after the endpoint's own dependencies: no endpoint or
+dialect declares it, so none can forget it.
+
 Each route says whether its unit of work reads or writes (`Access`): a `TransactionalRoute`
 reads for GET and HEAD and writes for every other method; a `WritingRoute` writes for every
 method (a GET that stores what it computes). On SQLite a reader is a WAL reader that never waits
@@ -20,9 +24,10 @@ import inspect
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic_core
+from fastapi import Depends
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +36,7 @@ from starlette.responses import Response
 
 from faktur import decided_last
 from faktur.db import Access
+from faktur.http.idempotency import claim_idempotency_key
 from faktur.http.input_text import refuse_illegal_text
 from faktur.http.requests import ExactJSONRequest
 from faktur.idempotency.service import IdempotentReplay, record_response
@@ -75,12 +81,34 @@ def _with_body(response: Response, body: bytes) -> Response:
 _unit_of_work: ContextVar[UnitOfWork | None] = ContextVar("faktur_unit_of_work", default=None)
 
 
-def _committing(endpoint: Callable[..., Any], status_code: int | None) -> Callable[..., Any]:
+# The name of the parameter the idempotency dependency is solved into; never passed on.
+_IDEMPOTENCY_PARAMETER = "faktur_idempotency_key"
+
+
+def _claiming_idempotency(endpoint: Callable[..., Any]) -> inspect.Signature:
+    """The endpoint's signature with the idempotency dependency as its last parameter: FastAPI
+    solves dependencies in parameter order, so it runs after authentication."""
+    # Annotations stay as written: FastAPI resolves them in the endpoint's module, as it would.
+    signature = inspect.signature(endpoint)
+    if _IDEMPOTENCY_PARAMETER in signature.parameters:
+        raise TypeError(f"{endpoint.__qualname__} may not name a parameter {_IDEMPOTENCY_PARAMETER}")
+    claim = inspect.Parameter(
+        _IDEMPOTENCY_PARAMETER,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[None, Depends(claim_idempotency_key)],
+    )
+    return signature.replace(parameters=[*signature.parameters.values(), claim])
+
+
+def _committing(
+    endpoint: Callable[..., Any], status_code: int | None, *, claims_idempotency: bool
+) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(endpoint):
         raise TypeError("TransactionalRoute endpoints are sync functions; they run in the thread pool")
 
     @functools.wraps(endpoint)
     def run_and_commit(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop(_IDEMPOTENCY_PARAMETER, None)
         uow = _unit_of_work.get()
         try:
             result = endpoint(*args, **kwargs)
@@ -101,6 +129,8 @@ def _committing(endpoint: Callable[..., Any], status_code: int | None) -> Callab
                 uow.rollback()
             raise
 
+    if claims_idempotency:
+        run_and_commit.__signature__ = _claiming_idempotency(endpoint)  # type: ignore[attr-defined]
     return run_and_commit
 
 
@@ -118,10 +148,12 @@ async def _parsed_body(request: ExactJSONRequest) -> Any:
 
 
 class TransactionalRoute(APIRoute):
-    """GET and HEAD read; other methods write."""
+    """GET and HEAD read; other methods write. POST routes claim their Idempotency-Key."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, _committing(endpoint, kwargs.get("status_code")), **kwargs)
+        posts = "POST" in {method.upper() for method in kwargs.get("methods") or ()}
+        wrapped = _committing(endpoint, kwargs.get("status_code"), claims_idempotency=posts)
+        super().__init__(path, wrapped, **kwargs)
         self.access = self.access_for(frozenset(self.methods))
 
     def access_for(self, methods: frozenset[str]) -> Access:

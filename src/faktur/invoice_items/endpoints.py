@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from faktur.auth import CurrentPrincipal, Principal
+from faktur.context import Actor
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Cursor, Page
+from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
 from faktur.invoice_items import service
 from faktur.invoice_items.schemas import (
@@ -22,7 +23,8 @@ from faktur.invoice_items.schemas import (
 )
 from faktur.invoice_items.service import ItemView
 from faktur.invoices.presenters import present_invoice
-from faktur.invoices.service import Actor, get_invoices
+from faktur.invoices.service import get_invoices
+from faktur.paging import Cursor
 
 router = APIRouter(prefix="/v1/invoice-items", tags=["invoice items"], route_class=TransactionalRoute)
 

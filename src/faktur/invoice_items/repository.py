@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from faktur.http.pagination import Cursor
 from faktur.models import InvoiceItem, InvoiceLine
+from faktur.paging import Cursor
 from faktur.sql import newest_first
 
 SOURCE_KIND = "invoice_item"

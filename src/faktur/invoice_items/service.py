@@ -17,10 +17,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from faktur import calc
+from faktur.context import Actor
 from faktur.contracts import repository as contracts
 from faktur.customers import service as customers
 from faktur.errors import Conflict, FakturError, NotFound, Unprocessable
-from faktur.http.pagination import Cursor
 from faktur.invoice_items import repository
 from faktur.invoice_items.repository import SOURCE_KIND
 from faktur.invoice_items.schemas import InvoiceItemCreate, InvoiceItemsInvoice
@@ -28,8 +28,9 @@ from faktur.invoices import calculation
 from faktur.invoices import service as invoices
 from faktur.invoices.batch import CreatedInvoice, InvoiceRequest, create_invoices
 from faktur.invoices.schemas import InvoiceCreate, InvoiceLineIn, TaxIn
-from faktur.invoices.service import Actor, InvoiceOrigin, LineSource
+from faktur.invoices.service import InvoiceOrigin, LineSource
 from faktur.models import InvoiceItem
+from faktur.paging import Cursor
 from faktur.tax_rates import repository as tax_rates
 
 

@@ -24,12 +24,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from faktur.context import Actor
 from faktur.customers import repository as customers
 from faktur.errors import FakturError, NotFound
 from faktur.invoices import calculation, repository
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.invoices.service import (
-    Actor,
     InvoiceOrigin,
     LineSource,
     build_invoice,

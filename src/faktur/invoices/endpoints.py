@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from faktur import decided_last
-from faktur.auth import CurrentPrincipal, Principal
+from faktur.auth import CurrentPrincipal
+from faktur.context import Actor, Principal
 from faktur.fields import UtcDatetime
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Cursor, Page
+from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices import service
 from faktur.invoices.presenters import present_invoice, present_preview
@@ -26,12 +27,13 @@ from faktur.invoices.schemas import (
     TransitionIn,
 )
 from faktur.invoices.snapshots import customer_snapshot
+from faktur.paging import Cursor
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"], route_class=TransactionalRoute)
 
 
-def _actor(principal: Principal) -> service.Actor:
-    return service.Actor(principal.organisation, principal.actor)
+def _actor(principal: Principal) -> Actor:
+    return Actor(principal.organisation, principal.actor)
 
 
 @router.post(

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from faktur import calc
+from faktur.context import Actor
 from faktur.errors import Conflict, Unprocessable
 from faktur.invoices import repository, service
 from faktur.invoices.lifecycle import payment_status
@@ -127,7 +128,7 @@ def _difference(amount: Decimal, reason: str, *, document_tax: TaxIn | None = No
 
 
 def _as_given(
-    session: Session, actor: service.Actor, data: InvoiceImport, draft: InvoiceCreate
+    session: Session, actor: Actor, data: InvoiceImport, draft: InvoiceCreate
 ) -> tuple[InvoiceCreate, Customer, service.Computed]:
     """The draft with explicit charges or allowances for what the given totals add to its lines."""
     customer, computed = service.preview_invoice(session, actor, draft)
@@ -200,7 +201,7 @@ def _check_amounts(data: InvoiceImport, computed: service.Computed) -> None:
 
 def _issue(
     session: Session,
-    actor: service.Actor,
+    actor: Actor,
     invoice: Invoice,
     customer: Customer,
     number: str,
@@ -220,7 +221,7 @@ def _issue(
     session.flush()
 
 
-def import_invoice(session: Session, actor: service.Actor, data: InvoiceImport, now: datetime) -> Invoice:
+def import_invoice(session: Session, actor: Actor, data: InvoiceImport, now: datetime) -> Invoice:
     """Store an invoice issued elsewhere as issued (open, paid or void), in the caller's transaction."""
     check_number(session, actor.organisation, data.number)
     draft = data.invoice.model_copy(update={"finalize": False})

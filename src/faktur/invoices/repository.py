@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Insert, delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from faktur.http.pagination import Cursor
 from faktur.models import Invoice, InvoiceLine, InvoiceTaxGroup
+from faktur.paging import Cursor
 from faktur.sql import newest_first
 
 _FULL = (

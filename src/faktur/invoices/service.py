@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur import calc, decided_last
+from faktur.context import Actor
 from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound, Unprocessable
-from faktur.http.pagination import Cursor
 from faktur.invoices import calculation, repository
 from faktur.invoices.calculation import PreparedAdjustment, PreparedLine
 from faktur.invoices.lifecycle import can_transition, sources_of
@@ -43,22 +43,11 @@ from faktur.models import (
     TaxRate,
 )
 from faktur.numbering.service import number_invoice
+from faktur.paging import Cursor
 from faktur.payment_means import PaymentMethod
 from faktur.tax_rates import repository as tax_rates
 
 _Row = TypeVar("_Row")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: the organisation acted for and the name recorded in the status history."""
-
-    organisation: Organisation
-    name: str
-
-    @property
-    def organisation_id(self) -> uuid.UUID:
-        return self.organisation.id
 
 
 @dataclass(frozen=True)

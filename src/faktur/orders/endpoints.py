@@ -8,15 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from faktur.auth import CurrentPrincipal, Principal
+from faktur.context import Actor
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Cursor, Page
+from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices.presenters import present_invoice
 from faktur.invoices.schemas import InvoiceOut
-from faktur.invoices.service import Actor
 from faktur.orders import service
 from faktur.orders.presenters import present_order
 from faktur.orders.schemas import OrderCreate, OrderInvoiceCreate, OrderOut
+from faktur.paging import Cursor
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=TransactionalRoute)
 

@@ -17,8 +17,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from faktur.http.pagination import Cursor
 from faktur.models import Customer, InvoiceLine, Order, OrderLine
+from faktur.paging import Cursor
 from faktur.sql import newest_first
 
 SOURCE_KIND = "order_line"

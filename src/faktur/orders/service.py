@@ -17,17 +17,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.orm import Session
 
 from faktur import calc
+from faktur.context import Actor
 from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound, Unprocessable
-from faktur.http.pagination import Cursor
 from faktur.invoices import calculation
 from faktur.invoices import service as invoices
 from faktur.invoices.schemas import AdjustmentIn, InvoiceCreate, InvoiceLineIn, TaxIn
-from faktur.invoices.service import Actor, InvoiceOrigin, LineSource
+from faktur.invoices.service import InvoiceOrigin, LineSource
 from faktur.models import Invoice, Order, OrderLine
 from faktur.orders import repository
 from faktur.orders.repository import SOURCE_KIND, Billed
 from faktur.orders.schemas import OrderCreate, OrderInvoiceCreate, OrderLineIn
+from faktur.paging import Cursor
 
 DEFAULT_DISCOUNT_REASON = "Discount"
 

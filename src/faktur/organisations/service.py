@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from faktur.auth import generate_api_key, hash_api_key
 from faktur.errors import NotFound, Unprocessable
 from faktur.models import ApiKey, Organisation
 from faktur.numbering import service as numbering
 from faktur.numbering.format import InvalidNumberFormat, check_number_format
 from faktur.organisations import repository
+from faktur.organisations.api_keys import generate_api_key, hash_api_key
 from faktur.organisations.schemas import OrganisationCreate, OrganisationUpdate
 
 

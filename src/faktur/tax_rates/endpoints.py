@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from faktur.auth import CurrentPrincipal
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Cursor, Page
+from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
+from faktur.paging import Cursor
 from faktur.tax_rates import service
 from faktur.tax_rates.schemas import TaxRateCreate, TaxRateOut
 

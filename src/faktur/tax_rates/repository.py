@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faktur.http.pagination import Cursor
 from faktur.models import TaxRate
+from faktur.paging import Cursor
 from faktur.sql import newest_first
 
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from faktur.errors import Unprocessable
-from faktur.http.pagination import Cursor
 from faktur.invoices.calculation import tax_spec_violations
 from faktur.models import TaxRate
+from faktur.paging import Cursor
 from faktur.tax_rates import repository
 from faktur.tax_rates.schemas import TaxRateCreate
 

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query, Response
 
 from faktur.auth import CurrentPrincipal
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Cursor, Page
+from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
+from faktur.paging import Cursor
 from faktur.usage import repository, service
 from faktur.usage.schemas import (
     EventBatchIn,

@@ -15,9 +15,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from faktur.http.pagination import Cursor
 from faktur.models import BillableMetric, Contract, ContractComponent, UsageEvent
 from faktur.numbering import repository as counters
+from faktur.paging import Cursor
 from faktur.sql import newest_first
 
 # SQLite takes events' sequence numbers from this counter row of number_series (migration 0008).

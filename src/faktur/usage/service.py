@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from faktur.calc.charge_models import AggregationKind
 from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.http.error_handlers import field_path
-from faktur.http.pagination import Cursor
 from faktur.models import BillableMetric, UsageEvent
+from faktur.paging import Cursor
 from faktur.usage import billing_repository as billed
 from faktur.usage import repository
 from faktur.usage.schemas import EventIn, MetricCreate
