@@ -294,8 +294,8 @@ def bill(
     from datetime import date
 
     from faktur.billing import queue, runs
-    from faktur.billing.command import bill as run_billing
-    from faktur.billing.command import console_outage
+    from faktur.billing.cli import bill as run_billing
+    from faktur.billing.cli import bill_with_workers, console_outage
     from faktur.outages import retrying
 
     try:
@@ -316,7 +316,7 @@ def bill(
     factory = retrying(_session_factory, console_outage(console))
     lease_seconds = settings.billing_run_lease_seconds
     if workers:
-        failures = queue.bill_with_workers(
+        failures = bill_with_workers(
             factory, settings.database_url, day, console, organisation_id, chunk_size, wait, lease_seconds
         )
     else:

@@ -36,12 +36,10 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector, exceptions
 from procrastinate.worker import Worker
-from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import leases, repository, runs, tasks
-from faktur.billing.command import console_outage, follow
 from faktur.config import Settings
 from faktur.db import is_sqlite, normalise_url, session_scope
 from faktur.errors import NotFound
@@ -421,26 +419,23 @@ def run_worker(
     )
 
 
-# `faktur bill --workers` ----------------------------------------------------------------------
+# `faktur bill --workers` (billing.cli follows the runs) -------------------------------------------
 
 
-def bill_with_workers(
+def start_queued_runs(
     factory: sessionmaker[Session],
     database_url: str,
     as_of: date,
-    console: Console,
+    outage: Outage,
+    on_queued: Callable[[uuid.UUID, int], None],
     organisation_id: uuid.UUID | None = None,
     chunk_size: int = runs.DEFAULT_CHUNK_SIZE,
-    wait: bool = True,
     lease_seconds: float = leases.DEFAULT_SECONDS,  # float-ok: seconds
-) -> int:
-    """`faktur bill --workers`: queue each organisation's run, then follow it to the end (queueing
-    it again if its lease expires meanwhile); database outages are waited out.
-
-    The number of failures (0 without `wait`).
-    """
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """`faktur bill --workers`: start (or resume) each organisation's run for `as_of` and queue its
+    unfinished chunks, waiting out database outages; `on_queued(run_id, jobs)` hears of each run
+    queued. The (organisation, run) pairs started, for the caller to follow."""
     now = datetime.now(UTC)
-    outage = console_outage(console)
 
     def start() -> list[tuple[uuid.UUID, uuid.UUID]]:
         with session_scope(factory) as session:
@@ -457,14 +452,5 @@ def bill_with_workers(
             ),
             outage,
         )
-        console.print(f"run {run_id}: {queued} chunks queued for `faktur worker`")
-    if not wait:
-        return 0
-
-    def requeue(org_id: uuid.UUID, run_id: uuid.UUID) -> None:
-        queued = queue_run(
-            factory, database_url, org_id, run_id, datetime.now(UTC), chunk_size, lease_seconds
-        )
-        console.print(f"run {run_id}: its executor stopped; {queued} chunks queued again")
-
-    return follow(factory, started, as_of, console, outage, on_expired=requeue)
+        on_queued(run_id, queued)
+    return started

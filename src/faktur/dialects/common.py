@@ -23,7 +23,7 @@ from starlette.responses import Response
 from faktur.auth import authenticate
 from faktur.context import Actor, Principal
 from faktur.errors import FakturError, Unauthorized
-from faktur.http.error_handlers import field_path
+from faktur.field_paths import field_path
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +20,7 @@ from starlette.routing import Match
 from faktur.calc.errors import CalcError, NumberOutOfRange
 from faktur.database_faults import database_fault
 from faktur.errors import FakturError
+from faktur.field_paths import field_path
 
 logger = logging.getLogger("faktur")
 
@@ -36,20 +36,6 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
-
-
-def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """('body', 'lines', 0, 'quantity') -> 'lines[0].quantity'."""
-    parts = list(loc)
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        parts = parts[1:]
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "body"
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

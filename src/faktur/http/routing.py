@@ -78,6 +78,15 @@ def _with_body(response: Response, body: bytes) -> Response:
     return replaced
 
 
+def _replayed(replay: IdempotentReplay) -> Response:
+    return Response(
+        replay.body,
+        status_code=replay.status_code,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
 _unit_of_work: ContextVar[UnitOfWork | None] = ContextVar("faktur_unit_of_work", default=None)
 
 
@@ -178,7 +187,7 @@ class TransactionalRoute(APIRoute):
                 return await handler(request)
             except IdempotentReplay as replay:
                 await run_in_threadpool(uow.rollback)
-                return replay.response()
+                return _replayed(replay)
             finally:
                 _unit_of_work.reset(token)
                 if not uow.finished:

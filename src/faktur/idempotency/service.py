@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
-from starlette.responses import Response
 
 from faktur.errors import Conflict, FakturError
 from faktur.idempotency import repository
@@ -29,18 +28,12 @@ class IdempotencyClaim:
 
 
 class IdempotentReplay(Exception):
+    """The key's request was done before: its stored status and JSON body are the answer."""
+
     def __init__(self, status_code: int, body: bytes) -> None:
         super().__init__("idempotent replay")
         self.status_code = status_code
         self.body = body
-
-    def response(self) -> Response:
-        return Response(
-            self.body,
-            status_code=self.status_code,
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
 
 
 # Each new claim deletes at most this many expired keys of its organisation: more than one, so

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from faktur.calc.charge_models import AggregationKind
 from faktur.errors import Conflict, NotFound, Unprocessable
-from faktur.http.error_handlers import field_path
+from faktur.field_paths import field_path
 from faktur.models import BillableMetric, UsageEvent
 from faktur.paging import Cursor
 from faktur.usage import billing_repository as billed

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from faktur.billing import leases, runs
+from faktur.billing import leases, queue, runs
 from faktur.db import session_scope
 from faktur.models import BillingRun, BillingRunFailure
 from faktur.organisations import repository as organisations
@@ -238,3 +238,38 @@ def summarise(
         failures_total += len(failures)
     console.print(table)
     return failures_total
+
+
+def bill_with_workers(
+    factory: sessionmaker[Session],
+    database_url: str,
+    as_of: date,
+    console: Console,
+    organisation_id: uuid.UUID | None = None,
+    chunk_size: int = runs.DEFAULT_CHUNK_SIZE,
+    wait: bool = True,
+    lease_seconds: float = leases.DEFAULT_SECONDS,  # float-ok: seconds
+) -> int:
+    """`faktur bill --workers`: queue each organisation's run, then follow it to the end (queueing
+    it again if its lease expires meanwhile); database outages are waited out.
+
+    The number of failures (0 without `wait`).
+    """
+    outage = console_outage(console)
+
+    def queued(run_id: uuid.UUID, jobs: int) -> None:
+        console.print(f"run {run_id}: {jobs} chunks queued for `faktur worker`")
+
+    started = queue.start_queued_runs(
+        factory, database_url, as_of, outage, queued, organisation_id, chunk_size, lease_seconds
+    )
+    if not wait:
+        return 0
+
+    def requeue(org_id: uuid.UUID, run_id: uuid.UUID) -> None:
+        jobs = queue.queue_run(
+            factory, database_url, org_id, run_id, datetime.now(UTC), chunk_size, lease_seconds
+        )
+        console.print(f"run {run_id}: its executor stopped; {jobs} chunks queued again")
+
+    return follow(factory, started, as_of, console, outage, on_expired=requeue)
