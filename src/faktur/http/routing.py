@@ -24,7 +24,7 @@ import inspect
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pydantic_core
 from fastapi import Depends
@@ -76,15 +76,6 @@ def _with_body(response: Response, body: bytes) -> Response:
     replaced = Response(body, status_code=response.status_code, headers=headers)
     replaced.background = response.background
     return replaced
-
-
-def _replayed(replay: IdempotentReplay) -> Response:
-    return Response(
-        replay.body,
-        status_code=replay.status_code,
-        media_type="application/json",
-        headers={"Idempotent-Replayed": "true"},
-    )
 
 
 _unit_of_work: ContextVar[UnitOfWork | None] = ContextVar("faktur_unit_of_work", default=None)
@@ -139,7 +130,8 @@ def _committing(
             raise
 
     if claims_idempotency:
-        run_and_commit.__signature__ = _claiming_idempotency(endpoint)  # type: ignore[attr-defined]
+        # FastAPI reads the parameters (and so the dependencies) from __signature__.
+        cast(Any, run_and_commit).__signature__ = _claiming_idempotency(endpoint)
     return run_and_commit
 
 
@@ -154,6 +146,15 @@ async def _parsed_body(request: ExactJSONRequest) -> Any:
         return await request.json()
     except (ValueError, RecursionError):
         return None
+
+
+def _replayed(replay: IdempotentReplay) -> Response:
+    return Response(
+        replay.body,
+        status_code=replay.status_code,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
 
 
 class TransactionalRoute(APIRoute):
