@@ -11,7 +11,7 @@ from factories import create_customer, line
 from faktur.context import Actor
 from faktur.db import session_scope
 from faktur.errors import Conflict, Unprocessable
-from faktur.invoices import imports
+from faktur.invoices import commands, imports
 from faktur.invoices.schemas import InvoiceCreate, PaymentStatus
 from faktur.numbering.format import sequence_of
 from faktur.organisations import repository as organisations
@@ -41,14 +41,16 @@ def _import(session_factory, tenant, customer_id: str, **fields) -> str:  # type
     with session_scope(session_factory) as session:
         organisation = organisations.get(session, tenant.organisation_id)
         actor = Actor(organisation, "test")
-        invoice = InvoiceCreate.model_validate(
+        body = InvoiceCreate.model_validate(
             {
                 "customer_id": customer_id,
                 "lines": [line(quantity="2", unit_price="50.00")],
                 "due_date": "2025-03-31",
             }
         )
-        data = imports.InvoiceImport(invoice=invoice, issue_date=date(2025, 3, 1), **fields)
+        data = imports.InvoiceImport(
+            invoice=commands.new_invoice(body), issue_date=date(2025, 3, 1), **fields
+        )
         return str(imports.import_invoice(session, actor, data, NOW).id)
 
 

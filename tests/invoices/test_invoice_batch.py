@@ -19,10 +19,10 @@ from faktur.customers import service as customers
 from faktur.customers.schemas import CustomerCreate
 from faktur.db import session_scope
 from faktur.errors import FakturError
-from faktur.invoices import service
+from faktur.invoices import commands, service
 from faktur.invoices.batch import CreatedInvoice, InvoiceRequest, InvoiceRequestFailed, create_invoices
+from faktur.invoices.domain import InvoiceOrigin, LineSource, NewInvoice
 from faktur.invoices.schemas import InvoiceCreate
-from faktur.invoices.service import InvoiceOrigin, LineSource
 from faktur.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Organisation
 from faktur.tax_rates import service as tax_rates
 from faktur.tax_rates.schemas import TaxRateCreate
@@ -51,10 +51,12 @@ def _tax_rate(session: Any, organisation_id: uuid.UUID, percent: str = "19") -> 
     return tax_rates.create_tax_rate(session, organisation_id, body, NOW).id
 
 
-def _body(customer_id: uuid.UUID, finalize: bool = True, **extra: Any) -> InvoiceCreate:
+def _body(customer_id: uuid.UUID, finalize: bool = True, **extra: Any) -> NewInvoice:
     lines = extra.pop("lines", [{"description": "Consulting", "unit_price": "100", "tax": _tax("19")}])
-    return InvoiceCreate.model_validate(
-        {"customer_id": str(customer_id), "lines": lines, "finalize": finalize, **extra}
+    return commands.new_invoice(
+        InvoiceCreate.model_validate(
+            {"customer_id": str(customer_id), "lines": lines, "finalize": finalize, **extra}
+        )
     )
 
 
@@ -157,14 +159,10 @@ def test_a_batch_stores_what_create_invoice_stores_for_the_same_requests(
     for data, line_sources in zip(requests, sources, strict=True):
         try:
             with session_scope(session_factory) as session:
-                invoice = service.create_invoice(
-                    session,
-                    _actor(session, org),
-                    data,
-                    NOW,
-                    origin=InvoiceOrigin(source="invoice_items"),
-                    line_sources=line_sources,
+                command = commands.new_invoice(
+                    data, origin=InvoiceOrigin(source="invoice_items"), line_sources=line_sources
                 )
+                invoice = service.create_invoice(session, _actor(session, org), command, NOW)
                 single.append(invoice.id)
         except FakturError as exc:
             single.append(exc.code)
@@ -173,7 +171,11 @@ def test_a_batch_stores_what_create_invoice_stores_for_the_same_requests(
         before = _count(session, org)
     batch = [
         InvoiceRequest(
-            data, InvoiceOrigin(source="invoice_items"), [LineSource(s.kind, uuid.uuid4()) for s in ls]
+            commands.new_invoice(
+                data,
+                origin=InvoiceOrigin(source="invoice_items"),
+                line_sources=[LineSource(s.kind, uuid.uuid4()) for s in ls],
+            )
         )
         for data, ls in zip(requests, sources, strict=True)
     ]

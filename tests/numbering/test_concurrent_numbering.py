@@ -20,7 +20,7 @@ from faktur.context import Actor
 from faktur.customers import service as customers
 from faktur.customers.schemas import CustomerCreate
 from faktur.db import make_engine, make_session_factory, session_scope
-from faktur.invoices import service
+from faktur.invoices import commands, service
 from faktur.invoices.schemas import InvoiceCreate, InvoiceLineIn, TaxIn
 from faktur.models import Invoice, Organisation
 from faktur.numbering.service import next_invoice_numbers
@@ -41,7 +41,10 @@ def _drafts(session_factory, organisation_id: uuid.UUID, count: int) -> list[uui
         )
         return [
             service.create_invoice(
-                session, actor, InvoiceCreate(customer_id=customer.id, lines=[line]), NOW
+                session,
+                actor,
+                commands.new_invoice(InvoiceCreate(customer_id=customer.id, lines=[line])),
+                NOW,
             ).id
             for _ in range(count)
         ]

@@ -39,6 +39,7 @@ from faktur.calc.charge_models import (
 )
 from faktur.calc.periods import Period
 from faktur.calc.proration import prorate, prorate_money
+from faktur.invoices.domain import LineSource, NewLine
 
 _QUANTITY_LIMIT = Decimal("1000000000000")
 
@@ -67,10 +68,31 @@ class MetricTerms:
 
 @dataclass(frozen=True)
 class PlannedLine:
-    """An invoice line (InvoiceLineIn fields) and the component it bills."""
+    """An invoice line (the invoicing core's command, its source the component) and the
+    component it bills."""
 
-    payload: dict[str, Any]
+    line: NewLine
     component_id: uuid.UUID
+
+
+SOURCE_KIND = "contract_component"
+
+
+def tax_spec(tax: Mapping[str, Any]) -> calc.TaxSpec:
+    """A component's stored inline tax as the engine's tax spec."""
+    return calc.TaxSpec(
+        calc.TaxCategory(tax["category"]),
+        Decimal(str(tax["percent"])),
+        tax.get("exemption_reason"),
+        tax.get("exemption_reason_code"),
+    )
+
+
+def _canonical(value: Decimal) -> Decimal:
+    """1E+3 as 1000 and -0 as 0, as request amounts are stored and shown (faktur.fields)."""
+    if isinstance(value.as_tuple().exponent, int) and value.as_tuple().exponent > 0:
+        value = value.quantize(Decimal(1))
+    return value.copy_abs() if value.is_zero() else value
 
 
 def span_text(period: Period | tuple[date, date]) -> str:
@@ -100,19 +122,18 @@ def _line(
     period: Period,
     metadata: dict[str, str],
 ) -> PlannedLine:
-    payload: dict[str, Any] = {
-        "description": description[:1000],
-        "quantity": quantity,
-        "unit_price": unit_price,
-        "period_start": period.start,
-        "period_end": period.end,
-        "metadata": {"component": component.name[:500], "component_kind": component.kind, **metadata},
-    }
-    if component.tax_rate_id is not None:
-        payload["tax_rate_id"] = component.tax_rate_id
-    else:
-        payload["tax"] = dict(component.tax or {})
-    return PlannedLine(payload, component.id)
+    line = NewLine(
+        description=description[:1000],
+        quantity=_canonical(quantity),
+        unit_price=_canonical(unit_price),
+        tax_rate_id=component.tax_rate_id,
+        tax=None if component.tax_rate_id is not None else tax_spec(component.tax or {}),
+        period_start=period.start,
+        period_end=period.end,
+        metadata={"component": component.name[:500], "component_kind": component.kind, **metadata},
+        source=LineSource(SOURCE_KIND, component.id),
+    )
+    return PlannedLine(line, component.id)
 
 
 def flat_line(component: ComponentTerms, period: Period, currency: str, *, in_advance: bool) -> PlannedLine:

@@ -118,14 +118,10 @@ def invoice_contract_range(
     if not lines:
         raise billing.nothing_to_bill(contract, whole)
     merged = billing.Plan(lines, (billing.midnight(start), billing.midnight(end)), None, [], 0)
-    body = billing.invoice_create_body(contract, merged, whole).model_copy(update={"finalize": finalize})
-    origin = invoices.InvoiceOrigin(
-        source="contract", contract_id=contract.id, period_start=start, period_end=end
-    )
-    sources = [invoices.LineSource("contract_component", line.component_id) for line in lines]
+    command = billing.period_invoice(contract, merged, whole, finalize=finalize)
     try:
         with session.begin_nested():
-            invoice = invoices.create_invoice(session, actor, body, now, origin=origin, line_sources=sources)
+            invoice = invoices.create_invoice(session, actor, command, now)
             usage.mark_billed(
                 session,
                 contract.organisation_id,

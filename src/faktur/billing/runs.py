@@ -50,8 +50,8 @@ from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.db import session_scope
 from faktur.errors import FakturError, NotFound, Unprocessable
-from faktur.invoices.batch import InvoiceRequestFailed, create_invoices, cyclic_gc_paused
-from faktur.invoices.schemas import InvoiceCreate
+from faktur.invoices.batch import InvoiceRequestFailed, create_invoices
+from faktur.invoices.domain import NewInvoice
 from faktur.models import BillingRun, BillingRunFailure, Organisation
 from faktur.outages import Outage, Stopped, retrying
 from faktur.usage import billing_repository as usage
@@ -73,7 +73,7 @@ class ChunkOutcome:
 
 
 # Per contract with due periods: its state and, per period, the plan and the invoice body.
-Planned = list[tuple[service.ContractState, list[tuple[Period, service.Plan, InvoiceCreate]]]]
+Planned = list[tuple[service.ContractState, list[tuple[Period, service.Plan, NewInvoice]]]]
 
 
 class ContractFailed(Exception):
@@ -277,7 +277,7 @@ def _plan_contract(
     session: Session,
     state: service.ContractState,
     metrics: dict[uuid.UUID, service.MetricTerms],
-) -> list[tuple[Period, service.Plan, InvoiceCreate]]:
+) -> list[tuple[Period, service.Plan, NewInvoice]]:
     """Plan every due period the state was loaded for, oldest first."""
     items = []
     for period in state.periods:
@@ -356,7 +356,7 @@ def execute_chunk(
     invoices_created = 0
     while True:
         try:
-            with cyclic_gc_paused(), session_scope(factory) as session:
+            with session_scope(factory) as session:
                 organisation = session.get(Organisation, organisation_id)
                 assert organisation is not None
                 outcome = run_chunk(

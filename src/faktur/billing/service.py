@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +38,7 @@ from faktur.contracts import service as contracts
 from faktur.errors import Conflict, FakturError, Unprocessable
 from faktur.invoices import service as invoices
 from faktur.invoices.batch import InvoiceRequest
-from faktur.invoices.schemas import InvoiceCreate
+from faktur.invoices.domain import InvoiceOrigin, NewInvoice
 from faktur.models import Contract, ContractComponent, Invoice
 from faktur.usage import billing_repository as usage
 from faktur.usage import repository as usage_records
@@ -317,28 +316,34 @@ def plan_period(
     return Plan(lines, (start, end), max_seq, marked, late_count, consumed, include_late)
 
 
-def invoice_create_body(contract: Contract, plan: Plan, period: Period) -> InvoiceCreate:
-    try:
-        return InvoiceCreate.model_validate(
-            {
-                "customer_id": contract.customer_id,
-                "currency": contract.currency,
-                "payment_terms_days": contract.payment_terms_days,
-                "lines": [line.payload for line in plan.lines],
-                "metadata": {
-                    "contract_id": str(contract.id),
-                    "payment_mode": contract.payment_mode,
-                    "period": f"{period.start.isoformat()}/{period.end.isoformat()}",
-                },
-            }
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
+# As many lines as an invoice created over the API may have (InvoiceCreate.lines).
+MAX_LINES = 2000
+
+
+def period_invoice(contract: Contract, plan: Plan, period: Period, *, finalize: bool = False) -> NewInvoice:
+    """The invoicing core's command for a period's invoice: its origin (the contract period, the
+    natural key) and the planned lines, each billing its component."""
+    if len(plan.lines) > MAX_LINES:
         raise Unprocessable(
             f"The invoice of contract {contract.id} for {planner.span_text(period)} is not valid: "
-            f"{first.get('msg')} at {'.'.join(str(p) for p in first.get('loc', ()))}.",
+            f"{len(plan.lines)} lines, at most {MAX_LINES}.",
             code="invalid_period_invoice",
-        ) from None
+        )
+    return NewInvoice(
+        customer_id=contract.customer_id,
+        currency=contract.currency,
+        payment_terms_days=contract.payment_terms_days,
+        lines=tuple(line.line for line in plan.lines),
+        metadata={
+            "contract_id": str(contract.id),
+            "payment_mode": contract.payment_mode,
+            "period": f"{period.start.isoformat()}/{period.end.isoformat()}",
+        },
+        finalize=finalize,
+        origin=InvoiceOrigin(
+            source="contract", contract_id=contract.id, period_start=period.start, period_end=period.end
+        ),
+    )
 
 
 def duplicate_period(contract: Contract, period: Period, invoice_id: uuid.UUID) -> Conflict:
@@ -372,26 +377,20 @@ def build_period_invoice(
     bill_for_date: date | None = None,
     *,
     finalize: bool = False,
-) -> tuple[Plan, InvoiceCreate]:
-    """Plan the invoice of one period and build its request body; nothing is stored yet (the
-    state counts the period's usage as billed, so a later period does not bill it again)."""
+) -> tuple[Plan, NewInvoice]:
+    """Plan the invoice of one period and build its command; nothing is stored yet (the state
+    counts the period's usage as billed, so a later period does not bill it again)."""
     plan = plan_period(session, state, metrics, period, bill_for_date)
     if not plan.lines:
         raise nothing_to_bill(state.contract, period)
-    body = invoice_create_body(state.contract, plan, period)
+    command = period_invoice(state.contract, plan, period, finalize=finalize)
     state.consume(plan, period)
-    return plan, body.model_copy(update={"finalize": finalize})
+    return plan, command
 
 
-def period_request(state: ContractState, period: Period, plan: Plan, body: InvoiceCreate) -> InvoiceRequest:
-    """The invoicing core's request for a period's invoice: its origin (the contract period, the
-    natural key) and one source per line (the component it bills)."""
-    contract = state.contract
-    origin = invoices.InvoiceOrigin(
-        source="contract", contract_id=contract.id, period_start=period.start, period_end=period.end
-    )
-    sources = [invoices.LineSource("contract_component", line.component_id) for line in plan.lines]
-    return InvoiceRequest(body, origin, sources)
+def period_request(state: ContractState, period: Period, plan: Plan, command: NewInvoice) -> InvoiceRequest:
+    """The invoicing core's request for a period's invoice."""
+    return InvoiceRequest(command)
 
 
 def store_period_invoice(
@@ -400,19 +399,16 @@ def store_period_invoice(
     state: ContractState,
     period: Period,
     plan: Plan,
-    body: InvoiceCreate,
+    command: NewInvoice,
     now: datetime,
 ) -> Invoice:
-    """Create (and finalize, if the body says so) the period's invoice and mark the events it
+    """Create (and finalize, if the command says so) the period's invoice and mark the events it
     bills, in a SAVEPOINT. The database's natural key refuses a second live invoice of the
     period; that surfaces as 409 duplicate_period naming the invoice that has it."""
     contract = state.contract
-    request = period_request(state, period, plan, body)
     try:
         with session.begin_nested():
-            invoice = invoices.create_invoice(
-                session, actor, body, now, origin=request.origin, line_sources=request.line_sources
-            )
+            invoice = invoices.create_invoice(session, actor, command, now)
             usage.mark_billed(
                 session, contract.organisation_id, [plan.billed_usage(contract, invoice.id)], now
             )
@@ -495,8 +491,8 @@ def invoice_contract_period(
     state = states[contract.id]
     if check_duplicate and (period.start, period.end) in state.invoiced:
         raise duplicate_period(contract, period, state.invoiced[(period.start, period.end)])
-    plan, body = build_period_invoice(session, state, metrics, period, bill_for_date, finalize=finalize)
-    return store_period_invoice(session, actor, state, period, plan, body, now)
+    plan, command = build_period_invoice(session, state, metrics, period, bill_for_date, finalize=finalize)
+    return store_period_invoice(session, actor, state, period, plan, command, now)
 
 
 def preview_running_period(
@@ -516,7 +512,7 @@ def preview_running_period(
         session, actor.organisation_id, [contract], period.end, {contract.id: [period]}
     )
     plan = plan_period(session, states[contract.id], metrics, period)
-    customer, computed = invoices.preview_invoice(session, actor, invoice_create_body(contract, plan, period))
+    customer, computed = invoices.preview_invoice(session, actor, period_invoice(contract, plan, period))
     return period, customer, computed
 
 

@@ -45,8 +45,9 @@ from faktur.errors import FakturError
 from faktur.fields import BusinessDatetime, CurrencyCode, Percent, UnitCode, text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
-from faktur.invoices import imports, service
-from faktur.invoices.schemas import InvoiceCreate, InvoiceStatus, PaymentCreate
+from faktur.invoices import commands, imports, payments, service
+from faktur.invoices.domain import NewPayment
+from faktur.invoices.schemas import InvoiceCreate, InvoiceStatus
 from faktur.models import Invoice
 from faktur.models.dialect import DialectInvoice
 from faktur.numbering.format import sequence_of
@@ -261,7 +262,7 @@ def _create(session: Session, principal: Principal, body: InvoiceIn, now: dateti
     paid_on = body.payment_date.astimezone(UTC).date() if body.payment_date else now.date()
     if body.caller_number is not None:
         data = imports.InvoiceImport(
-            invoice=_core_invoice(body, finalize=False),
+            invoice=commands.new_invoice(_core_invoice(body, finalize=False)),
             number=body.caller_number,
             issue_date=body.number_date.astimezone(UTC).date() if body.number_date else now.date(),
             paid_in_full=body.status == "paid",
@@ -271,11 +272,12 @@ def _create(session: Session, principal: Principal, body: InvoiceIn, now: dateti
             void_reason=body.cancel_text,
         )
         return imports.import_invoice(session, who, data, now)
-    invoice = service.create_invoice(session, who, _core_invoice(body, finalize=body.status != "draft"), now)
+    command = commands.new_invoice(_core_invoice(body, finalize=body.status != "draft"))
+    invoice = service.create_invoice(session, who, command, now)
     if body.status == "paid" and invoice.status != InvoiceStatus.PAID.value:
         amount = calc.from_minor(invoice.total_minor, invoice.currency)
-        payment = PaymentCreate(amount=amount, paid_on=paid_on, method=DIALECT)
-        invoice = service.record_payment(session, who, invoice.id, payment, now)
+        payment = NewPayment(amount=amount, paid_on=paid_on, method=DIALECT)
+        invoice = payments.record_payment(session, who, invoice.id, payment, now)
     if body.status == "cancelled":
         invoice = service.void_invoice(session, who, invoice.id, now, body.cancel_text)
     return invoice

@@ -40,8 +40,8 @@ from faktur.errors import FakturError, NotFound
 from faktur.fields import text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
-from faktur.invoices import imports
-from faktur.invoices.lifecycle import payment_status
+from faktur.invoices import commands, imports
+from faktur.invoices.domain import payment_status
 from faktur.invoices.schemas import InvoiceCreate, PaymentStatus, TaxIn
 from faktur.models import Invoice, InvoiceLine, Order
 from faktur.models.dialect import DialectInvoice
@@ -203,7 +203,7 @@ def _import(
             code="updated_at_before_order",
             details=[{"field": "updated_at", "reason": "must be later than the order creation date"}],
         )
-    invoice = core_model(
+    body_in = core_model(
         InvoiceCreate,
         {
             "customer_id": order.customer_id,
@@ -217,7 +217,7 @@ def _import(
     issued = [orders.IssuedItem(item.sku or None, item.name, Decimal(item.quantity)) for item in body.items]
     sources = orders.sources_of_issued_items(session, principal.organisation_id, order.id, issued)
     return imports.InvoiceImport(
-        invoice=invoice,
+        invoice=commands.new_invoice(body_in, line_sources=sources),
         number=body.invoice_number,
         # Issued when the shop says; without created_at, today, or the due date if that is
         # earlier (an invoice is issued by the time it falls due).
@@ -225,9 +225,8 @@ def _import(
         amount_paid=body.paid_amount,
         payment_method="wizcommerce",
         expected_total=body.total_amount,
-        balance_tax=TaxIn.model_validate(_TAX),
+        balance_tax=commands.tax_spec(TaxIn.model_validate(_TAX)),
         line_totals=[item.item_total for item in body.items],
-        line_sources=sources,
     )
 
 

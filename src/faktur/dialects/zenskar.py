@@ -34,7 +34,7 @@ from faktur.errors import Conflict, FakturError, NotFound, Unauthorized
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices import service as invoices
-from faktur.invoices.lifecycle import payment_status
+from faktur.invoices.domain import payment_status
 from faktur.invoices.schemas import InvoiceStatus, PaymentStatus
 from faktur.models import Contract, Invoice
 

@@ -34,7 +34,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from faktur import decided_last
 from faktur.db import Access
 from faktur.http.idempotency import claim_idempotency_key
 from faktur.http.input_text import refuse_illegal_text
@@ -49,11 +48,7 @@ class UnitOfWork:
     finished: bool = False
 
     def commit(self, response: Response) -> Response:
-        """Decide what was left to decide last, store the response for the request's
-        Idempotency-Key, commit; returns the response as sent."""
-        decided = decided_last.decide_all(self.session)
-        if decided:
-            response = _with_body(response, decided_last.substitute(bytes(response.body), decided))
+        """Store the response for the request's Idempotency-Key, commit; returns the response."""
         claim = getattr(self.request.state, "idempotency_claim", None)
         if claim is not None:
             record_response(self.session, claim, response.status_code, bytes(response.body))
@@ -69,13 +64,6 @@ class UnitOfWork:
     def close(self) -> None:
         self.session.close()
         self.finished = True
-
-
-def _with_body(response: Response, body: bytes) -> Response:
-    headers = {k: v for k, v in response.headers.items() if k != "content-length"}
-    replaced = Response(body, status_code=response.status_code, headers=headers)
-    replaced.background = response.background
-    return replaced
 
 
 _unit_of_work: ContextVar[UnitOfWork | None] = ContextVar("faktur_unit_of_work", default=None)

@@ -27,8 +27,7 @@ from faktur.invoice_items.schemas import InvoiceItemCreate, InvoiceItemsInvoice
 from faktur.invoices import calculation
 from faktur.invoices import service as invoices
 from faktur.invoices.batch import CreatedInvoice, InvoiceRequest, create_invoices
-from faktur.invoices.schemas import InvoiceCreate, InvoiceLineIn, TaxIn
-from faktur.invoices.service import InvoiceOrigin, LineSource
+from faktur.invoices.domain import InvoiceOrigin, LineSource, NewInvoice, NewLine
 from faktur.models import InvoiceItem
 from faktur.paging import Cursor
 from faktur.tax_rates import repository as tax_rates
@@ -98,18 +97,20 @@ def list_items(
     return [ItemView(item, billed.get(item.id)) for item in page], len(rows) > limit
 
 
-def _line(item: InvoiceItem) -> InvoiceLineIn:
+def _line(item: InvoiceItem) -> NewLine:
+    """A stored item as an invoice line billing it (the item was checked and priced when it was
+    created, so nothing here is validated again)."""
     tax = None
     if item.tax_rate_id is None:
-        tax = TaxIn(
-            category=item.tax_category,  # type: ignore[arg-type]
-            percent=item.tax_percent,  # type: ignore[arg-type]
-            exemption_reason=item.exemption_reason,
-            exemption_reason_code=item.exemption_reason_code,
+        # An item has a tax rate or an inline tax (create_item).
+        assert item.tax_category is not None and item.tax_percent is not None
+        tax = calc.TaxSpec(
+            calc.TaxCategory(item.tax_category),
+            item.tax_percent,
+            item.exemption_reason,
+            item.exemption_reason_code,
         )
-    # Stored items were validated by the same field types when they were created (and priced
-    # by the engine then); validating them again was a tenth of the time of a gather.
-    return InvoiceLineIn.model_construct(
+    return NewLine(
         description=item.description,
         sku=item.sku,
         quantity=item.quantity,
@@ -120,9 +121,7 @@ def _line(item: InvoiceItem) -> InvoiceLineIn:
         period_start=item.period_start,
         period_end=item.period_end,
         metadata=item.metadata_ or None,
-        # Given, not defaulted: model_construct inspects a default factory's signature per call.
-        allowances=[],
-        charges=[],
+        source=LineSource(SOURCE_KIND, item.id),
     )
 
 
@@ -316,22 +315,19 @@ def _group_request(key: GroupKey, items: list[InvoiceItem], data: InvoiceItemsIn
     metadata = {"payment_mode": payment_mode}
     if contract_id is not None:
         metadata["contract_id"] = str(contract_id)
-    body = InvoiceCreate(
+    command = NewInvoice(
         customer_id=customer_id,
         currency=currency,
         prices_include_tax=inclusive,
-        lines=[_line(item) for item in items],
+        lines=tuple(_line(item) for item in items),
         finalize=data.finalize,
         due_date=data.due_date,
         payment_terms_days=data.payment_terms_days,
         memo=data.memo,
         metadata=metadata,
+        origin=InvoiceOrigin(source="invoice_items"),
     )
-    return InvoiceRequest(
-        body,
-        InvoiceOrigin(source="invoice_items"),
-        [LineSource(SOURCE_KIND, item.id) for item in items],
-    )
+    return InvoiceRequest(command)
 
 
 def item_amount(item: InvoiceItem) -> str:

@@ -1,54 +1,48 @@
-"""Many new invoices in one go, for callers that invoice records in bulk (billing runs, the
-pending-items gather): a handful of statements per batch instead of ~15 per invoice.
+"""The one path that creates invoices: a batch of commands, and a single invoice is a batch of one
+(`service.create_invoice`). Billing runs and the pending-items gather send many at once: a
+handful of statements per batch instead of ~15 per invoice.
 
-`create_invoices` computes and builds every invoice exactly as `service.create_invoice` does (the
-same `compute_with_rates` through faktur.calc, `build_invoice`, `prepare_finalization`), then
-takes one number block per issue date and writes all invoices, lines, tax groups and status
-events with one executemany per table. Nothing is written unless every request is valid.
+The steps, in this order for every caller:
+1. load the batch's customers and tax rates (one query each);
+2. compute every invoice through faktur.calc and build its rows in memory (faktur.invoices.rows),
+   issuing those the command finalizes; nothing is written unless every command is valid;
+3. write all invoices, lines, tax groups and status events, one executemany per table
+   (faktur.invoices.repository.insert_new);
+4. number the issued invoices, last: the organisation's counter row stays locked until the
+   caller commits, so concurrent numbering waits on it and the sequence has no gap. Numbers a
+   caller reserved in this transaction are given to the rows before they are written instead.
 
-It answers light `CreatedInvoice` values, not ORM objects: the rows are written with table-level
-INSERTs and nothing of them enters the session's identity map (no per-object bookkeeping, which
-is what made per-invoice creation slow). Load an invoice (`service.get_invoice`,
-`service.get_invoices`) when its lines or history are needed.
+`create_invoices` answers light `CreatedInvoice` values: nothing of the rows enters the session's
+identity map (no per-object bookkeeping, which is what made per-invoice creation slow). Load an
+invoice (`service.get_invoice`, `service.get_invoices`) when its lines or history are needed.
 """
 
 from __future__ import annotations
 
-import gc
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur.context import Actor
 from faktur.customers import repository as customers
 from faktur.errors import FakturError, NotFound
-from faktur.invoices import calculation, repository
-from faktur.invoices.schemas import InvoiceCreate
-from faktur.invoices.service import (
-    InvoiceOrigin,
-    LineSource,
-    build_invoice,
-    compute_with_rates,
-    table_rows,
-)
+from faktur.invoices import calculation, repository, rows
+from faktur.invoices.domain import NewInvoice
 from faktur.models import Customer, Invoice, TaxRate
-from faktur.numbering.service import next_invoice_numbers
+from faktur.numbering.service import number_invoices
 from faktur.tax_rates import repository as tax_rates
 
 
 @dataclass(frozen=True)
 class InvoiceRequest:
-    """One invoice to create: the body, what it bills (as for create_invoice), and the buyer if
-    the caller has already loaded it (it must be the body's customer, of the actor's organisation)."""
+    """One invoice to create, and its buyer if the caller has already loaded it (it must be the
+    command's customer, of the actor's organisation)."""
 
-    data: InvoiceCreate
-    origin: InvoiceOrigin = field(default_factory=InvoiceOrigin)
-    line_sources: Sequence[LineSource | None] | None = None
+    command: NewInvoice
     customer: Customer | None = None
 
 
@@ -92,17 +86,12 @@ def create_invoices(
     *,
     numbers: Sequence[str] | None = None,
 ) -> list[CreatedInvoice]:
-    """Create the requested invoices (finalizing those whose body says so), one result per request
-    in order. Raises InvoiceRequestFailed for the first invalid request before anything is stored
-    or any number is taken. Finalized invoices are numbered from one block per issue date, in
-    request order, or from `numbers` (one per finalized invoice) that the caller reserved in this
-    transaction. Services flush, never commit: the rows are written in the caller's transaction."""
-    if not requests:
-        return []
-    with cyclic_gc_paused():
-        built = _build_all(session, actor, requests, now)
-        _assign_numbers(session, actor, built, numbers)
-        _write(session, [invoice for invoice, _ in built])
+    """Create the requested invoices (finalizing those whose command says so), one result per
+    request in order. Raises InvoiceRequestFailed for the first invalid request before anything
+    is stored or any number is taken. Finalized invoices are numbered from one block per issue
+    date, in request order, or from `numbers` (one per finalized invoice) that the caller reserved
+    in this transaction. Services flush, never commit: the rows are written in the caller's
+    transaction."""
     return [
         CreatedInvoice(
             id=invoice.id,
@@ -114,25 +103,30 @@ def create_invoices(
             tax_total_minor=invoice.tax_total_minor,
             total_minor=invoice.total_minor,
         )
-        for invoice, _ in built
+        for invoice in write_new_invoices(session, actor, requests, now, numbers=numbers)
     ]
 
 
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Building a batch allocates tens of thousands of small containers (rows, decimals, bind
-    parameters), which triggers Python's cyclic collector over and over, each time walking
-    every object the session holds (a gather's thousands of locked items): a third of the
-    batch's time. Nearly all of it is freed by reference counting anyway, so the collector waits
-    until the batch is written. Callers that load and build in bulk around a batch (a billing
-    run's chunk) pause it for that too. Process-wide: only whoever paused it re-enables it."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+def write_new_invoices(
+    session: Session,
+    actor: Actor,
+    requests: Sequence[InvoiceRequest],
+    now: datetime,
+    *,
+    numbers: Sequence[str] | None = None,
+) -> list[Invoice]:
+    """Steps 1-4 of the module docstring; the invoices as built, written and numbered (not in the
+    session: `repository.attach` one to change it further in this transaction)."""
+    if not requests:
+        return []
+    built = _build_all(session, actor, requests, now)
+    finalized = [(invoice, issue_date) for invoice, issue_date in built if issue_date is not None]
+    if numbers is not None:
+        _give_numbers(finalized, numbers)
+    repository.insert_new(session, [invoice for invoice, _ in built])
+    if numbers is None:
+        _take_numbers(session, actor, finalized)
+    return [invoice for invoice, _ in built]
 
 
 def _build_all(
@@ -142,36 +136,34 @@ def _build_all(
     loaded with one query each (always within the actor's organisation)."""
     organisation_id = actor.organisation_id
     loaded = customers.get_many(
-        session, organisation_id, {r.data.customer_id for r in requests if r.customer is None}
+        session, organisation_id, {r.command.customer_id for r in requests if r.customer is None}
     )
     rate_ids: set[uuid.UUID] = set()
     for request in requests:
-        rate_ids |= calculation.referenced_tax_rate_ids(request.data.lines, request.data.adjustments or [])
+        rate_ids |= calculation.referenced_tax_rate_ids(request.command.lines, request.command.adjustments)
     rates: dict[uuid.UUID, TaxRate] = tax_rates.get_many(session, organisation_id, rate_ids)
     built = []
     for index, request in enumerate(requests):
-        data = request.data
+        command = request.command
         try:
             customer = _customer(actor, request, loaded)
-            computed = compute_with_rates(
+            computed = calculation.compute_with_rates(
                 actor.organisation,
                 customer,
                 rates,
-                currency=data.currency,
-                prices_include_tax=data.prices_include_tax,
-                lines=data.lines,
-                adjustments=data.adjustments or [],
+                currency=command.currency,
+                prices_include_tax=command.prices_include_tax,
+                lines=command.lines,
+                adjustments=command.adjustments,
             )
-            built.append(
-                build_invoice(actor, data, customer, computed, now, request.origin, request.line_sources)
-            )
+            built.append(rows.build_invoice(actor.organisation, actor.name, command, customer, computed, now))
         except FakturError as exc:
-            raise InvoiceRequestFailed(index, data.customer_id, exc) from exc
+            raise InvoiceRequestFailed(index, command.customer_id, exc) from exc
     return built
 
 
 def _customer(actor: Actor, request: InvoiceRequest, loaded: dict[uuid.UUID, Customer]) -> Customer:
-    customer_id = request.data.customer_id
+    customer_id = request.command.customer_id
     given = request.customer
     if given is not None and given.id == customer_id and given.organisation_id == actor.organisation_id:
         return given
@@ -186,35 +178,19 @@ def _customer(actor: Actor, request: InvoiceRequest, loaded: dict[uuid.UUID, Cus
     return customer
 
 
-def _assign_numbers(
-    session: Session,
-    actor: Actor,
-    built: list[tuple[Invoice, date | None]],
-    numbers: Sequence[str] | None,
-) -> None:
-    """Number the finalized invoices, last before writing: the counter row stays locked until the
-    caller commits, so concurrent numbering waits on it and the sequence has no gap."""
-    finalized = [(invoice, issue_date) for invoice, issue_date in built if issue_date is not None]
-    if numbers is not None:
-        if len(numbers) != len(finalized):
-            raise ValueError(f"{len(numbers)} numbers given for {len(finalized)} finalized invoices")
-        for (invoice, _), number in zip(finalized, numbers, strict=True):
-            invoice.number = number
-        return
+def _give_numbers(finalized: list[tuple[Invoice, date]], numbers: Sequence[str]) -> None:
+    if len(numbers) != len(finalized):
+        raise ValueError(f"{len(numbers)} numbers given for {len(finalized)} finalized invoices")
+    for (invoice, _), number in zip(finalized, numbers, strict=True):
+        invoice.number = number
+
+
+def _take_numbers(session: Session, actor: Actor, finalized: list[tuple[Invoice, date]]) -> None:
+    """Number the written issued invoices: one block per issue date and series, in order."""
     blocks: dict[tuple[date, str], list[Invoice]] = {}
     for invoice, issue_date in finalized:
         blocks.setdefault((issue_date, invoice.series), []).append(invoice)
     for (issue_date, series), group in sorted(blocks.items(), key=lambda item: item[0]):
-        block = next_invoice_numbers(session, actor.organisation, issue_date, len(group), series)
-        for invoice, number in zip(group, block, strict=True):
-            invoice.number = number
-
-
-def _write(session: Session, invoices: list[Invoice]) -> None:
-    """One executemany per table, parents first."""
-    tables: dict[type, list[dict[str, Any]]] = {}
-    for invoice in invoices:
-        for model, rows in table_rows(invoice):
-            tables.setdefault(model, []).extend(rows)
-    for model, rows in tables.items():
-        repository.insert_rows(session, model, rows)
+        taken = number_invoices(session, actor.organisation, [i.id for i in group], issue_date, series)
+        for invoice, number in zip(group, taken, strict=True):
+            set_committed_value(invoice, "number", number)

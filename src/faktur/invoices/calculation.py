@@ -1,4 +1,4 @@
-"""The bridge between invoice payloads or stored rows and the pure engine in faktur.calc.
+"""The bridge between invoice commands or stored rows and the pure engine in faktur.calc.
 
 Every invoice total in faktur is computed here, by faktur.calc, and nowhere else.
 """
@@ -13,27 +13,35 @@ from typing import Any
 
 from faktur import calc
 from faktur.errors import NotFound, Unprocessable
-from faktur.invoices.schemas import AdjustmentIn, DocumentAdjustmentIn, InvoiceLineIn, TaxIn
+from faktur.invoices.domain import LineAdjustment, NewAdjustment, NewLine
 from faktur.models import Customer, Invoice, Organisation, TaxRate
 
 
 @dataclass(frozen=True)
 class PreparedLine:
-    """A requested line with its tax resolved to a TaxSpec."""
+    """A line to create with its tax resolved to a TaxSpec."""
 
-    payload: InvoiceLineIn
+    line: NewLine
     tax: calc.TaxSpec
     tax_rate: TaxRate | None
 
 
 @dataclass(frozen=True)
 class PreparedAdjustment:
-    payload: DocumentAdjustmentIn
+    adjustment: NewAdjustment
     tax: calc.TaxSpec
 
 
-def _spec(tax: TaxIn) -> calc.TaxSpec:
-    return calc.TaxSpec(tax.category, tax.percent, tax.exemption_reason, tax.exemption_reason_code)
+@dataclass(frozen=True)
+class Computed:
+    currency: str
+    prices_include_tax: bool
+    lines: list[PreparedLine]
+    adjustments: list[PreparedAdjustment]
+    result: calc.InvoiceResult
+    # What the engine computed from: finalizing a new invoice checks its party rules on it
+    # instead of rebuilding it from the invoice's rows.
+    invoice_input: calc.InvoiceInput
 
 
 def _rate_spec(rate: TaxRate) -> calc.TaxSpec:
@@ -42,18 +50,19 @@ def _rate_spec(rate: TaxRate) -> calc.TaxSpec:
     )
 
 
-def referenced_tax_rate_ids(
-    lines: Iterable[InvoiceLineIn], adjustments: Iterable[DocumentAdjustmentIn]
-) -> set[uuid.UUID]:
+def referenced_tax_rate_ids(lines: Iterable[NewLine], adjustments: Iterable[NewAdjustment]) -> set[uuid.UUID]:
     ids = {line.tax_rate_id for line in lines if line.tax_rate_id is not None}
     ids |= {adj.tax_rate_id for adj in adjustments if adj.tax_rate_id is not None}
     return ids
 
 
-def _resolve(rate_id: uuid.UUID | None, inline: TaxIn | None, rates: dict[uuid.UUID, TaxRate], field: str):
+def _resolve(
+    rate_id: uuid.UUID | None, inline: calc.TaxSpec | None, rates: dict[uuid.UUID, TaxRate], field: str
+) -> tuple[calc.TaxSpec, TaxRate | None]:
     if rate_id is None:
-        assert inline is not None  # the schema requires one of the two
-        return _spec(inline), None
+        if inline is None:
+            raise ValueError(f"{field}: a command gives a tax rate or an inline tax")
+        return inline, None
     rate = rates.get(rate_id)
     if rate is None:
         raise NotFound(
@@ -64,7 +73,7 @@ def _resolve(rate_id: uuid.UUID | None, inline: TaxIn | None, rates: dict[uuid.U
     return _rate_spec(rate), rate
 
 
-def prepare_lines(lines: Sequence[InvoiceLineIn], rates: dict[uuid.UUID, TaxRate]) -> list[PreparedLine]:
+def prepare_lines(lines: Sequence[NewLine], rates: dict[uuid.UUID, TaxRate]) -> list[PreparedLine]:
     prepared = []
     for index, line in enumerate(lines):
         spec, rate = _resolve(line.tax_rate_id, line.tax, rates, f"lines[{index}].tax_rate_id")
@@ -73,7 +82,7 @@ def prepare_lines(lines: Sequence[InvoiceLineIn], rates: dict[uuid.UUID, TaxRate
 
 
 def prepare_adjustments(
-    adjustments: Sequence[DocumentAdjustmentIn], rates: dict[uuid.UUID, TaxRate]
+    adjustments: Sequence[NewAdjustment], rates: dict[uuid.UUID, TaxRate]
 ) -> list[PreparedAdjustment]:
     return [
         PreparedAdjustment(adj, _resolve(adj.tax_rate_id, adj.tax, rates, f"adjustments[{i}].tax_rate_id")[0])
@@ -102,7 +111,7 @@ def resolve_prices_include_tax(explicit: bool | None, rates: Iterable[TaxRate]) 
     return explicit
 
 
-def _adjustment(adj: AdjustmentIn) -> calc.Adjustment:
+def _adjustment(adj: LineAdjustment) -> calc.Adjustment:
     return calc.Adjustment(
         amount=adj.amount, percent=adj.percent, reason=adj.reason, reason_code=adj.reason_code
     )
@@ -134,23 +143,23 @@ def _build_input(
         currency=currency,
         lines=tuple(
             calc.LineInput(
-                quantity=line.payload.quantity,
-                unit_price=line.payload.unit_price,
+                quantity=line.line.quantity,
+                unit_price=line.line.unit_price,
                 tax=line.tax,
-                allowances=tuple(_adjustment(a) for a in line.payload.allowances),
-                charges=tuple(_adjustment(c) for c in line.payload.charges),
+                allowances=tuple(_adjustment(a) for a in line.line.allowances),
+                charges=tuple(_adjustment(c) for c in line.line.charges),
             )
             for line in lines
         ),
         adjustments=tuple(
             calc.DocumentAdjustment(
-                is_charge=adj.payload.kind == "charge",
+                is_charge=adj.adjustment.kind == "charge",
                 tax=adj.tax,
-                amount=adj.payload.amount,
-                percent=adj.payload.percent,
-                base_amount=adj.payload.base_amount,
-                reason=adj.payload.reason,
-                reason_code=adj.payload.reason_code,
+                amount=adj.adjustment.amount,
+                percent=adj.adjustment.percent,
+                base_amount=adj.adjustment.base_amount,
+                reason=adj.adjustment.reason,
+                reason_code=adj.adjustment.reason_code,
             )
             for adj in adjustments
         ),
@@ -329,3 +338,28 @@ def tax_spec_violations(
 
 def customer_currency(customer: Customer, organisation: Organisation, explicit: str | None) -> str:
     return explicit or customer.currency or organisation.default_currency
+
+
+def compute_with_rates(
+    organisation: Organisation,
+    customer: Customer,
+    rates: dict[uuid.UUID, TaxRate],
+    *,
+    currency: str | None,
+    prices_include_tax: bool | None,
+    lines: Sequence[NewLine],
+    adjustments: Sequence[NewAdjustment],
+) -> Computed:
+    """Resolve taxes and compute every amount from the organisation's tax rates (`rates` may hold
+    more than the content references); raises 4xx errors for anything the engine rejects."""
+    prepared_lines = prepare_lines(lines, rates)
+    prepared_adjustments = prepare_adjustments(adjustments, rates)
+    used = referenced_tax_rate_ids(lines, adjustments)
+    inclusive = resolve_prices_include_tax(
+        prices_include_tax, [rate for rate_id, rate in rates.items() if rate_id in used]
+    )
+    chosen_currency = customer_currency(customer, organisation, currency)
+    invoice_input = build_input(chosen_currency, prepared_lines, prepared_adjustments, inclusive)
+    check_line_rules(invoice_input)
+    result = compute(invoice_input)
+    return Computed(chosen_currency, inclusive, prepared_lines, prepared_adjustments, result, invoice_input)

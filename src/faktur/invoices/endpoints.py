@@ -7,14 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
-from faktur import decided_last
 from faktur.auth import CurrentPrincipal
 from faktur.context import Actor, Principal
 from faktur.fields import UtcDatetime
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
-from faktur.invoices import service
+from faktur.invoices import commands, payments, service
 from faktur.invoices.presenters import present_invoice, present_preview
 from faktur.invoices.repository import InvoiceFilters
 from faktur.invoices.schemas import (
@@ -45,8 +44,9 @@ def _actor(principal: Principal) -> Actor:
 def create_invoice(
     body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
-    decided_last.decide_last(session)  # the number is taken after the response is rendered
-    return present_invoice(service.create_invoice(session, _actor(principal), body, now))
+    return present_invoice(
+        service.create_invoice(session, _actor(principal), commands.new_invoice(body), now)
+    )
 
 
 @router.post(
@@ -57,7 +57,7 @@ def create_invoice(
 def preview_invoice(
     body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> InvoicePreviewOut:
-    customer, computed = service.preview_invoice(session, _actor(principal), body)
+    customer, computed = service.preview_invoice(session, _actor(principal), commands.new_invoice(body))
     return present_preview(customer, computed, customer_snapshot(customer))
 
 
@@ -97,14 +97,14 @@ def get_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, session: Ses
 def update_invoice(
     invoice_id: uuid.UUID, body: InvoiceUpdate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
-    return present_invoice(service.update_invoice(session, _actor(principal), invoice_id, body, now))
+    edit = commands.invoice_edit(body)
+    return present_invoice(service.update_invoice(session, _actor(principal), invoice_id, edit, now))
 
 
 @router.post("/{invoice_id}/finalize", response_model=InvoiceOut, summary="Number and issue a draft")
 def finalize_invoice(
     invoice_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
-    decided_last.decide_last(session)  # the number is taken after the response is rendered
     return present_invoice(service.finalize_invoice(session, _actor(principal), invoice_id, now))
 
 
@@ -145,4 +145,5 @@ def mark_uncollectible(
 def record_payment(
     invoice_id: uuid.UUID, body: PaymentCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
-    return present_invoice(service.record_payment(session, _actor(principal), invoice_id, body, now))
+    payment = commands.new_payment(body)
+    return present_invoice(payments.record_payment(session, _actor(principal), invoice_id, payment, now))

@@ -18,25 +18,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from faktur import calc
 from faktur.context import Actor
 from faktur.errors import Conflict, Unprocessable
-from faktur.invoices import repository, service
-from faktur.invoices.lifecycle import payment_status
-from faktur.invoices.schemas import (
-    AdjustmentIn,
-    DocumentAdjustmentIn,
-    InvoiceCreate,
-    InvoiceLineIn,
-    PaymentCreate,
+from faktur.invoices import lifecycle, payments, repository, service
+from faktur.invoices.calculation import Computed
+from faktur.invoices.domain import (
+    InvoiceOrigin,
+    LineAdjustment,
+    NewAdjustment,
+    NewInvoice,
+    NewLine,
+    NewPayment,
     PaymentStatus,
-    TaxIn,
+    payment_status,
 )
-from faktur.invoices.service import LineSource
 from faktur.models import Customer, Invoice, Organisation
 from faktur.numbering.format import sequence_of
 
@@ -50,7 +49,8 @@ UNITEMIZED_LINE = "As invoiced: not itemized"
 
 @dataclass(frozen=True)
 class InvoiceImport:
-    """An invoice as another system issued it. `invoice.finalize` is ignored: imports are issued.
+    """An invoice as another system issued it. `invoice.finalize` and `invoice.origin` are
+    ignored: imports are issued, from the source "import".
 
     `expected_total` and `expected_payment_status` are what the other system says. Without
     `balance_tax` the import is refused when faktur's own computation disagrees, so stored
@@ -59,10 +59,9 @@ class InvoiceImport:
     an import without lines gets one line for the whole total (EN 16931 needs a line).
     `line_totals` (one entry per line, None where not given) keeps each line's net amount as
     given the same way, with a line charge or allowance for the difference.
-    `line_sources` says what each line bills (an order line), as for create_invoice.
     """
 
-    invoice: InvoiceCreate
+    invoice: NewInvoice
     number: str
     issue_date: date
     amount_paid: Decimal = Decimal(0)
@@ -74,9 +73,8 @@ class InvoiceImport:
     expected_payment_status: PaymentStatus | None = None
     void: bool = False
     void_reason: str | None = None
-    balance_tax: TaxIn | None = None
+    balance_tax: calc.TaxSpec | None = None
     line_totals: Sequence[Decimal | None] | None = None
-    line_sources: Sequence[LineSource | None] | None = None
 
 
 def check_number(session: Session, organisation: Organisation, number: str) -> None:
@@ -116,20 +114,17 @@ def _exact_money(value: Decimal, currency: str, field: str) -> Decimal:
     return value
 
 
-def _difference(amount: Decimal, reason: str, *, document_tax: TaxIn | None = None) -> dict[str, list[Any]]:
-    """A charge (positive `amount`) or allowance (negative) of |amount|, as keyword arguments."""
-    if document_tax is None:
-        adjustment = AdjustmentIn(amount=abs(amount), reason=reason)
-        return {"charges": [adjustment]} if amount > 0 else {"allowances": [adjustment]}
-    kind = "charge" if amount > 0 else "allowance"
-    return {
-        "adjustments": [DocumentAdjustmentIn(kind=kind, amount=abs(amount), reason=reason, tax=document_tax)]
-    }
+def _line_difference(line: NewLine, amount: Decimal, reason: str) -> NewLine:
+    """`line` with a charge (positive `amount`) or allowance (negative) of |amount| added."""
+    adjustment = LineAdjustment(amount=abs(amount), reason=reason)
+    if amount > 0:
+        return replace(line, charges=(*line.charges, adjustment))
+    return replace(line, allowances=(*line.allowances, adjustment))
 
 
 def _as_given(
-    session: Session, actor: Actor, data: InvoiceImport, draft: InvoiceCreate
-) -> tuple[InvoiceCreate, Customer, service.Computed]:
+    session: Session, actor: Actor, data: InvoiceImport, draft: NewInvoice
+) -> tuple[NewInvoice, Customer, Computed]:
     """The draft with explicit charges or allowances for what the given totals add to its lines."""
     customer, computed = service.preview_invoice(session, actor, draft)
     currency = computed.currency
@@ -141,30 +136,25 @@ def _as_given(
                 continue
             difference = _exact_money(given, currency, f"lines[{index}].total") - result.net
             if difference:
-                extra = _difference(difference, LINE_TOTAL_REASON)
-                line = lines[index]
-                lines[index] = line.model_copy(
-                    update={key: [*getattr(line, key), *value] for key, value in extra.items()}
-                )
-        draft = draft.model_copy(update={"lines": lines})
+                lines[index] = _line_difference(lines[index], difference, LINE_TOTAL_REASON)
+        draft = replace(draft, lines=tuple(lines))
         customer, computed = service.preview_invoice(session, actor, draft)
     if data.balance_tax is not None and data.expected_total is not None:
         expected = _exact_money(data.expected_total, currency, "total")
         difference = expected - computed.result.totals.tax_inclusive_total
         if difference:
-            extra = _difference(
-                difference,
-                UNITEMIZED_CHARGE_REASON if difference > 0 else UNITEMIZED_ALLOWANCE_REASON,
-                document_tax=data.balance_tax,
+            balance = NewAdjustment(
+                kind="charge" if difference > 0 else "allowance",
+                amount=abs(difference),
+                reason=UNITEMIZED_CHARGE_REASON if difference > 0 else UNITEMIZED_ALLOWANCE_REASON,
+                tax=data.balance_tax,
             )
-            draft = draft.model_copy(
-                update={"adjustments": [*(draft.adjustments or []), *extra["adjustments"]]}
-            )
+            draft = replace(draft, adjustments=(*draft.adjustments, balance))
             customer, computed = service.preview_invoice(session, actor, draft)
     return draft, customer, computed
 
 
-def _check_amounts(data: InvoiceImport, computed: service.Computed) -> None:
+def _check_amounts(data: InvoiceImport, computed: Computed) -> None:
     currency = computed.currency
     total = computed.result.totals.tax_inclusive_total
     if data.expected_total is not None and data.expected_total != total:
@@ -214,8 +204,15 @@ def _issue(
             "The invoice total is negative; import the credit note as such, not as an invoice.",
             code="negative_total",
         )
-    service.prepare_finalization(
-        actor, invoice, customer, now, issue_date=issue_date, check_party_rules=False, reason="imported"
+    lifecycle.prepare_finalization(
+        actor.organisation,
+        actor.name,
+        invoice,
+        customer,
+        now,
+        issue_date=issue_date,
+        check_party_rules=False,
+        reason="imported",
     )
     invoice.number = number
     session.flush()
@@ -224,8 +221,7 @@ def _issue(
 def import_invoice(session: Session, actor: Actor, data: InvoiceImport, now: datetime) -> Invoice:
     """Store an invoice issued elsewhere as issued (open, paid or void), in the caller's transaction."""
     check_number(session, actor.organisation, data.number)
-    draft = data.invoice.model_copy(update={"finalize": False})
-    sources = list(data.line_sources) if data.line_sources is not None else None
+    draft = replace(data.invoice, finalize=False, origin=InvoiceOrigin(source=SOURCE))
     if not draft.lines:
         if data.balance_tax is None or data.expected_total is None or data.expected_total < 0:
             raise Unprocessable(
@@ -234,28 +230,23 @@ def import_invoice(session: Session, actor: Actor, data: InvoiceImport, now: dat
                 details=[{"field": "lines", "reason": "empty"}],
             )
         # EN 16931 needs a line (BR-16): the whole total, not itemized, as the other system gave it.
-        whole = InvoiceLineIn(
-            description=UNITEMIZED_LINE, unit_price=data.expected_total, tax=data.balance_tax
-        )
-        draft = draft.model_copy(update={"lines": [whole]})
+        whole = NewLine(description=UNITEMIZED_LINE, unit_price=data.expected_total, tax=data.balance_tax)
+        draft = replace(draft, lines=(whole,))
         data = replace(data, line_totals=None)
-        sources = [None]
     draft, customer, computed = _as_given(session, actor, data, draft)
     if data.paid_in_full:
         data = replace(data, amount_paid=computed.result.totals.tax_inclusive_total, paid_in_full=False)
     _check_amounts(data, computed)
-    invoice = service.create_invoice(
-        session, actor, draft, now, origin=service.InvoiceOrigin(source=SOURCE), line_sources=sources
-    )
+    invoice = service.create_invoice(session, actor, draft, now)
     # What the other system had been paid when it issued the invoice: its document shows it as
     # the prepaid amount (BT-113), deducted from the amount due (BT-115).
     invoice.prepaid_minor = calc.to_minor(data.amount_paid, computed.currency)
     _issue(session, actor, invoice, customer, data.number, data.issue_date, now)
     if data.amount_paid > 0:
-        payment = PaymentCreate(
+        payment = NewPayment(
             amount=data.amount_paid, paid_on=data.paid_on or data.issue_date, method=data.payment_method
         )
-        invoice = service.record_payment(session, actor, invoice.id, payment, now)
+        invoice = payments.record_payment(session, actor, invoice.id, payment, now)
     if data.void:
         invoice = service.void_invoice(session, actor, invoice.id, now, data.void_reason)
     return invoice

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from faktur import calc
-from faktur.invoices.lifecycle import payment_status
+from faktur.invoices.calculation import Computed
+from faktur.invoices.domain import payment_status
 from faktur.invoices.schemas import (
     AdjustmentOut,
     DocumentAdjustmentOut,
@@ -19,7 +20,6 @@ from faktur.invoices.schemas import (
     TaxBreakdownOut,
     TaxOut,
 )
-from faktur.invoices.service import Computed
 from faktur.models import Customer, Invoice
 
 
@@ -157,11 +157,11 @@ def present_preview(
             InvoiceLineOut(
                 id=None,
                 position=position,
-                description=line.payload.description,
-                sku=line.payload.sku,
-                quantity=str(line.payload.quantity),
-                unit_code=line.payload.unit_code,
-                unit_price=str(line.payload.unit_price),
+                description=line.line.description,
+                sku=line.line.sku,
+                quantity=str(line.line.quantity),
+                unit_code=line.line.unit_code,
+                unit_price=str(line.line.unit_price),
                 tax_rate_id=line.tax_rate.id if line.tax_rate else None,
                 tax=TaxOut(
                     category=line.tax.category,
@@ -169,16 +169,16 @@ def present_preview(
                     exemption_reason=line.tax.exemption_reason,
                     exemption_reason_code=line.tax.exemption_reason_code,
                 ),
-                allowances=[AdjustmentOut(**_plain(a)) for a in line.payload.allowances],
-                charges=[AdjustmentOut(**_plain(c)) for c in line.payload.charges],
+                allowances=[AdjustmentOut(**_plain(a)) for a in line.line.allowances],
+                charges=[AdjustmentOut(**_plain(c)) for c in line.line.charges],
                 amount=fmt(result.amount, currency),
                 allowance_total=fmt(result.allowance_total, currency),
                 charge_total=fmt(result.charge_total, currency),
                 net_amount=fmt(result.net, currency),
                 gross_amount=None if result.gross is None else fmt(result.gross, currency),
-                period_start=line.payload.period_start,
-                period_end=line.payload.period_end,
-                metadata=line.payload.metadata or {},
+                period_start=line.line.period_start,
+                period_end=line.line.period_end,
+                metadata=dict(line.line.metadata or {}),
             )
             for position, (line, result) in enumerate(
                 zip(computed.lines, computed.result.lines, strict=True), 1
@@ -186,10 +186,10 @@ def present_preview(
         ],
         adjustments=[
             DocumentAdjustmentOut(
-                kind=adj.payload.kind,
-                **_plain(adj.payload),
-                base_amount=None if adj.payload.base_amount is None else str(adj.payload.base_amount),
-                tax_rate_id=adj.payload.tax_rate_id,
+                kind=adj.adjustment.kind,
+                **_plain(adj.adjustment),
+                base_amount=None if adj.adjustment.base_amount is None else str(adj.adjustment.base_amount),
+                tax_rate_id=adj.adjustment.tax_rate_id,
                 tax=TaxOut(
                     category=adj.tax.category,
                     percent=str(adj.tax.percent),

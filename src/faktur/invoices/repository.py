@@ -10,9 +10,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from faktur.models import Invoice, InvoiceLine, InvoiceTaxGroup
+from faktur.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup
 from faktur.paging import Cursor
 from faktur.sql import newest_first
 
@@ -104,3 +106,56 @@ def delete_lines_and_tax_groups(session: Session, organisation_id: uuid.UUID, in
         session.execute(
             delete(model).where(model.organisation_id == organisation_id, model.invoice_id == invoice_id)
         )
+
+
+@cache
+def _column_keys(model: type) -> tuple[tuple[str, str], ...]:
+    """(column name, attribute name) of a mapped class; looked up once per class."""
+    return tuple((attr.columns[0].key, attr.key) for attr in sa_inspect(model).column_attrs)
+
+
+def _row(obj: object) -> dict[str, Any]:
+    """Column name -> value of a new mapped object, for a table-level INSERT."""
+    values = obj.__dict__  # loaded attributes of a new object: every column was set on it
+    return {column: values.get(attr) for column, attr in _column_keys(type(obj))}
+
+
+def insert_new(session: Session, invoices: Sequence[Invoice]) -> None:
+    """Write new invoices built in memory (faktur.invoices.rows) with their lines, tax groups and
+    status events: one executemany per table, parents first. Nothing enters the session."""
+    tables: dict[type, list[dict[str, Any]]] = {
+        Invoice: [],
+        InvoiceLine: [],
+        InvoiceTaxGroup: [],
+        InvoiceEvent: [],
+    }
+    for invoice in invoices:
+        tables[Invoice].append(_row(invoice))
+        tables[InvoiceLine] += [_row(line) for line in invoice.lines]
+        tables[InvoiceTaxGroup] += [_row(group) for group in invoice.tax_groups]
+        tables[InvoiceEvent] += [_row(event) for event in invoice.events]
+    for model, rows in tables.items():
+        insert_rows(session, model, rows)
+
+
+def attach(session: Session, invoice: Invoice) -> None:
+    """Put a new invoice written by insert_new (and its children) into the session as persistent
+    rows, so later changes to it are flushed as UPDATEs. The unit of work would otherwise spend
+    more time on these few rows than everything else in creating an invoice."""
+    for row in (invoice, *invoice.lines, *invoice.tax_groups, *invoice.events):
+        make_transient_to_detached(row)
+    session.add(invoice)
+
+
+def replace_lines(
+    session: Session, invoice: Invoice, lines: list[InvoiceLine], tax_groups: list[InvoiceTaxGroup]
+) -> None:
+    """Store a draft's new lines and tax groups with one bulk INSERT each, then hand the same
+    objects to the invoice as its loaded collections."""
+    for old in [*invoice.lines, *invoice.tax_groups]:
+        session.expunge(old)
+    delete_lines_and_tax_groups(session, invoice.organisation_id, invoice.id)
+    insert_rows(session, InvoiceLine, [_row(line) for line in lines])
+    insert_rows(session, InvoiceTaxGroup, [_row(group) for group in tax_groups])
+    set_committed_value(invoice, "lines", lines)
+    set_committed_value(invoice, "tax_groups", tax_groups)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -30,22 +29,8 @@ from faktur.fields import (
     UnitPrice,
     text,
 )
+from faktur.invoices.domain import InvoiceStatus, PaymentStatus
 from faktur.payment_means import PaymentMeansIn
-
-
-class InvoiceStatus(StrEnum):
-    DRAFT = "draft"
-    OPEN = "open"
-    PAID = "paid"
-    VOID = "void"
-    UNCOLLECTIBLE = "uncollectible"
-
-
-class PaymentStatus(StrEnum):
-    UNPAID = "unpaid"
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    OVERPAID = "overpaid"
 
 
 class TaxIn(BaseModel):

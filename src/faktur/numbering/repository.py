@@ -56,6 +56,26 @@ def write_number(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.
     )
 
 
+_INVOICES = Invoice.__table__
+# Table-level, so a list of parameters is a plain executemany (not the ORM's bulk UPDATE by key).
+_SET_NUMBERS = (
+    _INVOICES.update()
+    .where(_INVOICES.c.organisation_id == bindparam("b_organisation_id"), _INVOICES.c.id == bindparam("b_id"))
+    .values(number=bindparam("b_number"))
+)
+
+
+def write_numbers(
+    session: Session, organisation_id: uuid.UUID, numbered: list[tuple[uuid.UUID, str]]
+) -> None:
+    """Write (invoice id, number) pairs with one executemany."""
+    if numbered:
+        session.execute(
+            _SET_NUMBERS,
+            [{"b_organisation_id": organisation_id, "b_id": i, "b_number": n} for i, n in numbered],
+        )
+
+
 # PostgreSQL: advance the counter and write the number it gives on the invoice in one statement.
 # The number is the format's text before {SEQ}, the value zero-padded to the width, the text after.
 _ADVANCE_AND_WRITE = text(

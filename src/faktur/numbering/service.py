@@ -59,6 +59,22 @@ def number_invoice(
     return number
 
 
+def number_invoices(
+    session: Session,
+    organisation: Organisation,
+    invoice_ids: list[uuid.UUID],
+    issue_date: date,
+    series: str = DEFAULT_SERIES,
+) -> list[str]:
+    """Take the next numbers for the stored invoices `invoice_ids`, in order, and write them on
+    them: one invoice as number_invoice does, several from one reserved block."""
+    if len(invoice_ids) == 1:
+        return [number_invoice(session, organisation, invoice_ids[0], issue_date, series)]
+    numbers = next_invoice_numbers(session, organisation, issue_date, len(invoice_ids), series)
+    repository.write_numbers(session, organisation.id, list(zip(invoice_ids, numbers, strict=True)))
+    return numbers
+
+
 def continue_after_settings_change(session: Session, organisation: Organisation, today: date) -> None:
     """After a change of number_format or number_reset, move each counter past every existing
     number the new settings could render again, so numbering continues instead of colliding.

@@ -22,8 +22,7 @@ from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.invoices import calculation
 from faktur.invoices import service as invoices
-from faktur.invoices.schemas import AdjustmentIn, InvoiceCreate, InvoiceLineIn, TaxIn
-from faktur.invoices.service import InvoiceOrigin, LineSource
+from faktur.invoices.domain import InvoiceOrigin, LineAdjustment, LineSource, NewInvoice, NewLine
 from faktur.models import Invoice, Order, OrderLine
 from faktur.orders import repository
 from faktur.orders.repository import SOURCE_KIND, Billed
@@ -90,41 +89,44 @@ def list_orders(
     return views, len(rows) > limit
 
 
-def _tax_in(line: OrderLine | OrderLineIn) -> TaxIn | None:
+def _tax_spec(line: OrderLine | OrderLineIn) -> calc.TaxSpec | None:
     if isinstance(line, OrderLineIn):
-        return line.tax
+        tax = line.tax
+        return (
+            None
+            if tax is None
+            else calc.TaxSpec(tax.category, tax.percent, tax.exemption_reason, tax.exemption_reason_code)
+        )
     if line.tax_rate_id is not None:
         return None
-    return TaxIn.model_validate(
-        {
-            "category": line.tax_category,
-            "percent": line.tax_percent,
-            "exemption_reason": line.exemption_reason,
-            "exemption_reason_code": line.exemption_reason_code,
-        }
+    return calc.TaxSpec(
+        calc.TaxCategory(line.tax_category),
+        line.tax_percent,
+        line.exemption_reason,
+        line.exemption_reason_code,
     )
 
 
-def _priced_line(line: OrderLineIn) -> InvoiceLineIn:
+def _priced_line(line: OrderLineIn) -> NewLine:
     """The whole order line as one invoice line: what the engine checks and totals the order with."""
     allowances = []
     if line.discount is not None:
         allowances.append(
-            AdjustmentIn(
+            LineAdjustment(
                 amount=line.discount.amount,
                 percent=line.discount.percent,
                 reason=line.discount.reason or DEFAULT_DISCOUNT_REASON,
             )
         )
-    return InvoiceLineIn(
+    return NewLine(
         description=line.name,
         sku=line.sku,
         quantity=line.quantity,
         unit_code=line.unit_code,
         unit_price=line.unit_price,
         tax_rate_id=line.tax_rate_id,
-        tax=line.tax,
-        allowances=allowances,
+        tax=_tax_spec(line),
+        allowances=tuple(allowances),
     )
 
 
@@ -373,41 +375,35 @@ def invoice_order(
         allowances = []
         if share:
             reason = line.discount_reason or DEFAULT_DISCOUNT_REASON
-            allowances.append(AdjustmentIn(amount=calc.from_minor(share, currency), reason=reason))
+            allowances.append(LineAdjustment(amount=calc.from_minor(share, currency), reason=reason))
         lines.append(
-            InvoiceLineIn(
+            NewLine(
                 description=line.name,
                 sku=line.sku,
                 quantity=quantity,
                 unit_code=line.unit_code,
                 unit_price=line.unit_price,
                 tax_rate_id=line.tax_rate_id,
-                tax=_tax_in(line),
-                allowances=allowances,
+                tax=_tax_spec(line),
+                allowances=tuple(allowances),
                 metadata=line.metadata_ or None,
+                source=LineSource(SOURCE_KIND, line.id),
             )
         )
     metadata = {**(data.metadata or {}), "order_id": str(order.id)}
     if order.external_reference:
         metadata["order_reference"] = order.external_reference
-    body = InvoiceCreate(
+    command = NewInvoice(
         customer_id=order.customer_id,
         currency=currency,
         prices_include_tax=order.prices_include_tax,
-        lines=lines,
+        lines=tuple(lines),
         finalize=data.finalize,
         due_date=data.due_date,
         payment_terms_days=data.payment_terms_days,
         memo=data.memo,
         external_reference=data.external_reference,
         metadata=metadata,
-    )
-    return invoices.create_invoice(
-        session,
-        actor,
-        body,
-        now,
         origin=InvoiceOrigin(source="order"),
-        line_sources=[LineSource(SOURCE_KIND, line.id) for line, _ in chosen],
-        customer=customer,
     )
+    return invoices.create_invoice(session, actor, command, now, customer=customer)

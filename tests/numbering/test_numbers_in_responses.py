@@ -1,17 +1,14 @@
-"""Numbers decided last (faktur.decided_last): the response is rendered with a stand-in, the
-number is taken just before COMMIT and replaces the stand-in in the row, the response and the
-response stored for the Idempotency-Key."""
+"""The number an issuing request answers is the number it stored, in the row and in the response
+stored for its Idempotency-Key; a refused request takes no number."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
 from factories import create_customer, line
-from faktur import decided_last
 from faktur.db import session_scope
 from faktur.models import IdempotencyKey, Invoice
 
@@ -42,7 +39,6 @@ def test_create_and_finalize_answer_the_number_they_stored(client, tenant, sessi
     assert issued.json()["number"] == f"INV-{year}-00001"
     assert finalized.json()["number"] == f"INV-{year}-00002"
     assert int(issued.headers["content-length"]) == len(issued.content)
-    assert b"pending-" not in issued.content + finalized.content
     assert _stored(session_factory, tenant.organisation_id) == {
         issued.json()["id"]: f"INV-{year}-00001",
         draft.json()["id"]: f"INV-{year}-00002",
@@ -76,17 +72,3 @@ def test_a_failed_request_decides_nothing(client, tenant, session_factory) -> No
     assert bad.status_code == 422
     finalized = client.post(f"/v1/invoices/{draft.json()['id']}/finalize", headers=tenant.headers)
     assert finalized.json()["number"] == f"INV-{datetime.now(UTC).year}-00001"
-
-
-def test_substitute_replaces_the_json_string_only() -> None:
-    body = json.dumps({"number": "pending-ab", "memo": "pending-ab is not quoted alone"}).encode()
-    out = json.loads(decided_last.substitute(body, {"pending-ab": 'INV-"7"'}))
-    assert out == {"number": 'INV-"7"', "memo": "pending-ab is not quoted alone"}
-
-
-def test_committing_with_an_undecided_value_is_refused(session_factory) -> None:  # type: ignore[no-untyped-def]
-    decided: list[str] = []
-    with pytest.raises(RuntimeError, match="still to decide"), session_scope(session_factory) as session:
-        decided_last.decide_last(session)
-        decided_last.defer(session, lambda: decided.append("x") or "x")
-    assert decided == []
