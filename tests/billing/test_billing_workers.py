@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from faktur.app import create_app
 from faktur.billing import queue, runs, tasks
+from faktur.billing.chunk import ChunkResult
 from faktur.config import Settings
 from faktur.db import normalise_url, session_scope
 from faktur.models import BillingRun, BillingRunChunk, Invoice
@@ -78,7 +79,7 @@ def test_a_chunk_run_twice_invoices_and_counts_once(client, tenant, session_fact
     run_id, seqs = _planned_run(session_factory, tenant.organisation_id, now, chunk_size=2)
     assert seqs == [0, 1, 2]
 
-    def bill(seq: int) -> runs.ChunkOutcome | None:
+    def bill(seq: int) -> ChunkResult | None:
         return tasks.bill_queued_chunk(
             session_factory, tenant.organisation_id, run_id, seq, now, worker="test", clock=lambda: now
         )
@@ -124,7 +125,7 @@ def test_concurrent_executions_of_one_chunk_count_once(client, tenant, session_f
     now = datetime.now(UTC)
     run_id, _seqs = _planned_run(session_factory, tenant.organisation_id, now, chunk_size=6)
     barrier = threading.Barrier(4)
-    outcomes: list[runs.ChunkOutcome | None] = []
+    outcomes: list[ChunkResult | None] = []
 
     def bill() -> None:
         barrier.wait()

@@ -14,6 +14,7 @@ from faktur.calc.charge_models import (
     ChargeModel,
     Graduated,
     InvalidChargeModel,
+    InvalidUsageValue,
     MinimumCommitmentLine,
     Package,
     PerUnit,
@@ -24,7 +25,7 @@ from faktur.calc.charge_models import (
     aggregate_values,
     charge_model_from_dict,
 )
-from faktur.calc.errors import CalcError, FloatNotAllowed
+from faktur.calc.errors import CalcError, FloatNotAllowed, NotADecimal
 
 D = Decimal
 
@@ -377,6 +378,30 @@ def test_aggregate_refuses_floats_and_garbage() -> None:
         aggregate(AggregationKind.MAX, [{"n": "lots"}], "n")
     with pytest.raises(TypeError, match="bool"):
         aggregate(AggregationKind.SUM, [{"n": True}], "n")
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "code"),
+    [
+        ("1_000", InvalidUsageValue, "invalid_usage_value"),
+        ("\uff11\uff12", InvalidUsageValue, "invalid_usage_value"),
+        ("NaN", InvalidUsageValue, "invalid_usage_value"),
+        (True, NotADecimal, "not_a_decimal"),
+        ([1], NotADecimal, "not_a_decimal"),
+    ],
+    ids=["underscore", "full-width", "nan", "bool", "list"],
+)
+def test_a_value_that_cannot_be_aggregated_is_a_calc_error_with_a_code(
+    value: object, error: type[CalcError], code: str
+) -> None:
+    # Billing records calc's own errors as a contract's failure (anything else is a bug).
+    for kind in ("sum", "max", "unique_count"):
+        if kind == "unique_count" and isinstance(value, str):
+            continue  # strings are distinct values there
+        with pytest.raises(error) as raised:
+            aggregate_values(kind, [value], "gb")
+        assert raised.value.code == code
+        assert "gb" in raised.value.message
 
 
 def test_aggregate_needs_a_property_except_for_count() -> None:

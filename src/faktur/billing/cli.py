@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import leases, queue, runs
+from faktur.billing.chunk import ChunkResult
 from faktur.db import session_scope
 from faktur.models import BillingRun, BillingRunFailure
 from faktur.organisations import repository as organisations
@@ -89,7 +90,7 @@ def _drive(
     def planned(total: int, done: int) -> None:
         progress.update(bar, total=total, completed=done)
 
-    def advance(contracts: int, created: int, _outcome: runs.ChunkOutcome | None) -> None:
+    def advance(contracts: int, created: int, _outcome: ChunkResult | None) -> None:
         nonlocal invoices
         invoices += created
         progress.update(bar, advance=contracts, invoices=invoices)

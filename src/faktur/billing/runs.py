@@ -2,19 +2,23 @@
 
 A run is split into chunks of contracts (ordered by id), stored on the run's first start
 (`billing_run_chunks`). Each chunk is executed in transactions of at most
-PERIODS_PER_TRANSACTION due periods (a contract years behind is caught up over several); each:
+PERIODS_PER_TRANSACTION due periods (a contract years behind is caught up over several); each
+transaction, in order:
 
-1. locks the chunk's contracts, loads their live invoices and unbilled events;
-2. plans the due periods it takes (pure computation through faktur.calc); a contract whose plan
-   fails is recorded as a failure and left out, the chunk goes on;
-3. creates and finalizes the planned invoices in one batch (faktur.invoices.batch.create_invoices:
-   every invoice is checked before anything is written; one block of numbers for exactly the
-   batch; one executemany per table), in a SAVEPOINT, and records the usage they bill (one
-   coverage row per invoice, marks only on late events; faktur.models.usage); a contract whose
-   invoice the batch refuses is recorded as a failure and the batch built again without it;
-4. moves the run's counters by increments and renews the executor's lease (faktur.billing.leases);
-   the chunk's last transaction also marks the chunk done, records its failures and completes
-   the run when it was the last chunk.
+1. bills the chunk (faktur.billing.chunk.bill: plan -> check -> write, returning a ChunkResult):
+   locks the chunk's contracts, plans their due periods (pure computation through faktur.calc;
+   a period with nothing to bill is skipped and counted), has the invoicing core check every
+   planned invoice, then creates, finalizes and numbers them in one batch (one block of numbers
+   for exactly the batch; one executemany per table) in a SAVEPOINT, and records the usage they
+   bill (one coverage row per invoice, marks only on late events; faktur.models.usage). A
+   contract whose planning or invoice faktur or calc refuses with its own error is a contract
+   failure, left out while the chunk goes on; any other exception is a bug that fails the chunk
+   loudly (its transaction rolls back, the chunk stays pending, and the executor stops as after
+   any crash);
+2. records the transaction explicitly, as its last statements (`_record_transaction`; no
+   commit hook): moves the run's counters by increments and renews the executor's lease
+   (faktur.billing.leases); the chunk's last transaction also marks the chunk done, records its
+   failures and completes the run when it was the last chunk.
 
 Exactly once and gapless by design, also when the process is killed at any point: the database's
 natural key (one live invoice per contract and period) makes a second invoice impossible, and a
@@ -36,25 +40,22 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from faktur.billing import leases, repository, service
+from faktur.billing import chunk, leases, repository
+from faktur.billing.chunk import ChunkResult, ContractFailure
 from faktur.billing.leases import Lease, LeaseLost
-from faktur.calc.periods import Period
 from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.db import session_scope
-from faktur.errors import FakturError, NotFound, Unprocessable
-from faktur.invoices.batch import InvoiceRequestFailed, create_invoices
-from faktur.invoices.domain import NewInvoice
+from faktur.errors import NotFound, Unprocessable
 from faktur.models import BillingRun, BillingRunFailure, Organisation
 from faktur.outages import Outage, Stopped, retrying
-from faktur.usage import billing_repository as usage
 
 DEFAULT_CHUNK_SIZE = 100
 # The most due periods one transaction invoices. Runs over current contracts bill one or two
@@ -62,26 +63,6 @@ DEFAULT_CHUNK_SIZE = 100
 # transaction (on SQLite: the database's write lock) is held for long.
 PERIODS_PER_TRANSACTION = 500
 logger = logging.getLogger("faktur.billing")
-
-
-@dataclass
-class ChunkOutcome:
-    invoices: int = 0
-    failures: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)
-    # False when due periods beyond this transaction's budget remain.
-    complete: bool = True
-
-
-# Per contract with due periods: its state and, per period, the plan and the invoice body.
-Planned = list[tuple[service.ContractState, list[tuple[Period, service.Plan, NewInvoice]]]]
-
-
-class ContractFailed(Exception):
-    """Storing a contract's invoices failed after the number block was reserved: retry without it."""
-
-    def __init__(self, contract_id: uuid.UUID, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.contract_id, self.code, self.reason = contract_id, code, reason
 
 
 class ChunkAlreadyDone(Exception):
@@ -97,13 +78,6 @@ class AlreadyRunning(Exception):
         self.executor = run.executor
         self.heartbeat_at = run.heartbeat_at
         self.lease_expires_at = run.lease_expires_at
-
-
-def _describe(exc: BaseException) -> tuple[str, str]:
-    if isinstance(exc, FakturError):
-        return exc.code, exc.message
-    code = getattr(exc, "code", None)
-    return (code if isinstance(code, str) else type(exc).__name__), str(exc)[:2000]
 
 
 EARLIEST_AS_OF = date(1970, 1, 1)
@@ -194,142 +168,6 @@ def pending_chunks(
     return list(enumerate(chunks))
 
 
-def run_chunk(
-    session: Session,
-    organisation: Organisation,
-    run_id: uuid.UUID,
-    contract_ids: Sequence[uuid.UUID],
-    as_of: date,
-    now: datetime,
-    excluded: dict[uuid.UUID, tuple[str, str]] | None = None,
-    period_budget: int = PERIODS_PER_TRANSACTION,
-) -> ChunkOutcome:
-    """Invoice up to `period_budget` of the chunk's due periods in the caller's transaction (see
-    the module docstring); the outcome says whether any stayed due (`complete`)."""
-    excluded = excluded or {}
-    actor = Actor(organisation, f"billing_run:{run_id}")
-    outcome = ChunkOutcome(failures=[(cid, code, reason) for cid, (code, reason) in excluded.items()])
-    contracts = contracts_repo.get_many(session, organisation.id, contract_ids, for_update=True)
-    billable = [contract for contract in contracts if contract.id not in excluded]
-    states, metrics = service.load_states(
-        session, organisation.id, billable, as_of, period_budget=period_budget
-    )
-    planned: Planned = []
-    for contract in billable:
-        state = states[contract.id]
-        outcome.complete = outcome.complete and not state.more_due
-        try:
-            invoices_of_contract = _plan_contract(session, state, metrics)
-        except Exception as exc:
-            if not service.is_failure(exc):
-                raise
-            outcome.failures.append((contract.id, *_describe(exc)))
-            continue
-        if invoices_of_contract:
-            planned.append((state, invoices_of_contract))
-    outcome.invoices = _store(session, actor, planned, now, outcome)
-    return outcome
-
-
-def _store(
-    session: Session, actor: Actor, planned: Planned, now: datetime, outcome: ChunkOutcome
-) -> int:
-    """Create, finalize and number the chunk's planned invoices in one batch and mark the events
-    they bill; returns how many were stored.
-
-    The batch checks every invoice before it writes or numbers anything: a contract whose invoice
-    is refused (e.g. the EN 16931 checks made at finalization) is recorded as a failure and the
-    batch is built again without it. If the write itself fails (a concurrent invoice of the same
-    period), the SAVEPOINT takes the rows and the number block back and the chunk is retried
-    without that contract (ContractFailed), so the sequence never has a gap.
-    """
-    while planned:
-        owners = [(state, period, plan) for state, items in planned for period, plan, _ in items]
-        requests = [
-            service.period_request(state, period, plan, body)
-            for state, items in planned
-            for period, plan, body in items
-        ]
-        try:
-            with session.begin_nested():
-                created = create_invoices(session, actor, requests, now)
-                billed = [
-                    plan.billed_usage(state.contract, invoice.id)
-                    for (state, _, plan), invoice in zip(owners, created, strict=True)
-                ]
-                usage.mark_billed(session, actor.organisation_id, billed, now)
-        except InvoiceRequestFailed as failed:
-            contract = owners[failed.index][0].contract
-            outcome.failures.append((contract.id, *_describe(failed.error)))
-            planned = [(state, items) for state, items in planned if state.contract.id != contract.id]
-            continue
-        except IntegrityError as exc:
-            for state, period, _ in owners:
-                duplicate = service.duplicate_of(session, state.contract, period)
-                if duplicate is not None:
-                    raise ContractFailed(state.contract.id, *_describe(duplicate)) from exc
-            raise
-        return len(created)
-    return 0
-
-
-def _plan_contract(
-    session: Session,
-    state: service.ContractState,
-    metrics: dict[uuid.UUID, service.MetricTerms],
-) -> list[tuple[Period, service.Plan, NewInvoice]]:
-    """Plan every due period the state was loaded for, oldest first."""
-    items = []
-    for period in state.periods:
-        try:
-            plan, body = service.build_period_invoice(session, state, metrics, period, finalize=True)
-        except FakturError as exc:
-            # A period whose fees all went out in advance has nothing left to bill; not a failure.
-            if exc.code == "nothing_to_bill":
-                continue
-            raise
-        items.append((period, plan, body))
-    return items
-
-
-def _record_progress(
-    session: Session,
-    organisation_id: uuid.UUID,
-    run_id: uuid.UUID,
-    contracts: int,
-    outcome: ChunkOutcome,
-    now: datetime,
-) -> None:
-    """Count a transaction of a chunk: its invoices, and when it was the chunk's last, the chunk,
-    its contracts and its failures."""
-    failures = outcome.failures if outcome.complete else []
-    for contract_id, code, reason in failures:
-        session.add(
-            BillingRunFailure(
-                id=uuid.uuid4(),
-                organisation_id=organisation_id,
-                created_at=now,
-                run_id=run_id,
-                contract_id=contract_id,
-                code=code[:60],
-                reason=reason[:2000],
-            )
-        )
-    # Counters move by increments in the chunk's transaction: chunks committed by several
-    # processes add up, and a transaction that never committed never counted.
-    repository.add_chunk_counts(
-        session,
-        organisation_id,
-        run_id,
-        chunks=1 if outcome.complete else 0,
-        contracts=contracts if outcome.complete else 0,
-        invoices=outcome.invoices,
-        failures=len(failures),
-        now=now,
-    )
-    session.flush()
-
-
 def execute_chunk(
     factory: sessionmaker[Session],
     organisation_id: uuid.UUID,
@@ -343,47 +181,113 @@ def execute_chunk(
     fenced: bool = True,
     worker: str | None = None,
     period_budget: int = PERIODS_PER_TRANSACTION,
-) -> ChunkOutcome | None:
-    """Execute chunk `seq` of a run, in as many transactions as its due periods need; None when
-    another execution had done the chunk already (this one changed nothing).
+) -> ChunkResult | None:
+    """Execute chunk `seq` of a run, in as many transactions as its due periods need; what the
+    whole chunk did, or None when another execution had done the chunk already (this one changed
+    nothing).
 
     Every transaction renews `lease`; `fenced` (in-process executors) rolls it back with
     LeaseLost when another executor holds the lease now. The chunk is marked done, by `worker`
     (default: the lease's executor), in its last transaction. `now` is the run's time (issue
-    dates); the lease's clock tells when each transaction committed.
+    dates); the lease's clock tells when each transaction committed. An exception other than
+    faktur's and calc's own errors (a bug) propagates: its transaction rolls back.
     """
-    excluded: dict[uuid.UUID, tuple[str, str]] = {}
-    invoices_created = 0
+    failed: dict[uuid.UUID, ContractFailure] = {}
+    invoices_written = nothing_to_bill = 0
     while True:
         try:
             with session_scope(factory) as session:
                 organisation = session.get(Organisation, organisation_id)
                 assert organisation is not None
-                outcome = run_chunk(
-                    session, organisation, run_id, contract_ids, as_of, now, excluded, period_budget
+                actor = Actor(organisation, f"billing_run:{run_id}")
+                result = chunk.bill(
+                    session,
+                    actor,
+                    contract_ids,
+                    as_of,
+                    now,
+                    failed_before=failed,
+                    period_budget=period_budget,
                 )
-                if outcome.complete and not repository.mark_chunk_done(
-                    session, organisation_id, run_id, seq, lease.clock(), worker or lease.executor
-                ):
-                    raise ChunkAlreadyDone(f"chunk {seq} of run {run_id} was committed by another execution")
-                _record_progress(session, organisation_id, run_id, len(contract_ids), outcome, now)
-                if fenced:
-                    leases.keep(session, organisation_id, run_id, lease)
-                else:
-                    leases.renew(session, organisation_id, run_id, lease)
-                if outcome.complete:
-                    repository.complete_if_every_chunk_done(session, organisation_id, run_id, lease.clock())
-        except ContractFailed as failed:
-            excluded[failed.contract_id] = (failed.code, failed.reason)
+                _record_transaction(
+                    session,
+                    organisation_id,
+                    run_id,
+                    seq,
+                    len(contract_ids),
+                    result,
+                    now,
+                    lease,
+                    fenced=fenced,
+                    worker=worker,
+                )
+        except chunk.ContractFailed as refused:
+            # Its write was refused after the number block was taken: bill the chunk again without it.
+            failed[refused.failure.contract_id] = refused.failure
             continue
         except ChunkAlreadyDone:
             return None
-        invoices_created += outcome.invoices
-        if outcome.complete:
-            outcome.invoices = invoices_created
-            return outcome
+        invoices_written += result.invoices
+        nothing_to_bill += result.nothing_to_bill
+        if result.complete:
+            return replace(result, invoices=invoices_written, nothing_to_bill=nothing_to_bill)
         # More periods are due: the next transaction goes on without the contracts that failed.
-        excluded.update((cid, (code, reason)) for cid, code, reason in outcome.failures)
+        failed.update((failure.contract_id, failure) for failure in result.failures)
+
+
+def _record_transaction(
+    session: Session,
+    organisation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    seq: int,
+    contracts: int,
+    result: ChunkResult,
+    now: datetime,
+    lease: Lease,
+    *,
+    fenced: bool,
+    worker: str | None,
+) -> None:
+    """Record one transaction of chunk `seq`, in it, after its invoices were written: its invoices
+    and, when it was the chunk's last (`result.complete`), the chunk's completion - the chunk marked
+    done (ChunkAlreadyDone if another execution marked it first), its contracts and failures
+    counted, the run completed if every chunk is done now. Keeps (`fenced`) or renews the lease."""
+    if result.complete and not repository.mark_chunk_done(
+        session, organisation_id, run_id, seq, lease.clock(), worker or lease.executor
+    ):
+        raise ChunkAlreadyDone(f"chunk {seq} of run {run_id} was committed by another execution")
+    failures = result.failures if result.complete else ()
+    for failure in failures:
+        session.add(
+            BillingRunFailure(
+                id=uuid.uuid4(),
+                organisation_id=organisation_id,
+                created_at=now,
+                run_id=run_id,
+                contract_id=failure.contract_id,
+                code=failure.code[:60],
+                reason=failure.reason[:2000],
+            )
+        )
+    # Counters move by increments in the chunk's transaction: chunks committed by several
+    # processes add up, and a transaction that never committed never counted.
+    repository.add_chunk_counts(
+        session,
+        organisation_id,
+        run_id,
+        chunks=1 if result.complete else 0,
+        contracts=contracts if result.complete else 0,
+        invoices=result.invoices,
+        failures=len(failures),
+        now=now,
+    )
+    session.flush()
+    if fenced:
+        leases.keep(session, organisation_id, run_id, lease)
+    else:
+        leases.renew(session, organisation_id, run_id, lease)
+    if result.complete:
+        repository.complete_if_every_chunk_done(session, organisation_id, run_id, lease.clock())
 
 
 def _take_chunks(
@@ -416,7 +320,7 @@ def run_in_process(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     lease: Lease | None = None,
     on_plan: Callable[[int, int], None] | None = None,
-    on_chunk: Callable[[int, int, ChunkOutcome | None], None] | None = None,
+    on_chunk: Callable[[int, int, ChunkResult | None], None] | None = None,
     outage: Outage | None = None,
     stop: threading.Event | None = None,
 ) -> bool:
@@ -428,7 +332,7 @@ def run_in_process(
     `stop` ends the execution between two chunks (the lease is released, so any executor may
     resume at once); returns whether the run was completed here.
     `on_plan` hears the contracts in the run and those already done, `on_chunk` (contracts,
-    invoices, outcome) per chunk.
+    invoices, result) per chunk.
     """
     lease = lease or Lease(leases.new_executor("run"))
 
@@ -447,13 +351,13 @@ def run_in_process(
         if stop is not None and stop.is_set():
             attempt(lambda: _release(factory, organisation_id, run_id, lease))
             return False
-        outcome = attempt(
+        result = attempt(
             lambda seq=seq, contract_ids=contract_ids: execute_chunk(
                 factory, organisation_id, run_id, seq, contract_ids, as_of, now, lease
             )
         )
         if on_chunk is not None:
-            on_chunk(len(contract_ids), 0 if outcome is None else outcome.invoices, outcome)
+            on_chunk(len(contract_ids), 0 if result is None else result.invoices, result)
     return True
 
 

@@ -30,12 +30,11 @@ from sqlalchemy.orm import Session
 
 from faktur.billing import lines as planner
 from faktur.billing.lines import ComponentTerms, MetricTerms, PlannedLine
-from faktur.calc.errors import CalcError
 from faktur.calc.periods import Period, last_completed_period, period_containing, periods_between
 from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.contracts import service as contracts
-from faktur.errors import Conflict, FakturError, Unprocessable
+from faktur.errors import Conflict, Unprocessable
 from faktur.invoices import service as invoices
 from faktur.invoices.batch import InvoiceRequest
 from faktur.invoices.domain import InvoiceOrigin, NewInvoice
@@ -369,6 +368,19 @@ def nothing_to_bill(contract: Contract, period: Period) -> Unprocessable:
     )
 
 
+@dataclass(frozen=True)
+class NothingToBill:
+    """The plan of a period without a line: its flat fees went out in advance and it has no usage
+    components. A billing run skips the period; a request to invoice that one period answers it
+    with 422 nothing_to_bill (`error`)."""
+
+    contract: Contract
+    period: Period
+
+    def error(self) -> Unprocessable:
+        return nothing_to_bill(self.contract, self.period)
+
+
 def build_period_invoice(
     session: Session,
     state: ContractState,
@@ -377,12 +389,13 @@ def build_period_invoice(
     bill_for_date: date | None = None,
     *,
     finalize: bool = False,
-) -> tuple[Plan, NewInvoice]:
-    """Plan the invoice of one period and build its command; nothing is stored yet (the state
-    counts the period's usage as billed, so a later period does not bill it again)."""
+) -> tuple[Plan, NewInvoice] | NothingToBill:
+    """Plan the invoice of one period and build its command, or say there is nothing to bill;
+    nothing is stored yet (the state counts the period's usage as billed, so a later period does
+    not bill it again)."""
     plan = plan_period(session, state, metrics, period, bill_for_date)
     if not plan.lines:
-        raise nothing_to_bill(state.contract, period)
+        return NothingToBill(state.contract, period)
     command = period_invoice(state.contract, plan, period, finalize=finalize)
     state.consume(plan, period)
     return plan, command
@@ -491,7 +504,10 @@ def invoice_contract_period(
     state = states[contract.id]
     if check_duplicate and (period.start, period.end) in state.invoiced:
         raise duplicate_period(contract, period, state.invoiced[(period.start, period.end)])
-    plan, command = build_period_invoice(session, state, metrics, period, bill_for_date, finalize=finalize)
+    planned = build_period_invoice(session, state, metrics, period, bill_for_date, finalize=finalize)
+    if isinstance(planned, NothingToBill):
+        raise planned.error()
+    plan, command = planned
     return store_period_invoice(session, actor, state, period, plan, command, now)
 
 
@@ -514,8 +530,3 @@ def preview_running_period(
     plan = plan_period(session, states[contract.id], metrics, period)
     customer, computed = invoices.preview_invoice(session, actor, period_invoice(contract, plan, period))
     return period, customer, computed
-
-
-def is_failure(exc: BaseException) -> bool:
-    """Errors that make one contract unbillable (recorded), as opposed to crashes of the run."""
-    return isinstance(exc, (FakturError, CalcError, ValueError, TypeError, IntegrityError))

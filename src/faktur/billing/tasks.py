@@ -26,6 +26,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import leases, repository, runs
+from faktur.billing.chunk import ChunkResult
 from faktur.db import session_scope
 from faktur.errors import NotFound
 from faktur.models import BillingRunChunk
@@ -59,7 +60,7 @@ def bill_queued_chunk(
     worker: str,
     clock: Callable[[], datetime],
     lease_seconds: float = leases.DEFAULT_SECONDS,  # float-ok: seconds
-) -> runs.ChunkOutcome | None:
+) -> ChunkResult | None:
     """Execute chunk `seq` of a queued run; None when it had already been done (nothing changes).
 
     `now` is the run's time (issue dates, as for an in-process run); `clock` tells when it committed.
@@ -85,7 +86,7 @@ def _bill_chunk(context: JobContext, organisation_id: str, run_id: str, seq: int
     assert job_id is not None
     in_hand.add(job_id)
     try:
-        outcome = retrying(
+        result = retrying(
             lambda: bill_queued_chunk(
                 extra["session_factory"],
                 uuid.UUID(organisation_id),
@@ -101,7 +102,7 @@ def _bill_chunk(context: JobContext, organisation_id: str, run_id: str, seq: int
         )
     finally:
         in_hand.discard(job_id)
-    return 0 if outcome is None else outcome.invoices
+    return 0 if result is None else result.invoices
 
 
 def register(app: App) -> None:

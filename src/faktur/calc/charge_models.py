@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_UP as _ROUND_HALF_UP
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, TypeAlias
 
-from faktur.calc.errors import CalcError, FloatNotAllowed
+from faktur.calc.errors import CalcError, FloatNotAllowed, NotADecimal
 
 _ZERO = Decimal(0)
 
@@ -50,6 +50,13 @@ class InvalidChargeModel(CalcError, ValueError):
     """A charge model's configuration is not valid (unordered tiers, negative price, ...)."""
 
     code = "invalid_charge_model"
+
+
+class InvalidUsageValue(CalcError, ValueError):
+    """An event's value of a metric's property cannot be aggregated (not a number written with
+    ASCII digits, or not finite): its period cannot be priced."""
+
+    code = "invalid_usage_value"
 
 
 class ChargeModelKind(StrEnum):
@@ -376,7 +383,7 @@ def aggregate_values(
     present = (value for value in values if value is not None)
     if kind is AggregationKind.UNIQUE_COUNT:
         return Decimal(len({_distinct_key(value, property_name) for value in present}))
-    numbers = (_decimal(value, property_name, ValueError) for value in present)
+    numbers = (_decimal(value, property_name, InvalidUsageValue) for value in present)
     if kind is AggregationKind.MAX:
         return max(numbers, default=_ZERO)
     with _exact():
@@ -422,7 +429,7 @@ def _decimal(value: object, name: str, error: type[ValueError]) -> Decimal:
     if isinstance(value, float):
         raise FloatNotAllowed(f"{name} is the float {value!r}; use a Decimal or a numeric string", field=name)
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be a Decimal, int or numeric string, not a bool")
+        raise NotADecimal(f"{name} must be a Decimal, int or numeric string, not a bool", field=name)
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
@@ -436,7 +443,9 @@ def _decimal(value: object, name: str, error: type[ValueError]) -> Decimal:
         except InvalidOperation:
             raise error(f"{name} must be a number, got {value!r}") from None
     else:
-        raise TypeError(f"{name} must be a Decimal, int or numeric string, got {type(value).__name__}")
+        raise NotADecimal(
+            f"{name} must be a Decimal, int or numeric string, got {type(value).__name__}", field=name
+        )
     if not number.is_finite():
         raise error(f"{name} must be a finite number, got {value!r}")
     return number
@@ -538,4 +547,4 @@ def _check_keys(
 def _distinct_key(value: object, name: str) -> str | Decimal:
     if isinstance(value, str):
         return value
-    return _decimal(value, name, ValueError)
+    return _decimal(value, name, InvalidUsageValue)
