@@ -32,6 +32,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, exceptions
@@ -452,10 +453,7 @@ def bill_with_workers(
     started = retrying(start, outage)
     for org_id, run_id in started:
         queued = retrying(
-            lambda org_id=org_id, run_id=run_id: queue_run(
-                factory, database_url, org_id, run_id, now, chunk_size, lease_seconds
-            ),
-            outage,
+            partial(queue_run, factory, database_url, org_id, run_id, now, chunk_size, lease_seconds), outage
         )
         console.print(f"run {run_id}: {queued} chunks queued for `faktur worker`")
     if not wait:

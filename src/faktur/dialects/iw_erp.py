@@ -242,7 +242,8 @@ _rename_lines = rename_line_fields(
 )
 
 
-def _tax(tax: TaxIn) -> dict[str, Any]:
+def _tax(tax: TaxIn | None) -> dict[str, Any]:
+    assert tax is not None  # InvoiceIn refuses an item without tax when the invoice has none
     reason = tax.exemption_reason
     return {"category": tax.category, "percent": tax.value, "exemption_reason": reason}
 
@@ -265,7 +266,7 @@ def _core_invoice(body: InvoiceIn, finalize: bool) -> InvoiceCreate:
                     "quantity": item.quantity,
                     "unit_price": item.price,
                     "unit_code": item.unit,
-                    "tax": _tax(item.tax or default_tax),  # type: ignore[arg-type]
+                    "tax": _tax(item.tax or default_tax),
                 }
                 for item in body.items
             ],
@@ -450,7 +451,7 @@ def create_invoice(
     with vendor_fields(lambda field: _rename_lines(_rename(field))):
         customers.get_customer(session, principal.organisation_id, invoice_in.buyer.id)
         invoice = _create(session, principal, invoice_in, now)
-    automatic = invoice_in.caller_number is None and invoice.number is not None
+    number = invoice.number if invoice_in.caller_number is None else None  # faktur's own number
     row = DialectInvoice(
         id=uuid.uuid4(),
         organisation_id=principal.organisation_id,
@@ -463,8 +464,8 @@ def create_invoice(
             "manual_number_prefix": invoice_in.manual_number_prefix,
             "manual_number": invoice_in.manual_number,
             "number": (
-                sequence_of(principal.organisation.number_format, invoice.number)
-                if automatic
+                sequence_of(principal.organisation.number_format, number)
+                if number is not None
                 else invoice_in.manual_number
                 if invoice_in.manual_number is not None
                 else invoice_in.number

@@ -122,7 +122,7 @@ class TransactionalRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _committing(endpoint, kwargs.get("status_code")), **kwargs)
-        self.access = self.access_for(frozenset(self.methods))
+        self.access = self.access_for(frozenset(self.methods or ()))  # APIRoute has set them
 
     def access_for(self, methods: frozenset[str]) -> Access:
         return Access.READ if methods <= _READING_METHODS else Access.WRITE

@@ -101,8 +101,8 @@ def _line(item: InvoiceItem) -> InvoiceLineIn:
     tax = None
     if item.tax_rate_id is None:
         tax = TaxIn(
-            category=item.tax_category,  # type: ignore[arg-type]
-            percent=item.tax_percent,  # type: ignore[arg-type]
+            category=item.tax_category,
+            percent=item.tax_percent,
             exemption_reason=item.exemption_reason,
             exemption_reason_code=item.exemption_reason_code,
         )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from faktur.http.pagination import Cursor
 from faktur.models import Invoice, InvoiceLine, InvoiceTaxGroup
+from faktur.models.base import Base, table_of
 from faktur.sql import newest_first
 
 _FULL = (
@@ -89,11 +90,11 @@ def number_taken(session: Session, organisation_id: uuid.UUID, number: str) -> b
 
 
 @cache
-def _insert_into(model: type[Any]) -> Insert:
-    return model.__table__.insert()  # type: ignore[no-any-return]
+def _insert_into(model: type[Base]) -> Insert:
+    return table_of(model).insert()
 
 
-def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """One table-level executemany of column-keyed rows (bulk writes of new invoices)."""
     if rows:
         session.execute(_insert_into(model), rows)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from faktur.calc import TaxCategory
 from faktur.fields import Percent, Text
+from faktur.models import TaxRate
 
 
 class TaxRateCreate(BaseModel):
@@ -41,9 +42,9 @@ class TaxRateOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, rate: object) -> TaxRateOut:
+    def of(cls, rate: TaxRate) -> TaxRateOut:
         values = {name: getattr(rate, name) for name in cls.model_fields if name != "percent"}
-        return cls(**values, percent=str(rate.percent))  # type: ignore[attr-defined]
+        return cls(**values, percent=str(rate.percent))
 
 
 __all__ = ["TaxRateCreate", "TaxRateOut"]
