@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from faktur.calc.charge_models import InvalidChargeModel, charge_model_from_dict
 from faktur.calc.periods import BillingInterval
-from faktur.fields import CurrencyCode, Days, Metadata, Text, UnitPrice
+from faktur.fields import CurrencyCode, Days, Metadata, NonNegativeUnitPrice, Text
 from faktur.invoices.schemas import TaxIn
 
 _PRICE_LIMIT = Decimal("1000000000000")
@@ -53,14 +53,14 @@ class FlatComponentIn(_ComponentBase):
     """A fee per period, prorated by days for partial first and last periods."""
 
     kind: Literal["flat"]
-    amount: Annotated[UnitPrice, Field(ge=0)]
+    amount: NonNegativeUnitPrice
 
 
 class OneOffComponentIn(_ComponentBase):
     """A fee charged once, on the contract's first invoice."""
 
     kind: Literal["one_off"]
-    amount: Annotated[UnitPrice, Field(ge=0)]
+    amount: NonNegativeUnitPrice
 
 
 def _check_price(value: Any, where: str) -> None:

@@ -34,8 +34,8 @@ from faktur.customers import service as customers
 from faktur.dialects import repository, responses
 from faktur.dialects.common import (
     ExactJSONResponse,
-    JsonInteger,
     JsonNumber,
+    NonNegativeJsonInteger,
     actor,
     authenticate_key,
     core_model,
@@ -124,7 +124,7 @@ def _goal_days(value: Any) -> Any:
     return value
 
 
-GoalDays = Annotated[int, BeforeValidator(_goal_days), Field(strict=True, ge=0, le=3650)]
+GoalDays = Annotated[int, Field(strict=True, ge=0, le=3650), BeforeValidator(_goal_days)]
 
 
 class InvoiceIn(_In):
@@ -136,14 +136,14 @@ class InvoiceIn(_In):
     tax: TaxIn | None = None
     payment_goal: GoalDays | None = Field(None, description='{"days": 14} or 14')
     manual_number_prefix: Annotated[str, Text(50)] | None = None
-    manual_number: Annotated[JsonInteger, Field(ge=0)] | None = None
+    manual_number: NonNegativeJsonInteger | None = None
     status: Literal["draft", "open", "paid", "cancelled"] = "open"
     payment_date: BusinessDatetime | None = Field(None, description="With status paid: when it was paid")
     cancel_text: Annotated[str, Text(500)] | None = None
     linked_number: Annotated[str, Text(200)] | None = None
     linked_number_title: Annotated[str, Text(200)] | None = None
     due_date: BusinessDatetime | None = Field(None, description="Kept with its time of day")
-    number: Annotated[JsonInteger, Field(ge=0)] | None = Field(None, description="Caller's number")
+    number: NonNegativeJsonInteger | None = Field(None, description="Caller's number")
     number_string: Annotated[str, Text(imports.MAX_NUMBER_LENGTH, 1)] | None = Field(
         None, description="Caller's full number"
     )

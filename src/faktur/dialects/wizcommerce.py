@@ -26,6 +26,7 @@ from faktur.dialects.common import (
     ExactJSONResponse,
     JsonInteger,
     JsonNumber,
+    NonNegativeJsonNumber,
     actor,
     authenticate_key,
     core_model,
@@ -84,7 +85,7 @@ class ItemIn(BaseModel):
     description: Annotated[str, Text(500)] | None = Field(
         None, description="SDK: a longer text about the item"
     )
-    discount: Annotated[JsonNumber, Field(ge=0)] | None = Field(
+    discount: NonNegativeJsonNumber | None = Field(
         None, description="SDK: discount on the item's whole quantity"
     )
     rate: JsonNumber | None = Field(None, description="SDK: amount per unit (must equal amount if both)")
@@ -114,7 +115,7 @@ class InvoiceIn(BaseModel):
     order_id: Annotated[str, Text(255)]
     invoice_number: Annotated[str, Text(imports.MAX_NUMBER_LENGTH)]
     total_amount: JsonNumber
-    paid_amount: Annotated[JsonNumber, Field(ge=0)]
+    paid_amount: NonNegativeJsonNumber
     status: Status | None = None
     due_date: Annotated[str, Text(64)]
     remarks: Annotated[str, Text(255)] | None = None
