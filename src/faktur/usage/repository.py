@@ -78,7 +78,7 @@ def contract_spans(
     stmt = select(Contract.id, Contract.customer_id, Contract.start_date, Contract.end_date).where(
         Contract.organisation_id == organisation_id, Contract.id.in_(wanted)
     )
-    return [row.tuple() for row in session.execute(stmt)]
+    return [(id_, customer, start, end) for id_, customer, start, end in session.execute(stmt)]
 
 
 def customer_contract_spans(
@@ -90,7 +90,7 @@ def customer_contract_spans(
     stmt = select(Contract.id, Contract.customer_id, Contract.start_date, Contract.end_date).where(
         Contract.organisation_id == organisation_id, Contract.customer_id.in_(wanted)
     )
-    return [row.tuple() for row in session.execute(stmt)]
+    return [(id_, customer, start, end) for id_, customer, start, end in session.execute(stmt)]
 
 
 def usage_metric_ids(
