@@ -101,7 +101,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session_factory(engine: Engine):  # type: ignore[no-untyped-def]
+def session_factory(engine: Engine):
     return make_session_factory(engine)
 
 
@@ -126,7 +126,7 @@ class Tenant:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
-def make_tenant(session_factory, name: str = "Seller GmbH", **fields: object) -> Tenant:  # type: ignore[no-untyped-def]
+def make_tenant(session_factory, name: str = "Seller GmbH", **fields: object) -> Tenant:
     now = datetime.now(UTC)
     defaults: dict[str, object] = {
         "country": "DE",
@@ -146,12 +146,12 @@ def make_tenant(session_factory, name: str = "Seller GmbH", **fields: object) ->
 
 
 @pytest.fixture
-def tenant(session_factory) -> Tenant:  # type: ignore[no-untyped-def]
+def tenant(session_factory) -> Tenant:
     return make_tenant(session_factory)
 
 
 @pytest.fixture
-def other_tenant(session_factory) -> Tenant:  # type: ignore[no-untyped-def]
+def other_tenant(session_factory) -> Tenant:
     return make_tenant(session_factory, "Other Ltd", country="FR", vat_id="FR40303265045")
 
 

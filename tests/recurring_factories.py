@@ -98,7 +98,7 @@ def invoice_period(
     return client.post(f"/v1/contracts/{contract_id}/invoices", json=body, headers=headers)
 
 
-def billed(client: TestClient, headers: dict[str, str], contract_id: str, start: str, end: str, **extra: Any):  # type: ignore[no-untyped-def]
+def billed(client: TestClient, headers: dict[str, str], contract_id: str, start: str, end: str, **extra: Any):
     response = invoice_period(client, headers, contract_id, start, end, **extra)
     assert response.status_code == 201, response.text
     return response.json()

@@ -64,7 +64,7 @@ def served(
         deadline = time.monotonic() + 180  # a loaded CI machine imports slowly
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"faktur serve exited: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"faktur serve exited: {process.stderr.read().decode()[-3000:]}")
             try:
                 if httpx.get(f"{base}/health", timeout=5).status_code == 200:
                     break
@@ -83,7 +83,7 @@ def served(
         except subprocess.TimeoutExpired:
             _signal_group(process.pid, signal.SIGKILL)
             process.wait()
-        process.stderr.close()  # type: ignore[union-attr]
+        process.stderr.close()
 
 
 def _signal_group(pid: int, signum: int) -> None:
@@ -106,4 +106,4 @@ def write_lock_held_by_stopped_process(database_url: str) -> Iterator[int]:
         os.kill(holder.pid, signal.SIGCONT)
         holder.kill()
         holder.wait()
-        holder.stdout.close()  # type: ignore[union-attr]
+        holder.stdout.close()

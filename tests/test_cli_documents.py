@@ -32,7 +32,7 @@ def seller(client: TestClient, tenant: Tenant) -> Tenant:
     return tenant
 
 
-def _run(*args: str):  # type: ignore[no-untyped-def]
+def _run(*args: str):
     return CliRunner().invoke(cli, ["invoice", *args])
 
 

@@ -31,7 +31,7 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     config.get_settings.cache_clear()
 
 
-def run(*args: str):  # type: ignore[no-untyped-def]
+def run(*args: str):
     return CliRunner().invoke(cli, list(args))
 
 

@@ -163,7 +163,7 @@ def test_serve_on_a_full_disk_says_so_in_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres_only
-def test_a_postgresql_connection_lost_mid_request_is_503(backend: str, client, tenant, database_url) -> None:  # type: ignore[no-untyped-def]
+def test_a_postgresql_connection_lost_mid_request_is_503(backend: str, client, tenant, database_url) -> None:
     """The request's connection is terminated by the server while it waits for a lock."""
     admin = create_engine(normalise_url(database_url), isolation_level="AUTOCOMMIT")
     locker = create_engine(normalise_url(database_url))

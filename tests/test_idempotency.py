@@ -15,14 +15,14 @@ from faktur.idempotency.service import PURGE_PER_CLAIM
 from faktur.models import IdempotencyKey, Invoice
 
 
-def _invoice_count(session_factory, organisation_id) -> int:  # type: ignore[no-untyped-def]
+def _invoice_count(session_factory, organisation_id) -> int:
     with session_scope(session_factory) as session:
         return session.execute(
             select(func.count()).select_from(Invoice).where(Invoice.organisation_id == organisation_id)
         ).scalar_one()
 
 
-def test_same_key_and_body_replays_the_stored_response(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_same_key_and_body_replays_the_stored_response(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     body = {"customer_id": customer["id"], "lines": [line()], "finalize": True}
     headers = {**tenant.headers, "Idempotency-Key": "order-42"}
@@ -34,7 +34,7 @@ def test_same_key_and_body_replays_the_stored_response(client, tenant, session_f
     assert _invoice_count(session_factory, tenant.organisation_id) == 1
 
 
-def test_same_key_with_another_body_is_a_conflict(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_same_key_with_another_body_is_a_conflict(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     headers = {**tenant.headers, "Idempotency-Key": "k-1"}
     assert (
@@ -53,7 +53,7 @@ def test_same_key_with_another_body_is_a_conflict(client, tenant, session_factor
     assert _invoice_count(session_factory, tenant.organisation_id) == 1
 
 
-def test_key_of_a_failed_request_is_not_kept(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_key_of_a_failed_request_is_not_kept(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     headers = {**tenant.headers, "Idempotency-Key": "retry-me"}
     bad = client.post(
@@ -69,7 +69,7 @@ def test_key_of_a_failed_request_is_not_kept(client, tenant, session_factory) ->
     assert _invoice_count(session_factory, tenant.organisation_id) == 1
 
 
-def test_keys_are_scoped_per_organisation(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_keys_are_scoped_per_organisation(client, tenant, other_tenant) -> None:
     mine = create_customer(client, tenant.headers)
     theirs = create_customer(client, other_tenant.headers)
     key = {"Idempotency-Key": "shared-key"}
@@ -85,7 +85,7 @@ def test_keys_are_scoped_per_organisation(client, tenant, other_tenant) -> None:
     assert first.json()["id"] != second.json()["id"]
 
 
-def test_every_post_honours_the_key(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_every_post_honours_the_key(client, tenant) -> None:
     headers = {**tenant.headers, "Idempotency-Key": "cust-1"}
     first = client.post("/v1/customers", json={"name": "Once"}, headers=headers)
     second = client.post("/v1/customers", json={"name": "Once"}, headers=headers)
@@ -94,7 +94,7 @@ def test_every_post_honours_the_key(client, tenant) -> None:  # type: ignore[no-
     assert [c["name"] for c in listed] == ["Once"]
 
 
-def test_overlong_key_is_refused(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_overlong_key_is_refused(client, tenant) -> None:
     response = client.post(
         "/v1/customers", json={"name": "X"}, headers={**tenant.headers, "Idempotency-Key": "k" * 256}
     )
@@ -104,7 +104,7 @@ def test_overlong_key_is_refused(client, tenant) -> None:  # type: ignore[no-unt
 
 def test_20_concurrent_posts_with_one_key_create_one_invoice(
     live_server, client, tenant, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     customer = create_customer(client, tenant.headers)
     body = {"customer_id": customer["id"], "lines": [line(), line(percent="7")], "finalize": True}
     headers = {**tenant.headers, "Idempotency-Key": "concurrent-1"}
@@ -121,7 +121,7 @@ def test_20_concurrent_posts_with_one_key_create_one_invoice(
     assert responses[0].json()["number"] == "INV-" + responses[0].json()["issue_date"][:4] + "-00001"
 
 
-def test_same_key_with_another_query_string_is_a_conflict(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_same_key_with_another_query_string_is_a_conflict(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     headers = {**tenant.headers, "Idempotency-Key": "q-1"}
     path = "/compat/iw-erp/api/invoice/invoices"
@@ -140,7 +140,7 @@ def test_same_key_with_another_query_string_is_a_conflict(client, tenant) -> Non
 
 def test_iw_erp_retry_asking_for_camel_case_is_not_answered_with_the_snake_case_response(
     client, tenant, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     customer = create_customer(client, tenant.headers)
     headers = {**tenant.headers, "Idempotency-Key": "camel-1"}
     path = "/compat/iw-erp/api/invoice/invoices"
@@ -163,7 +163,7 @@ def test_iw_erp_retry_asking_for_camel_case_is_not_answered_with_the_snake_case_
 
 def test_expired_keys_are_purged_when_the_organisation_claims_new_ones(
     app, client, tenant, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     def stored_keys() -> set[str]:
         with session_scope(session_factory) as session:
             return set(session.scalars(select(IdempotencyKey.key)))

@@ -70,6 +70,45 @@ def test_component_names_and_operation_ids_are_plain_and_stable(spec: dict[str, 
     assert "seed" not in str(spec).lower()
 
 
+# The keywords of JSON Schema 2020-12 and OpenAPI 3.1's additions that faktur's schemas use or may.
+SCHEMA_KEYWORDS = {
+    "$ref", "$defs", "title", "description", "default", "examples", "example", "deprecated",
+    "readOnly", "writeOnly", "type", "enum", "const", "format", "pattern", "minLength", "maxLength",
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "items", "prefixItems",
+    "minItems", "maxItems", "uniqueItems", "properties", "required", "additionalProperties",
+    "patternProperties", "propertyNames", "minProperties", "maxProperties", "allOf", "anyOf", "oneOf",
+    "not", "discriminator", "contentMediaType", "contentEncoding",
+}
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_VALUES = ("items", "additionalProperties", "propertyNames", "not")
+
+
+def unknown_schema_keys(schema: dict[str, Any], where: str) -> list[str]:
+    """`where.key` for every key of `schema` and its subschemas that is no schema keyword."""
+    found = [f"{where}.{key}" for key in schema if key not in SCHEMA_KEYWORDS and not key.startswith("x-")]
+    maps = [(key, schema.get(key, {})) for key in _SCHEMA_MAPS]
+    subschemas = [
+        *((f"{where}.{key}.{name}", sub) for key, subs in maps for name, sub in subs.items()),
+        *((f"{where}.{key}[{n}]", sub) for key in _SCHEMA_LISTS for n, sub in enumerate(schema.get(key, []))),
+        *((f"{where}.{key}", schema[key]) for key in _SCHEMA_VALUES if isinstance(schema.get(key), dict)),
+    ]
+    return found + [key for path, sub in subschemas for key in unknown_schema_keys(sub, path)]
+
+
+def test_schemas_use_only_json_schema_keywords(spec: dict[str, Any]) -> None:
+    # A constraint pydantic cannot express (a bound placed after a validator) leaks as its own
+    # keyword ("ge", "le"), which clients and validators silently ignore.
+    schemas = [(name, schema) for name, schema in spec["components"]["schemas"].items()]
+    for path, method, operation in operations(spec):
+        schemas += [(f"{method} {path} {p['name']}", p["schema"]) for p in operation.get("parameters", [])]
+        bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+        schemas += [(f"{method} {path}", m["schema"]) for b in bodies for m in b.get("content", {}).values()]
+    assert [key for where, schema in schemas for key in unknown_schema_keys(schema, where)] == []
+    leaked = {"properties": {"n": {"anyOf": [{"ge": 0}]}}}
+    assert unknown_schema_keys(leaked, "X") == ["X.properties.n.anyOf[0].ge"]
+
+
 def test_native_errors_use_faktur_error_schema_and_dialects_their_own(spec: dict[str, Any]) -> None:
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     for path, _, operation in operations(spec):

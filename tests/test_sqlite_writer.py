@@ -78,7 +78,7 @@ def test_a_wait_for_another_process_ends_at_the_bound_and_later_ones_give_up_at_
     finally:
         holder.kill()
         holder.wait()
-        holder.stdout.close()  # type: ignore[union-attr]
+        holder.stdout.close()
     deadline = time.monotonic() + 5
     while not lock.acquire():  # the kernel freed the lock with its dead holder
         assert time.monotonic() < deadline
@@ -95,7 +95,7 @@ def test_a_process_that_releases_within_the_bound_hands_the_lock_over(tmp_path: 
     assert time.monotonic() - started >= 0.2  # it waited for the holder, and got the lock after it
     lock.release()
     assert holder.wait(timeout=5) == 0
-    holder.stdout.close()  # type: ignore[union-attr]
+    holder.stdout.close()
 
 
 def test_a_writing_transaction_holds_the_write_lock_from_its_first_read(sqlite_url: str) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.cli_database import describe, open_engine
 from faktur.config import Settings, get_settings
@@ -29,7 +30,7 @@ app.add_typer(invoice_app, name="invoice")
 console = Console()
 
 
-def _session_factory():  # type: ignore[no-untyped-def]
+def _session_factory() -> sessionmaker[Session]:
     return make_session_factory(open_engine())
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -102,7 +103,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (sqlite_writer's begin events).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

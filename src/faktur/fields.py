@@ -7,12 +7,15 @@ names the field.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
 from typing import Annotated, Any
 
 import pycountry
+from annotated_types import GroupedMetadata, MaxLen, MinLen
 from babel.core import get_global
 from babel.numbers import get_territory_currencies, list_currencies
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
@@ -84,31 +87,36 @@ def _not_blank(value: str) -> str:
 
 def _normalise_decimal(value: Decimal) -> Decimal:
     # 1E+3 is exact but surprising when echoed back; store and show it as 1000.
-    if value.as_tuple().exponent > 0:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
         value = value.quantize(Decimal(1))
     # "-0" is zero: never stored or shown with a sign.
     return value.copy_abs() if value.is_zero() else value
 
 
-def _exact(max_digits: int, places: int, **constraints: Any) -> Any:
-    # The constraints come first, on the Decimal itself, so pydantic-core checks them (in Rust);
-    # placed after a validator they ran as Python functions, three times slower per field. When
-    # several fail (a huge number), the digit limits are reported before the bounds.
-    return Annotated[
-        Decimal,
-        Field(max_digits=max_digits, decimal_places=places, **constraints),
-        BeforeValidator(_no_float),
-        AfterValidator(_normalise_decimal),
-    ]
+# The digit limits and bounds come first, on the Decimal itself, so pydantic-core checks them (in
+# Rust); placed after a validator they ran as Python functions, three times slower per field. When
+# several fail (a huge number), the digit limits are reported before the bounds. Each type is spelt
+# out as an Annotated alias (not built by a function) so a type checker reads it as a Decimal.
+_NO_FLOAT = BeforeValidator(_no_float)
+_NORMALISED = AfterValidator(_normalise_decimal)
+# Magnitude cap of quantities, prices and amounts: far above any real invoice.
+_CAP = Decimal("1000000000000")
 
-
-# Quantities and unit prices: up to 6 decimals; magnitude capped far above any real invoice.
-Quantity = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
-PositiveQuantity = _exact(18, 6, gt=0, le=Decimal("1000000000000"))
-UnitPrice = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
-Percent = _exact(9, 4, ge=0, le=Decimal("1000"))
-Amount = _exact(18, 6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000"))
-PositiveAmount = _exact(18, 6, gt=0, le=Decimal("1000000000000"))
+# Quantities and unit prices: up to 6 decimals.
+_SIGNED_6 = Field(max_digits=18, decimal_places=6, ge=-_CAP, le=_CAP)
+_POSITIVE_6 = Field(max_digits=18, decimal_places=6, gt=0, le=_CAP)
+Quantity = Annotated[Decimal, _SIGNED_6, _NO_FLOAT, _NORMALISED]
+PositiveQuantity = Annotated[Decimal, _POSITIVE_6, _NO_FLOAT, _NORMALISED]
+UnitPrice = Annotated[Decimal, _SIGNED_6, _NO_FLOAT, _NORMALISED]
+NonNegativeUnitPrice = Annotated[
+    Decimal, Field(max_digits=18, decimal_places=6, ge=0, le=_CAP), _NO_FLOAT, _NORMALISED
+]
+Percent = Annotated[
+    Decimal, Field(max_digits=9, decimal_places=4, ge=0, le=Decimal("1000")), _NO_FLOAT, _NORMALISED
+]
+Amount = Annotated[Decimal, _SIGNED_6, _NO_FLOAT, _NORMALISED]
+PositiveAmount = Annotated[Decimal, _POSITIVE_6, _NO_FLOAT, _NORMALISED]
 
 
 def _currency(value: str) -> str:
@@ -175,17 +183,26 @@ UnitCode = Annotated[
 ]
 
 
-def text(max_length: int, min_length: int = 0) -> Any:
-    """A string of bounded length that XML can carry; with min_length, more than white space."""
-    checks = [AfterValidator(_xml_text)]
-    if min_length:
-        checks.append(AfterValidator(_not_blank))
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), *checks]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """`Annotated[str, Text(200)]`: a string of at most 200 characters that XML can carry; with
+    min_length, also more than white space. Grouped metadata (annotated-types), so the field stays
+    a `str` to a type checker while pydantic expands the checks in order."""
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield MinLen(self.min_length)
+        yield MaxLen(self.max_length)
+        yield AfterValidator(_xml_text)
+        if self.min_length:
+            yield AfterValidator(_not_blank)
 
 
-Name = text(200, 1)
-ShortText = text(200)
-LongText = text(5000)
+Name = Annotated[str, Text(200, 1)]
+ShortText = Annotated[str, Text(200)]
+LongText = Annotated[str, Text(5000)]
 
 
 def _metadata(value: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.eu import at_02
 from stdnum.exceptions import ValidationError as StdnumError
 
-from faktur.fields import text
+from faktur.fields import Text
 
 
 class PaymentMethod(StrEnum):
@@ -93,8 +93,10 @@ class PaymentMeansIn(BaseModel):
         pattern=r"^[0-9]{4}$",
         description="Last four digits of the card (BT-87); required for cards. Never the full number.",
     )
-    card_holder: text(100) | None = Field(None, description="Card holder name (BT-88)")
-    card_network: text(30) | None = Field(None, description="Card network, e.g. VISA (UBL NetworkID)")
+    card_holder: Annotated[str, Text(100)] | None = Field(None, description="Card holder name (BT-88)")
+    card_network: Annotated[str, Text(30)] | None = Field(
+        None, description="Card network, e.g. VISA (UBL NetworkID)"
+    )
 
     @model_validator(mode="after")
     def _details_match_method(self) -> PaymentMeansIn:

@@ -9,10 +9,11 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from faktur.models.base import Base, table_of
 from faktur.paging import Cursor
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
+def insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
 
     On PostgreSQL a concurrent insert of the same key waits for the other transaction, so the
@@ -24,10 +25,10 @@ def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[s
 
 
 @cache
-def _insert_ignoring(dialect: str, model: type[Any]) -> Any:
+def _insert_ignoring(dialect: str, model: type[Base]) -> Any:
     """Built once per model (Idempotency-Key claims run on every keyed POST)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing().returning(*model.__table__.primary_key.columns)
+    return insert(model).on_conflict_do_nothing().returning(*table_of(model).primary_key.columns)
 
 
 def newest_first(stmt: Select[Any], model: type[Any], cursor: Cursor | None, limit: int) -> Select[Any]:

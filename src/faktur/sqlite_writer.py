@@ -36,7 +36,7 @@ from faktur.database_faults import database_busy, database_fault
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: threads still queue, processes poll as before
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module is absent off POSIX; callers check for None
 
 
 def lock_path_for(database: str) -> Path:
@@ -62,6 +62,9 @@ class _FileLock:
         self._helper_waits = False  # the helper is in flock() (its request outlives a timed-out wait)
         self._helper_pid = 0
         self.stalled = False  # a wait ran out while the helper still waits for the holder
+
+    def _is_wanted(self) -> bool:
+        return self._wanted
 
     def acquire(self, deadline: float) -> bool:  # float-ok: time.monotonic() seconds
         fd = self._file()
@@ -103,7 +106,7 @@ class _FileLock:
     def _wait_for_holders(ref: weakref.ref[_FileLock]) -> None:
         while (lock := ref()) is not None:
             with lock._changed:
-                if not lock._changed.wait_for(lambda lock=lock: lock._wanted, timeout=5):
+                if not lock._changed.wait_for(lock._is_wanted, timeout=5):
                     del lock
                     continue  # look again whether the lock still exists
                 lock._helper_waits = True

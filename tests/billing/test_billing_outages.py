@@ -100,7 +100,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:  # fl
         time.sleep(0.01)
 
 
-def _assert_completed_once(engine: Engine, organisation_id, contracts: int) -> None:  # type: ignore[no-untyped-def]
+def _assert_completed_once(engine: Engine, organisation_id, contracts: int) -> None:
     with engine.connect() as conn:
         run = conn.execute(select(BillingRun).where(BillingRun.organisation_id == organisation_id)).one()
         invoices = conn.execute(
@@ -136,7 +136,7 @@ def _count_invoices(engine: Engine) -> int:
         return conn.execute(select(func.count()).select_from(Invoice)).scalar_one()
 
 
-def test_workers_and_their_follower_ride_out_a_60_s_outage(  # type: ignore[no-untyped-def]
+def test_workers_and_their_follower_ride_out_a_60_s_outage(
     cluster, private_url, tmp_path: Path
 ) -> None:
     contracts = 150

@@ -20,7 +20,7 @@ from recurring_factories import create_contract, flat
 
 def test_a_period_invoiced_concurrently_fails_its_contract_and_leaves_no_gap(
     client, tenant, session_factory, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     raced, *others = [create_contract(client, tenant.headers, [flat("100.00")]) for _ in range(3)]
     first = client.post(
         f"/v1/contracts/{raced['id']}/invoices",
@@ -31,7 +31,7 @@ def test_a_period_invoiced_concurrently_fails_its_contract_and_leaves_no_gap(
 
     real_load_states = billing.load_states
 
-    def read_before_the_other_commit(session, organisation_id, contracts, until, periods=None, **options):  # type: ignore[no-untyped-def]
+    def read_before_the_other_commit(session, organisation_id, contracts, until, periods=None, **options):
         # What a chunk sees when the other invoice commits right after it read the live invoices:
         # January looks due.
         states, metrics = real_load_states(session, organisation_id, contracts, until, periods, **options)

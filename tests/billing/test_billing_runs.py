@@ -31,7 +31,7 @@ from recurring_factories import (
 )
 
 
-def _invoices(session_factory, organisation_id) -> list[Invoice]:  # type: ignore[no-untyped-def]
+def _invoices(session_factory, organisation_id) -> list[Invoice]:
     with session_scope(session_factory) as session:
         return list(
             session.execute(
@@ -40,7 +40,7 @@ def _invoices(session_factory, organisation_id) -> list[Invoice]:  # type: ignor
         )
 
 
-def _assert_once_and_gapless(session_factory, organisation_id, expected: int) -> None:  # type: ignore[no-untyped-def]
+def _assert_once_and_gapless(session_factory, organisation_id, expected: int) -> None:
     invoices = _invoices(session_factory, organisation_id)
     keys = Counter((i.contract_id, i.period_start, i.period_end) for i in invoices)
     assert len(invoices) == expected
@@ -50,7 +50,7 @@ def _assert_once_and_gapless(session_factory, organisation_id, expected: int) ->
     assert sorted(i.number for i in invoices) == [f"INV-{year}-{n:05d}" for n in range(1, expected + 1)]
 
 
-def test_a_run_invoices_every_due_period_and_records_failures(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_invoices_every_due_period_and_records_failures(client, tenant, session_factory) -> None:
     create_metric(client, tenant.headers, "api_calls")
     behind = create_contract(
         client, tenant.headers, [flat("100.00"), usage("api_calls", {"model": "per_unit", "unit_price": "1"})]
@@ -100,7 +100,7 @@ def test_a_run_invoices_every_due_period_and_records_failures(client, tenant, se
     _assert_once_and_gapless(session_factory, tenant.organisation_id, 5)
 
 
-def test_billing_run_input_is_checked(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_billing_run_input_is_checked(client, tenant, other_tenant) -> None:
     for body in ({}, {"as_of": "yesterday"}, {"as_of": "0001-01-01"}, {"as_of": "2024-01-01", "x": 1}):
         assert client.post("/v1/billing-runs", json=body, headers=tenant.headers).status_code == 422, body
     run = client.post("/v1/billing-runs", json={"as_of": "2024-01-01"}, headers=other_tenant.headers).json()
@@ -134,7 +134,7 @@ def _bill_command(database_url: str, as_of: str, chunk_size: int) -> subprocess.
     )
 
 
-def _count(reader: Engine, organisation_id) -> int:  # type: ignore[no-untyped-def]
+def _count(reader: Engine, organisation_id) -> int:
     # A plain engine: faktur's SQLite engine begins every transaction IMMEDIATE (a write lock),
     # which would make this poll queue behind the run's chunks instead of watching them.
     with reader.connect() as conn:
@@ -143,7 +143,7 @@ def _count(reader: Engine, organisation_id) -> int:  # type: ignore[no-untyped-d
         ).scalar_one()
 
 
-def test_a_run_killed_midway_resumes_to_every_invoice_exactly_once(  # type: ignore[no-untyped-def]
+def test_a_run_killed_midway_resumes_to_every_invoice_exactly_once(
     app, tenant, session_factory, database_url
 ) -> None:
     contracts = 60
@@ -183,7 +183,7 @@ def test_a_run_killed_midway_resumes_to_every_invoice_exactly_once(  # type: ign
 
 
 @pytest.mark.slow
-def test_two_bill_commands_at_once_count_every_contract_once(  # type: ignore[no-untyped-def]
+def test_two_bill_commands_at_once_count_every_contract_once(
     client, tenant, session_factory, database_url
 ) -> None:
     contracts = 120
@@ -210,7 +210,7 @@ def test_two_bill_commands_at_once_count_every_contract_once(  # type: ignore[no
 
 
 @pytest.mark.slow
-def test_a_far_future_run_is_refused_and_a_long_run_leaves_other_organisations_served(  # type: ignore[no-untyped-def]
+def test_a_far_future_run_is_refused_and_a_long_run_leaves_other_organisations_served(
     live_server, tenant, other_tenant, session_factory
 ) -> None:
     today = datetime.now(UTC).date()

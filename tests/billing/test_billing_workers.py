@@ -32,12 +32,12 @@ AS_OF = "2024-05-01"
 PERIODS = 4  # January to April
 
 
-def _contracts(client, tenant, count: int) -> None:  # type: ignore[no-untyped-def]
+def _contracts(client, tenant, count: int) -> None:
     for _ in range(count):
         create_contract(client, tenant.headers, [flat("10.00"), flat("2.50", name="Support")])
 
 
-def _assert_once_and_gapless(session_factory, organisation_id, expected: int) -> None:  # type: ignore[no-untyped-def]
+def _assert_once_and_gapless(session_factory, organisation_id, expected: int) -> None:
     with session_scope(session_factory) as session:
         invoices = list(
             session.execute(select(Invoice).where(Invoice.organisation_id == organisation_id)).scalars()
@@ -49,14 +49,14 @@ def _assert_once_and_gapless(session_factory, organisation_id, expected: int) ->
     assert sorted(i.number for i in invoices) == [f"INV-{year}-{n:05d}" for n in range(1, expected + 1)]
 
 
-def _run(session_factory, organisation_id) -> BillingRun:  # type: ignore[no-untyped-def]
+def _run(session_factory, organisation_id) -> BillingRun:
     with session_scope(session_factory) as session:
         return session.execute(
             select(BillingRun).where(BillingRun.organisation_id == organisation_id)
         ).scalar_one()
 
 
-def _chunks(session_factory, run_id) -> list[BillingRunChunk]:  # type: ignore[no-untyped-def]
+def _chunks(session_factory, run_id) -> list[BillingRunChunk]:
     with session_scope(session_factory) as session:
         return list(
             session.execute(
@@ -67,13 +67,13 @@ def _chunks(session_factory, run_id) -> list[BillingRunChunk]:  # type: ignore[n
 
 def _planned_run(
     session_factory, organisation_id, now: datetime, chunk_size: int
-) -> tuple[uuid.UUID, list[int]]:  # type: ignore[no-untyped-def]
+) -> tuple[uuid.UUID, list[int]]:
     with session_scope(session_factory) as session:
         run_id = runs.start_run(session, organisation_id, date.fromisoformat(AS_OF), now).id
     return run_id, queue.plan_queued_run(session_factory, organisation_id, run_id, now, chunk_size)
 
 
-def test_a_chunk_run_twice_invoices_and_counts_once(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_chunk_run_twice_invoices_and_counts_once(client, tenant, session_factory) -> None:
     _contracts(client, tenant, 5)
     now = datetime.now(UTC)
     run_id, seqs = _planned_run(session_factory, tenant.organisation_id, now, chunk_size=2)
@@ -103,13 +103,13 @@ def test_a_chunk_run_twice_invoices_and_counts_once(client, tenant, session_fact
     assert queue.plan_queued_run(session_factory, tenant.organisation_id, run_id, now) == []
 
 
-def test_a_run_without_contracts_completes_when_planned(tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_without_contracts_completes_when_planned(tenant, session_factory) -> None:
     _run_id, seqs = _planned_run(session_factory, tenant.organisation_id, datetime.now(UTC), chunk_size=10)
     assert seqs == []
     assert _run(session_factory, tenant.organisation_id).status == "completed"
 
 
-def test_sqlite_has_no_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_has_no_workers(tmp_path) -> None:
     sqlite = Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite3", billing_workers=True)
     assert not queue.uses_workers(sqlite)
     with pytest.raises(queue.QueueUnavailable):
@@ -120,7 +120,7 @@ def test_sqlite_has_no_workers(tmp_path) -> None:  # type: ignore[no-untyped-def
 
 
 @pytest.mark.postgres_only
-def test_concurrent_executions_of_one_chunk_count_once(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_executions_of_one_chunk_count_once(client, tenant, session_factory) -> None:
     _contracts(client, tenant, 6)
     now = datetime.now(UTC)
     run_id, _seqs = _planned_run(session_factory, tenant.organisation_id, now, chunk_size=6)
@@ -165,7 +165,7 @@ def queue_db(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def start_worker(database_url: str) -> Iterator:  # type: ignore[type-arg]
+def start_worker(database_url: str) -> Iterator:
     processes: list[subprocess.Popen[bytes]] = []
     env = {**os.environ, "FAKTUR_DATABASE_URL": database_url}
 
@@ -195,7 +195,7 @@ def _scalar(engine: Engine, sql: str) -> int:
         return conn.execute(text(sql)).scalar_one()
 
 
-def _wait_for(condition, timeout: float = 45) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition, timeout: float = 45) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -203,7 +203,7 @@ def _wait_for(condition, timeout: float = 45) -> None:  # type: ignore[no-untype
 
 
 @pytest.mark.postgres_only
-def test_two_worker_processes_share_a_run_and_invoice_exactly_once(  # type: ignore[no-untyped-def]
+def test_two_worker_processes_share_a_run_and_invoice_exactly_once(
     client, tenant, session_factory, database_url, queue_db, start_worker
 ) -> None:
     contracts = 60
@@ -232,7 +232,7 @@ def test_two_worker_processes_share_a_run_and_invoice_exactly_once(  # type: ign
 
 
 @pytest.mark.postgres_only
-def test_a_worker_killed_midway_leaves_its_chunk_to_another_worker(  # type: ignore[no-untyped-def]
+def test_a_worker_killed_midway_leaves_its_chunk_to_another_worker(
     client, tenant, session_factory, database_url, queue_db, start_worker
 ) -> None:
     contracts = 60
@@ -287,7 +287,7 @@ def test_a_worker_killed_midway_leaves_its_chunk_to_another_worker(  # type: ign
     assert _count_invoices(session_factory, tenant.organisation_id) == contracts * PERIODS
 
 
-def _count_invoices(session_factory, organisation_id) -> int:  # type: ignore[no-untyped-def]
+def _count_invoices(session_factory, organisation_id) -> int:
     with session_scope(session_factory) as session:
         return session.execute(
             select(func.count()).select_from(Invoice).where(Invoice.organisation_id == organisation_id)
@@ -295,7 +295,7 @@ def _count_invoices(session_factory, organisation_id) -> int:  # type: ignore[no
 
 
 @pytest.mark.postgres_only
-def test_a_run_started_over_http_is_queued_for_workers(  # type: ignore[no-untyped-def]
+def test_a_run_started_over_http_is_queued_for_workers(
     tenant, session_factory, database_url, engine, queue_db, start_worker
 ) -> None:
     settings = Settings(database_url=database_url, create_demo_organisation=False, billing_workers=True)
@@ -319,7 +319,7 @@ def test_a_run_started_over_http_is_queued_for_workers(  # type: ignore[no-untyp
 
 
 @pytest.mark.postgres_only
-def test_a_job_left_doing_by_its_live_worker_is_put_back_and_done(  # type: ignore[no-untyped-def]
+def test_a_job_left_doing_by_its_live_worker_is_put_back_and_done(
     client, tenant, session_factory, queue_db, start_worker
 ) -> None:
     _contracts(client, tenant, 4)

@@ -35,7 +35,7 @@ TIERS = [
 
 
 @pytest.fixture
-def fixed_now(app):  # type: ignore[no-untyped-def]
+def fixed_now(app):
     """Pin the service's clock; returns a setter."""
 
     def set_now(value: datetime) -> None:
@@ -46,7 +46,7 @@ def fixed_now(app):  # type: ignore[no-untyped-def]
     app.dependency_overrides.pop(get_now, None)
 
 
-def _usage_contract(client, headers, charge_model: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _usage_contract(client, headers, charge_model: dict[str, Any]) -> dict[str, Any]:
     create_metric(client, headers, "units", "sum", "n")
     return create_contract(
         client, headers, [usage("units", charge_model, name="Units")], billing_cycle_start_day=1
@@ -143,7 +143,7 @@ def _usage_contract(client, headers, charge_model: dict[str, Any]) -> dict[str, 
         ),
     ],
 )
-def test_pricing_models_on_the_invoice(client, tenant, charge_model, units, lines, subtotal) -> None:  # type: ignore[no-untyped-def]
+def test_pricing_models_on_the_invoice(client, tenant, charge_model, units, lines, subtotal) -> None:
     contract = _usage_contract(client, tenant.headers, charge_model)
     if units is not None:
         # The units arrive as two events, so the sum aggregation is exercised too.
@@ -170,7 +170,7 @@ def test_pricing_models_on_the_invoice(client, tenant, charge_model, units, line
     assert invoice["contract_id"] == contract["id"]
 
 
-def test_tiers_are_named_on_the_lines(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_tiers_are_named_on_the_lines(client, tenant) -> None:
     contract = _usage_contract(client, tenant.headers, {"model": "graduated", "tiers": TIERS})
     send_events(client, tenant.headers, [event(contract["id"], "2024-01-10T08:00:00Z", "units", n="1500")])
     invoice = billed(client, tenant.headers, contract["id"], "2024-01-01", "2024-02-01")
@@ -248,7 +248,7 @@ def test_tiers_are_named_on_the_lines(client, tenant) -> None:  # type: ignore[n
 )
 def test_flat_fees_are_prorated_by_days(
     client, tenant, contract_fields, period, unit_price, prorated
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     contract = create_contract(client, tenant.headers, [flat("100.00")], **contract_fields)
     invoice = billed(client, tenant.headers, contract["id"], *period)
     assert line_summary(invoice) == [("1", unit_price, unit_price)]
@@ -256,7 +256,7 @@ def test_flat_fees_are_prorated_by_days(
     assert (invoice["period_start"], invoice["period_end"]) == period
 
 
-def test_anchor_31_full_february_is_not_prorated(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_anchor_31_full_february_is_not_prorated(client, tenant) -> None:
     contract = create_contract(client, tenant.headers, [flat("100.00")], start_date="2024-01-31")
     invoice = billed(client, tenant.headers, contract["id"], "2024-01-31", "2024-02-29")
     assert line_summary(invoice) == [("1", "100.00", "100.00")]
@@ -264,7 +264,7 @@ def test_anchor_31_full_february_is_not_prorated(client, tenant) -> None:  # typ
     assert line_summary(march) == [("1", "100.00", "100.00")]
 
 
-def test_in_advance_fees_bill_the_next_period_and_one_offs_the_first_invoice(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_in_advance_fees_bill_the_next_period_and_one_offs_the_first_invoice(client, tenant) -> None:
     contract = create_contract(
         client,
         tenant.headers,
@@ -293,7 +293,7 @@ def test_in_advance_fees_bill_the_next_period_and_one_offs_the_first_invoice(cli
     assert (last.status_code, last.json()["error"]["code"]) == (422, "nothing_to_bill")
 
 
-def test_a_period_is_invoiced_once_and_the_database_enforces_it(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_period_is_invoiced_once_and_the_database_enforces_it(client, tenant, session_factory) -> None:
     contract = create_contract(client, tenant.headers, [flat()])
     first = billed(client, tenant.headers, contract["id"], "2024-01-01", "2024-02-01", finalize=True)
     for check in (True, False):
@@ -313,7 +313,7 @@ def test_a_period_is_invoiced_once_and_the_database_enforces_it(client, tenant, 
         assert session.execute(select(func.count()).select_from(Invoice)).scalar_one() == 2
 
 
-def test_only_periods_of_the_contract_calendar_can_be_invoiced(client, tenant, fixed_now) -> None:  # type: ignore[no-untyped-def]
+def test_only_periods_of_the_contract_calendar_can_be_invoiced(client, tenant, fixed_now) -> None:
     contract = create_contract(client, tenant.headers, [flat()], start_date="2024-01-01")
     cases = [
         (("2024-01-02", "2024-02-01"), "not_a_contract_period"),
@@ -339,7 +339,7 @@ def test_only_periods_of_the_contract_calendar_can_be_invoiced(client, tenant, f
 
 def test_late_usage_is_reported_and_billed_once_on_the_next_invoice(
     client, tenant, session_factory, fixed_now
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     create_metric(client, tenant.headers, "api_calls")
     contract = create_contract(
         client,
@@ -390,7 +390,7 @@ def test_late_usage_is_reported_and_billed_once_on_the_next_invoice(
     assert events_billed_by(session_factory) == {january["id"]: 8, february["id"]: 5}
 
 
-def test_voided_period_bills_its_usage_again(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_voided_period_bills_its_usage_again(client, tenant) -> None:
     create_metric(client, tenant.headers, "api_calls")
     contract = create_contract(
         client, tenant.headers, [usage("api_calls", {"model": "per_unit", "unit_price": "2"})]
@@ -402,7 +402,7 @@ def test_voided_period_bills_its_usage_again(client, tenant) -> None:  # type: i
     assert line_summary(again) == [("3", "2", "6.00")]
 
 
-def test_terms_versions_and_bill_for_date(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_terms_versions_and_bill_for_date(client, tenant) -> None:
     contract = create_contract(client, tenant.headers, [flat("100.00")])
     client.patch(
         f"/v1/contracts/{contract['id']}",
@@ -417,7 +417,7 @@ def test_terms_versions_and_bill_for_date(client, tenant) -> None:  # type: igno
     assert [i["subtotal"] for i in (feb, mar, apr)] == ["100.00", "120.00", "100.00"]
 
 
-def test_upcoming_invoice_previews_the_running_period_and_stores_nothing(  # type: ignore[no-untyped-def]
+def test_upcoming_invoice_previews_the_running_period_and_stores_nothing(
     client, tenant, session_factory, fixed_now
 ) -> None:
     create_metric(client, tenant.headers, "api_calls")
@@ -451,7 +451,7 @@ def test_upcoming_invoice_previews_the_running_period_and_stores_nothing(  # typ
     ["n", "a.b", 'say "n"', "$n", "größe", "[0]"],
     ids=["plain", "dotted", "quoted", "dollar", "non-ascii", "brackets"],
 )
-def test_the_metric_property_is_read_from_stored_events_whatever_its_key(client, tenant, key) -> None:  # type: ignore[no-untyped-def]
+def test_the_metric_property_is_read_from_stored_events_whatever_its_key(client, tenant, key) -> None:
     # The database extracts the one property billing needs: keys that look like JSON paths must
     # still name the key itself; null and missing values carry no quantity.
     create_metric(client, tenant.headers, "units", "sum", key)
@@ -477,7 +477,7 @@ def test_the_metric_property_is_read_from_stored_events_whatever_its_key(client,
     )
 
 
-def test_unique_count_compares_the_stored_strings(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_unique_count_compares_the_stored_strings(client, tenant) -> None:
     create_metric(client, tenant.headers, "users", "unique_count", "user")
     contract = create_contract(
         client, tenant.headers, [usage("users", {"model": "per_unit", "unit_price": "3"}, name="Users")]

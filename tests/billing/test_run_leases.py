@@ -28,14 +28,14 @@ class Clock:
         return self.now
 
 
-def _invoices(session_factory, organisation_id) -> int:  # type: ignore[no-untyped-def]
+def _invoices(session_factory, organisation_id) -> int:
     with session_scope(session_factory) as session:
         return session.execute(
             select(func.count()).select_from(Invoice).where(Invoice.organisation_id == organisation_id)
         ).scalar_one()
 
 
-def test_one_executor_at_a_time_and_a_lost_lease_writes_nothing(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_one_executor_at_a_time_and_a_lost_lease_writes_nothing(client, tenant, session_factory) -> None:
     for _ in range(6):
         create_contract(client, tenant.headers, [flat("10.00")])
     org = tenant.organisation_id
@@ -90,7 +90,7 @@ def test_one_executor_at_a_time_and_a_lost_lease_writes_nothing(client, tenant, 
     assert _invoices(session_factory, org) == 6 * PERIODS
 
 
-def test_post_reports_a_run_another_executor_has_and_get_shows_the_executor(  # type: ignore[no-untyped-def]
+def test_post_reports_a_run_another_executor_has_and_get_shows_the_executor(
     client, tenant, session_factory
 ) -> None:
     for _ in range(2):
@@ -122,7 +122,7 @@ def test_post_reports_a_run_another_executor_has_and_get_shows_the_executor(  # 
     assert done["executor"] == resumed.json()["executor"]
 
 
-def test_as_of_is_limited_to_1970_until_today(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_as_of_is_limited_to_1970_until_today(client, tenant) -> None:
     today = datetime.now(UTC).date()
     for as_of in ("9000-01-01", (today + timedelta(days=1)).isoformat(), "1969-12-31"):
         response = client.post("/v1/billing-runs", json={"as_of": as_of}, headers=tenant.headers)
@@ -134,7 +134,7 @@ def test_as_of_is_limited_to_1970_until_today(client, tenant) -> None:  # type: 
     assert ok.status_code == 202, ok.text
 
 
-def test_two_starts_of_one_as_of_resume_the_same_run(tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_two_starts_of_one_as_of_resume_the_same_run(tenant, session_factory) -> None:
     now = datetime.now(UTC)
     with session_scope(session_factory) as session:
         first = runs.start_run(session, tenant.organisation_id, AS_OF, now).id
@@ -143,7 +143,7 @@ def test_two_starts_of_one_as_of_resume_the_same_run(tenant, session_factory) ->
 
 
 @pytest.mark.postgres_only
-def test_concurrent_starts_of_one_as_of_make_one_run(tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_starts_of_one_as_of_make_one_run(tenant, session_factory) -> None:
     barrier = threading.Barrier(4)
     ids: list[object] = []
 

@@ -113,14 +113,14 @@ def _seed(base: str, headers: dict[str, str]) -> None:
             assert created.status_code == 201, created.text
 
 
-def _count(reader, organisation_id) -> int:  # type: ignore[no-untyped-def]
+def _count(reader, organisation_id) -> int:
     with reader.connect() as conn:
         return conn.execute(
             select(func.count()).select_from(Invoice).where(Invoice.organisation_id == organisation_id)
         ).scalar_one()
 
 
-def _kill_midway(server: subprocess.Popen[bytes], base: str, tenant, database_url: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def _kill_midway(server: subprocess.Popen[bytes], base: str, tenant, database_url: str) -> dict:
     """Start a run over HTTP and SIGKILL the server once its first chunk committed."""
     reader = create_engine(normalise_url(database_url))
     started = httpx.post(
@@ -137,7 +137,7 @@ def _kill_midway(server: subprocess.Popen[bytes], base: str, tenant, database_ur
     return started.json()
 
 
-def _assert_completed_once(session_factory, organisation_id, run_id: str) -> BillingRun:  # type: ignore[no-untyped-def]
+def _assert_completed_once(session_factory, organisation_id, run_id: str) -> BillingRun:
     with session_scope(session_factory) as session:
         run = session.execute(
             select(BillingRun).where(BillingRun.organisation_id == organisation_id)
@@ -158,7 +158,7 @@ def _assert_completed_once(session_factory, organisation_id, run_id: str) -> Bil
     return run
 
 
-def test_a_killed_servers_run_is_resumed_by_the_next_server_at_start(  # type: ignore[no-untyped-def]
+def test_a_killed_servers_run_is_resumed_by_the_next_server_at_start(
     tenant, session_factory, database_url, servers
 ) -> None:
     first, base = servers()
@@ -178,7 +178,7 @@ def test_a_killed_servers_run_is_resumed_by_the_next_server_at_start(  # type: i
 
 
 @pytest.mark.postgres_only
-def test_a_killed_servers_run_is_resumed_by_a_worker(  # type: ignore[no-untyped-def]
+def test_a_killed_servers_run_is_resumed_by_a_worker(
     tenant, session_factory, database_url, servers, tmp_path
 ) -> None:
     plain = create_engine(normalise_url(database_url))
@@ -206,14 +206,14 @@ def test_a_killed_servers_run_is_resumed_by_a_worker(  # type: ignore[no-untyped
     assert "had no live executor: taken over" in (tmp_path / "worker.log").read_text()
 
 
-def _status(session_factory, organisation_id) -> str:  # type: ignore[no-untyped-def]
+def _status(session_factory, organisation_id) -> str:
     with session_scope(session_factory) as session:
         return session.execute(
             select(BillingRun.status).where(BillingRun.organisation_id == organisation_id)
         ).scalar_one()
 
 
-def test_sigterm_ends_a_servers_run_between_chunks_and_the_next_server_resumes_it(  # type: ignore[no-untyped-def]
+def test_sigterm_ends_a_servers_run_between_chunks_and_the_next_server_resumes_it(
     tenant, session_factory, database_url, servers
 ) -> None:
     months = 12  # a year of monthly periods per contract: chunks of 1,200 invoices

@@ -45,12 +45,12 @@ def _late_units(invoice: dict[str, Any]) -> int:
     )
 
 
-def _void(client, headers, invoice: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def _void(client, headers, invoice: dict[str, Any]) -> None:
     response = client.post(f"/v1/invoices/{invoice['id']}/void", headers=headers)
     assert response.status_code == 200, response.text
 
 
-def test_voids_and_rebilling_bill_every_event_once(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_voids_and_rebilling_bill_every_event_once(client, tenant, session_factory) -> None:
     create_metric(client, tenant.headers, "api_calls")
     contract = create_contract(client, tenant.headers, [PER_CALL])
     cid, headers = contract["id"], tenant.headers
@@ -84,7 +84,7 @@ def test_voids_and_rebilling_bill_every_event_once(client, tenant, session_facto
     assert _late_units(march) == 0 and line_summary(march) == [("0", "1", "0.00")]
 
 
-def _lock_waiters(session_factory) -> int:  # type: ignore[no-untyped-def]
+def _lock_waiters(session_factory) -> int:
     with session_scope(session_factory) as session:
         return session.execute(
             text(
@@ -94,7 +94,7 @@ def _lock_waiters(session_factory) -> int:  # type: ignore[no-untyped-def]
         ).scalar_one()
 
 
-def _wait_for_lock_waiters(session_factory, count: int) -> None:  # type: ignore[no-untyped-def]
+def _wait_for_lock_waiters(session_factory, count: int) -> None:
     deadline = time.monotonic() + 20
     while _lock_waiters(session_factory) < count:
         assert time.monotonic() < deadline, "no request waited for the contract lock"
@@ -103,7 +103,7 @@ def _wait_for_lock_waiters(session_factory, count: int) -> None:  # type: ignore
 
 @pytest.mark.postgres_only
 @pytest.mark.parametrize("held_first", [True, False], ids=["held-contract-first", "billed-contract-first"])
-def test_an_event_numbered_before_an_invoice_read_the_usage_is_counted_or_late(  # type: ignore[no-untyped-def]
+def test_an_event_numbered_before_an_invoice_read_the_usage_is_counted_or_late(
     live_server, client, tenant, session_factory, held_first
 ) -> None:
     # The race the ingestion lock closes, step by step with real transactions. A batch with events
@@ -150,7 +150,7 @@ def test_an_event_numbered_before_an_invoice_read_the_usage_is_counted_or_late( 
 
 
 @pytest.mark.postgres_only
-def test_events_arriving_while_their_period_is_billed_are_billed_once(  # type: ignore[no-untyped-def]
+def test_events_arriving_while_their_period_is_billed_are_billed_once(
     live_server, client, tenant, session_factory
 ) -> None:
     # Four clients send January events for 40 contracts while two more invoice January for each
@@ -202,7 +202,7 @@ def test_events_arriving_while_their_period_is_billed_are_billed_once(  # type: 
     assert "None" not in events_billed_by(session_factory)
 
 
-def test_a_repeated_event_names_the_live_invoice_that_billed_it(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_repeated_event_names_the_live_invoice_that_billed_it(client, tenant) -> None:
     create_metric(client, tenant.headers, "api_calls")
     contract = create_contract(client, tenant.headers, [PER_CALL])
     on_time = event(contract["id"], "2024-01-10T10:00:00Z")

@@ -93,7 +93,7 @@ def test_from_minor_has_the_currency_exponent(minor: int, currency: str, text: s
 
 def test_from_minor_refuses_non_integers() -> None:
     with pytest.raises(CalcError):
-        from_minor("100", "EUR")  # type: ignore[arg-type]
+        from_minor("100", "EUR")
 
 
 @pytest.mark.parametrize(

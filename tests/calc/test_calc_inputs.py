@@ -32,23 +32,23 @@ ONE = Decimal(1)
 def line(**changes: object) -> LineInput:
     values: dict[str, object] = {"quantity": ONE, "unit_price": Decimal("10.00"), "tax": S19}
     values.update(changes)
-    return LineInput(**values)  # type: ignore[arg-type]
+    return LineInput(**values)
 
 
 FLOAT_PLACES: dict[str, Callable[[], object]] = {
     "quantity": lambda: line(quantity=1.5),
     "unit_price": lambda: line(unit_price=9.99),
-    "tax percent": lambda: TaxSpec(TaxCategory.S, 19.0),  # type: ignore[arg-type]
-    "line allowance amount": lambda: Adjustment(amount=1.0, reason="x"),  # type: ignore[arg-type]
-    "line charge percent": lambda: Adjustment(percent=10.0, reason="x"),  # type: ignore[arg-type]
-    "document amount": lambda: DocumentAdjustment(False, S19, amount=5.0),  # type: ignore[arg-type]
-    "document percent": lambda: DocumentAdjustment(False, S19, percent=5.0, base_amount=ONE),  # type: ignore[arg-type]
-    "document base amount": lambda: DocumentAdjustment(False, S19, percent=ONE, base_amount=5.0),  # type: ignore[arg-type]
-    "paid amount": lambda: InvoiceInput("EUR", (line(),), paid_amount=10.0),  # type: ignore[arg-type]
-    "rounding amount": lambda: InvoiceInput("EUR", (line(),), rounding_amount=0.01),  # type: ignore[arg-type]
-    "quantize_money": lambda: quantize_money(1.5, "EUR"),  # type: ignore[arg-type]
-    "to_minor": lambda: to_minor(1.5, "EUR"),  # type: ignore[arg-type]
-    "from_minor": lambda: from_minor(150.0, "EUR"),  # type: ignore[arg-type]
+    "tax percent": lambda: TaxSpec(TaxCategory.S, 19.0),
+    "line allowance amount": lambda: Adjustment(amount=1.0, reason="x"),
+    "line charge percent": lambda: Adjustment(percent=10.0, reason="x"),
+    "document amount": lambda: DocumentAdjustment(False, S19, amount=5.0),
+    "document percent": lambda: DocumentAdjustment(False, S19, percent=5.0, base_amount=ONE),
+    "document base amount": lambda: DocumentAdjustment(False, S19, percent=ONE, base_amount=5.0),
+    "paid amount": lambda: InvoiceInput("EUR", (line(),), paid_amount=10.0),
+    "rounding amount": lambda: InvoiceInput("EUR", (line(),), rounding_amount=0.01),
+    "quantize_money": lambda: quantize_money(1.5, "EUR"),
+    "to_minor": lambda: to_minor(1.5, "EUR"),
+    "from_minor": lambda: from_minor(150.0, "EUR"),
 }
 
 
@@ -129,8 +129,8 @@ def test_money_amounts_must_be_exact_in_the_currency(build: Callable[[], object]
         (lambda: Adjustment(amount=ONE, percent=ONE, reason="x"), "amount_xor_percent"),
         (lambda: DocumentAdjustment(False, S19, percent=Decimal(10)), "base_amount_required"),
         (lambda: TaxSpec(TaxCategory.S, Decimal("-1")), "negative_tax_rate"),
-        (lambda: TaxSpec("X", Decimal(0)), "unknown_tax_category"),  # type: ignore[arg-type]
-        (lambda: InvoiceInput("EUR", ("not a line",)), "invalid_input"),  # type: ignore[arg-type]
+        (lambda: TaxSpec("X", Decimal(0)), "unknown_tax_category"),
+        (lambda: InvoiceInput("EUR", ("not a line",)), "invalid_input"),
     ],
 )
 def test_malformed_structures_are_refused(build: Callable[[], object], code: str) -> None:
@@ -140,11 +140,11 @@ def test_malformed_structures_are_refused(build: Callable[[], object], code: str
 
 
 def test_category_given_as_string_is_coerced() -> None:
-    assert TaxSpec("AE", Decimal(0)).category is TaxCategory.AE  # type: ignore[arg-type]
+    assert TaxSpec("AE", Decimal(0)).category is TaxCategory.AE
 
 
 def test_lists_are_accepted_and_stored_as_tuples() -> None:
-    invoice = InvoiceInput("EUR", [line()])  # type: ignore[arg-type]
+    invoice = InvoiceInput("EUR", [line()])
     assert invoice.lines == (line(),)
 
 

@@ -226,7 +226,7 @@ def test_inclusive_total_is_the_sum_of_the_gross_prices(invoice: InvoiceInput) -
     quantum = D(1).scaleb(-minor_units(invoice.currency))
     with localcontext() as ctx:
         ctx.prec = 80
-        gross = sum((line.gross for line in result.lines), D(0))  # type: ignore[misc]
+        gross = sum((line.gross for line in result.lines), D(0))
         for adjustment in result.adjustments:
             assert adjustment.gross is not None
             gross += adjustment.gross if adjustment.is_charge else -adjustment.gross

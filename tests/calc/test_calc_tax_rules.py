@@ -32,7 +32,7 @@ SELLER = Parties(seller_vat_id="DE123456789")
 
 
 def ln(tax: TaxSpec, **kwargs: object) -> LineInput:
-    return LineInput(D(1), D("100.00"), tax, **kwargs)  # type: ignore[arg-type]
+    return LineInput(D(1), D("100.00"), tax, **kwargs)
 
 
 def invoice(*lines: LineInput, adjustments: tuple[DocumentAdjustment, ...] = ()) -> InvoiceInput:

@@ -27,7 +27,7 @@ AE = TaxSpec(TaxCategory.AE, D("0"), exemption_reason_code="VATEX-EU-AE")
 
 
 def ln(quantity: str, price: str, tax: TaxSpec, **kwargs: object) -> LineInput:
-    return LineInput(D(quantity), D(price), tax, **kwargs)  # type: ignore[arg-type]
+    return LineInput(D(quantity), D(price), tax, **kwargs)
 
 
 @dataclass(frozen=True)

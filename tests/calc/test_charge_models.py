@@ -156,7 +156,7 @@ def test_minimum_charge(model: ChargeModel, units: Decimal, usage: Decimal, expe
     assert result.minimum_adjustment == expected - usage
     top_ups = [line for line in result.breakdown if isinstance(line, MinimumCommitmentLine)]
     if expected > usage:
-        assert top_ups == [MinimumCommitmentLine(model.minimum, usage, expected - usage)]  # type: ignore[arg-type]
+        assert top_ups == [MinimumCommitmentLine(model.minimum, usage, expected - usage)]
         assert top_ups[0].description == "minimum commitment"
         assert result.breakdown[-1] is top_ups[0]
     else:
@@ -199,7 +199,7 @@ def test_products_are_exact_beyond_28_digits() -> None:
         (lambda: Package(0, D("1")), "package_size must be at least 1"),
         (lambda: Package(10, D("-1")), "package_price must not be negative"),
         (lambda: Package(10, D("1"), free_units=D("-1")), "free_units must not be negative"),
-        (lambda: PerUnit("ten"), "unit_price must be a number"),  # type: ignore[arg-type]
+        (lambda: PerUnit("ten"), "unit_price must be a number"),
         (lambda: PerUnit(D("NaN")), "must be a finite number"),
     ],
 )
@@ -213,17 +213,17 @@ def test_invalid_models_are_refused_with_a_clear_message(build: Any, message: st
 
 def test_floats_are_refused_everywhere() -> None:
     with pytest.raises(FloatNotAllowed):
-        PerUnit(0.1)  # type: ignore[arg-type]
+        PerUnit(0.1)
     with pytest.raises(FloatNotAllowed):
-        PerUnit(D("0.1")).price(1.5)  # type: ignore[arg-type]
+        PerUnit(D("0.1")).price(1.5)
     with pytest.raises(FloatNotAllowed):
-        Tier(100.0, D("1"))  # type: ignore[arg-type]
+        Tier(100.0, D("1"))
     assert issubclass(FloatNotAllowed, TypeError)
 
 
 def test_package_size_must_be_an_int() -> None:
     with pytest.raises(TypeError, match="package_size must be an int"):
-        Package(D("10"), D("1"))  # type: ignore[arg-type]
+        Package(D("10"), D("1"))
 
 
 def test_negative_units_are_refused() -> None:

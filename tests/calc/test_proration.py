@@ -138,7 +138,7 @@ def test_rounding_happens_once_at_the_end() -> None:
 
 def test_float_amounts_are_refused() -> None:
     with pytest.raises(FloatNotAllowed):
-        prorate(10.0, (d(2024, 1, 1), d(2024, 1, 2)), (d(2024, 1, 1), d(2024, 2, 1)))  # type: ignore[arg-type]
+        prorate(10.0, (d(2024, 1, 1), d(2024, 1, 2)), (d(2024, 1, 1), d(2024, 2, 1)))
     assert issubclass(FloatNotAllowed, TypeError)
 
 

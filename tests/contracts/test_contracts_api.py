@@ -8,7 +8,7 @@ from factories import create_customer
 from recurring_factories import create_contract, create_metric, flat, one_off, usage
 
 
-def test_contract_keeps_its_calendar_and_components(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_contract_keeps_its_calendar_and_components(client, tenant) -> None:
     create_metric(client, tenant.headers, "api_calls")
     contract = create_contract(
         client,
@@ -39,7 +39,7 @@ def test_contract_keeps_its_calendar_and_components(client, tenant) -> None:  # 
     assert [c["id"] for c in listed["data"]] == [contract["id"]]
 
 
-def test_new_components_start_a_new_terms_version(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_new_components_start_a_new_terms_version(client, tenant) -> None:
     contract = create_contract(client, tenant.headers, [flat("100.00")])
     response = client.patch(
         f"/v1/contracts/{contract['id']}",
@@ -94,7 +94,7 @@ def test_new_components_start_a_new_terms_version(client, tenant) -> None:  # ty
         ({"currency": "XXQ"}, "currency"),
     ],
 )
-def test_invalid_contracts_are_refused_and_nothing_is_stored(client, tenant, change, field) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_contracts_are_refused_and_nothing_is_stored(client, tenant, change, field) -> None:
     customer = create_customer(client, tenant.headers)
     body = {"customer_id": customer["id"], "start_date": "2024-01-01", "components": [flat()], **change}
     response = client.post("/v1/contracts", json=body, headers=tenant.headers)
@@ -124,7 +124,7 @@ def test_invalid_contracts_are_refused_and_nothing_is_stored(client, tenant, cha
         {"model": "stairs", "unit_price": "1"},
     ],
 )
-def test_invalid_charge_models_are_422(client, tenant, charge_model) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_charge_models_are_422(client, tenant, charge_model) -> None:
     create_metric(client, tenant.headers, "api_calls")
     customer = create_customer(client, tenant.headers)
     body = {
@@ -136,7 +136,7 @@ def test_invalid_charge_models_are_422(client, tenant, charge_model) -> None:  #
     assert response.status_code == 422, response.text
 
 
-def test_unknown_references_are_404(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_references_are_404(client, tenant, other_tenant) -> None:
     customer = create_customer(client, tenant.headers)
     foreign_customer = create_customer(client, other_tenant.headers)
     create_metric(client, other_tenant.headers, "theirs")
@@ -176,7 +176,7 @@ def test_unknown_references_are_404(client, tenant, other_tenant) -> None:  # ty
         assert (response.status_code, response.json()["error"]["code"]) == (404, "contract_not_found"), path
 
 
-def test_malformed_json_is_400(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_json_is_400(client, tenant) -> None:
     response = client.post(
         "/v1/contracts",
         content=b'{"customer_id": ',
@@ -186,7 +186,7 @@ def test_malformed_json_is_400(client, tenant) -> None:  # type: ignore[no-untyp
     assert response.json()["error"]["code"] == "malformed_json"
 
 
-def test_contract_end_cannot_move_before_an_invoiced_period(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_contract_end_cannot_move_before_an_invoiced_period(client, tenant) -> None:
     contract = create_contract(client, tenant.headers, [flat()])
     response = client.post(
         f"/v1/contracts/{contract['id']}/invoices",

@@ -55,7 +55,7 @@ def test_seed_samples_are_read() -> None:
     assert SAMPLE_RESPONSE["success"] is True and len(SAMPLE_RESPONSE["data"]["lineItems"]) == 5
 
 
-def test_end_to_end_seed_request_then_native_read_back(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_end_to_end_seed_request_then_native_read_back(client, tenant) -> None:
     order = create_order(client, tenant.headers)
     response = client.post(URL, content=json.dumps(SAMPLE_REQUEST), headers=token(tenant.api_key))
     assert response.status_code == 201, response.text
@@ -87,7 +87,7 @@ def test_end_to_end_seed_request_then_native_read_back(client, tenant) -> None: 
     assert [ln["source"]["id"] for ln in native["lines"]] == [i["lineItemId"] for i in data["lineItems"]]
 
 
-def test_only_remaining_quantities_are_invoiced_and_nothing_left_is_the_seeds_400(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_only_remaining_quantities_are_invoiced_and_nothing_left_is_the_seeds_400(client, tenant) -> None:
     order = create_order(client, tenant.headers)
     partial = {"lines": [{"order_line_id": order["lines"][0]["id"], "quantity": "10"}], "finalize": True}
     assert (
@@ -118,7 +118,7 @@ def test_only_remaining_quantities_are_invoiced_and_nothing_left_is_the_seeds_40
 
 
 @pytest.mark.parametrize("body", [{}, {"orderId": ""}, {"orderId": None}])
-def test_missing_order_id_is_the_seeds_400(client, tenant, body) -> None:  # type: ignore[no-untyped-def]
+def test_missing_order_id_is_the_seeds_400(client, tenant, body) -> None:
     response = client.post(URL, json=body, headers=token(tenant.api_key))
     assert (response.status_code, response.json()) == (
         400,
@@ -139,14 +139,14 @@ def test_missing_order_id_is_the_seeds_400(client, tenant, body) -> None:  # typ
         b'{"orderId": "69ab24db449866373d5e3e35", "lineItems": []}',
     ],
 )
-def test_malformed_bodies_are_400_validation_errors(client, tenant, raw) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_bodies_are_400_validation_errors(client, tenant, raw) -> None:
     response = client.post(URL, content=raw, headers=token(tenant.api_key))
     assert response.status_code == 400
     body = response.json()
     assert body["success"] is False and body["message"].startswith("Validation error: ")
 
 
-def test_unknown_or_foreign_order_is_the_seeds_404(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_or_foreign_order_is_the_seeds_404(client, tenant, other_tenant) -> None:
     foreign = create_order(client, other_tenant.headers)
     for order_id in (HEX_ID, foreign["id"], "00000000-0000-4000-8000-000000000000"):
         response = client.post(URL, json={"orderId": order_id}, headers=token(tenant.api_key))
@@ -167,7 +167,7 @@ def test_unknown_or_foreign_order_is_the_seeds_404(client, tenant, other_tenant)
         {"Authorization": "Bearer {key}"},
     ],
 )
-def test_missing_or_wrong_token_is_the_seeds_401(client, tenant, headers) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_wrong_token_is_the_seeds_401(client, tenant, headers) -> None:
     headers = {k: v.format(key=tenant.api_key) for k, v in headers.items()}
     response = client.post(URL, json=SAMPLE_REQUEST, headers=headers)
     assert (response.status_code, response.json()) == (
@@ -176,7 +176,7 @@ def test_missing_or_wrong_token_is_the_seeds_401(client, tenant, headers) -> Non
     )
 
 
-def test_only_documented_statuses_whatever_goes_wrong(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_only_documented_statuses_whatever_goes_wrong(client, tenant) -> None:
     """A reused Idempotency-Key with another body is faktur's 409; here it is the seed's 400."""
     create_order(client, tenant.headers)
     create_order(client, tenant.headers, reference="other-order")

@@ -85,7 +85,7 @@ def test_seed_lists_the_fields_this_suite_checks() -> None:
     )
 
 
-def test_end_to_end_automatic_number_every_field_and_native_read_back(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_end_to_end_automatic_number_every_field_and_native_read_back(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     response = post(client, tenant.api_key, invoice(customer["id"]))
     assert response.status_code == 200, response.text
@@ -139,7 +139,7 @@ def test_end_to_end_automatic_number_every_field_and_native_read_back(client, te
     assert native["memo"] == "Vielen Dank!"
 
 
-def test_ids_and_numbers_count_per_organisation(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_ids_and_numbers_count_per_organisation(client, tenant, other_tenant) -> None:
     mine = create_customer(client, tenant.headers)
     theirs = create_customer(client, other_tenant.headers)
     first = post(client, tenant.api_key, invoice(mine["id"])).json()
@@ -148,7 +148,7 @@ def test_ids_and_numbers_count_per_organisation(client, tenant, other_tenant) ->
     assert [(b["id"], b["number"]) for b in (first, second, other)] == [(1, 1), (2, 2), (1, 1)]
 
 
-def test_manual_number_is_honoured_and_unique(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_manual_number_is_honoured_and_unique(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     fields = {"manual_number_prefix": "RE-2025-", "manual_number": 1001}
     body = post(client, tenant.api_key, invoice(customer["id"], **fields)).json()
@@ -175,7 +175,7 @@ def test_manual_number_is_honoured_and_unique(client, tenant) -> None:  # type: 
     assert (plain["number"], plain["number_string"]) == (7, "7")
 
 
-def test_paid_status_records_the_payment(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_paid_status_records_the_payment(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     paid = invoice(customer["id"], status="paid", payment_date="2025-02-03T10:00:00+01:00")
     body = post(client, tenant.api_key, paid).json()
@@ -187,7 +187,7 @@ def test_paid_status_records_the_payment(client, tenant) -> None:  # type: ignor
 
 
 @pytest.mark.parametrize("manual", [None, 5], ids=["automatic", "manual"])
-def test_cancelled_status_voids_with_date_and_text(client, tenant, manual) -> None:  # type: ignore[no-untyped-def]
+def test_cancelled_status_voids_with_date_and_text(client, tenant, manual) -> None:
     customer = create_customer(client, tenant.headers)
     fields: dict[str, Any] = {"status": "cancelled", "cancel_text": "Doppelt erfasst"}
     if manual is not None:
@@ -204,7 +204,7 @@ def test_cancelled_status_voids_with_date_and_text(client, tenant, manual) -> No
     assert native["status_history"][-1]["reason"] == "Doppelt erfasst"
 
 
-def test_draft_has_no_number_yet(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_draft_has_no_number_yet(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     body = post(client, tenant.api_key, invoice(customer["id"], status="draft")).json()
     assert_documented_types(body)
@@ -217,7 +217,7 @@ def test_draft_has_no_number_yet(client, tenant) -> None:  # type: ignore[no-unt
     assert body["due_date"] is None and body["payment_goal"] == {"days": 14}
 
 
-def test_payment_goal_as_object_and_single_rate_tax(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_payment_goal_as_object_and_single_rate_tax(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     body = post(
         client,
@@ -229,7 +229,7 @@ def test_payment_goal_as_object_and_single_rate_tax(client, tenant) -> None:  # 
     assert (body["netto_value"], body["tax_value"], body["brutto_value"]) == (80, 15.2, 95.2)
 
 
-def test_camel_case_header_converts_the_answer_and_camel_case_requests_are_read(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_camel_case_header_converts_the_answer_and_camel_case_requests_are_read(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     body = invoice(customer["id"], manualNumberPrefix="M-", manualNumber=3, paymentGoal={"days": 7})
     del body["invoice"]["payment_goal"]  # one spelling per field
@@ -249,7 +249,7 @@ def test_camel_case_header_converts_the_answer_and_camel_case_requests_are_read(
     assert "number_string" in plain
 
 
-def test_bearer_header_authenticates_too(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_bearer_header_authenticates_too(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     response = client.post(
         URL, json=invoice(customer["id"]), headers={"Authorization": f"Bearer {tenant.api_key}"}
@@ -261,7 +261,7 @@ def test_bearer_header_authenticates_too(client, tenant) -> None:  # type: ignor
     "headers",
     [{}, {"x-session-token": "fk_wrong"}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic x"}],
 )
-def test_missing_or_wrong_token_is_401_in_iw_erp_shape(client, tenant, headers) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_wrong_token_is_401_in_iw_erp_shape(client, tenant, headers) -> None:
     customer = create_customer(client, tenant.headers)
     response = client.post(URL, json=invoice(customer["id"]), headers=headers)
     assert response.status_code == 401
@@ -269,7 +269,7 @@ def test_missing_or_wrong_token_is_401_in_iw_erp_shape(client, tenant, headers) 
     assert body["code"] == 401 and body["errors"] == [] and body["message"]
 
 
-def test_foreign_or_unknown_buyer_is_404(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_foreign_or_unknown_buyer_is_404(client, tenant, other_tenant) -> None:
     foreign = create_customer(client, other_tenant.headers)
     for buyer_id in (foreign["id"], "00000000-0000-4000-8000-000000000000"):
         response = post(client, tenant.api_key, invoice(buyer_id))
@@ -294,7 +294,7 @@ def test_foreign_or_unknown_buyer_is_404(client, tenant, other_tenant) -> None: 
         ({"unit": "hours"}, "invoice.items[0].unit"),
     ],
 )
-def test_bad_input_is_400_in_iw_erp_shape_and_stores_nothing(client, tenant, raw, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_400_in_iw_erp_shape_and_stores_nothing(client, tenant, raw, field) -> None:
     customer = create_customer(client, tenant.headers)
     if isinstance(raw, dict) or raw is None:
         body = invoice(customer["id"])
@@ -324,7 +324,7 @@ def test_bad_input_is_400_in_iw_erp_shape_and_stores_nothing(client, tenant, raw
         ({"manual_number_prefix": "INV-2025-0000", "manual_number": 1}, "invoice.manual_number"),
     ],
 )
-def test_invalid_invoice_fields_are_refused(client, tenant, fields, field) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_invoice_fields_are_refused(client, tenant, fields, field) -> None:
     customer = create_customer(client, tenant.headers)
     response = post(client, tenant.api_key, invoice(customer["id"], **fields))
     assert response.status_code in (400, 409), response.text

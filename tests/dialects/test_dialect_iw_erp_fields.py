@@ -81,7 +81,7 @@ def test_every_field_of_the_invoice_object_is_honoured_or_refused() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(HONOURED))
-def test_an_honoured_field_is_answered_back(client, tenant, name) -> None:  # type: ignore[no-untyped-def]
+def test_an_honoured_field_is_answered_back(client, tenant, name) -> None:
     customer = create_customer(client, tenant.headers)
     value, answered = HONOURED[name]
     fields = {**WITH.get(name, {})}
@@ -106,7 +106,7 @@ def test_an_honoured_field_is_answered_back(client, tenant, name) -> None:  # ty
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_a_refused_field_is_a_400_naming_it(client, tenant, name) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_field_is_a_400_naming_it(client, tenant, name) -> None:
     customer = create_customer(client, tenant.headers)
     response = client.post(
         URL, json=invoice(customer["id"], **{name: REFUSED[name]}), headers=jwt(tenant.api_key)
@@ -116,7 +116,7 @@ def test_a_refused_field_is_a_400_naming_it(client, tenant, name) -> None:  # ty
     assert client.get("/v1/invoices", headers=tenant.headers).json()["data"] == []
 
 
-def test_null_or_faktur_s_own_values_of_refused_fields_are_accepted(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_null_or_faktur_s_own_values_of_refused_fields_are_accepted(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     echo = {name: None for name in REFUSED}
     echo.update(
@@ -126,7 +126,7 @@ def test_null_or_faktur_s_own_values_of_refused_fields_are_accepted(client, tena
     assert response.status_code == 200, response.text
 
 
-def test_number_string_number_and_dates_are_the_invoices(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_number_string_number_and_dates_are_the_invoices(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     fields = {
         "number": 815,
@@ -155,21 +155,21 @@ def test_number_string_number_and_dates_are_the_invoices(client, tenant) -> None
         ({"number_string": "X-1", "status": "draft"}, "draft"),
     ],
 )
-def test_contradicting_fields_are_refused(client, tenant, fields, reason) -> None:  # type: ignore[no-untyped-def]
+def test_contradicting_fields_are_refused(client, tenant, fields, reason) -> None:
     customer = create_customer(client, tenant.headers)
     response = client.post(URL, json=invoice(customer["id"], **fields), headers=jwt(tenant.api_key))
     assert response.status_code == 400, response.text
     assert reason in response.json()["message"]
 
 
-def test_the_jwt_header_authenticates_and_a_wrong_one_is_401(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_the_jwt_header_authenticates_and_a_wrong_one_is_401(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     assert client.post(URL, json=invoice(customer["id"]), headers=jwt(tenant.api_key)).status_code == 200
     wrong = client.post(URL, json=invoice(customer["id"]), headers=jwt("fk_wrong"))
     assert (wrong.status_code, wrong.json()["code"]) == (401, 401)
 
 
-def test_a_due_date_before_the_issue_date_is_refused(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_due_date_before_the_issue_date_is_refused(client, tenant) -> None:
     """Differs from the vendor (README): an invoice cannot fall due before it is issued."""
     customer = create_customer(client, tenant.headers)
     body = invoice(customer["id"], due_date="2020-01-31T12:00:00Z", payment_goal=None)

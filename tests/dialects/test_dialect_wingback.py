@@ -46,7 +46,7 @@ def invoice_ids(response: Any) -> list[str]:
     return [m.group(1) for m in found if m]
 
 
-def test_end_to_end_gather_then_read_back_natively(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_end_to_end_gather_then_read_back_natively(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     contract = create_contract(client, tenant.headers, [flat()], customer_id=customer["id"])
     auto = create_item(client, tenant.headers, customer["id"], contract_id=contract["id"])
@@ -80,7 +80,7 @@ def test_end_to_end_gather_then_read_back_natively(client, tenant) -> None:  # t
     assert (again.status_code, again.json()) == (200, [])
 
 
-def test_item_ids_and_contract_scope(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_item_ids_and_contract_scope(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     contract = create_contract(client, tenant.headers, [flat()], customer_id=customer["id"])
     first = create_item(client, tenant.headers, customer["id"], contract_id=contract["id"])
@@ -108,7 +108,7 @@ def test_item_ids_and_contract_scope(client, tenant) -> None:  # type: ignore[no
     )
 
 
-def test_cookie_session_authenticates(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_cookie_session_authenticates(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     create_item(client, tenant.headers, customer["id"])
     client.cookies.set("app-session", tenant.api_key)
@@ -119,7 +119,7 @@ def test_cookie_session_authenticates(client, tenant) -> None:  # type: ignore[n
     assert len(invoice_ids(response)) == 1
 
 
-def test_unknown_and_foreign_ids_are_404(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_and_foreign_ids_are_404(client, tenant, other_tenant) -> None:
     foreign_customer = create_customer(client, other_tenant.headers)
     foreign_item = create_item(client, other_tenant.headers, foreign_customer["id"])
     foreign_contract = create_contract(
@@ -140,7 +140,7 @@ def test_unknown_and_foreign_ids_are_404(client, tenant, other_tenant) -> None: 
     )
 
 
-def test_contract_of_another_customer_is_400(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_contract_of_another_customer_is_400(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     other = create_customer(client, tenant.headers, name="Other")
     contract = create_contract(client, tenant.headers, [flat()], customer_id=other["id"])
@@ -156,7 +156,7 @@ def test_contract_of_another_customer_is_400(client, tenant) -> None:  # type: i
 
 
 @pytest.mark.parametrize("headers", [{}, {"wb-key": "fk_wrong"}, {"Authorization": "Bearer {key}"}])
-def test_missing_or_wrong_key_is_401(client, tenant, headers) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_wrong_key_is_401(client, tenant, headers) -> None:
     headers = {k: v.format(key=tenant.api_key) for k, v in headers.items()}
     response = client.post(URL, json={}, headers=headers)
     assert response.status_code == 401
@@ -174,7 +174,7 @@ def test_missing_or_wrong_key_is_401(client, tenant, headers) -> None:  # type: 
         (b'{"invoice_item_ids": ["Item_x", "Item_x"]}', "invoice_item_ids"),
     ],
 )
-def test_malformed_bodies_are_400(client, tenant, raw, field) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_bodies_are_400(client, tenant, raw, field) -> None:
     response = client.post(URL, content=raw, headers=wb(tenant.api_key))
     assert response.status_code == 400, response.text
     body = response.json()
@@ -183,7 +183,7 @@ def test_malformed_bodies_are_400(client, tenant, raw, field) -> None:  # type: 
         assert any(d["field"].startswith(field) for d in body["details"]), body
 
 
-def test_empty_item_list_creates_nothing(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_empty_item_list_creates_nothing(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     create_item(client, tenant.headers, customer["id"])
     response = client.post(URL, json={"invoice_item_ids": []}, headers=wb(tenant.api_key))
@@ -191,7 +191,7 @@ def test_empty_item_list_creates_nothing(client, tenant) -> None:  # type: ignor
     assert client.get("/v1/invoices", headers=tenant.headers).json()["data"] == []
 
 
-def steer_toward_known_ids(ids: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+def steer_toward_known_ids(ids: dict[str, list[str]]):
     def steer(case: Any, draw: Any) -> None:
         if isinstance(case.body, dict) and draw(st.booleans()):
             # Fields the seed does not name are refused: drop them from the steered cases.
@@ -204,7 +204,7 @@ def steer_toward_known_ids(ids: dict[str, list[str]]):  # type: ignore[no-untype
     return steer
 
 
-def test_contract_of_seed_openapi(app, client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_contract_of_seed_openapi(app, client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     contract = create_contract(client, tenant.headers, [flat()], customer_id=customer["id"])
     items = [
@@ -227,7 +227,7 @@ def test_contract_of_seed_openapi(app, client, tenant) -> None:  # type: ignore[
     assert set(statuses) <= {200, 201, 400, 401, 404}
 
 
-def test_a_field_the_seed_does_not_name_is_refused(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_field_the_seed_does_not_name_is_refused(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     body = {"customer_id": f"Cust_{customer['id']}", "auto_finalize": False}
     response = client.post(URL, json=body, headers={"wb-key": tenant.api_key})

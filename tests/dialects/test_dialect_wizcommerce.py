@@ -133,7 +133,7 @@ def _without_illegal_text(value: Any) -> Any:
     return value
 
 
-def test_contract_of_seed_openapi(app, client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_contract_of_seed_openapi(app, client, tenant) -> None:
     create_order(client, tenant.headers)
     statuses = run_contract(
         app, seed_openapi("002"), "/compat/wizcommerce", wiz(tenant.api_key), prepare=steer_toward_success
@@ -146,7 +146,7 @@ def count_invoices(client: TestClient, headers: dict[str, str]) -> int:
     return len(client.get("/v1/invoices", params={"limit": 100}, headers=headers).json()["data"])
 
 
-def test_end_to_end_import_then_read_back_natively(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_end_to_end_import_then_read_back_natively(client, tenant) -> None:
     order = create_order(client, tenant.headers)
     response = client.post(
         URL, json=invoice_body(), headers={"X-API-Key": tenant.api_key, "Content-Type": "application/json"}
@@ -228,7 +228,7 @@ def test_end_to_end_import_then_read_back_natively(client, tenant) -> None:  # t
         (300, None, "paid", "overpaid"),
     ],
 )
-def test_status_follows_paid_amount(client, tenant, paid, status, native_status, payment_status) -> None:  # type: ignore[no-untyped-def]
+def test_status_follows_paid_amount(client, tenant, paid, status, native_status, payment_status) -> None:
     create_order(client, tenant.headers)
     body = invoice_body(paid_amount=paid, status=status)
     if status is None:
@@ -244,7 +244,7 @@ def test_status_follows_paid_amount(client, tenant, paid, status, native_status,
     ("paid", "status", "payment_status"),
     [(0, "PAID", "unpaid"), (100, "PENDING", "partially_paid"), (269.96, "UNPAID", "paid")],
 )
-def test_status_is_stored_and_answered_as_given(client, tenant, paid, status, payment_status) -> None:  # type: ignore[no-untyped-def]
+def test_status_is_stored_and_answered_as_given(client, tenant, paid, status, payment_status) -> None:
     """An import records what the shop issued: its status, even where its paid_amount says
     otherwise (faktur's own payment status follows the amount actually paid)."""
     create_order(client, tenant.headers)
@@ -257,7 +257,7 @@ def test_status_is_stored_and_answered_as_given(client, tenant, paid, status, pa
     assert native["payment_status"] == payment_status
 
 
-def test_invoice_number_is_unique_per_organisation(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_invoice_number_is_unique_per_organisation(client, tenant, other_tenant) -> None:
     create_order(client, tenant.headers)
     create_order(client, other_tenant.headers)
     assert client.post(URL, json=invoice_body(), headers=wiz(tenant.api_key)).status_code == 201
@@ -270,7 +270,7 @@ def test_invoice_number_is_unique_per_organisation(client, tenant, other_tenant)
     assert count_invoices(client, tenant.headers) == 1
 
 
-def test_number_of_the_automatic_series_is_refused(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_number_of_the_automatic_series_is_refused(client, tenant) -> None:
     create_order(client, tenant.headers)
     response = client.post(
         URL, json=invoice_body(invoice_number="INV-2025-00001"), headers=wiz(tenant.api_key)
@@ -287,7 +287,7 @@ def test_number_of_the_automatic_series_is_refused(client, tenant) -> None:  # t
         (250, "allowance", "19.96", "As invoiced: not itemized (discount)"),
     ],
 )
-def test_total_the_items_do_not_explain_is_an_explicit_document_charge_or_allowance(  # type: ignore[no-untyped-def]
+def test_total_the_items_do_not_explain_is_an_explicit_document_charge_or_allowance(
     client, tenant, total, kind, amount, reason
 ) -> None:
     create_order(client, tenant.headers)
@@ -306,7 +306,7 @@ def test_total_the_items_do_not_explain_is_an_explicit_document_charge_or_allowa
     )
 
 
-def test_updated_at_must_be_after_the_order_was_created(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_updated_at_must_be_after_the_order_was_created(client, tenant) -> None:
     create_order(client, tenant.headers)  # created 2024-12-30T09:00:00Z
     for updated_at in ("2024-12-30T09:00:00Z", "2024-12-30T10:00:00+02:00", "2024-01-01"):
         response = client.post(URL, json=invoice_body(updated_at=updated_at), headers=wiz(tenant.api_key))
@@ -318,14 +318,14 @@ def test_updated_at_must_be_after_the_order_was_created(client, tenant) -> None:
     assert later.status_code == 201
 
 
-def test_order_found_by_faktur_id_too(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_order_found_by_faktur_id_too(client, tenant) -> None:
     order = create_order(client, tenant.headers)
     response = client.post(URL, json=invoice_body(order_id=order["id"]), headers=wiz(tenant.api_key))
     assert response.status_code == 201
     assert response.json()["data"]["order_id"] == order["id"]
 
 
-def test_unknown_or_foreign_order_is_404(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_or_foreign_order_is_404(client, tenant, other_tenant) -> None:
     foreign = create_order(client, other_tenant.headers)
     for order_id in ("ORD-NOPE", foreign["id"], "ORD-20250101"):
         response = client.post(URL, json=invoice_body(order_id=order_id), headers=wiz(tenant.api_key))
@@ -340,7 +340,7 @@ def test_unknown_or_foreign_order_is_404(client, tenant, other_tenant) -> None: 
     [{}, {"X-API-Key": "fk_wrong"}, {"X-API-Key": ""}, {"Authorization": "Bearer {key}"}],
     ids=["missing", "wrong", "empty", "native-header-only"],
 )
-def test_missing_or_wrong_key_is_401_in_wizcommerce_shape(client, tenant, headers) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_wrong_key_is_401_in_wizcommerce_shape(client, tenant, headers) -> None:
     headers = {k: v.format(key=tenant.api_key) for k, v in headers.items()}
     response = client.post(URL, json=invoice_body(), headers=headers)
     assert response.status_code == 401
@@ -377,7 +377,7 @@ def test_missing_or_wrong_key_is_401_in_wizcommerce_shape(client, tenant, header
         (json.dumps(invoice_body(due_date="2024-12-31T00:00:00Z")).encode(), "due_date"),
     ],
 )
-def test_bad_input_is_400_in_wizcommerce_shape_and_stores_nothing(client, tenant, raw, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_400_in_wizcommerce_shape_and_stores_nothing(client, tenant, raw, field) -> None:
     create_order(client, tenant.headers)
     response = client.post(
         URL, content=raw, headers={**wiz(tenant.api_key), "Content-Type": "application/json"}
@@ -390,7 +390,7 @@ def test_bad_input_is_400_in_wizcommerce_shape_and_stores_nothing(client, tenant
     assert count_invoices(client, tenant.headers) == 0
 
 
-def test_idempotency_key_replays_the_import(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_idempotency_key_replays_the_import(client, tenant) -> None:
     create_order(client, tenant.headers)
     headers = {**wiz(tenant.api_key), "Idempotency-Key": "wiz-1"}
     first = client.post(URL, json=invoice_body(), headers=headers)
@@ -402,7 +402,7 @@ def test_idempotency_key_replays_the_import(client, tenant) -> None:  # type: ig
 
 
 @pytest.mark.postgres_only
-def test_concurrent_imports_of_one_number_store_one_invoice(client, live_server, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_imports_of_one_number_store_one_invoice(client, live_server, tenant) -> None:
     create_order(client, tenant.headers)
     barrier = threading.Barrier(6)
 

@@ -79,7 +79,7 @@ def native(client: TestClient, headers: dict[str, str], invoice_id: str) -> dict
     return client.get(f"/v1/invoices/{invoice_id}", headers=headers).json()
 
 
-def test_the_documents_example_request_is_accepted_verbatim(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_the_documents_example_request_is_accepted_verbatim(client, tenant) -> None:
     """The example shows 1,000,000 items at 1,000,000 each with a total of 1,000,000, status PAID
     and paid_amount 0: a record of an invoice issued elsewhere, stored as given."""
     order = create_order(client, tenant.headers, quantity="1000000", unit_price="1000000")
@@ -109,7 +109,7 @@ def test_the_documents_example_request_is_accepted_verbatim(client, tenant) -> N
     assert (again.status_code, again.json()["error"]["code"]) == (409, "order_fully_invoiced")
 
 
-def test_every_documented_response_field_has_its_documented_type(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_every_documented_response_field_has_its_documented_type(client, tenant) -> None:
     create_order(client, tenant.headers)
     response = client.post(URL, json=valid_body(), headers=wiz(tenant.api_key))
     assert response.status_code == 201  # the documented success status
@@ -138,7 +138,7 @@ def _set(body: dict[str, Any], where: str, name: str, value: Any) -> None:
 
 
 @pytest.mark.parametrize(("where", "name", "limit"), _string_fields())
-def test_every_string_limit_is_the_documents(client, tenant, where, name, limit) -> None:  # type: ignore[no-untyped-def]
+def test_every_string_limit_is_the_documents(client, tenant, where, name, limit) -> None:
     assert limit == 255  # what the document says, for every limited string
     create_order(client, tenant.headers)
     longest = valid_body()
@@ -161,7 +161,7 @@ def test_every_string_limit_is_the_documents(client, tenant, where, name, limit)
 
 
 @pytest.mark.parametrize("status", REQUEST["properties"]["status"]["enum"])
-def test_every_documented_status_is_accepted_and_answered(client, tenant, status) -> None:  # type: ignore[no-untyped-def]
+def test_every_documented_status_is_accepted_and_answered(client, tenant, status) -> None:
     create_order(client, tenant.headers)
     response = client.post(URL, json=valid_body(status=status), headers=wiz(tenant.api_key))
     assert response.status_code == 201, response.text
@@ -172,7 +172,7 @@ def test_every_documented_status_is_accepted_and_answered(client, tenant, status
     ("where", "name"),
     [("", name) for name in REQUEST["required"]] + [("items", name) for name in ITEM_REQUEST["required"]],
 )
-def test_every_required_field_missing_is_the_documented_400(client, tenant, where, name) -> None:  # type: ignore[no-untyped-def]
+def test_every_required_field_missing_is_the_documented_400(client, tenant, where, name) -> None:
     create_order(client, tenant.headers)
     body = valid_body()
     del (body["items"][0] if where else body)[name]
@@ -196,7 +196,7 @@ def test_every_required_field_missing_is_the_documented_400(client, tenant, wher
         ("", "status", "DONE"),
     ],
 )
-def test_documented_types_minimum_and_enum_are_enforced(client, tenant, where, name, wrong) -> None:  # type: ignore[no-untyped-def]
+def test_documented_types_minimum_and_enum_are_enforced(client, tenant, where, name, wrong) -> None:
     create_order(client, tenant.headers)
     body = valid_body()
     _set(body, where, name, wrong)
@@ -206,7 +206,7 @@ def test_documented_types_minimum_and_enum_are_enforced(client, tenant, where, n
     assert field in [d["field"] for d in response.json()["details"]]
 
 
-def test_empty_items_are_accepted_with_one_unitemized_line(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_empty_items_are_accepted_with_one_unitemized_line(client, tenant) -> None:
     create_order(client, tenant.headers)
     response = client.post(URL, json=valid_body(items=[], total_amount=49.5), headers=wiz(tenant.api_key))
     assert response.status_code == 201, response.text
@@ -218,7 +218,7 @@ def test_empty_items_are_accepted_with_one_unitemized_line(client, tenant) -> No
     ]
 
 
-def test_due_date_keeps_its_time_of_day(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_due_date_keeps_its_time_of_day(client, tenant) -> None:
     create_order(client, tenant.headers)
     body = valid_body(due_date="2025-01-31T17:30:00+01:00", created_at="2025-01-01T08:00:00Z")
     response = client.post(URL, json=body, headers=wiz(tenant.api_key))
@@ -227,7 +227,7 @@ def test_due_date_keeps_its_time_of_day(client, tenant) -> None:  # type: ignore
     assert native(client, tenant.headers, response.json()["data"]["id"])["due_date"] == "2025-01-31"
 
 
-def test_without_created_at_a_past_due_date_is_accepted(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_without_created_at_a_past_due_date_is_accepted(client, tenant) -> None:
     create_order(client, tenant.headers)
     body = valid_body(due_date="2025-01-01T00:00:00Z")
     del body["created_at"]
@@ -238,7 +238,7 @@ def test_without_created_at_a_past_due_date_is_accepted(client, tenant) -> None:
     assert (stored["issue_date"], stored["due_date"]) == ("2025-01-01", "2025-01-01")
 
 
-def test_the_typescript_sdks_invoice_create_request(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_the_typescript_sdks_invoice_create_request(client, tenant) -> None:
     """WizCommerce's TypeScript SDK (class `WizCommerce` with `invoice.create(data:
     Invoice.InvoiceCreateRequest)`, sending the body as JSON with `X-API-Key` to `<base>/v1/invoices`)
     puts `description`, `discount`, `rate` and `item_total` on items and knows the status UNPAID,
@@ -293,7 +293,7 @@ def test_the_typescript_sdks_invoice_create_request(client, tenant) -> None:  # 
     assert [ln["remaining_quantity"] for ln in lines] == ["7"]
 
 
-def test_sdk_item_total_differing_from_its_items_math_is_a_line_adjustment(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_sdk_item_total_differing_from_its_items_math_is_a_line_adjustment(client, tenant) -> None:
     create_order(client, tenant.headers)
     item = {"reference_id": "LI-1", "sku": "S", "name": "n", "quantity": 2, "amount": 10, "item_total": 23.8}
     response = client.post(URL, json=valid_body(items=[item], total_amount=23.8), headers=wiz(tenant.api_key))
@@ -312,7 +312,7 @@ def test_sdk_item_total_differing_from_its_items_math_is_a_line_adjustment(clien
         ({"item_total": 10.001}, "items[0].item_total"),
     ],
 )
-def test_sdk_item_fields_are_checked(client, tenant, item, field) -> None:  # type: ignore[no-untyped-def]
+def test_sdk_item_fields_are_checked(client, tenant, item, field) -> None:
     create_order(client, tenant.headers)
     body = valid_body()
     body["items"][0].update(item)
@@ -321,7 +321,7 @@ def test_sdk_item_fields_are_checked(client, tenant, item, field) -> None:  # ty
     assert any(d["field"].startswith(field) for d in response.json()["details"])
 
 
-def test_an_import_counts_against_the_orders_quantities(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_an_import_counts_against_the_orders_quantities(client, tenant) -> None:
     order = create_order(client, tenant.headers)  # 10 x SKU-20250101
     first = valid_body(items=[{**valid_body()["items"][0], "quantity": 6}], total_amount=60)
     assert client.post(URL, json=first, headers=wiz(tenant.api_key)).status_code == 201
@@ -358,7 +358,7 @@ def test_an_import_counts_against_the_orders_quantities(client, tenant) -> None:
         ({"paid_amount": 0.001}, "paid_amount", "amount_precision"),
     ],
 )
-def test_what_differs_from_the_vendor_is_a_400(client, tenant, overrides, field, code) -> None:  # type: ignore[no-untyped-def]
+def test_what_differs_from_the_vendor_is_a_400(client, tenant, overrides, field, code) -> None:
     create_order(client, tenant.headers)
     response = client.post(URL, json=valid_body(**overrides), headers=wiz(tenant.api_key))
     assert (response.status_code, response.json()["code"]) == (400, code), response.text
@@ -368,7 +368,7 @@ def test_what_differs_from_the_vendor_is_a_400(client, tenant, overrides, field,
 
 
 @pytest.mark.parametrize("total", [300, 250])
-def test_an_import_with_unitemized_amounts_renders_valid_e_invoices(  # type: ignore[no-untyped-def]
+def test_an_import_with_unitemized_amounts_renders_valid_e_invoices(
     client, tenant, total, official_validator: OfficialValidator
 ) -> None:
     # A seller identified by its register entry (not subject to VAT: no VAT id, BR-O-02).

@@ -69,7 +69,7 @@ def native_invoices(client: TestClient, tenant: Any) -> list[dict[str, Any]]:
     return client.get("/v1/invoices", headers=tenant.headers).json()["data"]
 
 
-def test_end_to_end_seed_request_then_read_back_natively(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_end_to_end_seed_request_then_read_back_natively(client, tenant) -> None:
     contract = contract_of(client, tenant, flat("100.00"), one_off("500.00"))
     # Every field of the seed's GenerateInvoiceRequestSchema, with the seed's two auth headers.
     body = {
@@ -97,7 +97,7 @@ def test_end_to_end_seed_request_then_read_back_natively(client, tenant) -> None
     assert sorted(line["net_amount"] for line in native["lines"]) == ["100.00", "500.00"]
 
 
-def test_dates_as_iso_8601_or_epoch_seconds(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_dates_as_iso_8601_or_epoch_seconds(client, tenant) -> None:
     contract = contract_of(client, tenant)
     forms = [
         {"from_date": 1706745600, "to_date": "1709251200"},  # Feb 2024 as Unix seconds
@@ -126,7 +126,7 @@ def test_dates_as_iso_8601_or_epoch_seconds(client, tenant) -> None:  # type: ig
     assert "2024-04-30" in detail[0]["msg"]
 
 
-def test_check_duplicate_invoice_refuses_a_second_invoice_of_the_period(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_check_duplicate_invoice_refuses_a_second_invoice_of_the_period(client, tenant) -> None:
     """As documented: "Check for duplicate invoice in same billing period"."""
     contract = contract_of(client, tenant)
     first = client.post(URL, json=body_for(contract), headers=zk(tenant)).json()
@@ -137,7 +137,7 @@ def test_check_duplicate_invoice_refuses_a_second_invoice_of_the_period(client, 
 
 
 @pytest.mark.parametrize("flag", [False, None, "absent"])
-def test_without_the_check_the_periods_invoice_is_answered_not_a_second_one(client, tenant, flag) -> None:  # type: ignore[no-untyped-def]
+def test_without_the_check_the_periods_invoice_is_answered_not_a_second_one(client, tenant, flag) -> None:
     """Differs from the vendor (README): unchecked, Zenskar makes another invoice for the period;
     faktur keeps one live invoice per billed day and answers the existing one (200)."""
     contract = contract_of(client, tenant)
@@ -155,7 +155,7 @@ def test_without_the_check_the_periods_invoice_is_answered_not_a_second_one(clie
     assert redo.status_code == 200 and redo.json()["id"] != first["id"] and not redo.json()["is_duplicate"]
 
 
-def test_bill_for_date_picks_the_contract_terms(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_bill_for_date_picks_the_contract_terms(client, tenant) -> None:
     contract = contract_of(client, tenant, flat("100.00"))
     patched = client.patch(
         f"/v1/contracts/{contract['id']}",
@@ -172,7 +172,7 @@ def test_bill_for_date_picks_the_contract_terms(client, tenant) -> None:  # type
     assert (old_terms.json()["amount_without_tax"], new_terms.json()["amount_without_tax"]) == (100, 120)
 
 
-def test_billing_cycle_start_day_snaps_a_missing_bound(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_billing_cycle_start_day_snaps_a_missing_bound(client, tenant) -> None:
     contract = contract_of(client, tenant)
     only_from = {
         "customer_id": contract["customer_id"],
@@ -226,7 +226,7 @@ def test_billing_cycle_start_day_snaps_a_missing_bound(client, tenant) -> None: 
         ({"from_date": 1705276800, "to_date": 1707523200}, ["54.84", "31.03"]),
     ],
 )
-def test_any_range_of_days_is_invoiced_prorated_by_the_billing_engine(client, tenant, dates, lines) -> None:  # type: ignore[no-untyped-def]
+def test_any_range_of_days_is_invoiced_prorated_by_the_billing_engine(client, tenant, dates, lines) -> None:
     contract = contract_of(client, tenant)
     response = client.post(URL, json=body_for(contract, **dates), headers=zk(tenant))
     assert response.status_code == 200, response.text
@@ -242,7 +242,7 @@ def test_any_range_of_days_is_invoiced_prorated_by_the_billing_engine(client, te
     )
 
 
-def test_a_range_overlapping_an_invoice_or_not_yet_over_is_422(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_range_overlapping_an_invoice_or_not_yet_over_is_422(client, tenant) -> None:
     contract = contract_of(client, tenant)
     assert client.post(URL, json=body_for(contract), headers=zk(tenant)).status_code == 200  # January
     cases = [
@@ -256,7 +256,7 @@ def test_a_range_overlapping_an_invoice_or_not_yet_over_is_422(client, tenant) -
     assert len(native_invoices(client, tenant)) == 1
 
 
-def test_a_billing_run_skips_a_period_a_range_invoice_bills(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_billing_run_skips_a_period_a_range_invoice_bills(client, tenant) -> None:
     """Nothing is invoiced twice: February 10-20 billed by range leaves February to the client."""
     contract = contract_of(client, tenant)
     dates = {"from_date": "2024-02-10T00:00:00Z", "to_date": "2024-02-20T00:00:00Z"}
@@ -272,7 +272,7 @@ def test_a_billing_run_skips_a_period_a_range_invoice_bills(client, tenant) -> N
     ]
 
 
-def test_a_range_of_an_in_advance_contract_is_422(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_range_of_an_in_advance_contract_is_422(client, tenant) -> None:
     """Differs from the vendor: in-advance fees are billed per whole period; a range inside one
     would bill its days twice."""
     contract = contract_of(client, tenant, billing_timing="in_advance")
@@ -283,7 +283,7 @@ def test_a_range_of_an_in_advance_contract_is_422(client, tenant) -> None:  # ty
     )
 
 
-def test_another_organisations_contract_is_a_422_on_contract_id(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_another_organisations_contract_is_a_422_on_contract_id(client, tenant, other_tenant) -> None:
     foreign = contract_of(client, other_tenant)
     own = contract_of(client, tenant)
     cases = [
@@ -321,7 +321,7 @@ def test_another_organisations_contract_is_a_422_on_contract_id(client, tenant, 
         ({"Authorization": "Bearer {key}", "organisation": "{org}"}, ["header", "x-api-key"], "missing"),
     ],
 )
-def test_missing_or_wrong_credentials_are_422(client, tenant, other_tenant, headers, loc, kind) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_wrong_credentials_are_422(client, tenant, other_tenant, headers, loc, kind) -> None:
     contract = contract_of(client, tenant)
     values = {"key": tenant.api_key, "org": tenant.organisation_id, "other_org": other_tenant.organisation_id}
     sent = {name: value.format(**values) for name, value in headers.items()}
@@ -397,7 +397,7 @@ def test_missing_or_wrong_credentials_are_422(client, tenant, other_tenant, head
         ),
     ],
 )
-def test_malformed_bodies_are_422_in_the_seed_shape(client, tenant, raw, loc, kind) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_bodies_are_422_in_the_seed_shape(client, tenant, raw, loc, kind) -> None:
     contract = contract_of(client, tenant)
     content = raw.replace(b"{customer}", contract["customer_id"].encode()).replace(
         b"{contract}", contract["id"].encode()
@@ -409,7 +409,7 @@ def test_malformed_bodies_are_422_in_the_seed_shape(client, tenant, raw, loc, ki
     assert native_invoices(client, tenant) == []
 
 
-def test_wrong_content_type_and_apiversion_are_422(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_content_type_and_apiversion_are_422(client, tenant) -> None:
     contract = contract_of(client, tenant)
     plain = {**zk(tenant), "Content-Type": "text/plain"}
     assert_seed_error(client.post(URL, content=b"customer_id=1", headers=plain), ["body"])
@@ -420,7 +420,7 @@ def test_wrong_content_type_and_apiversion_are_422(client, tenant) -> None:  # t
     assert native_invoices(client, tenant) == []
 
 
-def steer_toward_known_ids(contract: dict[str, Any]):  # type: ignore[no-untyped-def]
+def steer_toward_known_ids(contract: dict[str, Any]):
     """Most valid cases name the contract, its customer and one of its completed months. The
     choice is drawn, never kept outside hypothesis: a replayed case must draw the same data."""
     months = [1704067200, 1706745600, 1709251200, 1711929600, 1714521600]  # 2024-01-01 .. 2024-05-01
@@ -444,7 +444,7 @@ def steer_toward_known_ids(contract: dict[str, Any]):  # type: ignore[no-untyped
     return steer
 
 
-def test_contract_of_seed_openapi(app, client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_contract_of_seed_openapi(app, client, tenant) -> None:
     contract = contract_of(client, tenant)
     statuses = run_contract(
         app,
@@ -457,7 +457,7 @@ def test_contract_of_seed_openapi(app, client, tenant) -> None:  # type: ignore[
     assert set(statuses) <= {200, 422}
 
 
-def test_idempotency_key_replays_the_first_answer(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_idempotency_key_replays_the_first_answer(client, tenant) -> None:
     contract = contract_of(client, tenant)
     headers = {**zk(tenant), "Idempotency-Key": "zk-1"}
     first = client.post(URL, json=body_for(contract), headers=headers)

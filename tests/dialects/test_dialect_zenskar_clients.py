@@ -60,7 +60,7 @@ def parsed(response: Any) -> Any:
     return json.loads(response.text)
 
 
-def test_mcp_generate_get_status_approve(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_mcp_generate_get_status_approve(client, tenant) -> None:
     contract = contract_of(client, tenant)
     headers = mcp_headers(tenant)
     # The tool's own example: 1709251200 (2024-03-01) to 1711929600 (2024-04-01).
@@ -119,7 +119,7 @@ def test_mcp_generate_get_status_approve(client, tenant) -> None:  # type: ignor
     assert again["status"] == "approved"
 
 
-def test_mcp_approve_with_no_arguments_sends_an_empty_body(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_mcp_approve_with_no_arguments_sends_an_empty_body(client, tenant) -> None:
     contract = contract_of(client, tenant)
     headers = mcp_headers(tenant)
     body = {"contract_id": contract["id"], "customer_id": contract["customer_id"]}
@@ -136,7 +136,7 @@ def test_mcp_approve_with_no_arguments_sends_an_empty_body(client, tenant) -> No
     assert approved["status"] == "approved"
 
 
-def test_follow_up_calls_refuse_what_they_cannot_do(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_follow_up_calls_refuse_what_they_cannot_do(client, tenant, other_tenant) -> None:
     contract = contract_of(client, tenant)
     headers = mcp_headers(tenant)
     body = {"contract_id": contract["id"], "customer_id": contract["customer_id"]}
@@ -201,7 +201,7 @@ def test_the_walk_covers_every_documented_field() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(TYPES))
-def test_every_request_field_takes_its_type_and_refuses_another(client, tenant, name) -> None:  # type: ignore[no-untyped-def]
+def test_every_request_field_takes_its_type_and_refuses_another(client, tenant, name) -> None:
     contract = contract_of(client, tenant)
     ids = {"customer_id": contract["customer_id"], "contract_id": contract["id"]}
     good, bad = TYPES[name]
@@ -217,7 +217,7 @@ def test_every_request_field_takes_its_type_and_refuses_another(client, tenant, 
 
 
 @pytest.mark.parametrize("name", ["customer_id", "contract_id", "from_date", "to_date"])
-def test_every_required_field_missing_is_the_documented_422(client, tenant, name) -> None:  # type: ignore[no-untyped-def]
+def test_every_required_field_missing_is_the_documented_422(client, tenant, name) -> None:
     contract = contract_of(client, tenant)
     body = {"customer_id": contract["customer_id"], "contract_id": contract["id"], **VALID}
     del body[name]
@@ -226,7 +226,7 @@ def test_every_required_field_missing_is_the_documented_422(client, tenant, name
     assert ["body", name] in [d["loc"] for d in response.json()["detail"]]
 
 
-def test_the_apiversion_header_takes_an_integer(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_the_apiversion_header_takes_an_integer(client, tenant) -> None:
     contract = contract_of(client, tenant)
     body = {"customer_id": contract["customer_id"], "contract_id": contract["id"], **VALID}
     headers = {**mcp_headers(tenant), "apiversion": "v2"}
@@ -235,7 +235,7 @@ def test_the_apiversion_header_takes_an_integer(client, tenant) -> None:  # type
     assert response.json()["detail"][0]["loc"] == ["header", "apiversion"]
 
 
-def test_follow_up_answers_are_the_ones_faktur_documents(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_follow_up_answers_are_the_ones_faktur_documents(client, tenant, other_tenant) -> None:
     """faktur's own OpenAPI document declares each follow-up call's statuses and their shapes."""
     document = client.get("/openapi.json").json()
     contract = contract_of(client, tenant)

@@ -33,11 +33,11 @@ NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
         ("R.{SEQ}", "RX7", None),  # the dot is literal
     ],
 )
-def test_sequence_of_reads_only_numbers_the_format_renders(fmt, number, sequence) -> None:  # type: ignore[no-untyped-def]
+def test_sequence_of_reads_only_numbers_the_format_renders(fmt, number, sequence) -> None:
     assert sequence_of(fmt, number) == sequence
 
 
-def _import(session_factory, tenant, customer_id: str, **fields) -> str:  # type: ignore[no-untyped-def]
+def _import(session_factory, tenant, customer_id: str, **fields) -> str:
     with session_scope(session_factory) as session:
         organisation = organisations.get(session, tenant.organisation_id)
         actor = Actor(organisation, "test")
@@ -54,7 +54,7 @@ def _import(session_factory, tenant, customer_id: str, **fields) -> str:  # type
         return str(imports.import_invoice(session, actor, data, NOW).id)
 
 
-def test_import_is_issued_with_the_callers_number_and_calc_totals(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_import_is_issued_with_the_callers_number_and_calc_totals(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     invoice_id = _import(
         session_factory,
@@ -83,7 +83,7 @@ def test_import_is_issued_with_the_callers_number_and_calc_totals(client, tenant
     assert created["number"].endswith("-00001")
 
 
-def test_void_import_keeps_its_number_and_reason(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_void_import_keeps_its_number_and_reason(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     invoice_id = _import(
         session_factory, tenant, customer["id"], number="OLD-1", void=True, void_reason="cancelled"
@@ -105,7 +105,7 @@ def test_void_import_keeps_its_number_and_reason(client, tenant, session_factory
         ({"number": "X-1", "void": True, "amount_paid": Decimal("1")}, Conflict, "amount_paid"),
     ],
 )
-def test_refused_imports_store_nothing(client, tenant, session_factory, fields, error, field) -> None:  # type: ignore[no-untyped-def]
+def test_refused_imports_store_nothing(client, tenant, session_factory, fields, error, field) -> None:
     customer = create_customer(client, tenant.headers)
     with pytest.raises(error) as raised:
         _import(session_factory, tenant, customer["id"], **fields)

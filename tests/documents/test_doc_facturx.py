@@ -25,7 +25,7 @@ def test_embedded_xml_round_trips(invoice_and_pdf: tuple[object, bytes]) -> None
     invoice, pdf = invoice_and_pdf
     filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
     assert filename == "factur-x.xml"
-    assert xml == render_cii(invoice)  # type: ignore[arg-type]
+    assert xml == render_cii(invoice)
 
 
 def test_attachment_is_an_associated_file_with_relationship(invoice_and_pdf: tuple[object, bytes]) -> None:
@@ -65,8 +65,8 @@ def test_every_format_is_byte_stable(invoice_and_pdf: tuple[object, bytes]) -> N
     invoice, pdf = invoice_and_pdf
     again = corpus()["two_rates_allowances_charges"]
     assert render_facturx(again) == pdf
-    assert render_ubl(again) == render_ubl(invoice)  # type: ignore[arg-type]
-    assert render_cii(again) == render_cii(invoice)  # type: ignore[arg-type]
+    assert render_ubl(again) == render_ubl(invoice)
+    assert render_cii(again) == render_cii(invoice)
 
 
 def test_draft_is_refused() -> None:

@@ -100,6 +100,6 @@ def test_any_valid_invoice_renders_documents_that_pass_the_official_rules(
     official_validator: OfficialValidator, invoice: object
 ) -> None:
     for syntax, profile in PROFILES:
-        assert missing_fields(invoice, profile, syntax) == []  # type: ignore[arg-type]
+        assert missing_fields(invoice, profile, syntax) == []
         render = render_ubl if syntax == "ubl" else render_cii
-        official_validator.assert_valid(render(invoice, profile), syntax, profile)  # type: ignore[arg-type]
+        official_validator.assert_valid(render(invoice, profile), syntax, profile)

@@ -23,7 +23,7 @@ def seller(client: TestClient, tenant: Tenant) -> Tenant:
     return tenant
 
 
-def _get(client: TestClient, tenant: Tenant, invoice_id: str, path: str, **params: str):  # type: ignore[no-untyped-def]
+def _get(client: TestClient, tenant: Tenant, invoice_id: str, path: str, **params: str):
     return client.get(f"/v1/invoices/{invoice_id}/{path}", params=params, headers=tenant.headers)
 
 
@@ -109,7 +109,7 @@ def test_xrechnung_facturx_embeds_the_xrechnung_cii(client: TestClient, seller: 
     assert _customization(cii.content) == XRECHNUNG_CUSTOMIZATION
 
 
-def test_non_eu_seller_gets_the_plain_pdf_by_default(client: TestClient, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_non_eu_seller_gets_the_plain_pdf_by_default(client: TestClient, session_factory) -> None:
     swiss = make_tenant(session_factory, "Alpen AG", country="CH", vat_id=None, default_currency="CHF")
     complete_seller(
         client, swiss.headers, country="CH", vat_id="CHE-116.281.710 MWST", iban="CH9300762011623852957"
@@ -368,7 +368,7 @@ def test_reason_codes_outside_the_official_lists_are_422_not_invalid_xml(
 def test_control_characters_stored_before_input_refused_them_are_422_never_500(
     client: TestClient,
     seller: Tenant,
-    session_factory,  # type: ignore[no-untyped-def]
+    session_factory,
 ) -> None:
     """An invoice finalized with text XML cannot carry (input refuses it now) gets a clear 422 for its
     e-invoices and the Factur-X PDF, and its plain PDF still."""

@@ -27,7 +27,7 @@ def seller(client: TestClient, tenant: Tenant) -> Tenant:
     return tenant
 
 
-def _rows(session_factory, invoice_id: str) -> list[InvoiceDocument]:  # type: ignore[no-untyped-def]
+def _rows(session_factory, invoice_id: str) -> list[InvoiceDocument]:
     with session_scope(session_factory) as session:
         stmt = select(InvoiceDocument).where(InvoiceDocument.invoice_id == uuid.UUID(invoice_id))
         return list(session.execute(stmt.order_by(InvoiceDocument.kind, InvoiceDocument.profile)).scalars())
@@ -35,7 +35,7 @@ def _rows(session_factory, invoice_id: str) -> list[InvoiceDocument]:  # type: i
 
 def test_each_document_is_stored_once_with_its_sha256(
     client: TestClient, seller: Tenant, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invoice = issued_invoice(client, seller.headers)
     served = {}
     for _ in range(2):
@@ -68,7 +68,7 @@ def test_each_document_is_stored_once_with_its_sha256(
 def test_served_bytes_are_the_stored_bytes_not_a_new_render(
     client: TestClient,
     seller: Tenant,
-    session_factory,  # type: ignore[no-untyped-def]
+    session_factory,
 ) -> None:
     """Whatever is stored is what every replica serves (here: a stored row written by 'another version')."""
     invoice = issued_invoice(client, seller.headers)
@@ -83,7 +83,7 @@ def test_served_bytes_are_the_stored_bytes_not_a_new_render(
     assert client.get(f"/v1/invoices/{invoice['id']}/ubl", headers=seller.headers).content == legacy
 
 
-def test_altered_stored_bytes_are_refused(client: TestClient, seller: Tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_altered_stored_bytes_are_refused(client: TestClient, seller: Tenant, session_factory) -> None:
     invoice = issued_invoice(client, seller.headers)
     assert client.get(f"/v1/invoices/{invoice['id']}/cii", headers=seller.headers).status_code == 200
     with session_scope(session_factory) as session:
@@ -103,14 +103,14 @@ def test_altered_stored_bytes_are_refused(client: TestClient, seller: Tenant, se
         )
 
 
-def test_drafts_are_never_stored(client: TestClient, seller: Tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_drafts_are_never_stored(client: TestClient, seller: Tenant, session_factory) -> None:
     invoice = issued_invoice(client, seller.headers, finalize=False)
     for _ in range(2):
         assert client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=seller.headers).status_code == 200
     assert _rows(session_factory, invoice["id"]) == []
 
 
-def test_refused_documents_store_nothing(client: TestClient, seller: Tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_refused_documents_store_nothing(client: TestClient, seller: Tenant, session_factory) -> None:
     invoice = issued_invoice(client, seller.headers, customer={"buyer_reference": None})
     for path in ("ubl", "cii", "pdf"):
         response = client.get(
@@ -125,7 +125,7 @@ def test_refused_documents_store_nothing(client: TestClient, seller: Tenant, ses
 def test_stored_totals_that_the_engine_does_not_reproduce_stop_rendering(
     client: TestClient,
     seller: Tenant,
-    session_factory,  # type: ignore[no-untyped-def]
+    session_factory,
 ) -> None:
     invoice = issued_invoice(client, seller.headers)
     with session_scope(session_factory) as session:
@@ -158,7 +158,7 @@ def test_concurrent_first_requests_store_one_row_and_serve_identical_bytes(
     client: TestClient,
     seller: Tenant,
     session_factory,
-    path: str,  # type: ignore[no-untyped-def]
+    path: str,
 ) -> None:
     invoice = issued_invoice(client, seller.headers)
     workers = 8

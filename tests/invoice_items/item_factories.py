@@ -27,5 +27,5 @@ def create_item(
     return response.json()
 
 
-def gather(client: TestClient, headers: dict[str, str], **body: Any):  # type: ignore[no-untyped-def]
+def gather(client: TestClient, headers: dict[str, str], **body: Any):
     return client.post("/v1/invoice-items/invoice", json=body, headers=headers)

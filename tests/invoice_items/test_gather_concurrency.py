@@ -32,7 +32,7 @@ CUSTOMERS = 12
 ITEMS_PER_CUSTOMER = 4
 
 
-def _seed(session_factory, organisation_id: uuid.UUID) -> dict[uuid.UUID, list[uuid.UUID]]:  # type: ignore[no-untyped-def]
+def _seed(session_factory, organisation_id: uuid.UUID) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Customer id -> its pending item ids."""
     items: dict[uuid.UUID, list[uuid.UUID]] = {}
     with session_scope(session_factory) as session:
@@ -58,7 +58,7 @@ def _seed(session_factory, organisation_id: uuid.UUID) -> dict[uuid.UUID, list[u
     return items
 
 
-def _assert_each_item_on_one_live_invoice(session_factory, items: dict[uuid.UUID, list[uuid.UUID]]) -> None:  # type: ignore[no-untyped-def]
+def _assert_each_item_on_one_live_invoice(session_factory, items: dict[uuid.UUID, list[uuid.UUID]]) -> None:
     all_items = {i for ids in items.values() for i in ids}
     with session_scope(session_factory) as session:
         lines = session.execute(
@@ -73,7 +73,7 @@ def _assert_each_item_on_one_live_invoice(session_factory, items: dict[uuid.UUID
         assert source in items[owner[invoice_id]]  # no invoice mixes customers
 
 
-def test_eight_threads_gathering_the_whole_organisation_create_each_invoice_once(  # type: ignore[no-untyped-def]
+def test_eight_threads_gathering_the_whole_organisation_create_each_invoice_once(
     client, tenant, live_server, session_factory
 ) -> None:
     items = _seed(session_factory, tenant.organisation_id)
@@ -97,7 +97,7 @@ def test_eight_threads_gathering_the_whole_organisation_create_each_invoice_once
     _assert_each_item_on_one_live_invoice(session_factory, items)
 
 
-def test_threads_gathering_overlapping_id_lists_attach_each_item_once(  # type: ignore[no-untyped-def]
+def test_threads_gathering_overlapping_id_lists_attach_each_item_once(
     client, tenant, live_server, session_factory
 ) -> None:
     items = _seed(session_factory, tenant.organisation_id)
@@ -127,7 +127,7 @@ def test_threads_gathering_overlapping_id_lists_attach_each_item_once(  # type: 
     _assert_each_item_on_one_live_invoice(session_factory, items)
 
 
-def test_four_processes_gathering_at_once_create_each_invoice_once(  # type: ignore[no-untyped-def]
+def test_four_processes_gathering_at_once_create_each_invoice_once(
     tenant, session_factory, database_url
 ) -> None:
     items = _seed(session_factory, tenant.organisation_id)

@@ -16,12 +16,12 @@ from faktur.models import Invoice, InvoiceItem
 from recurring_factories import create_contract, flat
 
 
-def _count(session_factory, model) -> int:  # type: ignore[no-untyped-def]
+def _count(session_factory, model) -> int:
     with session_scope(session_factory) as session:
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def _attachable(client, headers, **params) -> list[str]:  # type: ignore[no-untyped-def]
+def _attachable(client, headers, **params) -> list[str]:
     response = client.get(
         "/v1/invoice-items", params={"attachable": "true", "limit": 100, **params}, headers=headers
     )
@@ -29,7 +29,7 @@ def _attachable(client, headers, **params) -> list[str]:  # type: ignore[no-unty
     return [item["id"] for item in response.json()["data"]]
 
 
-def test_create_item_and_get_it(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_create_item_and_get_it(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     contract_id = create_contract(client, tenant.headers, [flat()], customer_id=customer["id"])["id"]
     item = create_item(
@@ -51,7 +51,7 @@ def test_create_item_and_get_it(client, tenant) -> None:  # type: ignore[no-unty
     assert client.get(f"/v1/invoice-items/{item['id']}", headers=tenant.headers).json() == item
 
 
-def test_defaults_payment_mode_automatic_quantity_one_and_the_customers_currency(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_defaults_payment_mode_automatic_quantity_one_and_the_customers_currency(client, tenant) -> None:
     customer = create_customer(client, tenant.headers, currency="CHF")
     body = item_body(customer["id"])
     del body["quantity"]
@@ -61,7 +61,7 @@ def test_defaults_payment_mode_automatic_quantity_one_and_the_customers_currency
     assert (item["payment_mode"], item["currency"], item["quantity"]) == ("automatic", "CHF", "1")
 
 
-def test_gather_makes_one_invoice_per_customer_contract_currency_and_payment_mode(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_gather_makes_one_invoice_per_customer_contract_currency_and_payment_mode(client, tenant) -> None:
     one = create_customer(client, tenant.headers)
     two = create_customer(client, tenant.headers, name="Zwei")
     contract = create_contract(client, tenant.headers, [flat()], customer_id=one["id"])["id"]
@@ -102,7 +102,7 @@ def test_gather_makes_one_invoice_per_customer_contract_currency_and_payment_mod
 
 def test_gather_with_nothing_attachable_answers_200_and_an_empty_list(
     client, tenant, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = gather(client, tenant.headers)
     assert response.status_code == 200
     assert response.json() == {"invoices": [], "skipped": []}
@@ -114,7 +114,7 @@ def test_gather_with_nothing_attachable_answers_200_and_an_empty_list(
     assert _count(session_factory, Invoice) == 1
 
 
-def test_gather_scoped_to_a_customer_or_a_contract(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_gather_scoped_to_a_customer_or_a_contract(client, tenant) -> None:
     one = create_customer(client, tenant.headers)
     two = create_customer(client, tenant.headers, name="Zwei")
     contract = create_contract(client, tenant.headers, [flat()], customer_id=two["id"])["id"]
@@ -128,7 +128,7 @@ def test_gather_scoped_to_a_customer_or_a_contract(client, tenant) -> None:  # t
     assert _attachable(client, tenant.headers) == [other["id"]]
 
 
-def test_gather_by_ids_skips_and_reports_items_already_invoiced(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_gather_by_ids_skips_and_reports_items_already_invoiced(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     a, b, c = (create_item(client, tenant.headers, customer["id"]) for _ in range(3))
     first = gather(client, tenant.headers, item_ids=[a["id"]]).json()
@@ -145,7 +145,7 @@ def test_gather_by_ids_skips_and_reports_items_already_invoiced(client, tenant) 
     assert _attachable(client, tenant.headers) == [c["id"]]
 
 
-def test_unknown_and_foreign_item_ids_are_404_naming_them_and_invoice_nothing(  # type: ignore[no-untyped-def]
+def test_unknown_and_foreign_item_ids_are_404_naming_them_and_invoice_nothing(
     client, tenant, other_tenant, session_factory
 ) -> None:
     customer = create_customer(client, tenant.headers)
@@ -167,7 +167,7 @@ def test_unknown_and_foreign_item_ids_are_404_naming_them_and_invoice_nothing(  
     assert _attachable(client, other_tenant.headers) == [theirs["id"]]
 
 
-def test_item_ids_outside_the_given_customer_are_422(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_item_ids_outside_the_given_customer_are_422(client, tenant, session_factory) -> None:
     one = create_customer(client, tenant.headers)
     two = create_customer(client, tenant.headers, name="Zwei")
     item = create_item(client, tenant.headers, two["id"])
@@ -179,7 +179,7 @@ def test_item_ids_outside_the_given_customer_are_422(client, tenant, session_fac
     assert unknown_customer.status_code == 404
 
 
-def test_voiding_the_invoice_makes_its_items_attachable_again(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_voiding_the_invoice_makes_its_items_attachable_again(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     items = [create_item(client, tenant.headers, customer["id"]) for _ in range(2)]
     invoice = gather(client, tenant.headers, finalize=True).json()["invoices"][0]
@@ -192,7 +192,7 @@ def test_voiding_the_invoice_makes_its_items_attachable_again(client, tenant) ->
     assert sorted(line["source"]["id"] for line in again[0]["lines"]) == sorted(i["id"] for i in items)
 
 
-def test_delete_only_while_pending(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_delete_only_while_pending(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     pending = create_item(client, tenant.headers, customer["id"])
     invoiced = create_item(client, tenant.headers, customer["id"])
@@ -207,7 +207,7 @@ def test_delete_only_while_pending(client, tenant, session_factory) -> None:  # 
     assert _count(session_factory, InvoiceItem) == 1
 
 
-def test_inclusive_and_exclusive_items_never_share_an_invoice(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_inclusive_and_exclusive_items_never_share_an_invoice(client, tenant) -> None:
     rate = client.post(
         "/v1/tax-rates",
         json={"name": "Gross", "percent": "19", "category": "S", "inclusive": True},
@@ -225,7 +225,7 @@ def test_inclusive_and_exclusive_items_never_share_an_invoice(client, tenant) ->
     assert (inclusive["total"], inclusive["tax_total"]) == ("238.00", "38.00")  # 2 x 119.00 gross
 
 
-def test_idempotent_gather_replays_instead_of_invoicing_again(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_idempotent_gather_replays_instead_of_invoicing_again(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     create_item(client, tenant.headers, customer["id"])
     headers = {**tenant.headers, "Idempotency-Key": "run-1"}
@@ -259,7 +259,7 @@ def test_idempotent_gather_replays_instead_of_invoicing_again(client, tenant, se
         ({"surprise": True}, "surprise"),
     ],
 )
-def test_invalid_items_are_422_and_store_nothing(client, tenant, session_factory, overrides, field) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_items_are_422_and_store_nothing(client, tenant, session_factory, overrides, field) -> None:
     customer = create_customer(client, tenant.headers)
     body = {**item_body(customer["id"]), **overrides}
     response = client.post("/v1/invoice-items", json=body, headers=tenant.headers)
@@ -270,7 +270,7 @@ def test_invalid_items_are_422_and_store_nothing(client, tenant, session_factory
 
 def test_items_refused_by_references_or_the_engine_store_nothing(
     client, tenant, other_tenant, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     customer = create_customer(client, tenant.headers)
     foreign_rate = client.post(
         "/v1/tax-rates", json={"name": "R", "percent": "7", "category": "S"}, headers=other_tenant.headers
@@ -302,7 +302,7 @@ def test_items_refused_by_references_or_the_engine_store_nothing(
         {"everything": True},
     ],
 )
-def test_invalid_gathers_are_422_and_invoice_nothing(client, tenant, session_factory, body) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_gathers_are_422_and_invoice_nothing(client, tenant, session_factory, body) -> None:
     customer = create_customer(client, tenant.headers)
     create_item(client, tenant.headers, customer["id"])
     response = gather(client, tenant.headers, **body)
@@ -310,7 +310,7 @@ def test_invalid_gathers_are_422_and_invoice_nothing(client, tenant, session_fac
     assert _count(session_factory, Invoice) == 0
 
 
-def test_garbage_requests_are_4xx(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_requests_are_4xx(client, tenant) -> None:
     broken = client.post(
         "/v1/invoice-items/invoice",
         content=b"{",
@@ -323,7 +323,7 @@ def test_garbage_requests_are_4xx(client, tenant) -> None:  # type: ignore[no-un
     assert client.post("/v1/invoice-items/invoice", json={}).status_code == 401
 
 
-def test_list_pages_newest_first(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_list_pages_newest_first(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     ids = [create_item(client, tenant.headers, customer["id"])["id"] for _ in range(3)]
     first = client.get("/v1/invoice-items?limit=2", headers=tenant.headers).json()
@@ -334,7 +334,7 @@ def test_list_pages_newest_first(client, tenant) -> None:  # type: ignore[no-unt
     assert (first["has_more"], rest["has_more"]) == (True, False)
 
 
-def test_item_contract_must_be_a_contract_of_the_organisation_and_customer(  # type: ignore[no-untyped-def]
+def test_item_contract_must_be_a_contract_of_the_organisation_and_customer(
     client, tenant, other_tenant, session_factory
 ) -> None:
     customer = create_customer(client, tenant.headers)["id"]

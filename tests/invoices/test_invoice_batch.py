@@ -147,7 +147,7 @@ def _materialise(raw: dict[str, Any], customer_id: uuid.UUID, rate_id: uuid.UUID
 @given(raw_bodies=st.lists(bodies(), min_size=1, max_size=4))
 def test_a_batch_stores_what_create_invoice_stores_for_the_same_requests(
     session_factory, tenant, raw_bodies: list[dict[str, Any]]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org = tenant.organisation_id
     with session_scope(session_factory) as session:
         customer_id = _customer(session, org)
@@ -215,7 +215,7 @@ def test_a_batch_stores_what_create_invoice_stores_for_the_same_requests(
 
 def test_finalized_invoices_of_a_batch_take_one_gapless_block_in_request_order(
     session_factory, tenant
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org = tenant.organisation_id
     with session_scope(session_factory) as session:
         customer_id = _customer(session, org)
@@ -246,7 +246,7 @@ def test_finalized_invoices_of_a_batch_take_one_gapless_block_in_request_order(
 
 def test_numbers_reserved_by_the_caller_are_used_and_must_match_the_finalized_count(
     session_factory, tenant
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org = tenant.organisation_id
     with session_scope(session_factory) as session:
         customer_id = _customer(session, org)
@@ -280,7 +280,7 @@ def test_numbers_reserved_by_the_caller_are_used_and_must_match_the_finalized_co
 )  # fmt: skip
 def test_nothing_is_written_or_numbered_when_one_request_is_refused(
     session_factory, tenant, bad: dict[str, Any], code: str, status: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org = tenant.organisation_id
     with session_scope(session_factory) as session:
         customer_id = _customer(session, org)
@@ -301,7 +301,7 @@ def test_nothing_is_written_or_numbered_when_one_request_is_refused(
         )
 
 
-def test_an_empty_batch_creates_nothing(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_batch_creates_nothing(session_factory, tenant) -> None:
     with session_scope(session_factory) as session:
         assert create_invoices(session, _actor(session, tenant.organisation_id), [], NOW) == []
         assert _count(session, tenant.organisation_id) == (0, 0, 0, 0)
@@ -313,7 +313,7 @@ def test_an_empty_batch_creates_nothing(session_factory, tenant) -> None:  # typ
 
 def test_customers_and_tax_rates_of_another_organisation_are_not_found(
     session_factory, tenant, other_tenant
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org, other = tenant.organisation_id, other_tenant.organisation_id
     with session_scope(session_factory) as session:
         mine = _customer(session, org)
@@ -348,7 +348,7 @@ def test_customers_and_tax_rates_of_another_organisation_are_not_found(
 
 def test_a_customer_passed_in_is_the_buyer_and_results_load_within_the_organisation(
     session_factory, tenant
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org = tenant.organisation_id
     with session_scope(session_factory) as session:
         customer_id = _customer(session, org, name="Passed In GmbH")

@@ -10,7 +10,7 @@ from factories import create_customer, create_invoice, line
 from faktur.http.deps import get_now
 
 
-def test_draft_has_no_number_and_finalize_numbers_and_dates_it(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_draft_has_no_number_and_finalize_numbers_and_dates_it(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     draft = create_invoice(client, tenant.headers, customer["id"])
     assert (draft["status"], draft["number"], draft["issue_date"]) == ("draft", None, None)
@@ -27,7 +27,7 @@ def test_draft_has_no_number_and_finalize_numbers_and_dates_it(client, tenant) -
     assert issued["seller"]["legal_name"] == "Seller GmbH"
 
 
-def test_totals_are_exact_decimal_strings(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_totals_are_exact_decimal_strings(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(
         client,
@@ -46,7 +46,7 @@ def test_totals_are_exact_decimal_strings(client, tenant) -> None:  # type: igno
     }
 
 
-def test_jpy_amounts_have_no_decimals(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_jpy_amounts_have_no_decimals(client, tenant) -> None:
     customer = create_customer(client, tenant.headers, currency="JPY")
     invoice = create_invoice(
         client, tenant.headers, customer["id"], [line(quantity="3", unit_price="333", percent="10")]
@@ -59,7 +59,7 @@ def test_jpy_amounts_have_no_decimals(client, tenant) -> None:  # type: ignore[n
     )
 
 
-def test_json_numbers_are_parsed_exactly(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_json_numbers_are_parsed_exactly(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     raw = (
         '{"customer_id": "CUSTOMER", "lines": [{"description": "x", "quantity": 0.1, "unit_price": 0.7,'
@@ -73,7 +73,7 @@ def test_json_numbers_are_parsed_exactly(client, tenant) -> None:  # type: ignor
     assert response.json()["lines"][0]["amount"] == "0.07"
 
 
-def test_tax_inclusive_prices_keep_the_gross(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_tax_inclusive_prices_keep_the_gross(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(
         client, tenant.headers, customer["id"], [line(unit_price="119.00")], prices_include_tax=True
@@ -81,7 +81,7 @@ def test_tax_inclusive_prices_keep_the_gross(client, tenant) -> None:  # type: i
     assert (invoice["subtotal"], invoice["tax_total"], invoice["total"]) == ("100.00", "19.00", "119.00")
 
 
-def test_tax_rate_by_id_and_inclusive_rate_makes_invoice_inclusive(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_tax_rate_by_id_and_inclusive_rate_makes_invoice_inclusive(client, tenant) -> None:
     rate = client.post(
         "/v1/tax-rates",
         json={"name": "MwSt 7 brutto", "percent": "7", "inclusive": True},
@@ -95,7 +95,7 @@ def test_tax_rate_by_id_and_inclusive_rate_makes_invoice_inclusive(client, tenan
     assert invoice["lines"][0]["tax_rate_id"] == rate["id"]
 
 
-def test_preview_computes_and_stores_nothing(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_preview_computes_and_stores_nothing(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     response = client.post(
         "/v1/invoices/preview",
@@ -107,7 +107,7 @@ def test_preview_computes_and_stores_nothing(client, tenant) -> None:  # type: i
     assert client.get("/v1/invoices", headers=tenant.headers).json()["data"] == []
 
 
-def test_patch_edits_a_draft_and_recomputes(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_patch_edits_a_draft_and_recomputes(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     draft = create_invoice(client, tenant.headers, customer["id"], memo="first")
     patched = client.patch(
@@ -121,7 +121,7 @@ def test_patch_edits_a_draft_and_recomputes(client, tenant) -> None:  # type: ig
 
 
 @pytest.mark.parametrize("action", ["patch", "finalize"])
-def test_finalized_invoice_is_immutable(client, tenant, action: str) -> None:  # type: ignore[no-untyped-def]
+def test_finalized_invoice_is_immutable(client, tenant, action: str) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)
     if action == "patch":
@@ -137,7 +137,7 @@ def test_finalized_invoice_is_immutable(client, tenant, action: str) -> None:  #
     assert after == invoice
 
 
-def test_customer_change_after_finalize_does_not_change_the_invoice(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_customer_change_after_finalize_does_not_change_the_invoice(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)
     client.patch(
@@ -147,7 +147,7 @@ def test_customer_change_after_finalize_does_not_change_the_invoice(client, tena
     assert (after["customer"]["name"], after["customer"]["city"]) == ("Kunde AG", "München")
 
 
-def test_partial_full_and_over_payments_drive_payment_status(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_partial_full_and_over_payments_drive_payment_status(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)  # 119.00
     url = f"/v1/invoices/{invoice['id']}/payments"
@@ -165,7 +165,7 @@ def test_partial_full_and_over_payments_drive_payment_status(client, tenant) -> 
     assert over["status_history"][-1]["to_status"] == "paid"
 
 
-def test_payment_with_more_decimals_than_the_currency_is_refused(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_payment_with_more_decimals_than_the_currency_is_refused(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)
     response = client.post(
@@ -193,11 +193,11 @@ def test_payment_with_more_decimals_than_the_currency_is_refused(client, tenant)
 )
 def test_status_transitions(
     client, tenant, setup: list[str], action: str, expected_status: int, expected_code: str | None
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"])
 
-    def call(step: str):  # type: ignore[no-untyped-def]
+    def call(step: str):
         body = {"amount": "119.00"} if step == "payments" else None
         return client.post(f"/v1/invoices/{invoice['id']}/{step}", json=body, headers=tenant.headers)
 
@@ -212,7 +212,7 @@ def test_status_transitions(
         assert client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).json() == before
 
 
-def test_void_refused_when_payments_exist(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_void_refused_when_payments_exist(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)
     client.post(f"/v1/invoices/{invoice['id']}/payments", json={"amount": "10"}, headers=tenant.headers)
@@ -220,7 +220,7 @@ def test_void_refused_when_payments_exist(client, tenant) -> None:  # type: igno
     assert (response.status_code, response.json()["error"]["code"]) == (409, "invoice_has_payments")
 
 
-def test_void_records_reason_and_actor(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_void_records_reason_and_actor(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)
     voided = client.post(
@@ -231,14 +231,14 @@ def test_void_records_reason_and_actor(client, tenant) -> None:  # type: ignore[
     assert last["actor"].startswith("api_key:fk_")
 
 
-def test_finalizing_an_empty_draft_is_refused(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_finalizing_an_empty_draft_is_refused(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     draft = client.post("/v1/invoices", json={"customer_id": customer["id"]}, headers=tenant.headers).json()
     response = client.post(f"/v1/invoices/{draft['id']}/finalize", headers=tenant.headers)
     assert (response.status_code, response.json()["error"]["code"]) == (422, "invoice_has_no_lines")
 
 
-def test_reverse_charge_without_buyer_vat_id_cannot_be_issued(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_reverse_charge_without_buyer_vat_id_cannot_be_issued(client, tenant) -> None:
     customer = create_customer(client, tenant.headers, vat_id=None, country="FR")
     rc = line(
         category="AE",
@@ -253,13 +253,13 @@ def test_reverse_charge_without_buyer_vat_id_cannot_be_issued(client, tenant) ->
     assert client.post(f"/v1/invoices/{draft['id']}/finalize", headers=tenant.headers).status_code == 200
 
 
-def test_zero_total_invoice_is_paid_at_finalization(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_zero_total_invoice_is_paid_at_finalization(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], [line(unit_price="0")], finalize=True)
     assert (invoice["status"], invoice["payment_status"]) == ("paid", "paid")
 
 
-def test_explicit_due_date_and_terms(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_explicit_due_date_and_terms(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     by_terms = create_invoice(client, tenant.headers, customer["id"], payment_terms_days=14, finalize=True)
     assert date.fromisoformat(by_terms["due_date"]) - date.fromisoformat(by_terms["issue_date"]) == timedelta(
@@ -269,7 +269,7 @@ def test_explicit_due_date_and_terms(client, tenant) -> None:  # type: ignore[no
     assert fixed["due_date"] == "2099-01-31"
 
 
-def test_list_filters_and_cursor_pagination(client, tenant, app) -> None:  # type: ignore[no-untyped-def]
+def test_list_filters_and_cursor_pagination(client, tenant, app) -> None:
     first_customer = create_customer(client, tenant.headers)
     second_customer = create_customer(client, tenant.headers, name="Zweite GmbH")
     moments = iter(datetime(2026, 1, day, 9, tzinfo=UTC) for day in range(1, 10))
@@ -298,7 +298,7 @@ def test_list_filters_and_cursor_pagination(client, tenant, app) -> None:  # typ
     assert [i["id"] for i in window] == [ids[2], ids[1]]
 
 
-def test_quantity_defaults_to_one(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_quantity_defaults_to_one(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     body = {
         "customer_id": customer["id"],
@@ -309,7 +309,7 @@ def test_quantity_defaults_to_one(client, tenant) -> None:  # type: ignore[no-un
     assert (response.json()["lines"][0]["quantity"], response.json()["total"]) == ("1", "5.95")
 
 
-def test_allowance_finer_than_the_currency_is_a_422_naming_the_field(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_allowance_finer_than_the_currency_is_a_422_naming_the_field(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     bad = line(allowances=[{"amount": "0.001", "reason": "rebate"}])
     response = client.post(

@@ -53,7 +53,7 @@ def test_stored_totals_equal_engine_totals_after_round_trip(
     session_factory,
     body_lines: list[dict],
     currency: str,
-    inclusive: bool,  # type: ignore[no-untyped-def]
+    inclusive: bool,
 ) -> None:
     customer = create_customer(client, tenant.headers, name="Property", vat_id=None)
     body = {

@@ -28,7 +28,7 @@ from faktur.numbering.service import next_invoice_numbers
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
 
-def _drafts(session_factory, organisation_id: uuid.UUID, count: int) -> list[uuid.UUID]:  # type: ignore[no-untyped-def]
+def _drafts(session_factory, organisation_id: uuid.UUID, count: int) -> list[uuid.UUID]:
     with session_scope(session_factory) as session:
         organisation = session.get(Organisation, organisation_id)
         actor = Actor(organisation, "test")
@@ -50,14 +50,14 @@ def _drafts(session_factory, organisation_id: uuid.UUID, count: int) -> list[uui
         ]
 
 
-def _finalize(session_factory, organisation_id: uuid.UUID, invoice_id: uuid.UUID) -> str:  # type: ignore[no-untyped-def]
+def _finalize(session_factory, organisation_id: uuid.UUID, invoice_id: uuid.UUID) -> str:
     with session_scope(session_factory) as session:
         organisation = session.get(Organisation, organisation_id)
         invoice = service.finalize_invoice(session, Actor(organisation, "test"), invoice_id, NOW)
         return invoice.number
 
 
-def _numbers(session_factory, organisation_id: uuid.UUID) -> list[str]:  # type: ignore[no-untyped-def]
+def _numbers(session_factory, organisation_id: uuid.UUID) -> list[str]:
     with session_scope(session_factory) as session:
         return sorted(
             session.execute(
@@ -72,12 +72,12 @@ def _expected(count: int, year: int = 2026) -> list[str]:
     return [f"INV-{year}-{n:05d}" for n in range(1, count + 1)]
 
 
-def test_sequential_finalizations_number_one_after_another(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_sequential_finalizations_number_one_after_another(session_factory, tenant) -> None:
     ids = _drafts(session_factory, tenant.organisation_id, 3)
     assert [_finalize(session_factory, tenant.organisation_id, i) for i in ids] == _expected(3)
 
 
-def test_failed_finalization_gives_its_number_back(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_failed_finalization_gives_its_number_back(session_factory, tenant) -> None:
     first, second = _drafts(session_factory, tenant.organisation_id, 2)
     with pytest.raises(RuntimeError), session_scope(session_factory) as session:
         organisation = session.get(Organisation, tenant.organisation_id)
@@ -87,7 +87,7 @@ def test_failed_finalization_gives_its_number_back(session_factory, tenant) -> N
     assert _finalize(session_factory, tenant.organisation_id, first) == "INV-2026-00002"
 
 
-def test_yearly_reset_starts_each_year_at_one(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_yearly_reset_starts_each_year_at_one(session_factory, tenant) -> None:
     with session_scope(session_factory) as session:
         organisation = session.get(Organisation, tenant.organisation_id)
         assert next_invoice_numbers(session, organisation, NOW.date(), 2) == _expected(2)
@@ -97,7 +97,7 @@ def test_yearly_reset_starts_each_year_at_one(session_factory, tenant) -> None: 
         assert next_invoice_numbers(session, organisation, NOW.date(), 1) == ["INV-2026-00003"]
 
 
-def test_block_reservation_is_consecutive_and_shared_with_single_numbers(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_block_reservation_is_consecutive_and_shared_with_single_numbers(session_factory, tenant) -> None:
     with session_scope(session_factory) as session:
         organisation = session.get(Organisation, tenant.organisation_id)
         block = next_invoice_numbers(session, organisation, NOW.date(), 50)
@@ -105,7 +105,7 @@ def test_block_reservation_is_consecutive_and_shared_with_single_numbers(session
     assert block + after == _expected(51)
 
 
-def test_series_are_independent_per_organisation(session_factory, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_series_are_independent_per_organisation(session_factory, tenant, other_tenant) -> None:
     mine = _drafts(session_factory, tenant.organisation_id, 2)
     theirs = _drafts(session_factory, other_tenant.organisation_id, 1)
     assert _finalize(session_factory, tenant.organisation_id, mine[0]) == "INV-2026-00001"
@@ -114,7 +114,7 @@ def test_series_are_independent_per_organisation(session_factory, tenant, other_
 
 
 @pytest.mark.postgres_only
-def test_32_threads_finalizing_200_drafts_yield_1_to_200(session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_32_threads_finalizing_200_drafts_yield_1_to_200(session_factory, tenant) -> None:
     ids = _drafts(session_factory, tenant.organisation_id, 200)
     with ThreadPoolExecutor(max_workers=32) as pool:
         returned = list(pool.map(lambda i: _finalize(session_factory, tenant.organisation_id, i), ids))
@@ -123,7 +123,7 @@ def test_32_threads_finalizing_200_drafts_yield_1_to_200(session_factory, tenant
 
 
 @pytest.mark.postgres_only
-def test_4_processes_finalizing_200_drafts_yield_1_to_200(session_factory, tenant, database_url) -> None:  # type: ignore[no-untyped-def]
+def test_4_processes_finalizing_200_drafts_yield_1_to_200(session_factory, tenant, database_url) -> None:
     ids = [str(i) for i in _drafts(session_factory, tenant.organisation_id, 200)]
     worker = Path(__file__).with_name("finalize_worker.py")
     processes = [
@@ -136,7 +136,7 @@ def test_4_processes_finalizing_200_drafts_yield_1_to_200(session_factory, tenan
     )
 
 
-def test_4_processes_writing_one_sqlite_file_queue_instead_of_failing(tmp_path, sqlite_template) -> None:  # type: ignore[no-untyped-def]
+def test_4_processes_writing_one_sqlite_file_queue_instead_of_failing(tmp_path, sqlite_template) -> None:
     """With SQLite's busy handler cut to 1 ms, processes that waited in it would fail with
     'database is locked'; faktur's writers queue on the lock file beside the database instead."""
     path = tmp_path / "shared.sqlite3"
@@ -155,11 +155,11 @@ def test_4_processes_writing_one_sqlite_file_queue_instead_of_failing(tmp_path, 
     engine.dispose()
 
 
-def _statements_of(engine, work) -> list[str]:  # type: ignore[no-untyped-def]
+def _statements_of(engine, work) -> list[str]:
     """The SQL statements `work()` sends, in order, whitespace collapsed."""
     sent: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
         sent.append(" ".join(statement.split()))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -188,7 +188,7 @@ def _after_counter(statements: list[str]) -> list[str]:
 LAST = (["counter", "number"], ["counter+number"])  # SQLite, PostgreSQL
 
 
-def test_creating_an_issued_invoice_takes_its_number_last(engine, client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_creating_an_issued_invoice_takes_its_number_last(engine, client, tenant) -> None:
     """The counter row is locked from taking a number until commit and concurrent finalizations
     of the organisation queue on it: every row is written before, only the number after."""
     customer = client.post("/v1/customers", json={"name": "Buyer"}, headers=tenant.headers).json()
@@ -209,7 +209,7 @@ def test_creating_an_issued_invoice_takes_its_number_last(engine, client, tenant
     assert any(s.startswith("INSERT INTO invoice_lines") for s in statements)
 
 
-def test_finalizing_a_draft_takes_its_number_last(engine, session_factory, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_finalizing_a_draft_takes_its_number_last(engine, session_factory, tenant) -> None:
     first, draft = _drafts(session_factory, tenant.organisation_id, 2)
     numbers = [_finalize(session_factory, tenant.organisation_id, first)]  # the series exists now
     statements = _statements_of(
@@ -223,7 +223,7 @@ def test_finalizing_a_draft_takes_its_number_last(engine, session_factory, tenan
 @pytest.mark.parametrize(
     ("fmt", "expected"), [("R{SEQ:02}-{YY}", "R123-26"), ("{SEQ:05}", "00123"), ("{MM}/{SEQ}", "06/123")]
 )
-def test_a_finalized_number_follows_the_format_past_its_padding(  # type: ignore[no-untyped-def]
+def test_a_finalized_number_follows_the_format_past_its_padding(
     session_factory, tenant, fmt, expected
 ) -> None:
     """On PostgreSQL the number is composed in SQL (numbering.repository.advance_and_write)."""

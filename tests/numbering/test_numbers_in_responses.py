@@ -13,7 +13,7 @@ from faktur.db import session_scope
 from faktur.models import IdempotencyKey, Invoice
 
 
-def _stored(session_factory, organisation_id):  # type: ignore[no-untyped-def]
+def _stored(session_factory, organisation_id):
     with session_scope(session_factory) as session:
         return {
             str(i.id): i.number
@@ -23,7 +23,7 @@ def _stored(session_factory, organisation_id):  # type: ignore[no-untyped-def]
         }
 
 
-def test_create_and_finalize_answer_the_number_they_stored(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_create_and_finalize_answer_the_number_they_stored(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     year = datetime.now(UTC).year
     issued = client.post(
@@ -45,7 +45,7 @@ def test_create_and_finalize_answer_the_number_they_stored(client, tenant, sessi
     }
 
 
-def test_the_stored_idempotent_response_carries_the_number(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_the_stored_idempotent_response_carries_the_number(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     headers = {**tenant.headers, "Idempotency-Key": "decided-last"}
     body = {"customer_id": customer["id"], "lines": [line()], "finalize": True}
@@ -59,7 +59,7 @@ def test_the_stored_idempotent_response_carries_the_number(client, tenant, sessi
     assert json.loads(stored)["number"] == first.json()["number"] == f"INV-{datetime.now(UTC).year}-00001"
 
 
-def test_a_failed_request_decides_nothing(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_request_decides_nothing(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     draft = client.post(
         "/v1/invoices", json={"customer_id": customer["id"], "lines": [line()]}, headers=tenant.headers

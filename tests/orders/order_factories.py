@@ -39,7 +39,7 @@ def invoice_order(
     order_id: str,
     lines: list[tuple[str, str]] | None = None,
     **extra: Any,
-):  # type: ignore[no-untyped-def]
+):
     body: dict[str, Any] = dict(extra)
     if lines is not None:
         body["lines"] = [{"order_line_id": line_id, "quantity": quantity} for line_id, quantity in lines]

@@ -33,10 +33,10 @@ def _race(live_server: str, headers: dict[str, str], path: str, bodies: list[dic
     for thread in threads:
         thread.join()
     assert all(r is not None for r in responses)
-    return responses  # type: ignore[return-value]
+    return responses
 
 
-def _live_quantities(session_factory, line_ids: list[str]) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+def _live_quantities(session_factory, line_ids: list[str]) -> dict[str, Decimal]:
     totals = dict.fromkeys(line_ids, Decimal(0))
     with session_scope(session_factory) as session:
         rows = session.execute(
@@ -50,7 +50,7 @@ def _live_quantities(session_factory, line_ids: list[str]) -> dict[str, Decimal]
 
 
 @pytest.mark.postgres_only
-def test_eight_concurrent_requests_for_the_remaining_quantities_make_one_invoice(  # type: ignore[no-untyped-def]
+def test_eight_concurrent_requests_for_the_remaining_quantities_make_one_invoice(
     client, tenant, live_server, session_factory
 ) -> None:
     customer = create_customer(client, tenant.headers)
@@ -66,7 +66,7 @@ def test_eight_concurrent_requests_for_the_remaining_quantities_make_one_invoice
 
 
 @pytest.mark.postgres_only
-def test_concurrent_partial_requests_never_invoice_more_than_ordered(  # type: ignore[no-untyped-def]
+def test_concurrent_partial_requests_never_invoice_more_than_ordered(
     client, tenant, live_server, session_factory
 ) -> None:
     customer = create_customer(client, tenant.headers)

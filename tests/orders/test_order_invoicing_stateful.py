@@ -28,7 +28,7 @@ DISCOUNTS = ["1.00", "0.10", None]
 QUANTITIES = st.sampled_from([Decimal("0.5"), Decimal("1"), Decimal("1.25"), Decimal("2"), Decimal("3")])
 
 
-def test_invoiced_quantities_never_exceed_ordered_over_any_sequence(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_invoiced_quantities_never_exceed_ordered_over_any_sequence(client, tenant, session_factory) -> None:
     headers = tenant.headers
     customer = create_customer(client, headers)
 
@@ -49,7 +49,7 @@ def test_invoiced_quantities_never_exceed_ordered_over_any_sequence(client, tena
             self.invoiced = [Decimal(0)] * len(ORDERED)
             self.live: dict[str, list[Decimal]] = {}
 
-        def _post(self, body: dict):  # type: ignore[no-untyped-def]
+        def _post(self, body: dict):
             return client.post(
                 f"/v1/orders/{self.order['id']}/invoices", json={**body, "finalize": True}, headers=headers
             )

@@ -19,18 +19,18 @@ def _lines(order: dict) -> list[tuple[str, str, str]]:
     return [(ln["quantity"], ln["invoiced_quantity"], ln["remaining_quantity"]) for ln in order["lines"]]
 
 
-def _get(client, headers, order_id: str) -> dict:  # type: ignore[no-untyped-def]
+def _get(client, headers, order_id: str) -> dict:
     response = client.get(f"/v1/orders/{order_id}", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def _count(session_factory, model) -> int:  # type: ignore[no-untyped-def]
+def _count(session_factory, model) -> int:
     with session_scope(session_factory) as session:
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def test_create_order_prices_it_and_shows_quantities(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_create_order_prices_it_and_shows_quantities(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(
         client,
@@ -58,13 +58,13 @@ def test_create_order_prices_it_and_shows_quantities(client, tenant) -> None:  #
     assert _get(client, tenant.headers, order["id"]) == order
 
 
-def test_created_at_is_taken_from_the_caller(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_created_at_is_taken_from_the_caller(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(client, tenant.headers, customer["id"], created_at="2026-03-01T09:30:00+01:00")
     assert order["created_at"].startswith("2026-03-01T08:30:00")
 
 
-def test_percent_discount_becomes_an_amount_of_the_whole_line(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_percent_discount_becomes_an_amount_of_the_whole_line(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(
         client,
@@ -76,7 +76,7 @@ def test_percent_discount_becomes_an_amount_of_the_whole_line(client, tenant) ->
     assert (order["lines"][0]["discount_percent"], order["lines"][0]["discount_amount"]) == ("15", "1.50")
 
 
-def test_external_reference_is_unique_per_organisation(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_external_reference_is_unique_per_organisation(client, tenant, other_tenant) -> None:
     customer = create_customer(client, tenant.headers)
     create_order(client, tenant.headers, customer["id"], external_reference="PO-7")
     again = client.post(
@@ -90,7 +90,7 @@ def test_external_reference_is_unique_per_organisation(client, tenant, other_ten
     create_order(client, other_tenant.headers, theirs["id"], external_reference="PO-7")
 
 
-def test_invoicing_without_lines_invoices_everything_that_remains(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_invoicing_without_lines_invoices_everything_that_remains(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(
         client,
@@ -136,7 +136,7 @@ def test_invoicing_without_lines_invoices_everything_that_remains(client, tenant
     assert after["invoice_ids"] == [invoice["id"]]
 
 
-def test_partial_invoices_carry_discount_shares_that_add_up_exactly(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_partial_invoices_carry_discount_shares_that_add_up_exactly(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(
         client,
@@ -155,7 +155,7 @@ def test_partial_invoices_carry_discount_shares_that_add_up_exactly(client, tena
     assert _lines(_get(client, tenant.headers, order["id"])) == [("3", "3", "0")]
 
 
-def test_fractional_partial_quantities_and_the_completing_invoice(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_fractional_partial_quantities_and_the_completing_invoice(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(
         client,
@@ -176,7 +176,7 @@ def test_fractional_partial_quantities_and_the_completing_invoice(client, tenant
     assert sum(Decimal(a) for a in amounts) == Decimal("1.00")
 
 
-def test_finalize_due_date_and_terms_are_passed_to_the_invoice(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_finalize_due_date_and_terms_are_passed_to_the_invoice(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(client, tenant.headers, customer["id"], [order_line(quantity="4")])
     line_id = order["lines"][0]["id"]
@@ -193,7 +193,7 @@ def test_finalize_due_date_and_terms_are_passed_to_the_invoice(client, tenant) -
     assert dated.json()["due_date"] == "2099-01-31"
 
 
-def test_unknown_and_foreign_orders_are_404(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_and_foreign_orders_are_404(client, tenant, other_tenant) -> None:
     theirs = create_order(client, other_tenant.headers, create_customer(client, other_tenant.headers)["id"])
     for order_id in (str(uuid.uuid4()), theirs["id"]):
         response = invoice_order(client, tenant.headers, order_id)
@@ -203,7 +203,7 @@ def test_unknown_and_foreign_orders_are_404(client, tenant, other_tenant) -> Non
     assert _lines(_get(client, other_tenant.headers, theirs["id"])) == [("10", "0", "10")]
 
 
-def test_fully_invoiced_order_is_409(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_fully_invoiced_order_is_409(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(client, tenant.headers, customer["id"])
     assert invoice_order(client, tenant.headers, order["id"]).status_code == 201
@@ -213,7 +213,7 @@ def test_fully_invoiced_order_is_409(client, tenant) -> None:  # type: ignore[no
         assert response.json()["error"]["code"] == "order_fully_invoiced"
 
 
-def test_quantity_above_remaining_is_409_naming_line_and_quantities(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_quantity_above_remaining_is_409_naming_line_and_quantities(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(
         client, tenant.headers, customer["id"], [order_line(quantity="5"), order_line(quantity="2")]
@@ -238,7 +238,7 @@ def test_quantity_above_remaining_is_409_naming_line_and_quantities(client, tena
     assert _count(session_factory, Invoice) == invoices_before
 
 
-def test_a_line_of_another_order_is_422(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_of_another_order_is_422(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(client, tenant.headers, customer["id"])
     other = create_order(client, tenant.headers, customer["id"])
@@ -250,7 +250,7 @@ def test_a_line_of_another_order_is_422(client, tenant) -> None:  # type: ignore
     assert _lines(_get(client, tenant.headers, other["id"])) == [("10", "0", "10")]
 
 
-def test_voiding_an_invoice_gives_its_quantities_back(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_voiding_an_invoice_gives_its_quantities_back(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(
         client,
@@ -276,7 +276,7 @@ def test_voiding_an_invoice_gives_its_quantities_back(client, tenant) -> None:  
     assert len(_get(client, tenant.headers, order["id"])["invoice_ids"]) == 3
 
 
-def test_draft_invoice_of_an_order_cannot_have_its_lines_replaced(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_draft_invoice_of_an_order_cannot_have_its_lines_replaced(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(client, tenant.headers, customer["id"])
     invoice = invoice_order(client, tenant.headers, order["id"]).json()
@@ -298,7 +298,7 @@ def test_draft_invoice_of_an_order_cannot_have_its_lines_replaced(client, tenant
     assert _lines(_get(client, tenant.headers, order["id"])) == [("10", "10", "0")]
 
 
-def test_tax_rate_lines_are_invoiced_with_the_rate(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_tax_rate_lines_are_invoiced_with_the_rate(client, tenant) -> None:
     rate = client.post(
         "/v1/tax-rates", json={"name": "Reduced", "percent": "7", "category": "S"}, headers=tenant.headers
     ).json()
@@ -311,7 +311,7 @@ def test_tax_rate_lines_are_invoiced_with_the_rate(client, tenant) -> None:  # t
     assert invoice["tax_total"] == "2.80"
 
 
-def test_list_orders_pages_newest_first_and_filters_by_customer(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_list_orders_pages_newest_first_and_filters_by_customer(client, tenant, other_tenant) -> None:
     one = create_customer(client, tenant.headers)
     two = create_customer(client, tenant.headers, name="Zwei")
     ids = [create_order(client, tenant.headers, c["id"])["id"] for c in (one, two, one)]
@@ -327,7 +327,7 @@ def test_list_orders_pages_newest_first_and_filters_by_customer(client, tenant, 
 
 def test_idempotency_key_replays_the_invoice_instead_of_invoicing_twice(
     client, tenant, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(client, tenant.headers, customer["id"], [order_line(quantity="4")])
     headers = {**tenant.headers, "Idempotency-Key": "ship-1"}
@@ -406,7 +406,7 @@ def test_idempotency_key_replays_the_invoice_instead_of_invoicing_twice(
         ({"lines": [order_line(name="a\u0000b")]}, "lines[0].name"),
     ],
 )
-def test_invalid_orders_are_422_and_store_nothing(client, tenant, session_factory, body, field) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_orders_are_422_and_store_nothing(client, tenant, session_factory, body, field) -> None:
     customer = create_customer(client, tenant.headers)
     response = client.post("/v1/orders", json={"customer_id": customer["id"], **body}, headers=tenant.headers)
     assert response.status_code == 422, response.text
@@ -414,7 +414,7 @@ def test_invalid_orders_are_422_and_store_nothing(client, tenant, session_factor
     assert _count(session_factory, Order) == 0
 
 
-def test_orders_refused_by_the_engine_or_for_unknown_references_store_nothing(  # type: ignore[no-untyped-def]
+def test_orders_refused_by_the_engine_or_for_unknown_references_store_nothing(
     client, tenant, other_tenant, session_factory
 ) -> None:
     customer = create_customer(client, tenant.headers)
@@ -477,7 +477,7 @@ def test_orders_refused_by_the_engine_or_for_unknown_references_store_nothing(  
         {"extra": 1},
     ],
 )
-def test_invalid_invoice_requests_are_422_and_invoice_nothing(client, tenant, session_factory, body) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_invoice_requests_are_422_and_invoice_nothing(client, tenant, session_factory, body) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(client, tenant.headers, customer["id"])
     response = client.post(f"/v1/orders/{order['id']}/invoices", json=body, headers=tenant.headers)
@@ -485,7 +485,7 @@ def test_invalid_invoice_requests_are_422_and_invoice_nothing(client, tenant, se
     assert _count(session_factory, Invoice) == 0
 
 
-def test_duplicate_line_ids_and_malformed_json_are_rejected(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_line_ids_and_malformed_json_are_rejected(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     order = create_order(client, tenant.headers, customer["id"])
     line_id = order["lines"][0]["id"]

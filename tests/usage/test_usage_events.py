@@ -19,13 +19,13 @@ from faktur.models import UsageEvent
 from recurring_factories import create_contract, create_metric, event, flat, send_events, usage
 
 
-def _stored(session_factory) -> list[UsageEvent]:  # type: ignore[no-untyped-def]
+def _stored(session_factory) -> list[UsageEvent]:
     with session_scope(session_factory) as session:
         return list(session.execute(select(UsageEvent).order_by(UsageEvent.transaction_id)).scalars())
 
 
 @pytest.fixture
-def contract(client, tenant):  # type: ignore[no-untyped-def]
+def contract(client, tenant):
     create_metric(client, tenant.headers, "api_calls", "count")
     create_metric(client, tenant.headers, "gb", "sum", "gb")
     return create_contract(
@@ -37,7 +37,7 @@ def contract(client, tenant):  # type: ignore[no-untyped-def]
     )
 
 
-def test_metric_codes_are_unique_and_aggregations_checked(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_metric_codes_are_unique_and_aggregations_checked(client, tenant) -> None:
     metric = create_metric(client, tenant.headers, "gb", "sum", "gb")
     assert client.get(f"/v1/metrics/{metric['id']}", headers=tenant.headers).json() == metric
     again = client.post(
@@ -53,7 +53,7 @@ def test_metric_codes_are_unique_and_aggregations_checked(client, tenant) -> Non
         assert client.post("/v1/metrics", json=body, headers=tenant.headers).status_code == 422, body
 
 
-def test_a_repeated_event_is_acknowledged_and_stored_once(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_repeated_event_is_acknowledged_and_stored_once(client, tenant, contract, session_factory) -> None:
     body = event(contract["id"], "2024-03-05T10:00:00+01:00")
     first = client.post("/v1/events", json=body, headers=tenant.headers)
     again = client.post("/v1/events", json=body, headers=tenant.headers)
@@ -67,7 +67,7 @@ def test_a_repeated_event_is_acknowledged_and_stored_once(client, tenant, contra
     assert len(_stored(session_factory)) == 2
 
 
-def test_invalid_events_are_reported_by_index_and_the_valid_ones_kept(  # type: ignore[no-untyped-def]
+def test_invalid_events_are_reported_by_index_and_the_valid_ones_kept(
     client, tenant, other_tenant, contract, session_factory
 ) -> None:
     foreign = create_contract(client, other_tenant.headers, [flat()])
@@ -107,7 +107,7 @@ def test_invalid_events_are_reported_by_index_and_the_valid_ones_kept(  # type: 
     assert [e.transaction_id for e in _stored(session_factory)] == [good["transaction_id"]]
 
 
-def test_numbers_are_stored_as_exact_strings(client, tenant, contract, session_factory, engine) -> None:  # type: ignore[no-untyped-def]
+def test_numbers_are_stored_as_exact_strings(client, tenant, contract, session_factory, engine) -> None:
     raw = json.dumps({"events": [event(contract["id"], "2024-03-05T10:00:00Z", metric_code="gb")]}).replace(
         '"properties": {}', '"properties": {"gb": 0.1000000000000000055511151231257827, "n": 7, "ok": true}'
     )
@@ -119,7 +119,7 @@ def test_numbers_are_stored_as_exact_strings(client, tenant, contract, session_f
     assert stored.properties == {"gb": "0.1000000000000000055511151231257827", "n": "7", "ok": True}
 
 
-def test_events_by_customer_go_to_the_contract_running_then(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_events_by_customer_go_to_the_contract_running_then(client, tenant, session_factory) -> None:
     create_metric(client, tenant.headers, "api_calls")
     customer = create_customer(client, tenant.headers)
     component = [usage("api_calls", {"model": "per_unit", "unit_price": "1"})]
@@ -144,7 +144,7 @@ def test_events_by_customer_go_to_the_contract_running_then(client, tenant, sess
     }
 
 
-def test_batch_limits(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_batch_limits(client, tenant, contract, session_factory) -> None:
     too_many = [event(contract["id"], "2024-03-05T10:00:00Z") for _ in range(1001)]
     response = client.post("/v1/events/batch", json={"events": too_many}, headers=tenant.headers)
     assert response.status_code == 422
@@ -156,7 +156,7 @@ def test_batch_limits(client, tenant, contract, session_factory) -> None:  # typ
         assert session.execute(select(func.count()).select_from(UsageEvent)).scalar_one() == 1000
 
 
-def test_single_event_errors_are_4xx(client, tenant, contract) -> None:  # type: ignore[no-untyped-def]
+def test_single_event_errors_are_4xx(client, tenant, contract) -> None:
     cases = [
         (event(contract["id"], "2024-03-05T10:00:00Z", metric_code="nope"), 404, "metric_not_found"),
         (event(contract["id"], "2020-03-05T10:00:00Z"), 422, "outside_contract"),
@@ -167,7 +167,7 @@ def test_single_event_errors_are_4xx(client, tenant, contract) -> None:  # type:
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.text
 
 
-def test_stored_rows_keep_text_and_instants_exactly(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_stored_rows_keep_text_and_instants_exactly(client, tenant, contract, session_factory) -> None:
     odd = 'quote " backslash \\ newline \n tab \t ümlaut € 𝄞'
     body = {
         **event(contract["id"], "2024-03-05T10:00:00.123456+05:30", note=odd, flag=False, empty=None),
@@ -185,7 +185,7 @@ def test_stored_rows_keep_text_and_instants_exactly(client, tenant, contract, se
     assert first.id != second.id and first.id.version == second.id.version == 4
 
 
-def test_an_event_with_several_errors_is_reported_once_by_its_first(client, tenant, contract) -> None:  # type: ignore[no-untyped-def]
+def test_an_event_with_several_errors_is_reported_once_by_its_first(client, tenant, contract) -> None:
     good = event(contract["id"], "2024-03-05T10:00:00Z")
     bad = {"transaction_id": "", "metric_code": "", "timestamp": "yesterday", "colour": "red"}
     result = send_events(client, tenant.headers, [bad, good, bad])
@@ -198,7 +198,7 @@ def test_an_event_with_several_errors_is_reported_once_by_its_first(client, tena
 
 def test_text_no_document_can_carry_refuses_the_batch_naming_each_event(
     client, tenant, contract, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # Lone surrogate escapes are valid JSON but no valid UTF-8; NUL and other control characters
     # fit no XML. Like a body that is not UTF-8, such text refuses the request as a whole (the
     # events are idempotent on their transaction id, so the corrected batch is simply resent).
@@ -227,7 +227,7 @@ def test_text_no_document_can_carry_refuses_the_batch_naming_each_event(
 
 
 @pytest.mark.postgres_only
-def test_concurrent_overlapping_batches_store_each_transaction_once(  # type: ignore[no-untyped-def]
+def test_concurrent_overlapping_batches_store_each_transaction_once(
     live_server, client, tenant, contract, session_factory
 ) -> None:
     events = [event(contract["id"], f"2024-03-{1 + i % 28:02d}T10:00:00Z") for i in range(600)]
@@ -253,7 +253,7 @@ def test_concurrent_overlapping_batches_store_each_transaction_once(  # type: ig
     assert len(counted) == 600 and {n for _, n in counted} == {1}
 
 
-def test_coverage_bills_exactly_the_events_it_counted(client, tenant, contract, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_coverage_bills_exactly_the_events_it_counted(client, tenant, contract, session_factory) -> None:
     # An event stored after billing loaded a contract's usage was not counted: the invoice's
     # coverage (up to the highest sequence number it counted) must leave it unbilled, so it goes
     # on the next invoice as late usage. Voiding the invoice makes its events unbilled again.

@@ -16,7 +16,7 @@ def _at(day: str, hour: int = 10) -> datetime:
     return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
 
 
-def test_groups_split_spans_from_days_outside_them(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_groups_split_spans_from_days_outside_them(client, tenant, session_factory) -> None:
     create_metric(client, tenant.headers, "gb", "sum", "gb")
     create_metric(client, tenant.headers, "api_calls", "count")
     contract = create_contract(
@@ -85,7 +85,7 @@ def test_groups_split_spans_from_days_outside_them(client, tenant, session_facto
             assert sorted(group.keys) == sorted(e.key for e in in_group)
 
 
-def _belongs(event: billed.EventValue, group: billed.UsageGroup, spans) -> bool:  # type: ignore[no-untyped-def]
+def _belongs(event: billed.EventValue, group: billed.UsageGroup, spans) -> bool:
     if group.span is not None:
         _, since, before = spans[group.span]
         return since <= event.timestamp < before

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 
 from rich.console import Console
 from rich.markup import escape
@@ -179,7 +180,7 @@ def _poll(
 
     expired, completed = retrying(read, outage)
     for org_id, run_id in expired:
-        retrying(lambda org_id=org_id, run_id=run_id: on_expired(org_id, run_id), outage)
+        retrying(partial(on_expired, org_id, run_id), outage)
     return completed
 
 

@@ -90,7 +90,8 @@ def tax_spec(tax: Mapping[str, Any]) -> calc.TaxSpec:
 
 def _canonical(value: Decimal) -> Decimal:
     """1E+3 as 1000 and -0 as 0, as request amounts are stored and shown (faktur.fields)."""
-    if isinstance(value.as_tuple().exponent, int) and value.as_tuple().exponent > 0:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
         value = value.quantize(Decimal(1))
     return value.copy_abs() if value.is_zero() else value
 

@@ -32,6 +32,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, exceptions
@@ -447,10 +448,7 @@ def start_queued_runs(
     started = retrying(start, outage)
     for org_id, run_id in started:
         queued = retrying(
-            lambda org_id=org_id, run_id=run_id: queue_run(
-                factory, database_url, org_id, run_id, now, chunk_size, lease_seconds
-            ),
-            outage,
+            partial(queue_run, factory, database_url, org_id, run_id, now, chunk_size, lease_seconds), outage
         )
         on_queued(run_id, queued)
     return started

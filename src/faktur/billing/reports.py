@@ -44,8 +44,8 @@ def contract_usage(
         since=service.midnight(period.start),
     )
     by_metric: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for event in rows:
-        by_metric[event.metric_id].append(event.value)
+    for row in rows:
+        by_metric[row.metric_id].append(row.value)
     metric_ids = {c.metric_id for c in contract.components if c.metric_id} | set(by_metric)
     metrics = usage.metrics_by_id(session, organisation_id, metric_ids)
     usage_out = [

@@ -110,7 +110,7 @@ def mark_chunk_done(
         .values(done_at=done_at, worker=worker[:120])
         .execution_options(synchronize_session=False)
     )
-    return marked.rowcount == 1  # type: ignore[attr-defined]
+    return marked.rowcount == 1  # type: ignore[attr-defined]  # DML gives a CursorResult
 
 
 def complete_if_every_chunk_done(
@@ -195,7 +195,7 @@ def claim_lease(
         .values(executor=executor[:120], heartbeat_at=now, lease_expires_at=expires_at)
         .execution_options(synchronize_session=False)
     )
-    return claimed.rowcount == 1  # type: ignore[attr-defined]
+    return claimed.rowcount == 1  # type: ignore[attr-defined]  # DML gives a CursorResult
 
 
 def renew_lease(
@@ -217,7 +217,7 @@ def renew_lease(
         .values(heartbeat_at=now, lease_expires_at=expires_at, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return renewed.rowcount == 1  # type: ignore[attr-defined]
+    return renewed.rowcount == 1  # type: ignore[attr-defined]  # DML gives a CursorResult
 
 
 def release_lease(

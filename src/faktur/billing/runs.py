@@ -42,6 +42,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -352,9 +353,7 @@ def run_in_process(
             attempt(lambda: _release(factory, organisation_id, run_id, lease))
             return False
         result = attempt(
-            lambda seq=seq, contract_ids=contract_ids: execute_chunk(
-                factory, organisation_id, run_id, seq, contract_ids, as_of, now, lease
-            )
+            partial(execute_chunk, factory, organisation_id, run_id, seq, contract_ids, as_of, now, lease)
         )
         if on_chunk is not None:
             on_chunk(len(contract_ids), 0 if result is None else result.invoices, result)

@@ -305,11 +305,16 @@ def plan_period(
             consumed.append(index)
         home_terms = _terms(contracts.components_on(contract, home.start))
         for component in home_terms:
-            metric = metrics.get(component.metric_id) if component.metric_id else None
-            if component.kind == "usage" and metric is not None and late_by_metric.get(metric.id):
+            late_metric = metrics.get(component.metric_id) if component.metric_id else None
+            if component.kind == "usage" and late_metric is not None and late_by_metric.get(late_metric.id):
                 lines.append(
                     planner.late_usage_line(
-                        component, metric, home, billed[metric.id], late_by_metric[metric.id], currency
+                        component,
+                        late_metric,
+                        home,
+                        billed[late_metric.id],
+                        late_by_metric[late_metric.id],
+                        currency,
                     )
                 )
     return Plan(lines, (start, end), max_seq, marked, late_count, consumed, include_late)

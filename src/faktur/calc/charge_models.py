@@ -311,7 +311,7 @@ def charge_model_from_dict(data: Mapping[str, Any]) -> PerUnit | Graduated | Vol
     if not isinstance(data, Mapping):
         raise InvalidChargeModel(f"charge model must be an object, got {type(data).__name__}")
     try:
-        kind = ChargeModelKind(data.get("model"))
+        kind = ChargeModelKind(data.get("model", ""))
     except ValueError:
         choices = ", ".join(k.value for k in ChargeModelKind)
         raise InvalidChargeModel(
@@ -397,11 +397,13 @@ def _exact() -> AbstractContextManager[Context]:
     # Unbounded precision with every rounding trapped: sums and products of Decimals are exact, and
     # anything that would have to round (it should never happen here) fails loudly instead.
     return localcontext(
-        prec=MAX_PREC,
-        Emax=MAX_EMAX,
-        Emin=MIN_EMIN,
-        rounding=_ROUND_HALF_UP,
-        traps=[InvalidOperation, Inexact, Rounded],
+        Context(
+            prec=MAX_PREC,
+            Emax=MAX_EMAX,
+            Emin=MIN_EMIN,
+            rounding=_ROUND_HALF_UP,
+            traps=[InvalidOperation, Inexact, Rounded],
+        )
     )
 
 

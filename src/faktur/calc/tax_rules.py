@@ -13,7 +13,7 @@ Violations are returned as data so the API can report all of them with field pat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 
 import pycountry
 
@@ -232,16 +232,16 @@ def _adjustment_reason_violations(invoice: InvoiceInput) -> Iterator[RuleViolati
                     )
     for index, doc in enumerate(invoice.adjustments):
         if doc.reason is None and doc.reason_code is None:
-            kind = _CHARGE if doc.is_charge else _ALLOWANCE
+            group = _CHARGE if doc.is_charge else _ALLOWANCE
             yield RuleViolation(
                 "BR-CO-22" if doc.is_charge else "BR-CO-21",
-                f"adjustments[{index}] ({_KIND_NAMES[kind]}) needs a reason text or a reason code",
+                f"adjustments[{index}] ({_KIND_NAMES[group]}) needs a reason text or a reason code",
                 None,
                 f"adjustments[{index}].reason",
             )
 
 
-def _present(value: str | None) -> bool:
+def _present(value: str | None) -> TypeGuard[str]:
     return value is not None and bool(value.strip())
 
 
@@ -317,7 +317,7 @@ def party_rule_violations(invoice: InvoiceInput, parties: Parties) -> list[RuleV
         ("seller.tax_representative_vat_id", parties.seller_tax_representative_vat_id),
         ("customer.vat_id", parties.buyer_vat_id),
     ):
-        if _present(value) and value.strip()[:2] not in _VAT_PREFIXES:  # type: ignore[union-attr]
+        if _present(value) and value.strip()[:2] not in _VAT_PREFIXES:
             need(
                 field,
                 "BR-CO-09",

@@ -80,7 +80,9 @@ def _rounded(
     if amount is not None:
         value = amount.quantize(quantum, ROUND_HALF_UP)
     else:
-        value = (base * percent / HUNDRED).quantize(quantum, ROUND_HALF_UP)  # type: ignore[operator]
+        # Adjustment and DocumentAdjustment refuse a percentage without its base on construction.
+        assert percent is not None and base is not None
+        value = (base * percent / HUNDRED).quantize(quantum, ROUND_HALF_UP)
     return value if value else zero
 
 

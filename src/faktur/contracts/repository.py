@@ -14,7 +14,7 @@ from faktur.paging import Cursor
 from faktur.sql import newest_first
 
 
-def _contracts(organisation_id: uuid.UUID) -> Select[tuple[Contract]]:
+def _contracts(organisation_id: uuid.UUID) -> Select[Contract]:
     """Contracts of the organisation with their components, loaded by a second query that is
     scoped by organisation too, so it runs on the (organisation, contract) index: without that
     criterion it scanned every organisation's components (a third of locking a billing chunk)."""
@@ -85,6 +85,9 @@ def live_invoice_periods(
         Invoice.status != "void",
     )
     for contract_id, start, end, invoice_id in session.execute(stmt):
+        # Contract billing sets contract_id only together with the period (the unique key of one
+        # live invoice per contract period), so neither is None here.
+        assert contract_id is not None and start is not None and end is not None
         found.setdefault(contract_id, {})[(start, end)] = invoice_id
     return found
 

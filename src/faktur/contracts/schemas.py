@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from faktur.calc.charge_models import InvalidChargeModel, charge_model_from_dict
 from faktur.calc.periods import BillingInterval
-from faktur.fields import CurrencyCode, Days, Metadata, UnitPrice, text
+from faktur.fields import CurrencyCode, Days, Metadata, NonNegativeUnitPrice, Text
 from faktur.invoices.schemas import TaxIn
 
 _PRICE_LIMIT = Decimal("1000000000000")
@@ -38,7 +38,7 @@ class ComponentKind(StrEnum):
 class _ComponentBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: text(200, 1)
+    name: Annotated[str, Text(200, 1)]
     tax_rate_id: uuid.UUID | None = None
     tax: TaxIn | None = Field(None, description="Inline tax, instead of tax_rate_id")
 
@@ -53,14 +53,14 @@ class FlatComponentIn(_ComponentBase):
     """A fee per period, prorated by days for partial first and last periods."""
 
     kind: Literal["flat"]
-    amount: Annotated[UnitPrice, Field(ge=0)]
+    amount: NonNegativeUnitPrice
 
 
 class OneOffComponentIn(_ComponentBase):
     """A fee charged once, on the contract's first invoice."""
 
     kind: Literal["one_off"]
-    amount: Annotated[UnitPrice, Field(ge=0)]
+    amount: NonNegativeUnitPrice
 
 
 def _check_price(value: Any, where: str) -> None:
@@ -78,7 +78,7 @@ class UsageComponentIn(_ComponentBase):
     """A charge on a billable metric's usage in the period, billed in arrears."""
 
     kind: Literal["usage"]
-    metric_code: text(100, 1)
+    metric_code: Annotated[str, Text(100, 1)]
     charge_model: dict[str, Any] = Field(
         description='per_unit, graduated, volume or package, e.g. {"model": "per_unit", "unit_price": "0.01"}'
     )
@@ -107,7 +107,7 @@ class ContractCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: uuid.UUID
-    name: text(200) | None = None
+    name: Annotated[str, Text(200)] | None = None
     currency: CurrencyCode | None = Field(
         None, description="Defaults to the customer's, then the organisation's"
     )
@@ -150,7 +150,7 @@ class ContractUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: text(200) | None = None
+    name: Annotated[str, Text(200)] | None = None
     end_date: date | None = None
     payment_mode: PaymentMode | None = None
     payment_terms_days: Days | None = None

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query
 from faktur.auth import CurrentPrincipal
 from faktur.customers import service
 from faktur.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
-from faktur.fields import text
+from faktur.fields import Text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
 from faktur.paging import Cursor
 
-EmailFilter = text(254)
+EmailFilter = Annotated[str, Text(254)]
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], route_class=TransactionalRoute)
 

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from faktur.fields import CountryCode, CurrencyCode, LocaleCode, Metadata, Name, ShortText, VatId, text
+from faktur.fields import CountryCode, CurrencyCode, LocaleCode, Metadata, Name, ShortText, Text, VatId
 from faktur.payment_means import PaymentMeansIn
 
 
 class CustomerFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: text(254) | None = None
+    email: Annotated[str, Text(254)] | None = None
     address_line1: ShortText | None = None
     address_line2: ShortText | None = None
-    city: text(100) | None = None
-    postal_code: text(20) | None = None
+    city: Annotated[str, Text(100)] | None = None
+    postal_code: Annotated[str, Text(20)] | None = None
     country: CountryCode | None = None
     vat_id: VatId | None = None
-    legal_registration_id: text(50) | None = None
+    legal_registration_id: Annotated[str, Text(50)] | None = None
     currency: CurrencyCode | None = Field(None, description="Default currency of this customer's invoices")
     locale: LocaleCode | None = Field(None, description="Language of documents, e.g. en, de, fr")
     buyer_reference: ShortText | None = Field(None, description="EN 16931 BT-10, e.g. a Leitweg-ID")
     electronic_address: ShortText | None = None
-    electronic_address_scheme: text(10) | None = None
+    electronic_address_scheme: Annotated[str, Text(10)] | None = None
     external_reference: ShortText | None = None
     payment_means: PaymentMeansIn | None = Field(
         None,

@@ -21,7 +21,7 @@ from faktur.context import Principal
 from faktur.dialects import repository, responses
 from faktur.dialects.common import ExactJSONResponse, actor, authenticate_key
 from faktur.errors import FakturError, NotFound
-from faktur.fields import text
+from faktur.fields import Text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.models import Invoice, Order
@@ -36,7 +36,7 @@ class InvoiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Optional here so that its absence gets the platform's own message, not a generic one.
-    orderId: text(200) | None = None  # the platform's own field name
+    orderId: Annotated[str, Text(200)] | None = None  # the platform's own field name
 
 
 def _iso_ms(value: datetime) -> str:

@@ -143,13 +143,21 @@ def _reject_non_integers(value: Any) -> Any:
     return value
 
 
-# JSON numbers with at most 6 decimals and a magnitude no real invoice reaches.
+# JSON numbers with at most 6 decimals and a magnitude no real invoice reaches. The bounds come
+# before the validator: placed after it, pydantic cannot express them in JSON Schema and writes
+# its own keys ("ge", "le") into the OpenAPI document.
 JsonNumber = Annotated[
     Decimal,
     Field(max_digits=19, decimal_places=6, ge=Decimal("-1000000000000"), le=Decimal("1000000000000")),
     BeforeValidator(_reject_non_numbers),
 ]
-JsonInteger = Annotated[int, BeforeValidator(_reject_non_integers), Field(ge=-(10**12), le=10**12)]
+NonNegativeJsonNumber = Annotated[
+    Decimal,
+    Field(max_digits=19, decimal_places=6, ge=0, le=Decimal("1000000000000")),
+    BeforeValidator(_reject_non_numbers),
+]
+JsonInteger = Annotated[int, Field(ge=-(10**12), le=10**12), BeforeValidator(_reject_non_integers)]
+NonNegativeJsonInteger = Annotated[int, Field(ge=0, le=10**12), BeforeValidator(_reject_non_integers)]
 
 
 def parse_timestamp(value: str) -> datetime:

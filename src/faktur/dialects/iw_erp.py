@@ -13,10 +13,13 @@ faktur computes or has no notion of may only be left out or null. The header
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from annotated_types import GroupedMetadata
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -31,8 +34,8 @@ from faktur.customers import service as customers
 from faktur.dialects import repository, responses
 from faktur.dialects.common import (
     ExactJSONResponse,
-    JsonInteger,
     JsonNumber,
+    NonNegativeJsonInteger,
     actor,
     authenticate_key,
     core_model,
@@ -42,7 +45,7 @@ from faktur.dialects.common import (
     vendor_fields,
 )
 from faktur.errors import FakturError
-from faktur.fields import BusinessDatetime, CurrencyCode, Percent, UnitCode, text
+from faktur.fields import BusinessDatetime, CurrencyCode, Percent, Text, UnitCode
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices import commands, imports, payments, service
@@ -73,16 +76,24 @@ class _In(BaseModel):
     )
 
 
-def _refused(reason: str, *, default: Any = None) -> Any:
+@dataclass(frozen=True)
+class _Refused(GroupedMetadata):
     """A field of iw-erp's invoice object that faktur computes or has no notion of: it may be
-    left out, null, or the value faktur answers anyway (`default`); anything else is refused."""
+    left out, null, or the value faktur answers anyway (`default`); anything else is refused.
+    Grouped metadata of an `Annotated[Any, ...]` field, so a type checker sees a plain field."""
 
-    def check(value: Any) -> Any:
+    reason: str
+    default: Any = None
+
+    def __iter__(self) -> Iterator[object]:
+        yield BeforeValidator(self._check)
+        yield Field(description=f"Refused: {self.reason}")
+
+    def _check(self, value: Any) -> Any:
+        default = self.default
         if value is None or (default is not None and value == default and type(value) is type(default)):
             return None
-        raise ValueError(reason)
-
-    return Annotated[Any, BeforeValidator(check), Field(None, description=f"Refused: {reason}")]
+        raise ValueError(self.reason)
 
 
 _COMPUTED = "computed by faktur; leave it out"
@@ -92,11 +103,11 @@ _UNKNOWN = "faktur has no such record; leave it out"
 class TaxIn(_In):
     value: Percent = Field(description="Rate in percent, e.g. 19")
     category: Literal["S", "Z", "E", "AE", "K", "G", "O", "L", "M"] = "S"
-    exemption_reason: text(300) | None = None
+    exemption_reason: Annotated[str, Text(300)] | None = None
 
 
 class ItemIn(_In):
-    name: text(1000, 1)
+    name: Annotated[str, Text(1000, 1)]
     quantity: JsonNumber = Decimal(1)
     price: JsonNumber = Field(description="Netto price per unit")
     unit: UnitCode = "C62"
@@ -114,57 +125,63 @@ def _goal_days(value: Any) -> Any:
     return value
 
 
-GoalDays = Annotated[int, BeforeValidator(_goal_days), Field(strict=True, ge=0, le=3650)]
+GoalDays = Annotated[int, Field(strict=True, ge=0, le=3650), BeforeValidator(_goal_days)]
 
 
 class InvoiceIn(_In):
     buyer: BuyerIn
     items: list[ItemIn] = Field(min_length=1, max_length=2000)
-    name: text(200) | None = None
-    message: text(5000) | None = None
+    name: Annotated[str, Text(200)] | None = None
+    message: Annotated[str, Text(5000)] | None = None
     currency: CurrencyCode | None = None
     tax: TaxIn | None = None
     payment_goal: GoalDays | None = Field(None, description='{"days": 14} or 14')
-    manual_number_prefix: text(50) | None = None
-    manual_number: Annotated[JsonInteger, Field(ge=0)] | None = None
+    manual_number_prefix: Annotated[str, Text(50)] | None = None
+    manual_number: NonNegativeJsonInteger | None = None
     status: Literal["draft", "open", "paid", "cancelled"] = "open"
     payment_date: BusinessDatetime | None = Field(None, description="With status paid: when it was paid")
-    cancel_text: text(500) | None = None
-    linked_number: text(200) | None = None
-    linked_number_title: text(200) | None = None
+    cancel_text: Annotated[str, Text(500)] | None = None
+    linked_number: Annotated[str, Text(200)] | None = None
+    linked_number_title: Annotated[str, Text(200)] | None = None
     due_date: BusinessDatetime | None = Field(None, description="Kept with its time of day")
-    number: Annotated[JsonInteger, Field(ge=0)] | None = Field(None, description="Caller's number")
-    number_string: text(imports.MAX_NUMBER_LENGTH, 1) | None = Field(None, description="Caller's full number")
+    number: NonNegativeJsonInteger | None = Field(None, description="Caller's number")
+    number_string: Annotated[str, Text(imports.MAX_NUMBER_LENGTH, 1)] | None = Field(
+        None, description="Caller's full number"
+    )
     number_date: BusinessDatetime | None = Field(None, description="Issue date of a caller-numbered invoice")
     # The rest of the seed's invoice object: computed by faktur, or records faktur does not keep.
-    id: _refused(_COMPUTED)
-    token: _refused(_COMPUTED)
-    generation_date: _refused("set by faktur when the invoice is created; leave it out")
-    netto_value: _refused("computed by faktur from the items; leave it out")
-    brutto_value: _refused("computed by faktur from the items; leave it out")
-    tax_value: _refused("computed by faktur from the items; leave it out")
-    previous_status: _refused(_COMPUTED)
-    status_updated: _refused(_COMPUTED)
-    search_string: _refused(_COMPUTED)
-    last_pdf_export: _refused(_COMPUTED)
-    last_status_export: _refused(_COMPUTED)
-    cancel_date: _refused("a cancellation is dated when faktur makes it; leave it out")
-    archived: _refused("faktur does not archive invoices", default=False)
-    is_payment_date_from_ext_service: _refused("faktur records payments itself", default=False)
-    direct_debit_exported: _refused("faktur exports no direct debits", default=False)
-    time_reports: _refused(_UNKNOWN, default=[])
-    offer: _refused(_UNKNOWN)
-    base_booking_group: _refused(_UNKNOWN)
-    accounting_type: _refused(_UNKNOWN)
-    payment_type: _refused(_UNKNOWN)
-    payment_provider_status: _refused(_UNKNOWN)
-    payment_provider_reference: _refused(_UNKNOWN)
-    payment_provider_transaction_reference: _refused(_UNKNOWN)
-    base_event_sign_up: _refused(_UNKNOWN)
-    base_booking: _refused(_UNKNOWN)
-    base_event_sign_up_group: _refused(_UNKNOWN)
-    person_log_book_entry: _refused(_UNKNOWN)
-    billing_payment_profile: _refused(_UNKNOWN)
+    id: Annotated[Any, _Refused(_COMPUTED)] = None
+    token: Annotated[Any, _Refused(_COMPUTED)] = None
+    generation_date: Annotated[
+        Any, _Refused("set by faktur when the invoice is created; leave it out")
+    ] = None
+    netto_value: Annotated[Any, _Refused("computed by faktur from the items; leave it out")] = None
+    brutto_value: Annotated[Any, _Refused("computed by faktur from the items; leave it out")] = None
+    tax_value: Annotated[Any, _Refused("computed by faktur from the items; leave it out")] = None
+    previous_status: Annotated[Any, _Refused(_COMPUTED)] = None
+    status_updated: Annotated[Any, _Refused(_COMPUTED)] = None
+    search_string: Annotated[Any, _Refused(_COMPUTED)] = None
+    last_pdf_export: Annotated[Any, _Refused(_COMPUTED)] = None
+    last_status_export: Annotated[Any, _Refused(_COMPUTED)] = None
+    cancel_date: Annotated[Any, _Refused("a cancellation is dated when faktur makes it; leave it out")] = None
+    archived: Annotated[Any, _Refused("faktur does not archive invoices", default=False)] = None
+    is_payment_date_from_ext_service: Annotated[
+        Any, _Refused("faktur records payments itself", default=False)
+    ] = None
+    direct_debit_exported: Annotated[Any, _Refused("faktur exports no direct debits", default=False)] = None
+    time_reports: Annotated[Any, _Refused(_UNKNOWN, default=[])] = None
+    offer: Annotated[Any, _Refused(_UNKNOWN)] = None
+    base_booking_group: Annotated[Any, _Refused(_UNKNOWN)] = None
+    accounting_type: Annotated[Any, _Refused(_UNKNOWN)] = None
+    payment_type: Annotated[Any, _Refused(_UNKNOWN)] = None
+    payment_provider_status: Annotated[Any, _Refused(_UNKNOWN)] = None
+    payment_provider_reference: Annotated[Any, _Refused(_UNKNOWN)] = None
+    payment_provider_transaction_reference: Annotated[Any, _Refused(_UNKNOWN)] = None
+    base_event_sign_up: Annotated[Any, _Refused(_UNKNOWN)] = None
+    base_booking: Annotated[Any, _Refused(_UNKNOWN)] = None
+    base_event_sign_up_group: Annotated[Any, _Refused(_UNKNOWN)] = None
+    person_log_book_entry: Annotated[Any, _Refused(_UNKNOWN)] = None
+    billing_payment_profile: Annotated[Any, _Refused(_UNKNOWN)] = None
 
     @model_validator(mode="after")
     def _check(self) -> InvoiceIn:
@@ -226,7 +243,8 @@ _rename_lines = rename_line_fields(
 )
 
 
-def _tax(tax: TaxIn) -> dict[str, Any]:
+def _tax(tax: TaxIn | None) -> dict[str, Any]:
+    assert tax is not None  # InvoiceIn refuses an item without tax when the invoice has none
     reason = tax.exemption_reason
     return {"category": tax.category, "percent": tax.value, "exemption_reason": reason}
 
@@ -249,7 +267,7 @@ def _core_invoice(body: InvoiceIn, finalize: bool) -> InvoiceCreate:
                     "quantity": item.quantity,
                     "unit_price": item.price,
                     "unit_code": item.unit,
-                    "tax": _tax(item.tax or default_tax),  # type: ignore[arg-type]
+                    "tax": _tax(item.tax or default_tax),
                 }
                 for item in body.items
             ],
@@ -434,7 +452,7 @@ def create_invoice(
     with vendor_fields(lambda field: _rename_lines(_rename(field))):
         customers.get_customer(session, principal.organisation_id, invoice_in.buyer.id)
         invoice = _create(session, principal, invoice_in, now)
-    automatic = invoice_in.caller_number is None and invoice.number is not None
+    number = invoice.number if invoice_in.caller_number is None else None  # faktur's own number
     row = DialectInvoice(
         id=uuid.uuid4(),
         organisation_id=principal.organisation_id,
@@ -447,8 +465,8 @@ def create_invoice(
             "manual_number_prefix": invoice_in.manual_number_prefix,
             "manual_number": invoice_in.manual_number,
             "number": (
-                sequence_of(principal.organisation.number_format, invoice.number)
-                if automatic
+                sequence_of(principal.organisation.number_format, number)
+                if number is not None
                 else invoice_in.manual_number
                 if invoice_in.manual_number is not None
                 else invoice_in.number

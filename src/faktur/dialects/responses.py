@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 Number = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 
 
+# What FastAPI's `responses=` takes: per status, the OpenAPI response object.
+Responses = dict[int | str, dict[str, Any]]
+
+
 def _answer(model: type[BaseModel] | Any, description: str) -> dict[str, Any]:
     return {"model": model, "description": description}
 
@@ -28,7 +32,7 @@ class WingbackError(BaseModel):
     details: list[dict[str, str]] = Field(description="Fields at fault: {field, reason}")
 
 
-WINGBACK = {
+WINGBACK: Responses = {
     200: _answer(list[str], "Nothing was attachable: `[]`"),
     201: _answer(list[str], "The ids of the issued invoices, `Inv_<uuid>`"),
     400: _answer(WingbackError, "A request problem (a malformed body or id, items of another customer)"),
@@ -95,7 +99,7 @@ class ZenskarValidationError(BaseModel):
     detail: list[ZenskarProblem] = Field(description="The problems of the request")
 
 
-ZENSKAR = {
+ZENSKAR: Responses = {
     200: _answer(ZenskarInvoice, "The period's draft invoice (or its live one, is_duplicate: true)"),
     422: _answer(
         ZenskarValidationError, "Every request problem, credentials too (Zenskar documents no other error)"
@@ -111,13 +115,13 @@ _ZENSKAR_INVALID = _answer(
     "A request problem: missing or wrong x-api-key or organisation header, a malformed id or parameter",
 )
 
-ZENSKAR_GET_INVOICE = {
+ZENSKAR_GET_INVOICE: Responses = {
     200: _answer(ZenskarInvoice, "The invoice (with its lines when include_line_items=true)"),
     404: _ZENSKAR_NOT_FOUND,
     422: _ZENSKAR_INVALID,
 }
 
-ZENSKAR_GENERATION_STATUS = {
+ZENSKAR_GENERATION_STATUS: Responses = {
     200: _answer(ZenskarGenerationStatus, "Generation is complete once the invoice exists"),
     404: _answer(
         ZenskarValidationError, "No such invoice in the organisation, or it is not an invoice of contract_id"
@@ -125,7 +129,7 @@ ZENSKAR_GENERATION_STATUS = {
     422: _ZENSKAR_INVALID,
 }
 
-ZENSKAR_APPROVE = {
+ZENSKAR_APPROVE: Responses = {
     200: _answer(ZenskarInvoice, "The finalized invoice: numbered, dated, status approved"),
     400: _answer(ZenskarValidationError, "The body is not JSON (malformed_json)"),
     404: _ZENSKAR_NOT_FOUND,
@@ -179,7 +183,7 @@ class WizCommerceError(BaseModel):
     details: list[dict[str, str]] = Field(description="Fields at fault: {field, reason}")
 
 
-WIZCOMMERCE = {
+WIZCOMMERCE: Responses = {
     201: _answer(WizCommerceCreated, "The imported invoice"),
     400: _answer(WizCommerceError, "A request problem: fields, amounts or status that do not add up"),
     401: _answer(WizCommerceError, "No X-API-Key, or an unknown or revoked key"),
@@ -250,7 +254,7 @@ class IwErpError(BaseModel):
     errors: list[dict[str, str]] = Field(description="Fields at fault: {field, message}")
 
 
-IW_ERP = {
+IW_ERP: Responses = {
     200: _answer(IwErpInvoice, "The created invoice"),
     400: _answer(IwErpError, "A request problem (faktur's 422s are 400s here)"),
     401: _answer(IwErpError, "No x-session-token or Bearer key, or an unknown or revoked one"),
@@ -291,7 +295,7 @@ class AximError(BaseModel):
     message: str = Field(description="What went wrong")
 
 
-AXIM = {
+AXIM: Responses = {
     201: _answer(AximCreated, "The invoice of everything that remained of the order"),
     400: _answer(AximError, "Validation error: ..."),
     401: _answer(AximError, "Invalid or missing access token"),

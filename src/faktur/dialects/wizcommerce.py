@@ -26,6 +26,7 @@ from faktur.dialects.common import (
     ExactJSONResponse,
     JsonInteger,
     JsonNumber,
+    NonNegativeJsonNumber,
     actor,
     authenticate_key,
     core_model,
@@ -37,7 +38,7 @@ from faktur.dialects.common import (
     vendor_fields,
 )
 from faktur.errors import FakturError, NotFound
-from faktur.fields import text
+from faktur.fields import Text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices import commands, imports
@@ -76,13 +77,15 @@ class ItemIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reference_id: text(255)
-    sku: text(255)
+    reference_id: Annotated[str, Text(255)]
+    sku: Annotated[str, Text(255)]
     quantity: JsonInteger
     amount: JsonNumber = Field(description="Amount per unit (the SDK's rate stands for it if absent)")
-    name: text(255)
-    description: text(500) | None = Field(None, description="SDK: a longer text about the item")
-    discount: Annotated[JsonNumber, Field(ge=0)] | None = Field(
+    name: Annotated[str, Text(255)]
+    description: Annotated[str, Text(500)] | None = Field(
+        None, description="SDK: a longer text about the item"
+    )
+    discount: NonNegativeJsonNumber | None = Field(
         None, description="SDK: discount on the item's whole quantity"
     )
     rate: JsonNumber | None = Field(None, description="SDK: amount per unit (must equal amount if both)")
@@ -108,17 +111,17 @@ class InvoiceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reference_id: text(255)
-    order_id: text(255)
-    invoice_number: text(imports.MAX_NUMBER_LENGTH)
+    reference_id: Annotated[str, Text(255)]
+    order_id: Annotated[str, Text(255)]
+    invoice_number: Annotated[str, Text(imports.MAX_NUMBER_LENGTH)]
     total_amount: JsonNumber
-    paid_amount: Annotated[JsonNumber, Field(ge=0)]
+    paid_amount: NonNegativeJsonNumber
     status: Status | None = None
-    due_date: text(64)
-    remarks: text(255) | None = None
-    url: text(100_000) | None = None
-    created_at: text(64) | None = None
-    updated_at: text(64) | None = None
+    due_date: Annotated[str, Text(64)]
+    remarks: Annotated[str, Text(255)] | None = None
+    url: Annotated[str, Text(100_000)] | None = None
+    created_at: Annotated[str, Text(64)] | None = None
+    updated_at: Annotated[str, Text(64)] | None = None
     items: list[ItemIn] = Field(max_length=2000)
 
 

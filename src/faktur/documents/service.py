@@ -238,8 +238,8 @@ def get_pdf(
     if embed:
         _require_final(invoice, what)
     if _is_draft(invoice):
-        snapshot = _snapshot(session, invoice, now, "A draft PDF")
-        content = draft_pdfs.get_or_render(snapshot, render_pdf) if draft_pdfs else render_pdf(snapshot)
+        draft = _snapshot(session, invoice, now, "A draft PDF")
+        content = draft_pdfs.get_or_render(draft, render_pdf) if draft_pdfs else render_pdf(draft)
         return Document(
             DocumentKind.PDF,
             PLAIN_PDF_PROFILE,

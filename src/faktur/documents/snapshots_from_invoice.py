@@ -259,7 +259,7 @@ def snapshot_from_invoice(
         issue_date=issue_date,
         due_date=due_date,
         buyer_reference=_text(invoice.buyer_reference) or _text(buyer.get("buyer_reference")),
-        notes=(invoice.memo.strip(),) if _text(invoice.memo) else (),
+        notes=(memo,) if (memo := _text(invoice.memo)) else (),
         payment_terms=payment_terms_text(terms_days, locale),
         period_start=period_start,
         period_end=_inclusive_end(period_end),

@@ -87,7 +87,9 @@ def render_error(request: Request, error: FakturError) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.state.error_renderers = []
 
-    def render(request: Request, error: FakturError, validation: RequestValidationError | None = None):
+    def render(
+        request: Request, error: FakturError, validation: RequestValidationError | None = None
+    ) -> JSONResponse:
         response = _renderer_for(request)(request, error, validation)
         if error.retry_after_seconds is not None:
             response.headers["Retry-After"] = str(error.retry_after_seconds)

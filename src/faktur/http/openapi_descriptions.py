@@ -42,9 +42,9 @@ def _family(schema: str) -> str:
 
 
 def describe_properties(schemas: dict[str, Any]) -> None:
-    for name, description in SCHEMA_DESCRIPTIONS.items():
+    for name, schema_description in SCHEMA_DESCRIPTIONS.items():
         if name in schemas:
-            schemas[name]["description"] = description
+            schemas[name]["description"] = schema_description
     borrowed: dict[tuple[str, str], str] = {}
     for name, schema in schemas.items():
         for prop, value in schema.get("properties", {}).items():

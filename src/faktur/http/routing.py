@@ -152,7 +152,7 @@ class TransactionalRoute(APIRoute):
         posts = "POST" in {method.upper() for method in kwargs.get("methods") or ()}
         wrapped = _committing(endpoint, kwargs.get("status_code"), claims_idempotency=posts)
         super().__init__(path, wrapped, **kwargs)
-        self.access = self.access_for(frozenset(self.methods))
+        self.access = self.access_for(frozenset(self.methods or ()))  # APIRoute has set them
 
     def access_for(self, methods: frozenset[str]) -> Access:
         return Access.READ if methods <= _READING_METHODS else Access.WRITE

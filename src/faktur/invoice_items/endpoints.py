@@ -42,7 +42,7 @@ def present_item(view: ItemView) -> InvoiceItemOut:
         status=view.status,
         invoice_id=view.invoice_id,
         currency=item.currency,
-        payment_mode=item.payment_mode,  # type: ignore[arg-type]
+        payment_mode=item.payment_mode,
         description=item.description,
         sku=item.sku,
         quantity=str(item.quantity),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import Exists, delete, exists, select
 from sqlalchemy.orm import Session
 
 from faktur.models import InvoiceItem, InvoiceLine
@@ -26,7 +26,7 @@ def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
         yield list(ids[start : start + CHUNK])
 
 
-def _attached():  # type: ignore[no-untyped-def]
+def _attached() -> Exists:
     # `live = true` (not `live IS true`) so PostgreSQL can use the partial unique index.
     return exists().where(
         InvoiceLine.organisation_id == InvoiceItem.organisation_id,
@@ -90,7 +90,8 @@ def live_invoices(
             InvoiceLine.live == True,  # noqa: E712
             InvoiceLine.source_id.in_(chunk),
         )
-        found.update({source_id: invoice_id for source_id, invoice_id in session.execute(stmt)})
+        rows = session.execute(stmt)
+        found.update({source_id: invoice_id for source_id, invoice_id in rows if source_id is not None})
     return found
 
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,9 +20,9 @@ from faktur.fields import (
     LongText,
     Metadata,
     PositiveQuantity,
+    Text,
     UnitCode,
     UnitPrice,
-    text,
 )
 from faktur.invoices.schemas import InvoiceOut, TaxIn
 
@@ -42,8 +42,8 @@ class InvoiceItemCreate(BaseModel):
         None,
         description="The contract the charge belongs to; items of different contracts never share an invoice",
     )
-    description: text(1000, 1) = Field(description="Becomes the invoice line description")
-    sku: text(100) | None = None
+    description: Annotated[str, Text(1000, 1)] = Field(description="Becomes the invoice line description")
+    sku: Annotated[str, Text(100)] | None = None
     quantity: PositiveQuantity = Field(default=Decimal(1), description="Up to 6 decimals, above 0; default 1")
     unit_code: UnitCode = "C62"
     unit_price: UnitPrice = Field(

@@ -246,13 +246,14 @@ def _out_of_range(field: str, what: str, value: Decimal, currency: str) -> Unpro
 def check_amounts_in_range(result: calc.InvoiceResult) -> None:
     """Raise 422 amount_out_of_range naming the line (or the lines' sum) that reaches 10^15."""
     for index, line in enumerate(result.lines):
-        for value in (line.amount, line.net, line.gross or 0, line.allowance_total, line.charge_total):
+        gross = line.gross or Decimal(0)
+        for value in (line.amount, line.net, gross, line.allowance_total, line.charge_total):
             if abs(value) >= AMOUNT_LIMIT:
                 raise _out_of_range(
                     f"lines[{index}]", f"line {index + 1}'s amount", Decimal(value), result.currency
                 )
     for index, adjustment in enumerate(result.adjustments):
-        if abs(adjustment.amount) >= AMOUNT_LIMIT or abs(adjustment.gross or 0) >= AMOUNT_LIMIT:
+        if abs(adjustment.amount) >= AMOUNT_LIMIT or abs(adjustment.gross or Decimal(0)) >= AMOUNT_LIMIT:
             raise _out_of_range(
                 f"adjustments[{index}]", f"adjustment {index + 1}", adjustment.amount, result.currency
             )

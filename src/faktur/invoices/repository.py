@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import Insert, delete, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup
+from faktur.models.base import Base, table_of
 from faktur.paging import Cursor
 from faktur.sql import newest_first
 
@@ -91,11 +92,11 @@ def number_taken(session: Session, organisation_id: uuid.UUID, number: str) -> b
 
 
 @cache
-def _insert_into(model: type[Any]) -> Insert:
-    return model.__table__.insert()  # type: ignore[no-any-return]
+def _insert_into(model: type[Base]) -> Insert:
+    return table_of(model).insert()
 
 
-def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """One table-level executemany of column-keyed rows (bulk writes of new invoices)."""
     if rows:
         session.execute(_insert_into(model), rows)
@@ -108,10 +109,16 @@ def delete_lines_and_tax_groups(session: Session, organisation_id: uuid.UUID, in
         )
 
 
-@cache
+_COLUMN_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
 def _column_keys(model: type) -> tuple[tuple[str, str], ...]:
     """(column name, attribute name) of a mapped class; looked up once per class."""
-    return tuple((attr.columns[0].key, attr.key) for attr in sa_inspect(model).column_attrs)
+    keys = _COLUMN_KEYS.get(model)
+    if keys is None:
+        mapper: Mapper[Any] = sa_inspect(model)
+        keys = _COLUMN_KEYS[model] = tuple((attr.columns[0].key, attr.key) for attr in mapper.column_attrs)
+    return keys
 
 
 def _row(obj: object) -> dict[str, Any]:

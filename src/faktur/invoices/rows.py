@@ -192,7 +192,7 @@ def new_row(model: type[_Row], **values: Any) -> _Row:
     change tracking would buy nothing; it was the largest cost of building an invoice in memory."""
     row = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
     row.__dict__.update(values)
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -231,7 +231,7 @@ def line_of(row: InvoiceLine) -> NewLine:
         allowances=tuple(_stored_adjustment(a) for a in row.allowances),
         charges=tuple(_stored_adjustment(c) for c in row.charges),
         metadata=row.metadata_ or None,
-        source=LineSource(row.source_kind, row.source_id) if row.source_id else None,
+        source=LineSource(row.source_kind, row.source_id) if row.source_kind and row.source_id else None,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -25,9 +25,9 @@ from faktur.fields import (
     Percent,
     Quantity,
     ShortText,
+    Text,
     UnitCode,
     UnitPrice,
-    text,
 )
 from faktur.invoices.domain import InvoiceStatus, PaymentStatus
 from faktur.payment_means import PaymentMeansIn
@@ -38,8 +38,8 @@ class TaxIn(BaseModel):
 
     category: TaxCategory = Field(description="EN 16931 VAT category: S Z E AE K G O L M")
     percent: Percent
-    exemption_reason: text(300) | None = None
-    exemption_reason_code: text(30) | None = None
+    exemption_reason: Annotated[str, Text(300)] | None = None
+    exemption_reason_code: Annotated[str, Text(30)] | None = None
 
 
 class AdjustmentIn(BaseModel):
@@ -49,8 +49,8 @@ class AdjustmentIn(BaseModel):
 
     amount: Amount | None = None
     percent: Percent | None = None
-    reason: text(300) | None = None
-    reason_code: text(10) | None = None
+    reason: Annotated[str, Text(300)] | None = None
+    reason_code: Annotated[str, Text(10)] | None = None
 
     @model_validator(mode="after")
     def _one_of_amount_or_percent(self) -> AdjustmentIn:
@@ -79,12 +79,12 @@ class DocumentAdjustmentIn(AdjustmentIn):
 class InvoiceLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    description: text(1000, 1)
+    description: Annotated[str, Text(1000, 1)]
     quantity: Quantity = Field(default=Decimal(1), description="Up to 6 decimals; negative for a credit")
     unit_price: UnitPrice = Field(description="Up to 6 decimals; gross when prices include tax")
     tax_rate_id: uuid.UUID | None = None
     tax: TaxIn | None = Field(None, description="Inline tax, instead of tax_rate_id")
-    sku: text(255) | None = None
+    sku: Annotated[str, Text(255)] | None = None
     unit_code: UnitCode = Field("C62", description="UN/ECE Recommendation 20/21 unit code, e.g. C62, HUR")
     period_start: date | None = None
     period_end: date | None = Field(None, description="Exclusive end of the service period")
@@ -111,8 +111,8 @@ class DeliverToIn(BaseModel):
     name: ShortText | None = Field(None, description="Deliver-to party name (BT-70)")
     address_line1: ShortText | None = None
     address_line2: ShortText | None = None
-    city: text(100) | None = None
-    postal_code: text(20) | None = None
+    city: Annotated[str, Text(100)] | None = None
+    postal_code: Annotated[str, Text(20)] | None = None
     country: CountryCode | None = Field(
         None, description="Deliver-to country (BT-80); required with an address"
     )
@@ -138,7 +138,7 @@ class InvoiceFields(BaseModel):
     payment_terms_days: Days | None = None
     memo: LongText | None = None
     metadata: Metadata | None = None
-    external_reference: text(255) | None = None
+    external_reference: Annotated[str, Text(255)] | None = None
     buyer_reference: ShortText | None = Field(None, description="EN 16931 BT-10; defaults to the customer's")
     adjustments: list[DocumentAdjustmentIn] | None = Field(None, max_length=20)
     delivery_date: date | None = Field(None, description="Actual delivery date (EN 16931 BT-72)")
@@ -186,14 +186,14 @@ class PaymentCreate(BaseModel):
 
     amount: Amount = Field(description="In the invoice currency; more than the amount due is an overpayment")
     paid_on: BusinessDate | None = Field(None, description="Defaults to today; 1900-01-01 to 2199-12-31")
-    method: text(50) | None = None
-    reference: text(200) | None = None
+    method: Annotated[str, Text(50)] | None = None
+    reference: Annotated[str, Text(200)] | None = None
 
 
 class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: text(500) | None = None
+    reason: Annotated[str, Text(500)] | None = None
 
 
 class TaxOut(BaseModel):

@@ -28,7 +28,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic.ini names no sqlalchemy.url and no connection was passed in")
+    engine = make_engine(url)
     try:
         with engine.connect() as conn:
             _run(conn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, MetaData, Uuid
+from sqlalchemy import JSON, ForeignKey, MetaData, Table, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -24,6 +24,15 @@ JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Table a model maps, for Core statements. SQLAlchemy types `__table__` as any FromClause
+    (a model may map a join or a select); every faktur model maps one table."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} maps {table!r}, not a table")
+    return table
 
 
 class TenantOwned:

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from faktur.models import Invoice, NumberSeries
+from faktur.models.base import table_of
 from faktur.sql import insert_ignoring_conflicts
 
 _ADVANCE = (
@@ -56,7 +57,7 @@ def write_number(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.
     )
 
 
-_INVOICES = Invoice.__table__
+_INVOICES = table_of(Invoice)
 # Table-level, so a list of parameters is a plain executemany (not the ORM's bulk UPDATE by key).
 _SET_NUMBERS = (
     _INVOICES.update()

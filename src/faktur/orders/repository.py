@@ -11,9 +11,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import and_, select
+from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -113,9 +115,13 @@ def external_reference_taken(session: Session, organisation_id: uuid.UUID, refer
     return session.execute(stmt.limit(1)).first() is not None
 
 
+# source_id, quantity, allowances, invoice_id, created_at of an invoice line billing an order line.
+_LiveLine = Row[uuid.UUID, Decimal, list[dict[str, Any]], uuid.UUID, datetime]
+
+
 def _live_lines(
     session: Session, organisation_id: uuid.UUID, line_ids: Sequence[uuid.UUID], *, live_only: bool
-):  # type: ignore[no-untyped-def]
+) -> Iterator[_LiveLine]:
     """Invoice lines billing the given order lines, looked up through the
     (organisation_id, source_kind, source_id) index."""
     for chunk in _chunks(line_ids):
@@ -132,7 +138,8 @@ def _live_lines(
         )
         if live_only:
             stmt = stmt.where(InvoiceLine.live == True)  # noqa: E712
-        yield from session.execute(stmt)
+        # source_id is nullable, but not on the lines of these order lines (source_id IN chunk).
+        yield from cast(Iterator[_LiveLine], session.execute(stmt))
 
 
 def billed(session: Session, organisation_id: uuid.UUID, orders: Iterable[Order]) -> dict[uuid.UUID, Billed]:

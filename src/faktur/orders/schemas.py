@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,9 +22,9 @@ from faktur.fields import (
     PositiveAmount,
     PositiveQuantity,
     ShortText,
+    Text,
     UnitCode,
     UnitPrice,
-    text,
 )
 from faktur.invoices.schemas import TaxIn
 
@@ -38,7 +38,9 @@ class OrderLineDiscountIn(BaseModel):
         None, description="For the whole line, in the order currency (at most its minor units)"
     )
     percent: Percent | None = Field(None, description='Of quantity x unit price, e.g. "10"')
-    reason: text(300) | None = Field(None, description='Shown on the invoices, e.g. "Volume discount"')
+    reason: Annotated[str, Text(300)] | None = Field(
+        None, description='Shown on the invoices, e.g. "Volume discount"'
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> OrderLineDiscountIn:
@@ -52,8 +54,10 @@ class OrderLineDiscountIn(BaseModel):
 class OrderLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: text(1000, 1) = Field(description="What was ordered; becomes the invoice line description")
-    sku: text(100) | None = Field(None, description="Article number")
+    name: Annotated[str, Text(1000, 1)] = Field(
+        description="What was ordered; becomes the invoice line description"
+    )
+    sku: Annotated[str, Text(100)] | None = Field(None, description="Article number")
     quantity: PositiveQuantity = Field(description="Ordered quantity, up to 6 decimals, above 0")
     unit_code: UnitCode = "C62"
     unit_price: UnitPrice = Field(description="Up to 6 decimals; at least 0; gross when prices include tax")

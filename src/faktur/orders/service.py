@@ -99,6 +99,8 @@ def _tax_spec(line: OrderLine | OrderLineIn) -> calc.TaxSpec | None:
         )
     if line.tax_rate_id is not None:
         return None
+    # An order line has a tax rate or an inline tax (create_order checks it).
+    assert line.tax_category is not None and line.tax_percent is not None
     return calc.TaxSpec(
         calc.TaxCategory(line.tax_category),
         line.tax_percent,

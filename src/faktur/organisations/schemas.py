@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from faktur.fields import CountryCode, CurrencyCode, Days, Name, ShortText, VatId, text
+from faktur.fields import CountryCode, CurrencyCode, Days, Name, ShortText, Text, VatId
 from faktur.payment_means import SepaCreditorId
 
 
@@ -18,41 +18,41 @@ class OrganisationFields(BaseModel):
     trading_name: ShortText | None = None
     address_line1: ShortText | None = None
     address_line2: ShortText | None = None
-    city: text(100) | None = None
-    postal_code: text(20) | None = None
+    city: Annotated[str, Text(100)] | None = None
+    postal_code: Annotated[str, Text(20)] | None = None
     country: CountryCode | None = None
     vat_id: VatId | None = None
-    tax_registration_id: text(50) | None = None
-    legal_registration_id: text(50) | None = None
+    tax_registration_id: Annotated[str, Text(50)] | None = None
+    legal_registration_id: Annotated[str, Text(50)] | None = None
     electronic_address: ShortText | None = Field(None, description="Peppol/e-invoice endpoint id")
-    electronic_address_scheme: text(10) | None = Field(
+    electronic_address_scheme: Annotated[str, Text(10)] | None = Field(
         None,
         description="EAS code of the electronic address (BT-34-1), e.g. 0088 or 9930; Peppol documents "
         "refuse EM (e-mail)",
     )
-    email: text(254) | None = None
-    phone: text(50) | None = None
+    email: Annotated[str, Text(254)] | None = None
+    phone: Annotated[str, Text(50)] | None = None
     contact_name: ShortText | None = None
-    iban: text(34) | None = None
-    bic: text(11) | None = None
+    iban: Annotated[str, Text(34)] | None = None
+    bic: Annotated[str, Text(11)] | None = None
     sepa_creditor_id: SepaCreditorId | None = Field(
         None,
         description="SEPA creditor identifier (EN 16931 BT-90, bank assigned creditor reference), "
         "e.g. DE98ZZZ09999999999; needed for invoices paid by SEPA direct debit",
     )
-    register_court: text(100) | None = Field(
+    register_court: Annotated[str, Text(100)] | None = Field(
         None, description="Register court of the commercial register entry, e.g. Amtsgericht München"
     )
-    register_number: text(50) | None = Field(
+    register_number: Annotated[str, Text(50)] | None = Field(
         None, description="Commercial register number, e.g. HRB 123456; printed in the PDF footer"
     )
-    managing_directors: text(300) | None = Field(
+    managing_directors: Annotated[str, Text(300)] | None = Field(
         None,
         description="Managing directors as printed in the PDF footer (§35a HGB), e.g. Anna Roth, Jan Berg",
     )
     default_currency: CurrencyCode | None = None
     payment_terms_days: Days | None = None
-    number_format: text(100, 1) | None = Field(
+    number_format: Annotated[str, Text(100, 1)] | None = Field(
         None, description="Placeholders {YYYY} {YY} {MM} {SEQ} {SEQ:05}, e.g. INV-{YYYY}-{SEQ:05}"
     )
     number_reset: Literal["yearly", "never"] | None = Field(

@@ -11,7 +11,9 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
+    Select,
     String,
     Uuid,
     and_,
@@ -30,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from faktur.models import BillableMetric, Invoice, UsageCoverage, UsageEvent
+from faktur.models.base import table_of
 from faktur.models.types import UtcDateTime
 from faktur.usage.repository import utc_iso
 
@@ -71,11 +74,11 @@ class _SharedUuids(dict[str, uuid.UUID]):
         return parsed
 
 
-def _void_invoices():  # type: ignore[no-untyped-def]
+def _void_invoices() -> Select[uuid.UUID]:
     return select(Invoice.id).where(Invoice.status == "void")
 
 
-def _covering_coverages(contract_ids: Sequence[uuid.UUID] | None = None):  # type: ignore[no-untyped-def]
+def _covering_coverages(contract_ids: Sequence[uuid.UUID] | None = None) -> Select[uuid.UUID]:
     """The live coverages that count the (correlated) event as billed; `contract_ids`, when the
     events are known to be of those contracts, lets the planner read only their coverages."""
     stmt = (
@@ -108,7 +111,7 @@ def void_period_invoices(
 
 def unbilled_condition(
     contract_ids: Sequence[uuid.UUID] | None = None, void_ids: Sequence[uuid.UUID] | None = None
-):  # type: ignore[no-untyped-def]
+) -> ColumnElement[bool]:
     """Events no live invoice billed: marked by an invoice voided since, or unmarked and covered
     by no live invoice (see faktur.models.usage).
 
@@ -121,7 +124,7 @@ def unbilled_condition(
     return or_(unmarked, UsageEvent.invoice_id.in_(list(void_ids))) if void_ids else unmarked
 
 
-def billed_condition():  # type: ignore[no-untyped-def]
+def billed_condition() -> ColumnElement[bool]:
     return or_(
         and_(UsageEvent.invoice_id.is_not(None), UsageEvent.invoice_id.not_in(_void_invoices())),
         and_(UsageEvent.invoice_id.is_(None), _covering_coverages().exists()),
@@ -421,7 +424,7 @@ def mark_billed(
         if usage.max_seq is not None
     ]
     if coverages:
-        session.connection().execute(insert(UsageCoverage.__table__), coverages)
+        session.connection().execute(insert(table_of(UsageCoverage)), coverages)
     pairs = [(key, usage.invoice_id) for usage in billed for key in usage.marked]
     if not pairs:
         return
@@ -437,7 +440,7 @@ def mark_billed(
         }
         session.execute(_PG_MARK_BILLED, params)
         return
-    table = UsageEvent.__table__
+    table = table_of(UsageEvent)
     stmt = (
         update(table)
         .where(

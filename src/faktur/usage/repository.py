@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from faktur.models import BillableMetric, Contract, ContractComponent, UsageEvent
+from faktur.models.base import table_of
 from faktur.numbering import repository as counters
 from faktur.paging import Cursor
 from faktur.sql import newest_first
@@ -77,7 +78,7 @@ def contract_spans(
     stmt = select(Contract.id, Contract.customer_id, Contract.start_date, Contract.end_date).where(
         Contract.organisation_id == organisation_id, Contract.id.in_(wanted)
     )
-    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+    return [(id_, customer, start, end) for id_, customer, start, end in session.execute(stmt)]
 
 
 def customer_contract_spans(
@@ -89,7 +90,7 @@ def customer_contract_spans(
     stmt = select(Contract.id, Contract.customer_id, Contract.start_date, Contract.end_date).where(
         Contract.organisation_id == organisation_id, Contract.customer_id.in_(wanted)
     )
-    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+    return [(id_, customer, start, end) for id_, customer, start, end in session.execute(stmt)]
 
 
 def usage_metric_ids(
@@ -106,7 +107,8 @@ def usage_metric_ids(
         ContractComponent.metric_id.is_not(None),
     )
     for contract_id, metric_id in session.execute(stmt):
-        found[contract_id].add(metric_id)
+        if metric_id is not None:  # always: the query leaves NULL out
+            found[contract_id].add(metric_id)
     return found
 
 
@@ -240,7 +242,7 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     if dialect != "postgresql":
         rows = _numbered(session, rows)
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = UsageEvent.__table__
+    table = table_of(UsageEvent)
     stmt = (
         insert_(table)
         .on_conflict_do_nothing(index_elements=["organisation_id", "transaction_id"])

@@ -18,14 +18,14 @@ from pydantic import (
 )
 
 from faktur.calc.charge_models import AggregationKind
-from faktur.fields import text
+from faktur.fields import Text
 
 # An event's properties: flat, small, and exact. Numbers become decimal strings when stored.
 MAX_PROPERTIES = 50
 MAX_BATCH = 1000
 _MAX_NUMBER = Decimal("1e15")
 
-Code = text(100, 1)
+Code = Annotated[str, Text(100, 1)]
 
 
 def _storable(value: str) -> str:
@@ -45,10 +45,12 @@ class MetricCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Code = Field(pattern=r"^[A-Za-z0-9_.:-]+$", description="What events name, e.g. api_calls")
-    name: text(200, 1)
+    name: Annotated[str, Text(200, 1)]
     aggregation: AggregationKind = Field(description="sum, count, max or unique_count")
-    property: text(100, 1) | None = Field(None, description="Property summed, maxed or counted uniquely")
-    description: text(1000) | None = None
+    property: Annotated[str, Text(100, 1)] | None = Field(
+        None, description="Property summed, maxed or counted uniquely"
+    )
+    description: Annotated[str, Text(1000)] | None = None
 
     @model_validator(mode="after")
     def _property_matches_aggregation(self) -> MetricCreate:
@@ -96,7 +98,7 @@ def _property_value(key: str, value: Any) -> Any:
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    transaction_id: Annotated[text(200, 1), AfterValidator(_storable)] = Field(
+    transaction_id: Annotated[Annotated[str, Text(200, 1)], AfterValidator(_storable)] = Field(
         description="Your unique id of the event; repeats are ignored"
     )
     metric_code: EventCode

@@ -129,7 +129,7 @@ def _validate(items: list[Any], result: IngestResult) -> list[tuple[int, EventIn
     except ValidationError as exc:
         first_errors: dict[int, Any] = {}
         for error in exc.errors():
-            first_errors.setdefault(error["loc"][0], error)
+            first_errors.setdefault(int(error["loc"][0]), error)  # a list's errors start at the index
     for index, error in sorted(first_errors.items()):
         item = items[index]
         transaction_id = item.get("transaction_id") if isinstance(item, dict) else None
@@ -165,10 +165,10 @@ def ingest_events(
     parsed = _validate(items, result)
     metrics = repository.metrics_by_code(session, organisation_id, {event.metric_code for _, event in parsed})
     spans = _spans(session, organisation_id, parsed)
-    by_customer: dict[uuid.UUID, list[_Span]] = {}
-    for span in spans.values():
-        if span.by_customer:
-            by_customer.setdefault(span.customer_id, []).append(span)
+    by_customer: dict[uuid.UUID | None, list[_Span]] = {}
+    for contract_span in spans.values():
+        if contract_span.by_customer:
+            by_customer.setdefault(contract_span.customer_id, []).append(contract_span)
     # Only needed to choose between several contracts of a customer running on the same day.
     metric_ids = repository.usage_metric_ids(
         session, organisation_id, {s.contract_id for spans_ in by_customer.values() for s in spans_}
@@ -202,7 +202,7 @@ def ingest_events(
                 refuse("outside_contract", "timestamp", f"{day} is outside the contract's term")
                 continue
         else:
-            candidates = [s for s in by_customer.get(event.customer_id, []) if s.covers(day)]  # type: ignore[arg-type]
+            candidates = [s for s in by_customer.get(event.customer_id, []) if s.covers(day)]
             if len(candidates) > 1:
                 candidates = [s for s in candidates if metric.id in metric_ids.get(s.contract_id, set())]
             if not candidates:

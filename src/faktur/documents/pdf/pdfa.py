@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.pdfbase.pdfdoc import (
@@ -171,6 +172,19 @@ class _Catalog(PDFCatalog):
 
     __NoDefault__ = [*PDFCatalog.__NoDefault__, "OutputIntents", "AF"]
 
+    # Entries make_pdfa sets: reportlab writes a catalog's attributes as its keys.
+    Lang: PDFString
+    OutputIntents: PDFArray
+    Metadata: PDFStream
+    AF: PDFArray
+    Names: PDFDictionary
+
+
+def _document_of(canvas: Canvas) -> Any:
+    """The PDF document a canvas writes: reportlab keeps it private, its stubs leave out the canvas's
+    reference and the document's internals used here (catalog, time stamp), so it stays untyped."""
+    return canvas._doc  # type: ignore[attr-defined]  # private, undeclared in the stubs
+
 
 def _raw_stream(dictionary: dict[str, object], content: bytes, *, compress: bool) -> PDFStream:
     # The XMP stays uncompressed so archive tools can read it without a PDF parser (PDF/A advice).
@@ -180,7 +194,7 @@ def _raw_stream(dictionary: dict[str, object], content: bytes, *, compress: bool
 
 def _info_dates(canvas: Canvas, moment: dt.datetime) -> None:
     """Point reportlab's Info dates at the invoice's own moment instead of the clock or 2000-01-01."""
-    stamp = canvas._doc._timeStamp
+    stamp = _document_of(canvas)._timeStamp
     stamp.t = moment.timestamp()
     stamp.YMDhms = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
     stamp.dhh = stamp.dmm = 0
@@ -193,7 +207,7 @@ def make_pdfa(
     facturx: FacturXInfo | None = None,
 ) -> None:
     """Add output intent, XMP and associated files to `canvas`'s document; call before `save()`."""
-    document = canvas._doc
+    document = _document_of(canvas)
     old = document.Catalog
     catalog = _Catalog()
     catalog.__dict__.update(old.__dict__)

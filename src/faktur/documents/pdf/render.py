@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 import pycountry
@@ -614,7 +614,7 @@ def masked_iban(iban: str) -> str:
 def _facts_table(
     rows: Iterable[tuple[str, str]],
     value_width: float = 90 * mm,  # float-ok: points
-    h_align: str = "LEFT",
+    h_align: Literal["LEFT", "CENTER"] = "LEFT",
 ) -> Table:
     """Labels (small, muted) beside their values, e.g. the invoice's dates and numbers."""
     label_width = 32 * mm
@@ -735,7 +735,7 @@ def footer_lines(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[str]:
 
 def footer_layout(lines: list[str]) -> list[str]:
     """The footer wrapped to the page: the first line leaves room for "page x of y"."""
-    wrapped = []
+    wrapped: list[str] = []
     for index, line in enumerate(lines):
         width = CONTENT_WIDTH - (PAGE_LABEL_WIDTH if index == 0 else 0)
         wrapped += simpleSplit(line, FONT, FOOTER_SIZE, width) or [""]
@@ -752,6 +752,10 @@ def footer_top(line_count: int) -> float:  # float-ok: points, not money
 
 class _InvoiceCanvas(Canvas):
     """Defers each page until the page count is known, for "page x of y"; then finishes the PDF/A."""
+
+    # reportlab's private members this canvas uses, which its stubs leave out.
+    _doc: Any
+    _startPage: Callable[[], None]
 
     def __init__(
         self,

@@ -33,7 +33,7 @@ INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
-_NSMAP = {"cac": CAC, "cbc": CBC}
+_NSMAP: dict[str | None, str] = {"cac": CAC, "cbc": CBC}
 
 
 def cac(name: str) -> str:

@@ -10,6 +10,7 @@ Revises: 0006
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,7 +24,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _psycopg_connection():  # type: ignore[no-untyped-def]
+def _psycopg_connection() -> Any:
     # The raw driver connection of Alembic's transaction: procrastinate's SQL is many statements
     # with $$-quoted bodies and '%' signs, which neither SQLAlchemy's text() nor a parameterised
     # execute may reinterpret.
