@@ -18,6 +18,8 @@ from faktur.db import make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.endpoints import router as documents_router
+from faktur.hosted import endpoints as hosted
+from faktur.hosted.links import PublicBaseUrl
 from faktur.http.body_limit import BodySizeLimit
 from faktur.http.error_handlers import install_error_handlers
 from faktur.http.openapi import install_openapi
@@ -98,12 +100,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # The outermost runs first: the headers wrap every answer, the 413 included.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(PublicBaseUrl, public_url=settings.public_url)
     # Requests are matched against the routers in this order: the busiest first.
     for router in (invoices_router, customers_router, organisation_router, tax_rates_router):
         app.include_router(router)
     app.include_router(orders_router)
     app.include_router(invoice_items_router)
     app.include_router(documents_router)
+    for router in (hosted.api_router, hosted.page_router, hosted.download_router):
+        app.include_router(router)
+    app.mount(*hosted.static_files())
     for router in billing_routers:
         app.include_router(router)
     install_dialects(app)
