@@ -8,7 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from faktur.documents.pdf.render import Formatter, country_name
 from faktur.documents.snapshot import Party
-from faktur.hosted.epc_qr import giro_code_svg
+from faktur.payment_qr import giro_code_svg
 from faktur.hosted.labels import page_labels
 from faktur.hosted.service import HostedInvoice
 

@@ -17,16 +17,15 @@ from sqlalchemy.orm import Session
 from faktur import calc
 from faktur.customers import service as customers
 from faktur.documents import service as documents
+from faktur.documents.giro_code import giro_code_payload
 from faktur.documents.profiles import Profile, Syntax, missing_fields, unrepresentable_text
 from faktur.documents.snapshot import InvoiceSnapshot
 from faktur.documents.snapshots_from_invoice import party_problems, snapshot_from_invoice
 from faktur.hosted import repository
-from faktur.hosted.epc_qr import NoGiroCode, epc_payload
 from faktur.hosted.errors import HostedDocumentNotAvailable, HostedLinkOfDraft, HostedPageNotFound
 from faktur.hosted.tokens import hosted_token_sha256, new_hosted_token, tokens_match
 from faktur.invoices import service as invoices
 from faktur.models import Invoice
-from faktur.payment_means import CREDIT_TRANSFER_CODES
 
 # Tokens are 43 characters; anything much longer is not worth hashing.
 _MAX_TOKEN_LENGTH = 100
@@ -74,28 +73,6 @@ def amount_due(invoice: Invoice) -> Decimal:
         return Decimal(0)
     due = max(invoice.total_minor - invoice.amount_paid_minor, 0)
     return calc.from_minor(due, invoice.currency)
-
-
-def giro_code_payload(snapshot: InvoiceSnapshot, due: Decimal) -> str | None:
-    """The EPC payload when the amount due is in EUR and is paid by transfer to the seller's IBAN."""
-    seller = snapshot.seller
-    if (
-        snapshot.currency != "EUR"
-        or not seller.iban
-        or seller.payment_means_code not in CREDIT_TRANSFER_CODES
-        or snapshot.is_credit_note
-    ):
-        return None
-    try:
-        return epc_payload(
-            name=seller.legal_name,
-            iban=seller.iban,
-            bic=seller.bic,
-            amount=due,
-            remittance=snapshot.effective_payment_reference or "",
-        )
-    except NoGiroCode:
-        return None  # nothing due, or beyond what a transfer can carry
 
 
 def hosted_invoice(session: Session, token: str) -> HostedInvoice:
