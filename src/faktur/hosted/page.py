@@ -8,9 +8,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from faktur.documents.pdf.render import Formatter, country_name
 from faktur.documents.snapshot import Party
-from faktur.payment_qr import giro_code_svg
 from faktur.hosted.labels import page_labels
 from faktur.hosted.service import HostedInvoice
+from faktur.payment_qr import giro_code_svg
 
 STATIC_PATH = "/hosted/static"
 # No script, no frame, no form, nothing from elsewhere: the page is text, a style sheet and an
