@@ -11,10 +11,12 @@ from faktur.payment_qr import giro_code
 SIZE = 30 * mm  # float-ok: points; EPC recommends at least 2 cm without the quiet zone
 
 
-def giro_code_drawing(payload: str) -> Drawing:
+def giro_code_drawing(payload: str, font: str) -> Drawing:
+    """`font`: an embedded font; reportlab sets one for every drawing (Helvetica, not embedded,
+    unless told), and PDF/A allows no font that is not embedded."""
     rows = [list(row) for row in giro_code(payload).matrix_iter(scale=1, border=4)]
     module = SIZE / len(rows)
-    drawing = Drawing(SIZE, SIZE)
+    drawing = Drawing(SIZE, SIZE, initialFontName=font)
     for y, row in enumerate(rows):
         x = 0
         while x < len(row):
