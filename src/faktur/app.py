@@ -28,6 +28,8 @@ from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
 from faktur.organisations.endpoints import router as organisation_router
+from faktur.sending.delivery import SendLoop, delivery_config
+from faktur.sending.endpoints import router as sending_router
 from faktur.tax_rates.endpoints import router as tax_rates_router
 
 DESCRIPTION = """
@@ -63,15 +65,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Runs executed in-process (started over HTTP, or whose executor died) run on this thread;
     # queued runs are the `faktur worker` processes'.
     run_executor = RunRecovery(session_factory, settings.billing_run_lease_seconds)
+    # E-mails are delivered by this thread (and by `faktur worker` processes on PostgreSQL).
+    config = delivery_config(settings)
+    send_loop = SendLoop(session_factory, config, settings.send_poll_seconds) if config else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         in_process = not queue.uses_workers(settings)
         if in_process:
             run_executor.start()
+        if send_loop:
+            send_loop.start()
         try:
             yield
         finally:
+            if send_loop:
+                send_loop.stop()
             if in_process:
                 run_executor.stop()
 
@@ -107,6 +116,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(orders_router)
     app.include_router(invoice_items_router)
     app.include_router(documents_router)
+    app.include_router(sending_router)
     for router in (hosted.api_router, hosted.page_router, hosted.download_router):
         app.include_router(router)
     app.mount(*hosted.static_files())

@@ -671,7 +671,8 @@ def _with_giro_code(facts: Table, snapshot: InvoiceSnapshot) -> Flowable:
     payload = giro_code_payload(snapshot, snapshot.totals.amount_due)
     if payload is None:
         return facts
-    table = Table([[facts, giro_code_drawing(payload, FONT)]], colWidths=[None, GIRO_CODE_SIZE], hAlign="LEFT")
+    drawing = giro_code_drawing(payload, FONT)
+    table = Table([[facts, drawing]], colWidths=[None, GIRO_CODE_SIZE], hAlign="LEFT")
     table.setStyle(_table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
 
