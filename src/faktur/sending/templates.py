@@ -69,6 +69,12 @@ def check_template(source: str) -> str:
         raise InvalidEmailTemplate(
             f"unknown placeholder(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(PLACEHOLDERS))}"
         )
+    # What parses can still fail to render (an attribute the sandbox refuses or that does not
+    # exist): try it now, so a stored template always renders.
+    try:
+        _environment.from_string(source).render({name: "x" for name in PLACEHOLDERS})
+    except TemplateError as exc:
+        raise InvalidEmailTemplate(f"the template cannot be rendered: {exc}") from exc
     return source
 
 
