@@ -3,11 +3,13 @@ temporary refusals, failures on permanent ones, and nothing for a rolled-back re
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -219,3 +221,41 @@ def test_the_services_delivery_thread_sends_after_the_commit(
             time.sleep(0.1)
         assert sends(client, tenant, invoice)[0]["status"] == "sent"
     assert len(smtp.received) == 1
+
+
+@pytest.mark.postgres_only
+def test_concurrent_senders_send_each_email_once(
+    backend: str,
+    mail_app: FastAPI,
+    mail_client: TestClient,
+    tenant: Tenant,
+    smtp: SmtpServer,
+    session_factory: Any,
+) -> None:
+    invoice = issued(mail_client, tenant)
+    for index in range(12):
+        body = {"to": [f"r{index}@kunde.example"]}
+        assert (
+            mail_client.post(
+                f"/v1/invoices/{invoice['id']}/send", json=body, headers=tenant.headers
+            ).status_code
+            == 202
+        )
+    config = delivery_config(mail_app.state.settings)
+    assert config is not None
+    barrier = threading.Barrier(3)
+
+    def sender() -> None:
+        barrier.wait()
+        while deliver_due_sends(session_factory, config, limit=2):
+            pass
+
+    threads = [threading.Thread(target=sender) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    recipients = sorted(r.recipients[0] for r in smtp.received)
+    assert recipients == sorted(f"r{i}@kunde.example" for i in range(12))
+    assert {s["status"] for s in sends(mail_client, tenant, invoice)} == {"sent"}
+    assert {s["attempts"] for s in sends(mail_client, tenant, invoice)} == {1}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+from jinja2 import TemplateError
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.config import Settings
@@ -132,7 +133,11 @@ def _prepare(
             return None
         values = _values(invoice, organisation, config)
         locale = str(invoice.customer_snapshot.get("locale") or "en")
-        subject, body = render_email(locale, values, organisation.email_subject, organisation.email_body)
+        try:
+            subject, body = render_email(locale, values, organisation.email_subject, organisation.email_body)
+        except TemplateError as exc:  # templates are checked when saved; this is the last guard
+            _fail(send, f"the organisation's e-mail template cannot be rendered: {exc}", now)
+            return None
         attachments = [Attachment(d.filename, d.content_type, d.content) for d in documents]
         send.subject = subject[:1000]
         send.attachments = [
