@@ -23,7 +23,7 @@ from faktur.documents.snapshot import InvoiceSnapshot
 from faktur.documents.snapshots_from_invoice import party_problems, snapshot_from_invoice
 from faktur.hosted import repository
 from faktur.hosted.errors import HostedDocumentNotAvailable, HostedLinkOfDraft, HostedPageNotFound
-from faktur.hosted.tokens import hosted_token_sha256, new_hosted_token, tokens_match
+from faktur.hosted_token import hosted_token_sha256, new_hosted_token, tokens_match
 from faktur.invoices import service as invoices
 from faktur.models import Invoice
 

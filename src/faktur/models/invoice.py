@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from faktur.hosted.tokens import hosted_token_sha256, new_hosted_token
+from faktur.hosted_token import hosted_token_sha256, new_hosted_token
 from faktur.models.base import Base, JsonDocument, TenantOwned
 from faktur.models.types import ExactDecimal, UtcDateTime
 
