@@ -154,3 +154,11 @@ def test_no_qr_code_for_other_currencies_or_paid_invoices(client: TestClient, te
     buyer = create_customer(client, tenant.headers, currency="USD")
     usd = create_invoice(client, tenant.headers, buyer["id"], currency="USD", finalize=True)
     assert 'id="giro-code"' not in client.get(page_path(usd)).text
+
+
+def test_the_not_found_page_speaks_the_readers_language(client: TestClient) -> None:
+    german = client.get("/hosted/invoices/nothing", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"})
+    assert german.status_code == 404 and "Rechnung nicht gefunden" in german.text
+    french = client.get("/hosted/invoices/nothing", headers={"Accept-Language": "it, fr;q=0.5"})
+    assert "Facture introuvable" in french.text
+    assert "Invoice not found" in client.get("/hosted/invoices/nothing").text

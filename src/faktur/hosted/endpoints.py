@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +16,7 @@ from faktur.auth import CurrentPrincipal
 from faktur.documents.service import Document
 from faktur.hosted import service
 from faktur.hosted.errors import HostedDocumentNotAvailable, HostedPageNotFound
+from faktur.hosted.labels import reader_language
 from faktur.hosted.links import HOSTED_PREFIX, hosted_path
 from faktur.hosted.page import HOSTED_HEADERS, STATIC_PATH, render_invoice_page, render_not_found_page
 from faktur.http.deps import NowDep, SessionDep
@@ -33,8 +34,10 @@ _NOT_FOUND = {404: {"description": "Wrong or rotated token, or a draft: the not-
 _HTML = {200: {"description": "The invoice page", "content": {"text/html": {}}}, **_NOT_FOUND}
 
 
-def _not_found() -> HTMLResponse:
-    return HTMLResponse(render_not_found_page(), status_code=404, headers=HOSTED_HEADERS)
+def _not_found(request: Request) -> HTMLResponse:
+    """The not-found page in the reader's language (no invoice tells us which)."""
+    language = reader_language(request.headers.get("accept-language", ""))
+    return HTMLResponse(render_not_found_page(language), status_code=404, headers=HOSTED_HEADERS)
 
 
 @page_router.get(
@@ -43,19 +46,19 @@ def _not_found() -> HTMLResponse:
     responses=_HTML,
     summary="The hosted page of an issued invoice, in the customer's language",
 )
-def hosted_page(token: str, session: SessionDep) -> Response:
+def hosted_page(token: str, request: Request, session: SessionDep) -> Response:
     try:
         page = service.hosted_invoice(session, token)
     except HostedPageNotFound:
-        return _not_found()
+        return _not_found(request)
     return HTMLResponse(render_invoice_page(page, hosted_path(token)), headers=HOSTED_HEADERS)
 
 
-def _download(fetch: Callable[[], Document]) -> Response:
+def _download(request: Request, fetch: Callable[[], Document]) -> Response:
     try:
         document = fetch()
     except (HostedPageNotFound, HostedDocumentNotAvailable):
-        return _not_found()
+        return _not_found(request)
     headers = {
         **HOSTED_HEADERS,
         "Content-Disposition": f'attachment; filename="{document.filename}"',
@@ -73,8 +76,8 @@ _BYTES: dict[int | str, dict[str, Any]] = {
 @download_router.get(
     "/{token}/pdf", response_class=Response, responses=_BYTES, summary="The PDF of a hosted invoice"
 )
-def hosted_pdf(token: str, session: SessionDep, now: NowDep) -> Response:
-    return _download(lambda: service.hosted_pdf(session, token, now))
+def hosted_pdf(token: str, request: Request, session: SessionDep, now: NowDep) -> Response:
+    return _download(request, lambda: service.hosted_pdf(session, token, now))
 
 
 @download_router.get(
@@ -83,8 +86,8 @@ def hosted_pdf(token: str, session: SessionDep, now: NowDep) -> Response:
     responses=_BYTES,
     summary="The UBL e-invoice of a hosted invoice (in the customer's e-invoice profile)",
 )
-def hosted_xml(token: str, session: SessionDep, now: NowDep) -> Response:
-    return _download(lambda: service.hosted_xml(session, token, now))
+def hosted_xml(token: str, request: Request, session: SessionDep, now: NowDep) -> Response:
+    return _download(request, lambda: service.hosted_xml(session, token, now))
 
 
 @api_router.post(

@@ -62,3 +62,12 @@ def page_labels(locale: str) -> dict[str, str]:
     language = language_of(locale)
     merged = {**DOCUMENT_LABELS[language], **PAGE_LABELS.get(language, PAGE_LABELS["en"])}
     return {key: value.replace("\u00ad", "") for key, value in merged.items()}
+
+
+def reader_language(accept_language: str) -> str:
+    """The first language of an Accept-Language header that the page speaks; English otherwise."""
+    for part in accept_language.split(",")[:10]:
+        language = part.split(";")[0].strip().split("-")[0].lower()
+        if language in PAGE_LABELS:
+            return language
+    return "en"
