@@ -30,8 +30,13 @@ page_router = APIRouter(prefix=HOSTED_PREFIX, route_class=TransactionalRoute, in
 download_router = APIRouter(prefix=HOSTED_PREFIX, route_class=WritingRoute, include_in_schema=False)
 api_router = APIRouter(prefix="/v1/invoices", tags=["invoices"], route_class=TransactionalRoute)
 
-_NOT_FOUND = {404: {"description": "Wrong or rotated token, or a draft: the not-found page"}}
-_HTML = {200: {"description": "The invoice page", "content": {"text/html": {}}}, **_NOT_FOUND}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Wrong or rotated token, or a draft: the not-found page"}
+}
+_HTML: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The invoice page", "content": {"text/html": {}}},
+    **_NOT_FOUND,
+}
 
 
 def _not_found(request: Request) -> HTMLResponse:
