@@ -31,6 +31,9 @@ from faktur.organisations.schemas import OrganisationCreate
 from official_validator import OfficialValidator
 from official_validator import load_module as load_official_validator
 
+# The e-mail tests' SMTP server on loopback and their app (tests/sending/smtp_server.py).
+pytest_plugins = ["sending.smtp_server"]
+
 POSTGRES_URL = os.environ.get("FAKTUR_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 

@@ -114,6 +114,11 @@ FOREIGN_ID_REQUESTS: list[tuple[str, str, str, Body, str]] = [
      lambda i: {"customer_id": i.customer}, "customer_not_found"),
     ("put_their_tax_rate_on_own_draft", "PATCH", "/v1/invoices/{own_draft}",
      lambda i: {"lines": [rated(i.tax_rate)]}, "tax_rate_not_found"),
+    ("send_open", "POST", "/v1/invoices/{open}/send", lambda i: {"to": ["me@thief.example"]},
+     "invoice_not_found"),
+    ("list_sends_of_open", "GET", "/v1/invoices/{open}/sends", None, "invoice_not_found"),
+    ("rotate_hosted_link_of_open", "POST", "/v1/invoices/{open}/hosted-link/rotate", None,
+     "invoice_not_found"),
 ]
 
 

@@ -19,14 +19,18 @@ from faktur.db import make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.endpoints import router as documents_router
+from faktur.hosted import endpoints as hosted
 from faktur.http.body_limit import BodySizeLimit
 from faktur.http.error_handlers import install_error_handlers
 from faktur.http.openapi import install_openapi
+from faktur.http.public_url import PublicBaseUrl
 from faktur.http.security_headers import SecurityHeaders
 from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
 from faktur.organisations.endpoints import router as organisation_router
+from faktur.sending.delivery import SendLoop, delivery_config
+from faktur.sending.endpoints import router as sending_router
 from faktur.tax_rates.endpoints import router as tax_rates_router
 
 DESCRIPTION = """
@@ -62,6 +66,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Runs executed in-process (started over HTTP, or whose executor died) run on this thread;
     # queued runs are the `faktur worker` processes'.
     run_executor = RunRecovery(session_factory, settings.billing_run_lease_seconds)
+    # E-mails are delivered by this thread (and by `faktur worker` processes on PostgreSQL).
+    config = delivery_config(settings)
+    send_loop = SendLoop(session_factory, config, settings.send_poll_seconds) if config else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -73,9 +80,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         in_process = not queue.uses_workers(settings)
         if in_process:
             run_executor.start()
+        if send_loop:
+            send_loop.start()
         try:
             yield
         finally:
+            if send_loop:
+                send_loop.stop()
             if in_process:
                 run_executor.stop()
 
@@ -104,12 +115,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # The outermost runs first: the headers wrap every answer, the 413 included.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(PublicBaseUrl, public_url=settings.public_url)
     # Requests are matched against the routers in this order: the busiest first.
     for router in (invoices_router, customers_router, organisation_router, tax_rates_router):
         app.include_router(router)
     app.include_router(orders_router)
     app.include_router(invoice_items_router)
     app.include_router(documents_router)
+    app.include_router(sending_router)
+    for router in (hosted.api_router, hosted.page_router, hosted.download_router):
+        app.include_router(router)
+    app.mount(*hosted.static_files())
     for router in billing_routers:
         app.include_router(router)
     install_dialects(app)

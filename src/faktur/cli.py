@@ -338,6 +338,7 @@ def worker(
 
     from faktur.billing import queue
     from faktur.outages import Outage, retrying
+    from faktur.sending.delivery import SendLoop, delivery_config
 
     settings = get_settings()
     if is_sqlite(settings.database_url):
@@ -350,11 +351,21 @@ def worker(
     # once what it waits for (faktur.outages).
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     factory = retrying(_session_factory, Outage("faktur worker", logging.getLogger("faktur.worker").warning))
-    queue.run_worker(
-        factory,
-        settings.database_url,
-        concurrency=concurrency,
-        heartbeat=heartbeat,
-        stalled_after=stalled_after,
-        lease_seconds=settings.billing_run_lease_seconds,
-    )
+    # Workers also deliver queued e-mails (beside the service's own loop: sends are claimed, so
+    # each is sent by one of them).
+    mail = delivery_config(settings)
+    send_loop = SendLoop(factory, mail, settings.send_poll_seconds) if mail else None
+    if send_loop:
+        send_loop.start()
+    try:
+        queue.run_worker(
+            factory,
+            settings.database_url,
+            concurrency=concurrency,
+            heartbeat=heartbeat,
+            stalled_after=stalled_after,
+            lease_seconds=settings.billing_run_lease_seconds,
+        )
+    finally:
+        if send_loop:
+            send_loop.stop()

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     # has not been renewed for this long is taken over: by a `faktur worker` (PostgreSQL) or, for
     # runs executed in-process, by the service, which also looks for such runs at start.
     billing_run_lease_seconds: float = 60.0  # float-ok: seconds
+    # Where customers open hosted invoice pages (links in API responses and e-mails), e.g.
+    # https://billing.example.com; unset: the URL a request was made to, or http://host:port.
+    public_url: str | None = None
+    # smtp://user:password@host:587 (STARTTLS when the server offers it, required with a password)
+    # or smtps://user:password@host:465 (TLS from the start); unset: sending is refused with 409.
+    smtp_url: str | None = None
+    # The From address of invoice e-mails; unset: the organisation's e-mail address.
+    smtp_from: str | None = None
+    # How often the service's delivery loop looks for e-mails to send (seconds).
+    send_poll_seconds: float = 2.0  # float-ok: seconds
 
 
 @lru_cache

@@ -30,7 +30,8 @@ from faktur.tax_rates.schemas import TaxRateCreate
 NOW = datetime(2025, 3, 14, 10, 30, tzinfo=UTC)
 TABLES = (Invoice, InvoiceLine, InvoiceTaxGroup, InvoiceEvent)
 # Identity of the stored row, not its content: differs between two creations of one invoice.
-IDENTITY = {"id", "invoice_id", "number"}
+# Ids, numbers and the hosted page's random token (and its hash) differ between any two invoices.
+IDENTITY = {"id", "invoice_id", "number", "hosted_token", "hosted_token_sha256"}
 RATES = [("S", "19"), ("S", "7"), ("Z", "0"), ("E", "0")]
 UNKNOWN = uuid.uuid4()
 
@@ -201,6 +202,7 @@ def test_a_batch_stores_what_create_invoice_stores_for_the_same_requests(
                 line.pop("source_id")
             assert got == expected
             stored = session.get(Invoice, many.id)
+            assert stored.hosted_token and stored.hosted_token_sha256  # every invoice has its page token
             assert (many.status, many.number, many.total_minor, many.tax_total_minor) == (
                 stored.status,
                 stored.number,

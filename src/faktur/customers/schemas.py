@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +35,17 @@ class CustomerFields(BaseModel):
         "a card, or credit transfer (the default); an invoice may override it",
     )
     metadata: Metadata | None = None
+    einvoice_profile: Literal["en16931", "xrechnung", "peppol"] | None = Field(
+        None,
+        description="The e-invoice this customer receives: xrechnung or peppol (the UBL is attached to "
+        "invoice e-mails and linked on the hosted page), en16931 or null (the PDF, Factur-X where it "
+        "applies; the hosted page links the EN 16931 UBL)",
+    )
+    email_on_finalize: bool | None = Field(
+        None,
+        description="true/false: e-mail this customer's invoices when they are finalized, or not; null: "
+        "as the organisation's email_on_finalize says",
+    )
 
 
 class CustomerCreate(CustomerFields):
@@ -64,6 +75,10 @@ class CustomerOut(BaseModel):
     external_reference: str | None
     payment_means: dict[str, Any] | None
     metadata: dict[str, Any]
+    einvoice_profile: str | None = Field(description="xrechnung, peppol, en16931 or null")
+    email_on_finalize: bool | None = Field(
+        description="E-mail invoices on finalization; null: the organisation's"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
 from faktur.auth import CurrentPrincipal
 from faktur.context import Actor, Principal
@@ -26,13 +27,25 @@ from faktur.invoices.schemas import (
     TransitionIn,
 )
 from faktur.invoices.snapshots import customer_snapshot
+from faktur.models import Invoice
 from faktur.paging import Cursor
+from faktur.sending import service as sending
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"], route_class=TransactionalRoute)
 
 
 def _actor(principal: Principal) -> Actor:
     return Actor(principal.organisation, principal.actor)
+
+
+def _issued(
+    request: Request, session: SessionDep, principal: Principal, invoice: Invoice, now: datetime
+) -> Invoice:
+    """Queue the e-mail of an invoice issued by this request, when its customer or organisation wants it."""
+    if invoice.status != "draft":
+        smtp_from = request.app.state.settings.smtp_from
+        sending.queue_on_finalization(session, principal.organisation, invoice, now, smtp_from=smtp_from)
+    return invoice
 
 
 @router.post(
@@ -42,11 +55,10 @@ def _actor(principal: Principal) -> Actor:
     summary="Create an invoice (a draft, or issued at once with finalize: true)",
 )
 def create_invoice(
-    body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    body: InvoiceCreate, request: Request, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
-    return present_invoice(
-        service.create_invoice(session, _actor(principal), commands.new_invoice(body), now)
-    )
+    invoice = service.create_invoice(session, _actor(principal), commands.new_invoice(body), now)
+    return present_invoice(_issued(request, session, principal, invoice, now))
 
 
 @router.post(
@@ -103,9 +115,10 @@ def update_invoice(
 
 @router.post("/{invoice_id}/finalize", response_model=InvoiceOut, summary="Number and issue a draft")
 def finalize_invoice(
-    invoice_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    invoice_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
-    return present_invoice(service.finalize_invoice(session, _actor(principal), invoice_id, now))
+    invoice = service.finalize_invoice(session, _actor(principal), invoice_id, now)
+    return present_invoice(_issued(request, session, principal, invoice, now))
 
 
 @router.post("/{invoice_id}/void", response_model=InvoiceOut, summary="Void an open or uncollectible invoice")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from faktur import calc
+from faktur.hosted.links import hosted_url_of
 from faktur.invoices.calculation import Computed
 from faktur.invoices.domain import payment_status
 from faktur.invoices.schemas import (
@@ -42,6 +43,7 @@ def present_invoice(invoice: Invoice) -> InvoiceOut:
         return _money(minor, currency)
 
     return InvoiceOut(
+        hosted_url=hosted_url_of(invoice),
         id=invoice.id,
         number=invoice.number,
         status=invoice.status,

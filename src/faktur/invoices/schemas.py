@@ -326,3 +326,9 @@ class InvoiceOut(TotalsOut):
     created_at: datetime
     updated_at: datetime
     finalized_at: datetime | None
+    hosted_url: str | None = Field(
+        None,
+        description="The invoice's page for the customer (no API key needed: the link is the secret), "
+        "in the customer's language, with the PDF, the e-invoice XML and a SEPA payment QR code; "
+        "null for drafts. POST .../hosted-link/rotate replaces it.",
+    )

@@ -12,6 +12,7 @@ from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTax
 from faktur.models.invoice_item import InvoiceItem
 from faktur.models.order import Order, OrderLine
 from faktur.models.organisation import ApiKey, NumberSeries, Organisation
+from faktur.models.send import InvoiceSend
 from faktur.models.usage import BillableMetric, UsageCoverage, UsageEvent
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "InvoiceEvent",
     "InvoiceItem",
     "InvoiceLine",
+    "InvoiceSend",
     "InvoiceTaxGroup",
     "NumberSeries",
     "Order",

@@ -34,6 +34,11 @@ class Customer(TenantOwned, Base):
     # How this customer pays by default (see invoices.payment_means); None: credit transfer.
     payment_means: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
+    # The e-invoice this customer receives with the PDF by e-mail: xrechnung or peppol (the UBL is
+    # attached), or None (the PDF only, Factur-X where it applies).
+    einvoice_profile: Mapped[str | None] = mapped_column(String(20))
+    # E-mail every invoice of this customer when it is finalized; None: as the organisation says.
+    email_on_finalize: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     __table_args__ = (Index("ix_customers_org_created", "organisation_id", "created_at", "id"),)

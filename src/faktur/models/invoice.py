@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from faktur.hosted_token import hosted_token_sha256, new_hosted_token
 from faktur.models.base import Base, JsonDocument, TenantOwned
 from faktur.models.types import ExactDecimal, UtcDateTime
 
@@ -59,6 +60,10 @@ class Invoice(TenantOwned, Base):
     payment_means: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     # Paid before the invoice was issued (an import's amount paid): BT-113, it reduces BT-115.
     prepaid_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    # The secret of the invoice's hosted page (faktur.hosted), served once the invoice is issued;
+    # looked up by its SHA-256. Rotating it revokes every link handed out before.
+    hosted_token: Mapped[str | None] = mapped_column(String(64))
+    hosted_token_sha256: Mapped[str | None] = mapped_column(String(64))
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
@@ -69,11 +74,20 @@ class Invoice(TenantOwned, Base):
     events: Mapped[list[InvoiceEvent]] = relationship(order_by="InvoiceEvent.sequence")
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.created_at")
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Set on construction, not as an INSERT default: new invoices are stored by bulk INSERTs of
+        # their attributes (invoices.service.table_rows), which would write an unset token as NULL.
+        token = kwargs.setdefault("hosted_token", new_hosted_token())
+        kwargs.setdefault("hosted_token_sha256", hosted_token_sha256(token))
+        super().__init__(**kwargs)
+
     __table_args__ = (
         Index("ix_invoices_org_created", "organisation_id", "created_at", "id"),
         Index("ix_invoices_org_customer", "organisation_id", "customer_id"),
         Index("ix_invoices_org_status", "organisation_id", "status"),
         Index("uq_invoices_org_number", "organisation_id", "number", unique=True),
+        # The hosted page finds its invoice by token alone, before any organisation is known.
+        Index("uq_invoices_hosted_token_sha256", "hosted_token_sha256", unique=True),
         # One live invoice per contract and period (DESIGN rule 5), enforced by the database.
         Index(
             "uq_invoices_live_contract_period",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from faktur.models.base import Base
@@ -43,6 +43,13 @@ class Organisation(Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
     number_format: Mapped[str] = mapped_column(String(100), nullable=False, default="INV-{YYYY}-{SEQ:05}")
     number_reset: Mapped[str] = mapped_column(String(10), nullable=False, default="yearly")
+    # E-mail of invoices (faktur.sending): the organisation's own subject and body text instead of
+    # the built-in templates, and whether every invoice is e-mailed when it is finalized.
+    email_subject: Mapped[str | None] = mapped_column(String(300))
+    email_body: Mapped[str | None] = mapped_column(Text)
+    email_on_finalize: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 

@@ -6,10 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from faktur.fields import CountryCode, CurrencyCode, Days, Name, ShortText, Text, VatId
 from faktur.payment_means import SepaCreditorId
+from faktur.sending.templates import check_template
+
+_PLACEHOLDERS = "{{ number }}, {{ seller }}, {{ customer }}, {{ amount_due }}, {{ due_date }}, {{ link }}"
+
+
+def _template(value: str | None) -> str | None:
+    return None if value is None else check_template(value)
 
 
 class OrganisationFields(BaseModel):
@@ -60,6 +67,21 @@ class OrganisationFields(BaseModel):
         description="yearly (the series restarts at 1 each year) or never; after a change of this "
         "or of number_format the series continues after the numbers already issued",
     )
+    email_subject: Annotated[Annotated[str, Text(300, 1)] | None, AfterValidator(_template)] = Field(
+        None,
+        description=f"Subject of invoice e-mails instead of the built-in one (en/de/fr after the customer's "
+        f"locale); placeholders {_PLACEHOLDERS}; null: the built-in subject",
+    )
+    email_body: Annotated[Annotated[str, Text(5000, 1)] | None, AfterValidator(_template)] = Field(
+        None,
+        description=f"Plain-text body of invoice e-mails instead of the built-in one; placeholders "
+        f"{_PLACEHOLDERS}; null: the built-in body",
+    )
+    email_on_finalize: bool | None = Field(
+        None,
+        description="true: e-mail every invoice to its customer when it is finalized (a customer's own "
+        "email_on_finalize wins)",
+    )
 
 
 class OrganisationCreate(OrganisationFields):
@@ -97,6 +119,9 @@ class OrganisationOut(BaseModel):
     payment_terms_days: int
     number_format: str
     number_reset: str
+    email_subject: str | None = Field(description="Own subject of invoice e-mails; null: the built-in one")
+    email_body: str | None = Field(description="Own body of invoice e-mails; null: the built-in one")
+    email_on_finalize: bool = Field(description="E-mail every invoice when it is finalized")
     created_at: datetime
     updated_at: datetime
 

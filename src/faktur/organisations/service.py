@@ -43,6 +43,7 @@ def create_organisation(session: Session, data: OrganisationCreate, now: datetim
     )
     organisation.number_format = organisation.number_format or "INV-{YYYY}-{SEQ:05}"
     organisation.number_reset = organisation.number_reset or "yearly"
+    organisation.email_on_finalize = bool(organisation.email_on_finalize)
     _check_numbering(organisation)
     repository.add(session, organisation)
     return organisation
@@ -53,7 +54,15 @@ def update_organisation(
 ) -> Organisation:
     # Explicit nulls clear optional fields; required ones cannot be cleared.
     changes = data.model_dump(exclude_unset=True)
-    for required in ("legal_name", "default_currency", "payment_terms_days", "number_format", "number_reset"):
+    required_fields = (
+        "legal_name",
+        "default_currency",
+        "payment_terms_days",
+        "number_format",
+        "number_reset",
+        "email_on_finalize",
+    )
+    for required in required_fields:
         if required in changes and changes[required] is None:
             raise Unprocessable(
                 f"{required} cannot be cleared.", details=[{"field": required, "reason": "must not be null"}]

@@ -47,6 +47,9 @@ from reportlab.platypus import (
 )
 
 from faktur.documents import codes
+from faktur.documents.giro_code import giro_code_payload
+from faktur.documents.pdf.giro_code import SIZE as GIRO_CODE_SIZE
+from faktur.documents.pdf.giro_code import giro_code_drawing
 from faktur.documents.pdf.labels import CATEGORY_LABELS, LABELS, language_of
 from faktur.documents.pdf.pdfa import AssociatedFile, FacturXInfo, PdfMetadata, make_pdfa
 from faktur.documents.snapshot import (
@@ -663,6 +666,17 @@ def collection_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable
     return [Paragraph(_text(text), STYLES["body"]), Spacer(0, 3), _facts_table(rows)]
 
 
+def _with_giro_code(facts: Table, snapshot: InvoiceSnapshot) -> Flowable:
+    """The account facts, with the SEPA GiroCode of the amount due beside them when there is one."""
+    payload = giro_code_payload(snapshot, snapshot.totals.amount_due)
+    if payload is None:
+        return facts
+    drawing = giro_code_drawing(payload, FONT)
+    table = Table([[facts, drawing]], colWidths=[None, GIRO_CODE_SIZE], hAlign="LEFT")
+    table.setStyle(_table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
 def payment_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
     seller, totals = snapshot.seller, snapshot.totals
     flowables: list[Flowable] = [Paragraph(_text(fmt["payment"]), STYLES["heading"])]
@@ -687,7 +701,7 @@ def payment_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> list[Flowable]:
             rows.append((fmt["bic"], seller.bic))
         if snapshot.effective_payment_reference:
             rows.append((fmt["payment_reference"], snapshot.effective_payment_reference))
-        flowables += [Spacer(0, 3), _facts_table(rows)]
+        flowables += [Spacer(0, 3), _with_giro_code(_facts_table(rows), snapshot)]
     if snapshot.payment_terms:
         flowables += [
             Spacer(0, 3),

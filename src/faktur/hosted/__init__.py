@@ -1,0 +1,1 @@
+"""The hosted invoice page: a token link to a server-rendered page of an issued invoice."""

@@ -1,0 +1,32 @@
+"""Where the hosted page of an invoice is: its path, and its absolute URL under the public base URL.
+
+The base URL is FAKTUR_PUBLIC_URL when set; inside a request without it, the URL the request was
+made to (set per request by faktur.http.public_url.PublicBaseUrl), so API responses carry links
+their callers can open.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from faktur.models import Invoice
+
+HOSTED_PREFIX = "/hosted/invoices"
+request_base_url: ContextVar[str | None] = ContextVar("faktur_public_base_url", default=None)
+
+
+def hosted_path(token: str) -> str:
+    return f"{HOSTED_PREFIX}/{token}"
+
+
+def hosted_url(token: str, base_url: str | None = None) -> str:
+    base = base_url or request_base_url.get() or ""
+    return f"{base.rstrip('/')}{hosted_path(token)}"
+
+
+def hosted_url_of(invoice: Invoice) -> str | None:
+    """The invoice's hosted page; None for drafts (nothing is issued yet)."""
+    if invoice.status == "draft" or not invoice.hosted_token:
+        return None
+    return hosted_url(invoice.hosted_token)
+

@@ -1,0 +1,222 @@
+"""Delivering queued e-mails: `deliver_due_sends` takes the sends that are due, sends each over SMTP
+outside any database transaction, and records what the server answered.
+
+Each send is claimed first (a short transaction that counts the attempt and pushes its next attempt
+past a lease), so a second sender (another replica, `faktur worker`) skips it, and a sender that
+dies mid-way leaves it to be retried when the lease runs out: at least once, with the same
+Message-ID every time. 4xx answers and connection trouble are retried with growing delays; 5xx
+answers fail the send with the server's answer.
+
+`SendLoop` is a tiny thread that calls `deliver_due_sends` every few seconds; the function is the
+unit a shared "drain due work" loop can call instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+from jinja2 import TemplateError
+from sqlalchemy.orm import Session, sessionmaker
+
+from faktur.config import Settings
+from faktur.db import session_scope
+from faktur.documents.pdf.render import Formatter
+from faktur.errors import FakturError
+from faktur.hosted.links import hosted_url
+from faktur.hosted.service import amount_due
+from faktur.models import Invoice, InvoiceSend, Organisation
+from faktur.sending import repository, service
+from faktur.sending.mailer import SmtpOutcome, Verdict, send_message
+from faktur.sending.message import Attachment, build_message
+from faktur.sending.smtp_url import SmtpServer, parse_smtp_url
+from faktur.sending.templates import EmailValues, render_email
+
+logger = logging.getLogger("faktur.sending")
+
+# After the n-th temporary refusal the send is retried after RETRY_DELAYS[n-1]; past the last, it fails.
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=24),
+)
+# A claimed send is someone's for this long; then it is due again (its sender died).
+CLAIM_LEASE = timedelta(minutes=10)
+_MAX_ANSWER = 2000
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    server: SmtpServer
+    smtp_from: str | None
+    public_url: str
+
+
+@dataclass(frozen=True)
+class Prepared:
+    send_id: uuid.UUID
+    message: EmailMessage
+    recipients: list[str]
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig | None:
+    """How to deliver, from the settings; None without FAKTUR_SMTP_URL (an invalid one raises)."""
+    if not settings.smtp_url:
+        return None
+    public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    return DeliveryConfig(parse_smtp_url(settings.smtp_url), settings.smtp_from, public_url)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[uuid.UUID]:
+    with session_scope(factory) as session:
+        due = repository.lock_due(session, now, limit)
+        for send in due:
+            send.attempts += 1
+            send.next_attempt_at = now + CLAIM_LEASE
+            send.updated_at = now
+        return [send.id for send in due]
+
+
+def _values(invoice: Invoice, organisation: Organisation, config: DeliveryConfig) -> EmailValues:
+    buyer = invoice.customer_snapshot
+    locale = str(buyer.get("locale") or "en").replace("-", "_")
+    fmt = Formatter(locale, invoice.currency)
+    seller = invoice.seller_snapshot or {}
+    return EmailValues(
+        number=invoice.number or "",
+        seller=str(seller.get("trading_name") or seller.get("legal_name") or organisation.legal_name),
+        customer=str(buyer.get("name") or ""),
+        amount_due=fmt.money(amount_due(invoice)),
+        due_date=fmt.date(invoice.due_date) if invoice.due_date else "",
+        link=hosted_url(invoice.hosted_token or "", base_url=config.public_url),
+    )
+
+
+def _fail(send: InvoiceSend, answer: str, now: datetime) -> None:
+    send.status = repository.FAILED
+    send.server_answer = answer[:_MAX_ANSWER]
+    send.updated_at = now
+
+
+def _prepare(
+    factory: sessionmaker[Session], send_id: uuid.UUID, config: DeliveryConfig, now: datetime
+) -> Prepared | None:
+    """Build the message in its own transaction (documents are stored on first use); a send whose
+    invoice cannot be put in an e-mail fails here, with the reason."""
+    with session_scope(factory) as session:
+        send = repository.get(session, send_id)
+        if send is None or send.status != repository.QUEUED:
+            return None
+        invoice = session.get(Invoice, send.invoice_id)
+        organisation = session.get(Organisation, send.organisation_id)
+        assert invoice is not None and organisation is not None  # foreign keys, ON DELETE CASCADE
+        sender = service.sender_address(organisation, config.smtp_from)
+        if sender is None:
+            _fail(send, "no sender address: set the organisation's email or FAKTUR_SMTP_FROM", now)
+            return None
+        try:
+            documents = service.invoice_documents(session, invoice, now)
+        except FakturError as exc:
+            _fail(send, f"{exc.code}: {exc.message}", now)
+            return None
+        values = _values(invoice, organisation, config)
+        locale = str(invoice.customer_snapshot.get("locale") or "en")
+        try:
+            subject, body = render_email(locale, values, organisation.email_subject, organisation.email_body)
+        except TemplateError as exc:  # templates are checked when saved; this is the last guard
+            _fail(send, f"the organisation's e-mail template cannot be rendered: {exc}", now)
+            return None
+        attachments = [Attachment(d.filename, d.content_type, d.content) for d in documents]
+        send.subject = subject[:1000]
+        send.attachments = [
+            {"kind": d.kind.value, "profile": d.profile, "filename": d.filename, "sha256": d.sha256}
+            for d in documents
+        ]
+        message = build_message(
+            sender=sender,
+            sender_name=values.seller,
+            reply_to=organisation.email,
+            to=send.to_addresses,
+            cc=send.cc_addresses,
+            subject=subject,
+            body=body,
+            message_id=send.message_id,
+            date=now,
+            attachments=attachments,
+        )
+        return Prepared(send.id, message, [*send.to_addresses, *send.cc_addresses])
+
+
+def _record(factory: sessionmaker[Session], send_id: uuid.UUID, outcome: SmtpOutcome, now: datetime) -> None:
+    with session_scope(factory) as session:
+        send = repository.get(session, send_id)
+        assert send is not None
+        send.server_answer = outcome.answer[:_MAX_ANSWER]
+        send.updated_at = now
+        if outcome.verdict is Verdict.ACCEPTED:
+            send.status = repository.SENT
+            send.sent_at = now
+        elif outcome.verdict is Verdict.PERMANENT or send.attempts > len(RETRY_DELAYS):
+            send.status = repository.FAILED
+        else:
+            send.next_attempt_at = now + RETRY_DELAYS[send.attempts - 1]
+
+
+def deliver_due_sends(
+    session_factory: sessionmaker[Session],
+    config: DeliveryConfig,
+    clock: Callable[[], datetime] = _utcnow,
+    limit: int = 20,
+) -> int:
+    """Send every queued e-mail that is due (up to `limit`); returns how many were attempted."""
+    claimed = _claim(session_factory, clock(), limit)
+    for send_id in claimed:
+        prepared = _prepare(session_factory, send_id, config, clock())
+        if prepared is None:
+            continue
+        outcome = send_message(config.server, prepared.message, prepared.recipients)
+        _record(session_factory, send_id, outcome, clock())
+        logger.info("send %s: %s (%s)", send_id, outcome.verdict.value, outcome.answer)
+    return len(claimed)
+
+
+class SendLoop:
+    """A daemon thread that delivers due sends every `poll_seconds` until stopped."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], config: DeliveryConfig, poll_seconds: float
+    ) -> None:  # float-ok: seconds
+        self._factory = session_factory
+        self._config = config
+        self._poll = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="faktur-send-loop", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = deliver_due_sends(self._factory, self._config)
+            except Exception:  # a database outage: say so, try again at the next tick
+                logger.exception("delivering e-mails failed; trying again")
+                busy = 0
+            if not busy:
+                self._stop.wait(self._poll)
