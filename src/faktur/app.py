@@ -18,6 +18,7 @@ from faktur.db import make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.endpoints import router as documents_router
+from faktur.events.endpoints import router as events_router
 from faktur.http.body_limit import BodySizeLimit
 from faktur.http.error_handlers import install_error_handlers
 from faktur.http.openapi import install_openapi
@@ -26,7 +27,9 @@ from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
 from faktur.organisations.endpoints import router as organisation_router
+from faktur.outbox import start_loop
 from faktur.tax_rates.endpoints import router as tax_rates_router
+from faktur.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """
 faktur creates, numbers, taxes, renders and tracks invoices.
@@ -67,9 +70,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         in_process = not queue.uses_workers(settings)
         if in_process:
             run_executor.start()
+        # Webhooks (and other outbox work) are sent by this thread unless `faktur worker`s send them.
+        outbox_loop = (
+            start_loop(session_factory, settings) if in_process and settings.outbox_in_process else None
+        )
         try:
             yield
         finally:
+            if outbox_loop is not None:
+                outbox_loop.stop()
             if in_process:
                 run_executor.stop()
 
@@ -106,6 +115,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(documents_router)
     for router in billing_routers:
         app.include_router(router)
+    app.include_router(webhooks_router)
+    app.include_router(events_router)
     install_dialects(app)
     install_openapi(app)
 

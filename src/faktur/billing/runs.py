@@ -44,6 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import leases, repository, service
+from faktur.billing import presenters as run_events
 from faktur.billing.leases import Lease, LeaseLost
 from faktur.calc.periods import Period
 from faktur.contracts import repository as contracts_repo
@@ -191,6 +192,7 @@ def pending_chunks(
     if not chunks:
         run.status, run.finished_at = "completed", now
         session.flush()
+        run_events.record_run_completed(session, run.organisation_id, run.id, now)
     return list(enumerate(chunks))
 
 
@@ -371,8 +373,10 @@ def execute_chunk(
                     leases.keep(session, organisation_id, run_id, lease)
                 else:
                     leases.renew(session, organisation_id, run_id, lease)
-                if outcome.complete:
-                    repository.complete_if_every_chunk_done(session, organisation_id, run_id, lease.clock())
+                if outcome.complete and repository.complete_if_every_chunk_done(
+                    session, organisation_id, run_id, lease.clock()
+                ):
+                    run_events.record_run_completed(session, organisation_id, run_id, lease.clock())
         except ContractFailed as failed:
             excluded[failed.contract_id] = (failed.code, failed.reason)
             continue

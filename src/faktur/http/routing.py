@@ -31,6 +31,7 @@ from starlette.responses import Response
 
 from faktur import decided_last
 from faktur.db import Access
+from faktur.events.service import settle_decided
 from faktur.http.input_text import refuse_illegal_text
 from faktur.http.requests import ExactJSONRequest
 from faktur.idempotency.service import IdempotentReplay, record_response
@@ -46,6 +47,7 @@ class UnitOfWork:
         """Decide what was left to decide last, store the response for the request's
         Idempotency-Key, commit; returns the response as sent."""
         decided = decided_last.decide_all(self.session)
+        settle_decided(self.session, decided)
         if decided:
             response = _with_body(response, decided_last.substitute(bytes(response.body), decided))
         claim = getattr(self.request.state, "idempotency_claim", None)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from faktur.customers import repository as customers
 from faktur.errors import FakturError, NotFound
 from faktur.invoices import calculation, repository
+from faktur.invoices import events as invoice_events
 from faktur.invoices.schemas import InvoiceCreate
 from faktur.invoices.service import (
     Actor,
@@ -103,6 +104,7 @@ def create_invoices(
         built = _build_all(session, actor, requests, now)
         _assign_numbers(session, actor, built, numbers)
         _write(session, [invoice for invoice, _ in built])
+        invoice_events.record_created(session, [invoice for invoice, _ in built], now)
     return [
         CreatedInvoice(
             id=invoice.id,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from faktur import calc
 from faktur.errors import Conflict, Unprocessable
+from faktur.invoices import events as invoice_events
 from faktur.invoices import repository, service
 from faktur.invoices.lifecycle import payment_status
 from faktur.invoices.schemas import (
@@ -218,6 +219,7 @@ def _issue(
     )
     invoice.number = number
     session.flush()
+    invoice_events.record(session, invoice, now, *invoice_events.on_finalize(invoice))
 
 
 def import_invoice(session: Session, actor: service.Actor, data: InvoiceImport, now: datetime) -> Invoice:

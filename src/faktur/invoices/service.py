@@ -17,8 +17,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from faktur import calc, decided_last
 from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound, Unprocessable
+from faktur.events.types import EventType
 from faktur.http.pagination import Cursor
 from faktur.invoices import calculation, repository
+from faktur.invoices import events as invoice_events
 from faktur.invoices.calculation import PreparedAdjustment, PreparedLine
 from faktur.invoices.lifecycle import can_transition, sources_of
 from faktur.invoices.repository import InvoiceFilters
@@ -410,6 +412,7 @@ def create_invoice(
     _insert_new(session, invoice)
     if issue_date is not None and number is None:
         _take_number(session, actor.organisation, invoice, issue_date)
+    invoice_events.record(session, invoice, now, *invoice_events.on_create(invoice))
     return invoice
 
 
@@ -663,6 +666,7 @@ def _finalize(
     session.flush()
     if number is None:
         _take_number(session, actor.organisation, invoice, issue_date)
+    invoice_events.record(session, invoice, now, *invoice_events.on_finalize(invoice))
     return invoice
 
 
@@ -760,6 +764,7 @@ def void_invoice(
     for line in invoice.lines:
         line.live = False
     session.flush()
+    invoice_events.record(session, invoice, now, EventType.INVOICE_VOIDED)
     return invoice
 
 
@@ -769,6 +774,7 @@ def mark_uncollectible(
     invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
     _transition(invoice, InvoiceStatus.UNCOLLECTIBLE, actor.name, now, reason)
     session.flush()
+    invoice_events.record(session, invoice, now, EventType.INVOICE_MARKED_UNCOLLECTIBLE)
     return invoice
 
 
@@ -802,6 +808,7 @@ def record_payment(
             details=[{"field": "amount", "reason": "too many decimals for the currency"}],
         )
     amount_minor = calc.to_minor(data.amount, invoice.currency)
+    paid_before = invoice.status == InvoiceStatus.PAID.value
     payment = Payment(
         id=uuid.uuid4(),
         organisation_id=invoice.organisation_id,
@@ -819,4 +826,5 @@ def record_payment(
     if invoice.status != InvoiceStatus.PAID.value and invoice.amount_paid_minor >= invoice.total_minor:
         _transition(invoice, InvoiceStatus.PAID, actor.name, now, "paid in full")
     session.flush()
+    invoice_events.record(session, invoice, now, *invoice_events.on_payment(invoice, paid_before))
     return invoice

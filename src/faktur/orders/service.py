@@ -25,6 +25,7 @@ from faktur.invoices import service as invoices
 from faktur.invoices.schemas import AdjustmentIn, InvoiceCreate, InvoiceLineIn, TaxIn
 from faktur.invoices.service import Actor, InvoiceOrigin, LineSource
 from faktur.models import Invoice, Order, OrderLine
+from faktur.orders import events as order_events
 from faktur.orders import repository
 from faktur.orders.repository import SOURCE_KIND, Billed
 from faktur.orders.schemas import OrderCreate, OrderInvoiceCreate, OrderLineIn
@@ -401,7 +402,7 @@ def invoice_order(
         external_reference=data.external_reference,
         metadata=metadata,
     )
-    return invoices.create_invoice(
+    invoice = invoices.create_invoice(
         session,
         actor,
         body,
@@ -410,3 +411,5 @@ def invoice_order(
         line_sources=[LineSource(SOURCE_KIND, line.id) for line, _ in chosen],
         customer=customer,
     )
+    order_events.record_if_fully_invoiced(session, organisation_id, order.id, now)
+    return invoice

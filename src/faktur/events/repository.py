@@ -1,0 +1,49 @@
+"""SQL for events, always scoped by organisation (except the delivery loop's own queries)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from faktur.http.pagination import Cursor
+from faktur.models import Event
+from faktur.sql import newest_first
+
+
+def add(session: Session, event: Event) -> None:
+    session.add(event)
+
+
+def get(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
+    stmt = select(Event).where(Event.organisation_id == organisation_id, Event.id == event_id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def list_page(
+    session: Session,
+    organisation_id: uuid.UUID,
+    limit: int,
+    cursor: Cursor | None,
+    *,
+    since: datetime,
+    type_: str | None = None,
+    object_id: uuid.UUID | None = None,
+) -> list[Event]:
+    stmt = select(Event).where(Event.organisation_id == organisation_id, Event.created_at >= since)
+    if type_ is not None:
+        stmt = stmt.where(Event.type == type_)
+    if object_id is not None:
+        stmt = stmt.where(Event.object_id == object_id)
+    return list(session.execute(newest_first(stmt, Event, cursor, limit)).scalars())
+
+
+def delete_older_than(session: Session, before: datetime, limit: int) -> int:
+    """Delete up to `limit` events created before `before` (their deliveries and attempts go too)."""
+    oldest = select(Event.seq).where(Event.created_at < before).order_by(Event.seq).limit(limit)
+    seqs = list(session.execute(oldest).scalars())
+    if seqs:
+        session.execute(delete(Event).where(Event.seq.in_(seqs)))
+    return len(seqs)
