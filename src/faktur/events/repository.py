@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import Event
-from faktur.sql import newest_first
 
 
 def add(session: Session, event: Event) -> None:
@@ -32,12 +31,17 @@ def list_page(
     type_: str | None = None,
     object_id: uuid.UUID | None = None,
 ) -> list[Event]:
+    """Newest first in the order the events were written (`seq`: the events of one transaction
+    share their created_at); one more than `limit`. The cursor names the last event seen."""
     stmt = select(Event).where(Event.organisation_id == organisation_id, Event.created_at >= since)
     if type_ is not None:
         stmt = stmt.where(Event.type == type_)
     if object_id is not None:
         stmt = stmt.where(Event.object_id == object_id)
-    return list(session.execute(newest_first(stmt, Event, cursor, limit)).scalars())
+    if cursor is not None:
+        after = select(Event.seq).where(Event.organisation_id == organisation_id, Event.id == cursor.id)
+        stmt = stmt.where(Event.seq < after.scalar_subquery())
+    return list(session.execute(stmt.order_by(Event.seq.desc()).limit(limit + 1)).scalars())
 
 
 def delete_older_than(session: Session, before: datetime, limit: int) -> int:

@@ -35,7 +35,7 @@ class Event(Base):
     fanned_out: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     __table_args__ = (
-        Index("ix_events_org_created", "organisation_id", "created_at", "id"),
+        Index("ix_events_org_seq", "organisation_id", "seq"),
         Index("ix_events_org_object", "organisation_id", "object_id"),
         Index("ix_events_created", "created_at"),
         Index(

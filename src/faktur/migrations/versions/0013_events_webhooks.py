@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name="pk_events"),
         sa.UniqueConstraint("id", name="uq_events_id"),
     )
-    op.create_index("ix_events_org_created", "events", ["organisation_id", "created_at", "id"])
+    op.create_index("ix_events_org_seq", "events", ["organisation_id", "seq"])
     op.create_index("ix_events_org_object", "events", ["organisation_id", "object_id"])
     op.create_index("ix_events_created", "events", ["created_at"])
     op.create_index(
