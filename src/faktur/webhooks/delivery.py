@@ -50,14 +50,15 @@ class DeliveryPolicy:
 
 
 def fan_out(session: Session, now: datetime, limit: int = FAN_OUT_BATCH) -> int:
-    """Make the deliveries of up to `limit` new events; how many events were fanned out."""
-    if not repository.any_enabled_endpoint(session):
+    """Make the deliveries of up to `limit` new events; how many events were fanned out. A
+    disabled endpoint gets its deliveries too: they wait until it is enabled again."""
+    if not repository.any_endpoint(session):
         # Nothing to deliver to; events wait (an endpoint gets the events from its creation on).
         return 0
     pending = repository.events_to_fan_out(session, limit)
     if not pending:
         return 0
-    endpoints = repository.enabled_endpoints(session, {e.organisation_id for e in pending})
+    endpoints = repository.endpoints_of(session, {e.organisation_id for e in pending})
     rows: list[dict[str, object]] = []
     for event in pending:
         for endpoint in endpoints:

@@ -55,18 +55,14 @@ def attempts_page(
     return list(session.execute(newest_first(stmt, WebhookAttempt, cursor, limit)).scalars())
 
 
-def enabled_endpoints(session: Session, organisation_ids: Iterable[uuid.UUID]) -> list[WebhookEndpoint]:
-    stmt = select(WebhookEndpoint).where(
-        WebhookEndpoint.organisation_id.in_(sorted(set(organisation_ids))), WebhookEndpoint.enabled.is_(True)
-    )
+def endpoints_of(session: Session, organisation_ids: Iterable[uuid.UUID]) -> list[WebhookEndpoint]:
+    """Every endpoint of these organisations, enabled or not (a disabled one's deliveries wait)."""
+    stmt = select(WebhookEndpoint).where(WebhookEndpoint.organisation_id.in_(sorted(set(organisation_ids))))
     return list(session.execute(stmt).scalars())
 
 
-def any_enabled_endpoint(session: Session) -> bool:
-    return (
-        session.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True)).limit(1)).first()
-        is not None
-    )
+def any_endpoint(session: Session) -> bool:
+    return session.execute(select(WebhookEndpoint.id).limit(1)).first() is not None
 
 
 def events_to_fan_out(session: Session, limit: int) -> list[Event]:

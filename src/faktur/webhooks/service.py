@@ -152,8 +152,9 @@ def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
 
 
 def resend_event(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID, now: datetime) -> int:
-    """Send the event again (same webhook-id) to the endpoints that had it, and to the enabled
-    endpoints subscribed to its type that did not; how many deliveries are pending for it now."""
+    """Send the event again (same webhook-id) to the endpoints that had it, and to the endpoints
+    subscribed to its type that did not; how many deliveries are pending for it now (those of
+    disabled endpoints wait until they are enabled)."""
     event = events.get_event(session, organisation_id, event_id)
     had = {d.endpoint_id for d in repository.deliveries_of(session, organisation_id, event.seq)}
     count = repository.redeliver(session, organisation_id, event.seq, now)
@@ -161,7 +162,7 @@ def resend_event(session: Session, organisation_id: uuid.UUID, event_id: uuid.UU
         return count  # the delivery loop has not made its deliveries yet; it will send it once
     missing = [
         e
-        for e in repository.enabled_endpoints(session, [organisation_id])
+        for e in repository.endpoints_of(session, [organisation_id])
         if e.id not in had and subscribed(e, event.type)
     ]
     repository.add_deliveries(
