@@ -116,6 +116,11 @@ def record_outcome(
 ) -> None:
     """Log the attempt and move the delivery on: delivered, retried later, or failed; an endpoint
     failing for longer than the policy allows is disabled, and a webhook_endpoint.disabled event says so."""
+    # The endpoint row first: recording an attempt takes a key-share lock on it (foreign key), and
+    # two outcomes for one endpoint that took those before this lock would deadlock.
+    endpoint = repository.endpoint_for_update(session, claimed.endpoint_id)
+    if endpoint is None:
+        return  # deleted meanwhile, with its deliveries
     attempt = claimed.attempts + 1
     repository.add_attempt(
         session,
@@ -145,9 +150,6 @@ def record_outcome(
         session, claimed, status=status, attempts=attempt, next_attempt_at=next_at
     ):
         return  # another worker took the delivery over (this one outlived its lease): its outcome counts
-    endpoint = repository.endpoint_for_update(session, claimed.endpoint_id)
-    if endpoint is None:
-        return
     if answer.succeeded:
         endpoint.failing_since = None
         return

@@ -193,7 +193,8 @@ def add_attempt(session: Session, attempt: WebhookAttempt) -> None:
 
 
 def endpoint_for_update(session: Session, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
-    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).with_for_update()
+    # FOR NO KEY UPDATE: attempts and deliveries referencing the row (key-share locks) go on.
+    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).with_for_update(key_share=True)
     return session.execute(stmt).scalar_one_or_none()
 
 
