@@ -19,6 +19,7 @@ from faktur.db import is_sqlite, make_session_factory, session_scope
 from faktur.documents.cli import invoice_app
 from faktur.errors import FakturError
 from faktur.migrations import upgrade_to_head
+from faktur.webhooks.cli import webhooks_app
 
 app = typer.Typer(help="faktur: invoicing service", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations", no_args_is_help=True)
@@ -26,6 +27,7 @@ key_app = typer.Typer(help="API keys", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
 app.add_typer(invoice_app, name="invoice")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 
@@ -332,11 +334,13 @@ def worker(
         float, typer.Option(min=0.5, help="Requeue the jobs of workers silent this many seconds")
     ] = 30.0,
 ) -> None:
-    """Process queued billing chunks (PostgreSQL) until SIGINT/SIGTERM; run as many as you like."""
+    """Process queued billing chunks and send webhooks (PostgreSQL) until SIGINT/SIGTERM; run as
+    many as you like."""
     import logging
 
     from faktur.billing import queue
     from faktur.outages import Outage, retrying
+    from faktur.outbox import start_loop
 
     settings = get_settings()
     if is_sqlite(settings.database_url):
@@ -349,11 +353,16 @@ def worker(
     # once what it waits for (faktur.outages).
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     factory = retrying(_session_factory, Outage("faktur worker", logging.getLogger("faktur.worker").warning))
-    queue.run_worker(
-        factory,
-        settings.database_url,
-        concurrency=concurrency,
-        heartbeat=heartbeat,
-        stalled_after=stalled_after,
-        lease_seconds=settings.billing_run_lease_seconds,
-    )
+    # Beside the billing chunks, the worker sends webhooks (and other outbox work): faktur.outbox.
+    outbox_loop = start_loop(factory, settings)
+    try:
+        queue.run_worker(
+            factory,
+            settings.database_url,
+            concurrency=concurrency,
+            heartbeat=heartbeat,
+            stalled_after=stalled_after,
+            lease_seconds=settings.billing_run_lease_seconds,
+        )
+    finally:
+        outbox_loop.stop()
