@@ -249,9 +249,10 @@ def test_an_endpoint_failing_too_long_is_disabled_and_an_event_says_so(
     ids = {r.headers["webhook-id"] for r in receiver.received}
     assert ids == {created["id"], disabled["data"][0]["id"]}
     assert all(r.event["id"] == r.headers["webhook-id"] for r in receiver.received)
-    assert [r.event["data"]["object"] for r in receiver.received if r.event["id"] == created["id"]][
-        0
-    ] == customer
+    assert (
+        next(r.event["data"]["object"] for r in receiver.received if r.event["id"] == created["id"])
+        == customer
+    )
 
 
 def test_resend_sends_a_delivered_event_again_with_the_same_id(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 
+from standard_webhooks_verifier import verify
 from typer.testing import CliRunner
 
 from faktur.cli import app
 from faktur.webhooks import signing
-from standard_webhooks_verifier import verify
 
 
 def test_webhooks_test_sends_a_signed_event(receiver) -> None:  # type: ignore[no-untyped-def]
