@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from faktur.auth import CurrentPrincipal
 from faktur.events import service
-from faktur.events.schemas import EventOut, ResendOut
+from faktur.events.schemas import ChangeEventOut, ResendOut
 from faktur.events.types import EventType
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import Cursor, Page
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"], route_class=Transaction
 
 @router.get(
     "",
-    response_model=Page[EventOut],
+    response_model=Page[ChangeEventOut],
     summary="List the events of the last 30 days, newest first (to reconcile with what webhooks sent)",
 )
 def list_events(
@@ -32,7 +32,7 @@ def list_events(
     object_id: Annotated[uuid.UUID | None, Query(description="Only events about this object")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> Page[EventOut]:
+) -> Page[ChangeEventOut]:
     after = Cursor.decode(cursor) if cursor else None
     rows, has_more = service.list_events(
         session,
@@ -44,12 +44,12 @@ def list_events(
         object_id=object_id,
     )
     next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=[EventOut.of(e) for e in rows], has_more=has_more, next_cursor=next_cursor)
+    return Page(data=[ChangeEventOut.of(e) for e in rows], has_more=has_more, next_cursor=next_cursor)
 
 
-@router.get("/{event_id}", response_model=EventOut, summary="Get an event")
-def get_event(event_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> EventOut:
-    return EventOut.of(service.get_event(session, principal.organisation_id, event_id))
+@router.get("/{event_id}", response_model=ChangeEventOut, summary="Get an event")
+def get_event(event_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> ChangeEventOut:
+    return ChangeEventOut.of(service.get_event(session, principal.organisation_id, event_id))
 
 
 @router.post(

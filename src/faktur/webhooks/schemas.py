@@ -53,7 +53,7 @@ class RotateSecretIn(BaseModel):
 
 class WebhookEndpointOut(BaseModel):
     id: uuid.UUID
-    url: str
+    url: str = Field(description="Where events are POSTed")
     description: str | None
     enabled_events: list[str] | None = Field(description="Event types sent; null: every type")
     enabled: bool = Field(
@@ -91,8 +91,8 @@ class WebhookEndpointWithSecretOut(WebhookEndpointOut):
 
 class DeliveryAttemptOut(BaseModel):
     id: uuid.UUID
-    event_id: uuid.UUID
-    event_type: str
+    event_id: uuid.UUID = Field(description="The event sent (its id is the request's webhook-id)")
+    event_type: str = Field(description="The event's type, e.g. invoice.paid")
     attempt: int = Field(description="1 for the first try of this delivery, 2 for the first retry...")
     created_at: datetime = Field(description="When the request was sent")
     status_code: int | None = Field(description="The receiver's HTTP status; null when it did not answer")
