@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from faktur.http.pagination import Cursor
 from faktur.models import Event
 
 
-def add(session: Session, event: Event) -> None:
-    session.add(event)
+def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """One INSERT (executemany), at once; no ORM objects (events are written, not read back)."""
+    session.execute(insert(Event), list(rows))
+
+
+def set_payload(session: Session, event_id: uuid.UUID, payload: str) -> None:
+    session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(payload=payload)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def get(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,52 +37,62 @@ def record_event(
     object_payload: BaseModel | dict[str, Any],
     *,
     now: datetime | None = None,
-) -> Event:
-    """Add an event to the caller's transaction; `object_payload` is the API's object (its `id`
-    names the object whose events are delivered in order)."""
+) -> uuid.UUID:
+    """Write an event in the caller's transaction; `object_payload` is the API's object (its `id`
+    names the object whose events are delivered in order). Returns the event's id."""
+    (event_id,) = record_events(session, organisation_id, [type_], object_payload, now=now)
+    return event_id
+
+
+def record_events(
+    session: Session,
+    organisation_id: uuid.UUID,
+    types: Sequence[EventType | str],
+    object_payload: BaseModel | dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> list[uuid.UUID]:
+    """Several events about one object at once (e.g. invoice.created and invoice.finalized),
+    the object serialised once; in this order."""
     created_at = now or datetime.now(UTC)
-    event_id = uuid.uuid4()
     if isinstance(object_payload, BaseModel):
         object_id = getattr(object_payload, "id")  # noqa: B009 - every API object has one
     else:
         object_id = object_payload["id"]
     # Serialised as the endpoint serialises its response (faktur.http.routing), so the object
     # is byte for byte what the API returns.
-    head = {
-        "id": str(event_id),
-        "type": str(type_),
-        "created_at": created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-    }
-    payload = (
-        pydantic_core.to_json(head)[:-1]
-        + b',"data":{"object":'
-        + pydantic_core.to_json(object_payload)
-        + b"}}"
-    )
-    event = Event(
-        id=event_id,
-        organisation_id=organisation_id,
-        created_at=created_at,
-        type=str(type_),
-        object_id=uuid.UUID(str(object_id)),
-        payload=payload.decode(),
-        fanned_out=False,
-    )
-    repository.add(session, event)
-    if decided_last.enabled(session) and b'"pending-' in payload:
-        # Its payload holds a stand-in for a value decided just before COMMIT (settle_decided).
-        session.info.setdefault(_AWAITING_DECIDED, []).append(event)
-    return event
+    data = b',"data":{"object":' + pydantic_core.to_json(object_payload) + b"}}"
+    stamp = created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    rows = []
+    for type_ in types:
+        event_id = uuid.uuid4()
+        head = {"id": str(event_id), "type": str(type_), "created_at": stamp}
+        rows.append(
+            {
+                "id": event_id,
+                "organisation_id": organisation_id,
+                "created_at": created_at,
+                "type": str(type_),
+                "object_id": uuid.UUID(str(object_id)),
+                "payload": (pydantic_core.to_json(head)[:-1] + data).decode(),
+                "fanned_out": False,
+            }
+        )
+    repository.insert_rows(session, rows)
+    if decided_last.enabled(session) and b'"pending-' in data:
+        # Their payloads hold stand-ins for values decided just before COMMIT (settle_decided).
+        awaiting = session.info.setdefault(_AWAITING_DECIDED, [])
+        awaiting.extend((row["id"], row["payload"]) for row in rows)
+    return [row["id"] for row in rows]
 
 
 def settle_decided(session: Session, decided: dict[str, str]) -> None:
     """Put values decided last (faktur.decided_last: invoice numbers taken just before COMMIT) in
     place of their stand-ins in the payloads of the events this transaction recorded."""
-    for event in session.info.pop(_AWAITING_DECIDED, []):
-        payload = event.payload
+    for event_id, payload in session.info.pop(_AWAITING_DECIDED, []):
         for stand_in, value in decided.items():
             payload = payload.replace(json.dumps(stand_in), json.dumps(value))
-        event.payload = payload
+        repository.set_payload(session, event_id, payload)
 
 
 def get_event(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID) -> Event:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from faktur.events.service import record_event
+from faktur.events.service import record_events
 from faktur.events.types import EventType
 from faktur.invoices.schemas import InvoiceStatus
 from faktur.models import Invoice
@@ -20,9 +20,7 @@ def record(session: Session, invoice: Invoice, now: datetime, *types: EventType)
     # Imported here: the presenters import invoices.service, which records these events.
     from faktur.invoices.presenters import present_invoice
 
-    presented = present_invoice(invoice)
-    for type_ in types:
-        record_event(session, invoice.organisation_id, type_, presented, now=now)
+    record_events(session, invoice.organisation_id, types, present_invoice(invoice), now=now)
 
 
 def on_finalize(invoice: Invoice) -> tuple[EventType, ...]:
