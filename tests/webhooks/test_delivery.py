@@ -115,7 +115,10 @@ def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(
     database_url, engine, tenant, receiver
 ) -> None:  # type: ignore[no-untyped-def]
     settings = webhook_settings(
-        database_url, webhook_retry_delays_seconds=[0.3] * 7, webhook_timeout_seconds=1.0
+        # Many retries: a loaded machine switching the receiver slowly must not exhaust them.
+        database_url,
+        webhook_retry_delays_seconds=[0.3] * 30,
+        webhook_timeout_seconds=1.0,
     )
     receiver.stop()  # down: connection refused
     with TestClient(create_app(settings, engine)) as client:

@@ -194,15 +194,20 @@ class WebhookDrain:
         now = self.clock()
         with session_scope(self.factory) as session:
             claimed = repository.claim_due(session, now, now + self.policy.lease, CLAIM_BATCH)
-        for outcome in self.senders.map(self._deliver, claimed):
-            del outcome
+        sent = list(self.senders.map(self._send, claimed))
+        if sent:
+            # The pass's outcomes in one transaction (one turn of SQLite's writer lock, not one each).
+            with session_scope(self.factory) as session:
+                # Endpoint rows are locked in one order by every worker (no deadlock).
+                for delivery, answer, sent_at in sorted(
+                    sent, key=lambda item: (item[0].endpoint_id, item[0].delivery_id)
+                ):
+                    record_outcome(session, delivery, answer, sent_at, self.clock(), self.policy)
         return fanned + len(claimed)
 
-    def _deliver(self, delivery: Claimed) -> None:
+    def _send(self, delivery: Claimed) -> tuple[Claimed, sender.Answer, datetime]:
         sent_at = self.clock()
-        answer = send(delivery, self.policy, sent_at)
-        with session_scope(self.factory) as session:
-            record_outcome(session, delivery, answer, sent_at, self.clock(), self.policy)
+        return delivery, send(delivery, self.policy, sent_at), sent_at
 
     def close(self) -> None:
         self.senders.shutdown(wait=True)
