@@ -2,6 +2,7 @@
 written from the specification), retried through refusals, 500s and hangs until it arrives, in
 each object's order, with one webhook-id per event; every attempt is in the log."""
 
+# ruff: noqa: F811  (test functions take the imported fixtures by name)
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from standard_webhooks_verifier import Invalid, verify
+from webhook_fixtures import app, receiver  # noqa: F401 - fixtures
 from webhook_settings import webhook_settings
 
 from factories import create_customer, create_invoice

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from webhook_fixtures import app  # noqa: F401 - fixtures
 
 from factories import create_customer, create_invoice, customer_body, line
 from faktur.customers import service as customers

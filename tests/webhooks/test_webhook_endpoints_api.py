@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from webhook_fixtures import app  # noqa: F401 - fixtures
 from webhook_settings import webhook_settings
 
 from faktur.app import create_app

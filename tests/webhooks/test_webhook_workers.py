@@ -2,6 +2,7 @@
 of a delivery loses its lease and another worker delivers the event, with the same webhook-id;
 1,000 events with two workers all arrive."""
 
+# ruff: noqa: F811  (test functions take the imported fixtures by name)
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from webhook_fixtures import receiver  # noqa: F401 - fixtures
 
 from factories import customer_body
 from faktur.customers import service as customers

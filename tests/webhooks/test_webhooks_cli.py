@@ -1,12 +1,14 @@
 """`faktur webhooks test URL` sends a signed event a spec verifier accepts; `faktur webhooks verify`
 accepts a genuine payload and refuses a changed one or an old timestamp."""
 
+# ruff: noqa: F811  (test functions take the imported fixtures by name)
 from __future__ import annotations
 
 import time
 
 from standard_webhooks_verifier import verify
 from typer.testing import CliRunner
+from webhook_fixtures import receiver  # noqa: F401 - fixtures
 
 from faktur.cli import app
 from faktur.webhooks import signing

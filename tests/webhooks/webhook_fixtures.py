@@ -1,4 +1,6 @@
-"""Webhook tests: an app that may send to loopback, retries within a second, and a receiver."""
+"""Fixtures of the webhook tests, imported by each test module (not a conftest.py: the suite's
+modules import `conftest` by name, which must stay tests/conftest.py): an app that may send to
+loopback with retries within a second, and a receiver."""
 
 from __future__ import annotations
 
