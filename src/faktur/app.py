@@ -19,7 +19,9 @@ from faktur.db import make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.endpoints import router as documents_router
+from faktur.events.endpoints import router as events_router
 from faktur.hosted import endpoints as hosted
+from faktur.hosted import links
 from faktur.http.body_limit import BodySizeLimit
 from faktur.http.error_handlers import install_error_handlers
 from faktur.http.openapi import install_openapi
@@ -29,9 +31,10 @@ from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
 from faktur.organisations.endpoints import router as organisation_router
-from faktur.sending.delivery import SendLoop, delivery_config
+from faktur.outbox import start_loop
 from faktur.sending.endpoints import router as sending_router
 from faktur.tax_rates.endpoints import router as tax_rates_router
+from faktur.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """
 faktur creates, numbers, taxes, renders and tracks invoices.
@@ -66,9 +69,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Runs executed in-process (started over HTTP, or whose executor died) run on this thread;
     # queued runs are the `faktur worker` processes'.
     run_executor = RunRecovery(session_factory, settings.billing_run_lease_seconds)
-    # E-mails are delivered by this thread (and by `faktur worker` processes on PostgreSQL).
-    config = delivery_config(settings)
-    send_loop = SendLoop(session_factory, config, settings.send_poll_seconds) if config else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -80,13 +80,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         in_process = not queue.uses_workers(settings)
         if in_process:
             run_executor.start()
-        if send_loop:
-            send_loop.start()
+        # Webhooks, e-mails and the other outbox work are sent by this thread unless `faktur
+        # worker`s send them (faktur.outbox).
+        outbox_loop = (
+            start_loop(session_factory, settings) if in_process and settings.outbox_in_process else None
+        )
         try:
             yield
         finally:
-            if send_loop:
-                send_loop.stop()
+            if outbox_loop is not None:
+                outbox_loop.stop()
             if in_process:
                 run_executor.stop()
 
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
+    links.configure(settings.public_url, settings.host, settings.port)
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.run_executor = run_executor
@@ -128,6 +132,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount(*hosted.static_files())
     for router in billing_routers:
         app.include_router(router)
+    app.include_router(webhooks_router)
+    app.include_router(events_router)
     install_dialects(app)
     install_openapi(app)
 

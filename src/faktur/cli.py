@@ -20,6 +20,7 @@ from faktur.db import is_sqlite, make_session_factory, session_scope
 from faktur.documents.cli import invoice_app
 from faktur.errors import FakturError
 from faktur.migrations import upgrade_to_head
+from faktur.webhooks.cli import webhooks_app
 
 app = typer.Typer(help="faktur: invoicing service", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations", no_args_is_help=True)
@@ -27,6 +28,7 @@ key_app = typer.Typer(help="API keys", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
 app.add_typer(invoice_app, name="invoice")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 
@@ -333,12 +335,14 @@ def worker(
         float, typer.Option(min=0.5, help="Requeue the jobs of workers silent this many seconds")
     ] = 30.0,
 ) -> None:
-    """Process queued billing chunks (PostgreSQL) until SIGINT/SIGTERM; run as many as you like."""
+    """Process queued billing chunks and send webhooks (PostgreSQL) until SIGINT/SIGTERM; run as
+    many as you like."""
     import logging
 
     from faktur.billing import queue
+    from faktur.hosted import links
     from faktur.outages import Outage, retrying
-    from faktur.sending.delivery import SendLoop, delivery_config
+    from faktur.outbox import start_loop
 
     settings = get_settings()
     if is_sqlite(settings.database_url):
@@ -351,12 +355,9 @@ def worker(
     # once what it waits for (faktur.outages).
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     factory = retrying(_session_factory, Outage("faktur worker", logging.getLogger("faktur.worker").warning))
-    # Workers also deliver queued e-mails (beside the service's own loop: sends are claimed, so
-    # each is sent by one of them).
-    mail = delivery_config(settings)
-    send_loop = SendLoop(factory, mail, settings.send_poll_seconds) if mail else None
-    if send_loop:
-        send_loop.start()
+    # Beside the billing chunks, the worker sends webhooks (and other outbox work): faktur.outbox.
+    links.configure(settings.public_url, settings.host, settings.port)
+    outbox_loop = start_loop(factory, settings)
     try:
         queue.run_worker(
             factory,
@@ -367,5 +368,4 @@ def worker(
             lease_seconds=settings.billing_run_lease_seconds,
         )
     finally:
-        if send_loop:
-            send_loop.stop()
+        outbox_loop.stop()

@@ -51,8 +51,22 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     # The From address of invoice e-mails; unset: the organisation's e-mail address.
     smtp_from: str | None = None
-    # How often the service's delivery loop looks for e-mails to send (seconds).
-    send_poll_seconds: float = 2.0  # float-ok: seconds
+    # Webhooks (faktur.webhooks). URLs resolving to private, loopback or link-local addresses are
+    # refused unless this allows them (SSRF); tests and local development turn it on.
+    webhook_allow_private_urls: bool = False
+    # Waits before each retry of a failed delivery; after the last one the delivery is failed.
+    webhook_retry_delays_seconds: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000]  # float-ok: seconds
+    webhook_timeout_seconds: float = 15.0  # float-ok: seconds
+    # An endpoint whose every attempt failed for this long is disabled (an event says so).
+    webhook_disable_after_hours: float = 120.0  # float-ok: hours
+    # After POST .../rotate-secret the previous secret signs too for this long, unless the request says.
+    webhook_secret_grace_hours: int = 24
+    # The outbox loop (faktur.outbox): the service runs it in a thread unless `faktur worker`
+    # processes deliver (PostgreSQL with billing_workers); how often it looks for due work.
+    outbox_in_process: bool = True
+    outbox_poll_seconds: float = 1.0  # float-ok: seconds
+    # How often the loop looks for invoices that became overdue (one invoice.overdue each).
+    outbox_overdue_scan_seconds: float = 300.0  # float-ok: seconds
 
 
 @lru_cache

@@ -84,7 +84,7 @@ def mail_settings(database_url: str, smtp: SmtpServer) -> Settings:
         smtp_url=smtp.url,
         public_url=PUBLIC_URL,
         smtp_from="invoices@seller.example",
-        send_poll_seconds=0.1,
+        outbox_poll_seconds=0.1,
     )
 
 

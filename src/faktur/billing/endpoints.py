@@ -10,12 +10,12 @@ from fastapi import APIRouter, BackgroundTasks, Body, Request, Response
 
 from faktur.auth import CurrentPrincipal, Principal
 from faktur.billing import leases, queue, reports, runs, service
+from faktur.billing.presenters import present_run
 from faktur.billing.schemas import (
     BillingRunCreate,
     BillingRunOut,
     ContractUsageOut,
     PeriodInvoiceCreate,
-    RunFailureOut,
 )
 from faktur.context import Actor
 from faktur.contracts.endpoints import router as contracts_router
@@ -96,26 +96,7 @@ def contract_usage(
 def _run_out(
     request: Request, session: SessionDep, organisation_id: uuid.UUID, run_id: uuid.UUID
 ) -> BillingRunOut:
-    run = runs.get_run(session, organisation_id, run_id)
-    failures = runs.run_failures(session, organisation_id, run_id)
-    return BillingRunOut(
-        id=run.id,
-        as_of=run.as_of,
-        status=run.status,
-        contracts_total=run.contracts_total,
-        contracts_done=run.contracts_done,
-        chunks_total=run.chunks_total,
-        chunks_done=run.chunks_done,
-        invoices_created=run.invoices_created,
-        failures_count=run.failures_count,
-        failures=[RunFailureOut(contract_id=f.contract_id, code=f.code, reason=f.reason) for f in failures],
-        created_at=run.created_at,
-        updated_at=run.updated_at,
-        finished_at=run.finished_at,
-        executor=run.executor,
-        heartbeat_at=run.heartbeat_at,
-        lease_expires_at=run.lease_expires_at,
-    )
+    return present_run(session, organisation_id, run_id)
 
 
 @runs_router.post(

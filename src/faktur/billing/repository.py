@@ -115,8 +115,9 @@ def mark_chunk_done(
 
 def complete_if_every_chunk_done(
     session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, now: datetime
-) -> None:
-    session.execute(
+) -> bool:
+    """Complete the run if its last chunk is done; True when this call completed it."""
+    completed = session.execute(
         update(BillingRun)
         .where(
             BillingRun.organisation_id == organisation_id,
@@ -127,6 +128,7 @@ def complete_if_every_chunk_done(
         .values(status="completed", finished_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    return completed.rowcount == 1  # type: ignore[attr-defined]
 
 
 def add_chunk_counts(

@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import chunk, leases, repository
+from faktur.billing import presenters as run_events
 from faktur.billing.chunk import ChunkResult, ContractFailure
 from faktur.billing.leases import Lease, LeaseLost
 from faktur.context import Actor
@@ -166,6 +167,7 @@ def pending_chunks(
     if not chunks:
         run.status, run.finished_at = "completed", now
         session.flush()
+        run_events.record_run_completed(session, run.organisation_id, run.id, now)
     return list(enumerate(chunks))
 
 
@@ -287,8 +289,10 @@ def _record_transaction(
         leases.keep(session, organisation_id, run_id, lease)
     else:
         leases.renew(session, organisation_id, run_id, lease)
-    if result.complete:
-        repository.complete_if_every_chunk_done(session, organisation_id, run_id, lease.clock())
+    if result.complete and repository.complete_if_every_chunk_done(
+        session, organisation_id, run_id, lease.clock()
+    ):
+        run_events.record_run_completed(session, organisation_id, run_id, lease.clock())
 
 
 def _take_chunks(

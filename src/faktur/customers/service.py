@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from faktur.customers import repository
-from faktur.customers.schemas import CustomerCreate, CustomerUpdate
+from faktur.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 from faktur.errors import NotFound, Unprocessable
+from faktur.events.service import record_event
+from faktur.events.types import EventType
 from faktur.models import Customer
 from faktur.paging import Cursor
 
@@ -37,6 +39,7 @@ def create_customer(
     )
     customer.locale = customer.locale or "en"
     repository.add(session, customer)
+    record_event(session, organisation_id, EventType.CUSTOMER_CREATED, CustomerOut.of(customer), now=now)
     return customer
 
 
@@ -59,6 +62,7 @@ def update_customer(
         setattr(customer, field, value)
     customer.updated_at = now
     session.flush()
+    record_event(session, organisation_id, EventType.CUSTOMER_UPDATED, CustomerOut.of(customer), now=now)
     return customer
 
 

@@ -2,7 +2,8 @@
 
 The base URL is FAKTUR_PUBLIC_URL when set; inside a request without it, the URL the request was
 made to (set per request by faktur.http.public_url.PublicBaseUrl), so API responses carry links
-their callers can open.
+their callers can open; outside a request (webhook payloads written by the outbox loop or a billing
+run, e-mails), http://FAKTUR_HOST:FAKTUR_PORT (`configure`, called where the process starts).
 """
 
 from __future__ import annotations
@@ -15,12 +16,21 @@ HOSTED_PREFIX = "/hosted/invoices"
 request_base_url: ContextVar[str | None] = ContextVar("faktur_public_base_url", default=None)
 
 
+_process_base_url = ""
+
+
+def configure(public_url: str | None, host: str, port: int) -> None:
+    """The base URL of links made outside a request, for this process."""
+    global _process_base_url
+    _process_base_url = public_url or f"http://{host}:{port}"
+
+
 def hosted_path(token: str) -> str:
     return f"{HOSTED_PREFIX}/{token}"
 
 
 def hosted_url(token: str, base_url: str | None = None) -> str:
-    base = base_url or request_base_url.get() or ""
+    base = base_url or request_base_url.get() or _process_base_url
     return f"{base.rstrip('/')}{hosted_path(token)}"
 
 

@@ -31,6 +31,7 @@ from faktur.context import Actor
 from faktur.customers import repository as customers
 from faktur.errors import FakturError, NotFound
 from faktur.invoices import calculation, repository, rows
+from faktur.invoices import events as invoice_events
 from faktur.invoices.domain import NewInvoice
 from faktur.models import Customer, Invoice, TaxRate
 from faktur.numbering.service import number_invoices
@@ -126,7 +127,9 @@ def write_new_invoices(
     repository.insert_new(session, [invoice for invoice, _ in built])
     if numbers is None:
         _take_numbers(session, actor, finalized)
-    return [invoice for invoice, _ in built]
+    invoices = [invoice for invoice, _ in built]
+    invoice_events.record_created(session, invoices, now)
+    return invoices
 
 
 def _build_all(

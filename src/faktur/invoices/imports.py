@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from faktur import calc
 from faktur.context import Actor
 from faktur.errors import Conflict, Unprocessable
+from faktur.invoices import events as invoice_events
 from faktur.invoices import lifecycle, payments, repository, service
 from faktur.invoices.calculation import Computed
 from faktur.invoices.domain import (
@@ -216,6 +217,7 @@ def _issue(
     )
     invoice.number = number
     session.flush()
+    invoice_events.record(session, invoice, now, *invoice_events.on_finalize(invoice))
 
 
 def import_invoice(session: Session, actor: Actor, data: InvoiceImport, now: datetime) -> Invoice:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from faktur import calc
 from faktur.context import Actor
 from faktur.errors import Conflict, Unprocessable
+from faktur.invoices import events as invoice_events
 from faktur.invoices.domain import InvoiceStatus, NewPayment
 from faktur.invoices.lifecycle import transition
 from faktur.invoices.service import get_invoice
@@ -48,6 +49,7 @@ def record_payment(
             details=[{"field": "amount", "reason": "too many decimals for the currency"}],
         )
     amount_minor = calc.to_minor(data.amount, invoice.currency)
+    paid_before = invoice.status == InvoiceStatus.PAID.value
     payment = Payment(
         id=uuid.uuid4(),
         organisation_id=invoice.organisation_id,
@@ -65,4 +67,5 @@ def record_payment(
     if invoice.status != InvoiceStatus.PAID.value and invoice.amount_paid_minor >= invoice.total_minor:
         transition(invoice, InvoiceStatus.PAID, actor.name, now, "paid in full")
     session.flush()
+    invoice_events.record(session, invoice, now, *invoice_events.on_payment(invoice, paid_before))
     return invoice

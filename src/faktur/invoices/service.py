@@ -17,7 +17,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from faktur.context import Actor
 from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound
+from faktur.events.types import EventType
 from faktur.invoices import batch, calculation, lifecycle, repository, rows
+from faktur.invoices import events as invoice_events
 from faktur.invoices.batch import InvoiceRequest, InvoiceRequestFailed
 from faktur.invoices.calculation import Computed
 from faktur.invoices.domain import (
@@ -192,6 +194,7 @@ def finalize_invoice(
     if number is None:
         taken = number_invoice(session, actor.organisation, invoice.id, issue_date, invoice.series)
         set_committed_value(invoice, "number", taken)
+    invoice_events.record(session, invoice, now, *invoice_events.on_finalize(invoice))
     return invoice
 
 
@@ -213,6 +216,7 @@ def void_invoice(
     for line in invoice.lines:
         line.live = False
     session.flush()
+    invoice_events.record(session, invoice, now, EventType.INVOICE_VOIDED)
     return invoice
 
 
@@ -222,4 +226,5 @@ def mark_uncollectible(
     invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
     lifecycle.transition(invoice, InvoiceStatus.UNCOLLECTIBLE, actor.name, now, reason)
     session.flush()
+    invoice_events.record(session, invoice, now, EventType.INVOICE_MARKED_UNCOLLECTIBLE)
     return invoice

@@ -7,6 +7,7 @@ from faktur.models.contract import Contract, ContractComponent
 from faktur.models.customer import Customer, TaxRate
 from faktur.models.dialect import DialectInvoice
 from faktur.models.document import InvoiceDocument
+from faktur.models.event import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from faktur.models.idempotency import IdempotencyKey
 from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
 from faktur.models.invoice_item import InvoiceItem
@@ -26,6 +27,7 @@ __all__ = [
     "ContractComponent",
     "Customer",
     "DialectInvoice",
+    "Event",
     "IdempotencyKey",
     "Invoice",
     "InvoiceDocument",
@@ -42,4 +44,7 @@ __all__ = [
     "TaxRate",
     "UsageCoverage",
     "UsageEvent",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -24,6 +24,7 @@ from faktur.invoices import calculation
 from faktur.invoices import service as invoices
 from faktur.invoices.domain import InvoiceOrigin, LineAdjustment, LineSource, NewInvoice, NewLine
 from faktur.models import Invoice, Order, OrderLine
+from faktur.orders import events as order_events
 from faktur.orders import repository
 from faktur.orders.repository import SOURCE_KIND, Billed
 from faktur.orders.schemas import OrderCreate, OrderInvoiceCreate, OrderLineIn
@@ -408,4 +409,6 @@ def invoice_order(
         metadata=metadata,
         origin=InvoiceOrigin(source="order"),
     )
-    return invoices.create_invoice(session, actor, command, now, customer=customer)
+    invoice = invoices.create_invoice(session, actor, command, now, customer=customer)
+    order_events.record_if_fully_invoiced(session, organisation_id, order.id, now)
+    return invoice

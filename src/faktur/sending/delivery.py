@@ -7,14 +7,13 @@ dies mid-way leaves it to be retried when the lease runs out: at least once, wit
 Message-ID every time. 4xx answers and connection trouble are retried with growing delays; 5xx
 answers fail the send with the server's answer.
 
-`SendLoop` is a tiny thread that calls `deliver_due_sends` every few seconds; the function is the
-unit a shared "drain due work" loop can call instead.
+The outbox loop (faktur.outbox) calls `deliver_due_sends` as one of its drains, in the service's
+thread or in `faktur worker`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -191,32 +190,3 @@ def deliver_due_sends(
         logger.info("send %s: %s (%s)", send_id, outcome.verdict.value, outcome.answer)
     return len(claimed)
 
-
-class SendLoop:
-    """A daemon thread that delivers due sends every `poll_seconds` until stopped."""
-
-    def __init__(
-        self, session_factory: sessionmaker[Session], config: DeliveryConfig, poll_seconds: float
-    ) -> None:  # float-ok: seconds
-        self._factory = session_factory
-        self._config = config
-        self._poll = poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="faktur-send-loop", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=60)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = deliver_due_sends(self._factory, self._config)
-            except Exception:  # a database outage: say so, try again at the next tick
-                logger.exception("delivering e-mails failed; trying again")
-                busy = 0
-            if not busy:
-                self._stop.wait(self._poll)

@@ -1,0 +1,138 @@
+"""Events (the outbox of what happened) and the webhook endpoints they are delivered to."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.types import UtcDateTime
+
+# An auto-incrementing 64-bit key on PostgreSQL; SQLite numbers only INTEGER PRIMARY KEYs itself.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Event(Base):
+    """One change, written in the change's own transaction; `payload` is the exact JSON sent."""
+
+    __tablename__ = "events"
+
+    # Commit order of the changes of one object: its events are delivered in `seq` order.
+    seq: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, unique=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    type: Mapped[str] = mapped_column(String(60), nullable=False)
+    object_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    # False until the delivery loop has made its webhook deliveries.
+    fanned_out: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    __table_args__ = (
+        Index("ix_events_org_seq", "organisation_id", "seq"),
+        Index("ix_events_org_object", "organisation_id", "object_id"),
+        Index("ix_events_created", "created_at"),
+        Index(
+            "ix_events_not_fanned_out",
+            "seq",
+            sqlite_where=text("fanned_out = 0"),
+            postgresql_where=text("fanned_out = false"),
+        ),
+        # invoice.overdue is emitted once per invoice, whichever worker notices it first.
+        Index(
+            "uq_events_overdue_object",
+            "object_id",
+            unique=True,
+            sqlite_where=text("type = 'invoice.overdue'"),
+            postgresql_where=text("type = 'invoice.overdue'"),
+        ),
+    )
+
+
+class WebhookEndpoint(TenantOwned, Base):
+    __tablename__ = "webhook_endpoints"
+
+    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    description: Mapped[str | None] = mapped_column(String(500))
+    # None: every event type.
+    enabled_events: Mapped[list[str] | None] = mapped_column(JsonDocument)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    secret: Mapped[str] = mapped_column(String(100), nullable=False)
+    # After a rotation the previous secret signs too, until previous_secret_expires_at.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Since when every attempt failed (None after a success); past the limit the endpoint is disabled.
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
+
+    __table_args__ = (Index("ix_webhook_endpoints_org_created", "organisation_id", "created_at", "id"),)
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint: pending until a 2xx answer, failed after the last retry."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
+    )
+    event_seq: Mapped[int] = mapped_column(
+        Serial, ForeignKey("events.seq", ondelete="CASCADE"), nullable=False
+    )
+    object_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # A claimed delivery is another worker's until then (a worker killed mid-send loses it then).
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_webhook_deliveries_endpoint_object", "endpoint_id", "object_id", "event_seq"),
+        Index("ix_webhook_deliveries_event", "event_seq"),
+    )
+
+
+class WebhookAttempt(TenantOwned, Base):
+    """One HTTP request of a delivery and what came back (the delivery log)."""
+
+    __tablename__ = "webhook_attempts"
+
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
+    )
+    delivery_id: Mapped[int] = mapped_column(
+        Serial, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    event_type: Mapped[str] = mapped_column(String(60), nullable=False)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The first 1 KB of the answer, or why there was none (refused, timed out).
+    response_body: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(String(300))
+    succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+    __table_args__ = (
+        Index("ix_webhook_attempts_endpoint_created", "organisation_id", "endpoint_id", "created_at", "id"),
+        Index("ix_webhook_attempts_delivery", "delivery_id"),
+    )

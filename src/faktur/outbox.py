@@ -1,0 +1,142 @@
+"""The outbox loop: sends what the outbox tables hold (webhooks, e-mails), outside requests.
+
+Each kind of outbox work is a *drain*: a callable that does one pass over its due work and
+returns how much it did. The loop calls every drain in turn, again at once while any found work,
+and sleeps `poll_seconds` when none did. The service runs the loop in a thread (SQLite, and
+PostgreSQL without `faktur worker`); `faktur worker` runs it beside its billing worker. Several
+loops at once are safe: drains lease their rows (SKIP LOCKED on PostgreSQL).
+
+A new kind of outbox registers one factory in `DRAIN_FACTORIES` (name -> factory(factory, settings)).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from faktur.config import Settings
+from faktur.db import session_scope
+from faktur.events.service import purge_expired
+from faktur.invoices.overdue import record_overdue
+from faktur.sending.delivery import deliver_due_sends, delivery_config
+from faktur.webhooks.delivery import DeliveryPolicy, WebhookDrain
+
+logger = logging.getLogger("faktur.outbox")
+
+Drain = Callable[[], int]
+SessionFactory = sessionmaker[Session]
+
+
+class Every:
+    """A drain that runs `work` at most once per `interval` (scans that need not run each pass)."""
+
+    def __init__(self, interval: float, work: Callable[[], int]) -> None:  # float-ok: seconds
+        self.interval = interval
+        self.work = work
+        self.next_run = 0.0  # float-ok: monotonic seconds
+
+    def __call__(self) -> int:
+        now = time.monotonic()
+        if now < self.next_run:
+            return 0
+        self.next_run = now + self.interval
+        self.work()
+        return 0  # a scan's finds are other drains' work; it never keeps the loop busy itself
+
+
+def webhook_drain(factory: SessionFactory, settings: Settings) -> Drain:
+    return WebhookDrain(
+        factory,
+        DeliveryPolicy(
+            retry_delays=tuple(timedelta(seconds=s) for s in settings.webhook_retry_delays_seconds),
+            timeout_seconds=settings.webhook_timeout_seconds,
+            disable_after=timedelta(hours=settings.webhook_disable_after_hours),
+            allow_private_urls=settings.webhook_allow_private_urls,
+        ),
+    )
+
+
+def email_drain(factory: SessionFactory, settings: Settings) -> Drain:
+    """Queued invoice e-mails (faktur.sending); nothing to do without FAKTUR_SMTP_URL."""
+    config = delivery_config(settings)
+    if config is None:
+        return lambda: 0
+    return partial(deliver_due_sends, factory, config)
+
+
+def overdue_drain(factory: SessionFactory, settings: Settings) -> Drain:
+    def scan() -> int:
+        with session_scope(factory) as session:
+            return record_overdue(session, datetime.now(UTC))
+
+    return Every(settings.outbox_overdue_scan_seconds, scan)
+
+
+def retention_drain(factory: SessionFactory, settings: Settings) -> Drain:
+    def purge() -> int:
+        with session_scope(factory) as session:
+            return purge_expired(session, datetime.now(UTC))
+
+    return Every(3600.0, purge)
+
+
+DRAIN_FACTORIES: dict[str, Callable[[SessionFactory, Settings], Drain]] = {
+    "webhooks": webhook_drain,
+    "emails": email_drain,
+    "invoice_overdue": overdue_drain,
+    "event_retention": retention_drain,
+}
+
+
+def make_drains(factory: SessionFactory, settings: Settings) -> dict[str, Drain]:
+    return {name: make(factory, settings) for name, make in DRAIN_FACTORIES.items()}
+
+
+class OutboxLoop:
+    """Calls the drains until stopped, in one daemon thread."""
+
+    def __init__(self, drains: dict[str, Drain], poll_seconds: float) -> None:  # float-ok: seconds
+        self.drains = drains
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        done = 0
+        for name, drain in self.drains.items():
+            try:
+                done += drain()
+            except Exception:
+                # A database outage or a bug in one pass: logged, and the next pass tries again.
+                logger.exception("outbox drain %s failed; trying again at the next pass", name)
+        return done
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            if self.run_once() == 0:
+                self._stop.wait(self.poll_seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="faktur-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:  # float-ok: seconds
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        for drain in self.drains.values():
+            close = getattr(drain, "close", None)
+            if close is not None:
+                close()
+
+
+def start_loop(factory: SessionFactory, settings: Settings) -> OutboxLoop:
+    loop = OutboxLoop(make_drains(factory, settings), settings.outbox_poll_seconds)
+    loop.start()
+    return loop

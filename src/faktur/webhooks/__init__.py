@@ -1,0 +1,1 @@
+"""Webhooks: endpoints that receive the organisation's events, signed and retried until delivered."""

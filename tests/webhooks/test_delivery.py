@@ -1,0 +1,281 @@
+"""Delivery to a real receiver on loopback: signed per Standard Webhooks (checked by a verifier
+written from the specification), retried through refusals, 500s and hangs until it arrives, in
+each object's order, with one webhook-id per event; every attempt is in the log."""
+
+# ruff: noqa: F811  (test functions take the imported fixtures by name)
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from standard_webhooks_verifier import Invalid, verify
+from webhook_fixtures import app, receiver  # noqa: F401 - fixtures
+from webhook_settings import webhook_settings
+
+from factories import create_customer, create_invoice
+from faktur.app import create_app
+
+
+def _endpoint(client: TestClient, headers: dict[str, str], url: str, **body: Any) -> dict[str, Any]:
+    response = client.post("/v1/webhook-endpoints", json={"url": url, **body}, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _log(client: TestClient, headers: dict[str, str], endpoint_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = client.get(
+            f"/v1/webhook-endpoints/{endpoint_id}/deliveries", params=params, headers=headers
+        ).json()
+        found.extend(page["data"])
+        if not page["has_more"]:
+            return found
+        cursor = page["next_cursor"]
+
+
+def _all_events(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    page = client.get("/v1/events", params={"limit": 100}, headers=headers).json()
+    assert not page["has_more"]
+    return list(reversed(page["data"]))  # oldest first
+
+
+def _wait(condition, timeout: float = 30.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]  # float-ok: seconds
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_events_arrive_signed_and_equal_to_the_stored_events(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+    endpoint = _endpoint(client, tenant.headers, receiver.url)
+    customer = create_customer(client, tenant.headers)
+    create_invoice(client, tenant.headers, customer["id"], finalize=True)
+    arrived = receiver.wait_for(3)
+    stored = _all_events(client, tenant.headers)
+    # Different objects' events may arrive in any order (they are sent at once).
+    assert sorted(r.event["id"] for r in arrived) == sorted(e["id"] for e in stored)
+    by_id = {e["id"]: e for e in stored}
+    for request in arrived:
+        event = by_id[request.event["id"]]
+        verify(endpoint["secret"], request.headers, request.body)
+        assert request.headers["webhook-id"] == event["id"]
+        assert request.event == event
+        assert request.headers["content-type"] == "application/json"
+        # A changed body, an old timestamp or another secret does not verify.
+        with pytest.raises(Invalid):
+            verify(endpoint["secret"], request.headers, request.body.replace(b"Kunde", b"Kundx"))
+        with pytest.raises(Invalid):
+            verify(
+                endpoint["secret"],
+                request.headers,
+                request.body,
+                now=int(request.headers["webhook-timestamp"]) + 600,
+            )
+        other = client.post(
+            f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret",
+            json={"grace_period_hours": 0},
+            headers=tenant.headers,
+        )
+        with pytest.raises(Invalid):
+            verify(other.json()["secret"], request.headers, request.body)
+    log = _log(client, tenant.headers, endpoint["id"])
+    assert len(log) == 3 and all(
+        a["succeeded"] and a["status_code"] == 204 and a["attempt"] == 1 for a in log
+    )
+
+
+def test_during_a_rotation_both_secrets_sign(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+    endpoint = _endpoint(client, tenant.headers, receiver.url)
+    rotated = client.post(
+        f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=tenant.headers
+    ).json()
+    create_customer(client, tenant.headers)
+    (request,) = receiver.wait_for(1)
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    verify(endpoint["secret"], request.headers, request.body)
+    verify(rotated["secret"], request.headers, request.body)
+
+
+def test_only_subscribed_types_are_sent(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+    _endpoint(client, tenant.headers, receiver.url, enabled_events=["invoice.finalized"])
+    customer = create_customer(client, tenant.headers)
+    invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)
+    (request,) = receiver.wait_for(1)
+    time.sleep(0.5)
+    assert [r.event["type"] for r in receiver.received] == ["invoice.finalized"]
+    assert request.event["data"]["object"]["number"] == invoice["number"]
+
+
+def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(
+    database_url, engine, tenant, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    settings = webhook_settings(
+        # Many retries: a loaded machine switching the receiver slowly must not exhaust them.
+        database_url,
+        webhook_retry_delays_seconds=[0.3] * 30,
+        webhook_timeout_seconds=1.0,
+    )
+    receiver.stop()  # down: connection refused
+    with TestClient(create_app(settings, engine)) as client:
+        endpoint = _endpoint(client, tenant.headers, receiver.url)
+        first = create_customer(client, tenant.headers, name="First")
+        second = create_customer(client, tenant.headers, name="Second")
+        for n in range(3):
+            for customer in (first, second):
+                patched = client.patch(
+                    f"/v1/customers/{customer['id']}", json={"city": f"City {n}"}, headers=tenant.headers
+                )
+                assert patched.status_code == 200
+        _wait(
+            lambda: any(a["error"] for a in _log(client, tenant.headers, endpoint["id"])),
+            what="a refused attempt",
+        )
+        receiver.mode = "error"
+        receiver.start()
+        _wait(lambda: len(receiver.seen) >= 2, what="500 answers")
+        receiver.mode = "hang"
+        seen = len(receiver.seen)
+        _wait(lambda: len(receiver.seen) > seen, what="a hung request")
+        _wait(
+            lambda: any(
+                a["error"] and "no answer" in a["error"] for a in _log(client, tenant.headers, endpoint["id"])
+            ),
+            what="a timed-out attempt",
+        )
+        receiver.mode = "ok"
+        stored = _all_events(client, tenant.headers)
+        _wait(
+            lambda: {r.event["id"] for r in receiver.received} >= {e["id"] for e in stored}, 60, "every event"
+        )
+        arrived = list(receiver.received)
+        everything = {e["id"] for e in stored}
+        _wait(
+            lambda: (
+                {a["event_id"] for a in _log(client, tenant.headers, endpoint["id"]) if a["succeeded"]}
+                == everything
+            ),
+            what="every success in the log",
+        )
+        log = _log(client, tenant.headers, endpoint["id"])
+
+    assert len(stored) == 8
+    # Every event arrived, each object's in the order they happened.
+    by_object: dict[str, list[str]] = defaultdict(list)
+    for event in stored:
+        by_object[event["data"]["object"]["id"]].append(event["id"])
+    received_by_object: dict[str, list[str]] = defaultdict(list)
+    for request in arrived:
+        if request.event["id"] not in received_by_object[request.event["data"]["object"]["id"]]:
+            received_by_object[request.event["data"]["object"]["id"]].append(request.event["id"])
+    assert received_by_object == by_object
+    assert {r.event["id"] for r in arrived} == {e["id"] for e in stored}
+    # One webhook-id per event, on every attempt that reached the receiver.
+    ids: dict[str, set[str]] = defaultdict(set)
+    for request in receiver.seen:
+        ids[json.loads(request.body)["id"]].add(request.headers["webhook-id"])
+    assert all(found == {event_id} for event_id, found in ids.items())
+    # The log has every attempt: refusals, 500s with their answer, time-outs, and the successes.
+    assert {a["event_id"] for a in log if a["succeeded"]} == everything
+    assert any(a["status_code"] is None and "Connection" in (a["error"] or "") for a in log)
+    assert any(a["status_code"] == 500 and a["response_body"] == "receiver broken" for a in log)
+    assert any(a["status_code"] is None and "no answer within 1 s" in (a["error"] or "") for a in log)
+    assert len(log) == len({(a["event_id"], a["attempt"]) for a in log})
+    for event in stored:
+        attempts = sorted(a["attempt"] for a in log if a["event_id"] == event["id"])
+        assert attempts == list(range(1, len(attempts) + 1))
+        assert len([r for r in receiver.seen if json.loads(r.body)["id"] == event["id"]]) <= len(attempts)
+
+
+def test_after_the_last_retry_a_delivery_is_failed(database_url, engine, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+    settings = webhook_settings(database_url, webhook_retry_delays_seconds=[0.1, 0.1])
+    receiver.mode = "error"
+    with TestClient(create_app(settings, engine)) as client:
+        endpoint = _endpoint(client, tenant.headers, receiver.url)
+        create_customer(client, tenant.headers)
+        _wait(lambda: len(_log(client, tenant.headers, endpoint["id"])) == 3, what="three attempts")
+        time.sleep(0.8)
+        log = _log(client, tenant.headers, endpoint["id"])
+        got = client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers).json()
+    # The first try and the two retries of the schedule, then no more.
+    assert sorted(a["attempt"] for a in log) == [1, 2, 3]
+    assert all(a["status_code"] == 500 and not a["succeeded"] for a in log)
+    assert got["enabled"] and got["failing_since"] is not None
+
+
+def test_an_endpoint_failing_too_long_is_disabled_and_an_event_says_so(
+    database_url, engine, tenant, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    settings = webhook_settings(
+        database_url, webhook_retry_delays_seconds=[0.3] * 7, webhook_disable_after_hours=1 / 3600
+    )
+    receiver.mode = "error"
+    with TestClient(create_app(settings, engine)) as client:
+        endpoint = _endpoint(client, tenant.headers, receiver.url)
+        customer = create_customer(client, tenant.headers)
+        _wait(
+            lambda: (
+                not client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers).json()[
+                    "enabled"
+                ]
+            ),
+            what="the endpoint disabled",
+        )
+        got = client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers).json()
+        assert got["disabled_reason"].startswith("every delivery failed since")
+        disabled = client.get(
+            "/v1/events", params={"type": "webhook_endpoint.disabled"}, headers=tenant.headers
+        ).json()
+        assert [e["data"]["object"]["id"] for e in disabled["data"]] == [endpoint["id"]]
+        attempts = len(_log(client, tenant.headers, endpoint["id"]))
+        time.sleep(0.8)
+        assert len(_log(client, tenant.headers, endpoint["id"])) == attempts  # nothing is sent any more
+
+        # Back on, and the event resent by hand: it arrives with its original webhook-id.
+        receiver.mode = "ok"
+        assert client.patch(
+            f"/v1/webhook-endpoints/{endpoint['id']}", json={"enabled": True}, headers=tenant.headers
+        ).json()["enabled"]
+        created = client.get(
+            "/v1/events", params={"type": "customer.created"}, headers=tenant.headers
+        ).json()["data"][0]
+        resent = client.post(f"/v1/events/{created['id']}/resend", headers=tenant.headers)
+        assert resent.status_code == 202 and resent.json()["deliveries"] == 1
+        receiver.wait_for(1)
+        time.sleep(0.3)
+    # Re-enabling resumed the waiting deliveries (the customer's event, and the event saying the
+    # endpoint was disabled) and the resend asked again: at least once, one webhook-id per event.
+    ids = {r.headers["webhook-id"] for r in receiver.received}
+    assert ids == {created["id"], disabled["data"][0]["id"]}
+    assert all(r.event["id"] == r.headers["webhook-id"] for r in receiver.received)
+    assert (
+        next(r.event["data"]["object"] for r in receiver.received if r.event["id"] == created["id"])
+        == customer
+    )
+
+
+def test_resend_sends_a_delivered_event_again_with_the_same_id(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+    _endpoint(client, tenant.headers, receiver.url)
+    create_customer(client, tenant.headers)
+    (first,) = receiver.wait_for(1)
+    response = client.post(f"/v1/events/{first.headers['webhook-id']}/resend", headers=tenant.headers)
+    assert response.status_code == 202 and response.json()["deliveries"] == 1
+    second = receiver.wait_for(2)[1]
+    assert second.headers["webhook-id"] == first.headers["webhook-id"] and second.body == first.body
+
+
+def test_other_organisations_events_do_not_go_to_this_endpoint(
+    client, tenant, other_tenant, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    _endpoint(client, tenant.headers, receiver.url)
+    create_customer(client, other_tenant.headers)
+    mine = create_customer(client, tenant.headers)
+    (request,) = receiver.wait_for(1)
+    time.sleep(0.3)
+    assert len(receiver.received) == 1 and request.event["data"]["object"]["id"] == mine["id"]
