@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
+from faktur.balance.endpoints import router as balance_router
 from faktur.billing import queue
 from faktur.billing.endpoints import routers as billing_routers
 from faktur.billing.recovery import RunRecovery
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(orders_router)
     app.include_router(invoice_items_router)
     app.include_router(documents_router)
+    app.include_router(balance_router)
     for router in billing_routers:
         app.include_router(router)
     install_dialects(app)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur import calc, decided_last
+from faktur.balance.service import apply_balance
 from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.http.pagination import Cursor
@@ -658,6 +659,7 @@ def _finalize(
 ) -> Invoice:
     """Finalize a stored draft: issue it, write that, and only then take its number."""
     issue_date = prepare_finalization(actor, invoice, customer, now)
+    apply_balance(session, invoice, actor.name, now)
     if number is not None:
         invoice.number = number
     session.flush()

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from faktur.models.base import Base
 from faktur.models.types import UtcDateTime
 
+DEFAULT_CREDIT_NOTE_NUMBER_FORMAT = "CN-{YYYY}-{SEQ:05}"
+
 
 class Organisation(Base):
     __tablename__ = "organisations"
@@ -43,6 +45,13 @@ class Organisation(Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
     number_format: Mapped[str] = mapped_column(String(100), nullable=False, default="INV-{YYYY}-{SEQ:05}")
     number_reset: Mapped[str] = mapped_column(String(10), nullable=False, default="yearly")
+    # Credit notes have their own gapless series (number_reset applies to it as to invoices).
+    credit_note_number_format: Mapped[str] = mapped_column(
+        String(100),
+        nullable=False,
+        default=DEFAULT_CREDIT_NOTE_NUMBER_FORMAT,
+        server_default=DEFAULT_CREDIT_NOTE_NUMBER_FORMAT,
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 

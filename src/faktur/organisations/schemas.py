@@ -60,6 +60,12 @@ class OrganisationFields(BaseModel):
         description="yearly (the series restarts at 1 each year) or never; after a change of this "
         "or of number_format the series continues after the numbers already issued",
     )
+    credit_note_number_format: text(100, 1) | None = Field(
+        None,
+        description="Format of credit-note numbers, a gapless series of its own with the same "
+        "placeholders and number_reset as invoices; default CN-{YYYY}-{SEQ:05}. It must not render "
+        "numbers that the invoice number_format could render too",
+    )
 
 
 class OrganisationCreate(OrganisationFields):
@@ -97,6 +103,9 @@ class OrganisationOut(BaseModel):
     payment_terms_days: int
     number_format: str
     number_reset: str
+    credit_note_number_format: str = Field(
+        description="Format of credit-note numbers, e.g. CN-{YYYY}-{SEQ:05}"
+    )
     created_at: datetime
     updated_at: datetime
 
