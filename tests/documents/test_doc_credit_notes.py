@@ -211,15 +211,15 @@ _TAXES = st.sampled_from(
 
 @st.composite
 def _invoices(draw: st.DrawFn) -> InvoiceSnapshot:
-    # JPY in whole yen: a sub-yen price fails Peppol's line rule (R120) on invoices too.
+    # JPY in whole yen, never a percentage allowance: Peppol's 0.02 re-checks (R120, R040) cannot
+    # hold for yen amounts, and documents.profiles refuses Peppol for such invoices (and their
+    # cancellations) before rendering.
     currency = draw(st.sampled_from(["EUR", "USD", "JPY"]))
     places = 0 if currency == "JPY" else 2
     lines = []
     for _ in range(draw(st.integers(1, 5))):
         quantity = draw(st.decimals(min_value=Decimal("0.5"), max_value=Decimal("250"), places=places and 1))
         price = draw(st.decimals(min_value=Decimal("1"), max_value=Decimal("5000"), places=places))
-        # A percentage of a yen amount rounds away from base x percent: Peppol's R040 refuses that
-        # on invoices too (noted for the documents' owners); the cancellation repeats the invoice.
         discounted = currency != "JPY" and draw(st.booleans())
         allowances = [Adjustment(percent=Decimal(10), reason="Discount")] if discounted else []
         lines.append(line(str(quantity), str(price), draw(_TAXES), allowances=allowances))
