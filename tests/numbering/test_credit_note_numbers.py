@@ -64,7 +64,9 @@ def test_the_format_is_set_with_patch_organisation(
         "CN-{YYYY}-{SEQ:05}"
     )
     changed = client.patch(
-        "/v1/organisation", json={"credit_note_number_format": "GS-{YYYY}{MM}-{SEQ:04}"}, headers=tenant.headers
+        "/v1/organisation",
+        json={"credit_note_number_format": "GS-{YYYY}{MM}-{SEQ:04}"},
+        headers=tenant.headers,
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["credit_note_number_format"] == "GS-{YYYY}{MM}-{SEQ:04}"
