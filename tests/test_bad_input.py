@@ -92,6 +92,7 @@ def render(template: str, world: World) -> str:
 BODY_ENDPOINTS = [
     ("POST", "/v1/customers"),
     ("PATCH", "/v1/customers/{customer}"),
+    ("POST", "/v1/customers/{customer}/balance-transactions"),
     ("POST", "/v1/tax-rates"),
     ("PATCH", "/v1/organisation"),
     ("POST", "/v1/invoices"),
@@ -607,6 +608,9 @@ AUTH_ENDPOINTS: list[tuple[str, str, Body | None]] = [
     ("POST", "/v1/customers", const({"name": "Kunde AG"})),
     ("GET", "/v1/customers/{customer}", None),
     ("PATCH", "/v1/customers/{customer}", const({"name": "Other"})),
+    ("GET", "/v1/customers/{customer}/balance", None),
+    ("GET", "/v1/customers/{customer}/balance-transactions", None),
+    ("POST", "/v1/customers/{customer}/balance-transactions", const({"amount": "5.00", "description": "x"})),
     ("GET", "/v1/tax-rates", None),
     ("POST", "/v1/tax-rates", const({"name": "VAT", "percent": "19"})),
     ("GET", "/v1/invoices", None),

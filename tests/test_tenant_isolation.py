@@ -84,6 +84,11 @@ def adjustment(rate_id: str) -> dict[str, Any]:
 FOREIGN_ID_REQUESTS: list[tuple[str, str, str, Body, str]] = [
     ("get_customer", "GET", "/v1/customers/{customer}", None, "customer_not_found"),
     ("patch_customer", "PATCH", "/v1/customers/{customer}", lambda i: {"name": "Mine"}, "customer_not_found"),
+    ("get_balance", "GET", "/v1/customers/{customer}/balance", None, "customer_not_found"),
+    ("list_balance_transactions", "GET", "/v1/customers/{customer}/balance-transactions", None,
+     "customer_not_found"),
+    ("credit_their_customer", "POST", "/v1/customers/{customer}/balance-transactions",
+     lambda i: {"amount": "10.00", "description": "Mine"}, "customer_not_found"),
     ("get_draft", "GET", "/v1/invoices/{draft}", None, "invoice_not_found"),
     ("get_open", "GET", "/v1/invoices/{open}", None, "invoice_not_found"),
     ("patch_draft", "PATCH", "/v1/invoices/{draft}", lambda i: {"memo": "Hijacked"}, "invoice_not_found"),

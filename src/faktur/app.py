@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
+from faktur.balance.endpoints import router as balance_router
 from faktur.billing import queue
 from faktur.billing.endpoints import routers as billing_routers
 from faktur.billing.recovery import RunRecovery
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (hosted.api_router, hosted.page_router, hosted.download_router):
         app.include_router(router)
     app.mount(*hosted.static_files())
+    app.include_router(balance_router)
     for router in billing_routers:
         app.include_router(router)
     app.include_router(webhooks_router)

@@ -23,14 +23,14 @@ from recurring_factories import create_contract, create_metric, event, flat, sen
 AS_OF = date(2024, 2, 15)  # January is due
 
 
-def _start(session_factory, organisation_id, now: datetime):  # type: ignore[no-untyped-def]
+def _start(session_factory, organisation_id, now: datetime):
     with session_scope(session_factory) as session:
         return runs.start_run(session, organisation_id, AS_OF, now).id
 
 
 def _run(
     session_factory, organisation_id, run_id, now: datetime, lease: Lease | None = None
-) -> list[ChunkResult | None]:  # type: ignore[no-untyped-def]
+) -> list[ChunkResult | None]:
     results: list[ChunkResult | None] = []
     runs.run_in_process(
         session_factory,
@@ -43,7 +43,7 @@ def _run(
     return results
 
 
-def _left_behind(session_factory, organisation_id, run_id) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _left_behind(session_factory, organisation_id, run_id) -> dict[str, Any]:
     with session_scope(session_factory) as session:
         run = runs.get_run(session, organisation_id, run_id)
         count = session.execute(
@@ -74,7 +74,7 @@ def _left_behind(session_factory, organisation_id, run_id) -> dict[str, Any]:  #
 NOTHING_LEFT = {"invoices": 0, "failure rows": 0, "chunks done": 0, "run": ("running", 0, 0, 0, 0)}
 
 
-def _numbers(session_factory, organisation_id) -> list[str]:  # type: ignore[no-untyped-def]
+def _numbers(session_factory, organisation_id) -> list[str]:
     with session_scope(session_factory) as session:
         return sorted(
             session.execute(
@@ -86,12 +86,12 @@ def _numbers(session_factory, organisation_id) -> list[str]:  # type: ignore[no-
 @pytest.mark.parametrize("bug", [TypeError, KeyError, ValueError])
 def test_a_programming_error_in_planning_fails_the_chunk_and_commits_nothing(
     client, tenant, session_factory, monkeypatch: pytest.MonkeyPatch, bug: type[Exception]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     contracts = [create_contract(client, tenant.headers, [flat("10.00")]) for _ in range(3)]
     faulty_id = contracts[1]["id"]
     real_build = billing.build_period_invoice
 
-    def build_with_a_bug(session, state, *args, **options):  # type: ignore[no-untyped-def]
+    def build_with_a_bug(session, state, *args, **options):
         if str(state.contract.id) == faulty_id:
             raise bug("a bug in the planner")
         return real_build(session, state, *args, **options)
@@ -113,7 +113,7 @@ def test_a_programming_error_in_planning_fails_the_chunk_and_commits_nothing(
 
 def test_a_bug_after_the_batch_was_written_rolls_the_whole_chunk_back(
     client, tenant, session_factory, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     for _ in range(2):
         create_contract(client, tenant.headers, [flat("10.00")])
 
@@ -131,7 +131,7 @@ def test_a_bug_after_the_batch_was_written_rolls_the_whole_chunk_back(
 
 def test_usage_that_cannot_be_aggregated_is_a_contract_failure_not_a_crash(
     client, tenant, session_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     create_metric(client, tenant.headers, "storage_gb", aggregation="sum", prop="gb")
     metered = [usage("storage_gb", {"model": "per_unit", "unit_price": "0.10"}, name="Storage")]
     garbled = create_contract(client, tenant.headers, metered)
@@ -182,7 +182,7 @@ def test_usage_that_cannot_be_aggregated_is_a_contract_failure_not_a_crash(
     assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_usage_value")
 
 
-def test_a_period_with_nothing_to_bill_is_skipped_and_counted(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_period_with_nothing_to_bill_is_skipped_and_counted(client, tenant, session_factory) -> None:
     # In advance, ended within March: January's invoice bills January and February, February's
     # bills March; March has nothing left (its fee went out in advance, no usage components).
     create_contract(
@@ -196,7 +196,7 @@ def test_a_period_with_nothing_to_bill_is_skipped_and_counted(client, tenant, se
     assert _left_behind(session_factory, tenant.organisation_id, run_id)["run"] == ("completed", 1, 1, 2, 0)
 
 
-def test_failures_of_earlier_transactions_stay_in_the_chunk_result(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_failures_of_earlier_transactions_stay_in_the_chunk_result(client, tenant, session_factory) -> None:
     # Category E without an exemption reason: EN 16931 refuses the invoice at the check step.
     broken = create_contract(
         client,

@@ -18,7 +18,7 @@ from faktur.http.routing import TransactionalRoute
 
 
 def _dependencies(route: object) -> list[object]:
-    return [dependency.call for dependency in route.dependant.dependencies]  # type: ignore[attr-defined]
+    return [dependency.call for dependency in route.dependant.dependencies]
 
 
 def test_every_post_route_claims_its_key_after_its_own_dependencies(app: FastAPI) -> None:
@@ -64,7 +64,7 @@ def _router_with_counted_posts(calls: list[str]) -> APIRouter:
     return router
 
 
-def test_a_post_route_that_never_mentions_the_key_honours_it(app: FastAPI, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_post_route_that_never_mentions_the_key_honours_it(app: FastAPI, tenant) -> None:
     calls: list[str] = []
     app.include_router(_router_with_counted_posts(calls))
     headers = {**tenant.headers, "Idempotency-Key": "note-1"}
@@ -80,7 +80,7 @@ def test_a_post_route_that_never_mentions_the_key_honours_it(app: FastAPI, tenan
     assert calls == ["a"]
 
 
-def test_a_route_with_its_own_key_header_honours_the_key_too(app: FastAPI, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_a_route_with_its_own_key_header_honours_the_key_too(app: FastAPI, tenant) -> None:
     calls: list[str] = []
     app.include_router(_router_with_counted_posts(calls))
     headers = {"x-vendor-key": tenant.api_key, "Idempotency-Key": "vendor-1"}

@@ -46,14 +46,14 @@ def _all_events(client: TestClient, headers: dict[str, str]) -> list[dict[str, A
     return list(reversed(page["data"]))  # oldest first
 
 
-def _wait(condition, timeout: float = 30.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]  # float-ok: seconds
+def _wait(condition, timeout: float = 30.0, what: str = "condition") -> None:  # float-ok: seconds
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.02)
 
 
-def test_events_arrive_signed_and_equal_to_the_stored_events(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_events_arrive_signed_and_equal_to_the_stored_events(client, tenant, receiver) -> None:
     endpoint = _endpoint(client, tenant.headers, receiver.url)
     customer = create_customer(client, tenant.headers)
     create_invoice(client, tenant.headers, customer["id"], finalize=True)
@@ -91,7 +91,7 @@ def test_events_arrive_signed_and_equal_to_the_stored_events(client, tenant, rec
     )
 
 
-def test_during_a_rotation_both_secrets_sign(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_during_a_rotation_both_secrets_sign(client, tenant, receiver) -> None:
     endpoint = _endpoint(client, tenant.headers, receiver.url)
     rotated = client.post(
         f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=tenant.headers
@@ -103,7 +103,7 @@ def test_during_a_rotation_both_secrets_sign(client, tenant, receiver) -> None: 
     verify(rotated["secret"], request.headers, request.body)
 
 
-def test_only_subscribed_types_are_sent(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_only_subscribed_types_are_sent(client, tenant, receiver) -> None:
     _endpoint(client, tenant.headers, receiver.url, enabled_events=["invoice.finalized"])
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)
@@ -115,7 +115,7 @@ def test_only_subscribed_types_are_sent(client, tenant, receiver) -> None:  # ty
 
 def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(
     database_url, engine, tenant, receiver
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings = webhook_settings(
         # Many retries: a loaded machine switching the receiver slowly must not exhaust them.
         database_url,
@@ -193,7 +193,7 @@ def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(
         assert len([r for r in receiver.seen if json.loads(r.body)["id"] == event["id"]]) <= len(attempts)
 
 
-def test_after_the_last_retry_a_delivery_is_failed(database_url, engine, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_after_the_last_retry_a_delivery_is_failed(database_url, engine, tenant, receiver) -> None:
     settings = webhook_settings(database_url, webhook_retry_delays_seconds=[0.1, 0.1])
     receiver.mode = "error"
     with TestClient(create_app(settings, engine)) as client:
@@ -211,7 +211,7 @@ def test_after_the_last_retry_a_delivery_is_failed(database_url, engine, tenant,
 
 def test_an_endpoint_failing_too_long_is_disabled_and_an_event_says_so(
     database_url, engine, tenant, receiver
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings = webhook_settings(
         database_url, webhook_retry_delays_seconds=[0.3] * 7, webhook_disable_after_hours=1 / 3600
     )
@@ -260,7 +260,7 @@ def test_an_endpoint_failing_too_long_is_disabled_and_an_event_says_so(
     )
 
 
-def test_resend_sends_a_delivered_event_again_with_the_same_id(client, tenant, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_resend_sends_a_delivered_event_again_with_the_same_id(client, tenant, receiver) -> None:
     _endpoint(client, tenant.headers, receiver.url)
     create_customer(client, tenant.headers)
     (first,) = receiver.wait_for(1)
@@ -272,7 +272,7 @@ def test_resend_sends_a_delivered_event_again_with_the_same_id(client, tenant, r
 
 def test_other_organisations_events_do_not_go_to_this_endpoint(
     client, tenant, other_tenant, receiver
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _endpoint(client, tenant.headers, receiver.url)
     create_customer(client, other_tenant.headers)
     mine = create_customer(client, tenant.headers)

@@ -42,7 +42,7 @@ def _only(events: list[dict[str, Any]], type_: str, object_id: str) -> dict[str,
     return matching[0]["data"]["object"]
 
 
-def test_every_change_emits_its_event_once_with_the_api_object(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_every_change_emits_its_event_once_with_the_api_object(client, tenant) -> None:
     headers = tenant.headers
     customer = create_customer(client, headers)
     updated = client.patch(f"/v1/customers/{customer['id']}", json={"city": "Köln"}, headers=headers).json()
@@ -99,7 +99,7 @@ def test_every_change_emits_its_event_once_with_the_api_object(client, tenant) -
     ]
 
 
-def test_events_filter_by_type_and_object_and_page(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_events_filter_by_type_and_object_and_page(client, tenant) -> None:
     customers_made = [create_customer(client, tenant.headers, name=f"C{n}") for n in range(5)]
     by_type = _events(client, tenant.headers, type="customer.created")
     assert sorted(e["data"]["object"]["id"] for e in by_type) == sorted(c["id"] for c in customers_made)
@@ -111,7 +111,7 @@ def test_events_filter_by_type_and_object_and_page(client, tenant) -> None:  # t
     assert got.json() == one[0]
 
 
-def test_events_are_the_organisations_own(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_events_are_the_organisations_own(client, tenant, other_tenant) -> None:
     create_customer(client, tenant.headers)
     event = _events(client, tenant.headers)[0]
     assert _events(client, other_tenant.headers) == []
@@ -132,18 +132,18 @@ def test_events_are_the_organisations_own(client, tenant, other_tenant) -> None:
         {"cursor": "x" * 300},
     ],
 )
-def test_garbage_queries_are_4xx(client, tenant, params) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_queries_are_4xx(client, tenant, params) -> None:
     response = client.get("/v1/events", params=params, headers=tenant.headers)
     assert 400 <= response.status_code < 500, response.text
     assert "code" in response.json()["error"]
 
 
-def test_unknown_event_is_404(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_event_is_404(client, tenant) -> None:
     assert client.get(f"/v1/events/{uuid.uuid4()}", headers=tenant.headers).status_code == 404
     assert client.get("/v1/events/nope", headers=tenant.headers).status_code == 422
 
 
-def test_a_rolled_back_change_emits_nothing(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_rolled_back_change_emits_nothing(client, tenant, session_factory) -> None:
     now = datetime.now(UTC)
     with pytest.raises(RuntimeError), session_scope(session_factory) as session:
         customers.create_customer(session, tenant.organisation_id, CustomerCreate(**customer_body()), now)
@@ -166,7 +166,7 @@ def test_a_rolled_back_change_emits_nothing(client, tenant, session_factory) -> 
     )
 
 
-def test_order_fully_invoiced_once(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_order_fully_invoiced_once(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     body = {
         "customer_id": customer["id"],
@@ -194,7 +194,7 @@ def test_order_fully_invoiced_once(client, tenant) -> None:  # type: ignore[no-u
     assert _only(_events(client, tenant.headers), "order.fully_invoiced", order_id) == whole
 
 
-def test_billing_run_completed_once(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_billing_run_completed_once(client, tenant) -> None:
     create_contract(client, tenant.headers, [flat("30.00")])
     started = client.post("/v1/billing-runs", json={"as_of": "2024-03-15"}, headers=tenant.headers)
     assert started.status_code == 202, started.text
@@ -204,7 +204,7 @@ def test_billing_run_completed_once(client, tenant) -> None:  # type: ignore[no-
     assert Counter(e["type"] for e in _events(client, tenant.headers))["invoice.created"] == 2
 
 
-def test_invoice_overdue_once_when_the_due_date_passed(client, tenant, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_invoice_overdue_once_when_the_due_date_passed(client, tenant, session_factory) -> None:
     customer = create_customer(client, tenant.headers)
     due = create_invoice(client, tenant.headers, customer["id"], finalize=True, payment_terms_days=0)
     paid = create_invoice(client, tenant.headers, customer["id"], finalize=True, payment_terms_days=0)

@@ -15,12 +15,12 @@ from faktur.webhooks.errors import WebhookUrlPrivate
 from faktur.webhooks.urls import check_url
 
 
-def _create(client, headers, **body):  # type: ignore[no-untyped-def]
+def _create(client, headers, **body):
     body = {"url": "http://127.0.0.1:9/hooks", **body}
     return client.post("/v1/webhook-endpoints", json=body, headers=headers)
 
 
-def test_the_secret_is_shown_once_and_the_endpoint_can_be_managed(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_the_secret_is_shown_once_and_the_endpoint_can_be_managed(client, tenant) -> None:
     created = _create(
         client, tenant.headers, enabled_events=["invoice.paid", "invoice.finalized"], description="ERP"
     )
@@ -60,7 +60,7 @@ def test_the_secret_is_shown_once_and_the_endpoint_can_be_managed(client, tenant
     assert client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers).status_code == 404
 
 
-def test_another_organisations_endpoint_is_not_found(client, tenant, other_tenant) -> None:  # type: ignore[no-untyped-def]
+def test_another_organisations_endpoint_is_not_found(client, tenant, other_tenant) -> None:
     endpoint = _create(client, tenant.headers).json()
     for method, path in [
         ("GET", ""),
@@ -95,14 +95,14 @@ def test_another_organisations_endpoint_is_not_found(client, tenant, other_tenan
         ({}, "validation_error"),
     ],
 )
-def test_bad_endpoints_are_refused_with_a_code(client, tenant, body, code) -> None:  # type: ignore[no-untyped-def]
+def test_bad_endpoints_are_refused_with_a_code(client, tenant, body, code) -> None:
     response = client.post("/v1/webhook-endpoints", json=body, headers=tenant.headers)
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["error"]["code"] == code
     assert client.get("/v1/webhook-endpoints", headers=tenant.headers).json()["data"] == []
 
 
-def test_garbage_on_every_route_is_4xx(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_on_every_route_is_4xx(client, tenant) -> None:
     endpoint = _create(client, tenant.headers).json()
     base = f"/v1/webhook-endpoints/{endpoint['id']}"
     for method, path, kwargs in [
@@ -124,7 +124,7 @@ def test_garbage_on_every_route_is_4xx(client, tenant) -> None:  # type: ignore[
     assert after["url"] == endpoint["url"] and after["enabled"] and after["enabled_events"] is None
 
 
-def test_post_honours_the_idempotency_key(client, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_post_honours_the_idempotency_key(client, tenant) -> None:
     headers = {**tenant.headers, "Idempotency-Key": "hook-1"}
     first = client.post("/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/a"}, headers=headers)
     again = client.post("/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/a"}, headers=headers)
@@ -135,7 +135,7 @@ def test_post_honours_the_idempotency_key(client, tenant) -> None:  # type: igno
     assert other.status_code == 409
 
 
-def test_private_and_loopback_addresses_are_refused_unless_allowed(database_url, engine, tenant) -> None:  # type: ignore[no-untyped-def]
+def test_private_and_loopback_addresses_are_refused_unless_allowed(database_url, engine, tenant) -> None:
     strict = create_app(
         webhook_settings(database_url, webhook_allow_private_urls=False, outbox_in_process=False), engine
     )

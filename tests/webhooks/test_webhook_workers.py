@@ -62,7 +62,7 @@ def workers(database_url: str) -> Iterator[Callable[[], subprocess.Popen[bytes]]
             process.kill()
 
 
-def _endpoint(session_factory, organisation_id: uuid.UUID, url: str) -> None:  # type: ignore[no-untyped-def]
+def _endpoint(session_factory, organisation_id: uuid.UUID, url: str) -> None:
     policy = webhooks.EndpointPolicy(allow_private_urls=True, secret_grace=timedelta(hours=1))
     with session_scope(session_factory) as session:
         webhooks.create_endpoint(
@@ -70,7 +70,7 @@ def _endpoint(session_factory, organisation_id: uuid.UUID, url: str) -> None:  #
         )
 
 
-def _customers(session_factory, organisation_id: uuid.UUID, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _customers(session_factory, organisation_id: uuid.UUID, count: int) -> list[str]:
     with session_scope(session_factory) as session:
         for n in range(count):
             body = CustomerCreate(**customer_body(name=f"Customer {n}"))
@@ -81,7 +81,7 @@ def _customers(session_factory, organisation_id: uuid.UUID, count: int) -> list[
 
 def test_a_worker_killed_mid_delivery_leaves_it_to_another(
     session_factory, tenant, receiver, workers
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     receiver.mode = "hang"
     receiver.hang_seconds = 30
     _endpoint(session_factory, tenant.organisation_id, receiver.url)
@@ -111,7 +111,7 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_another(
 
 
 @pytest.mark.slow
-def test_a_thousand_events_with_two_workers_none_lost(session_factory, tenant, receiver, workers) -> None:  # type: ignore[no-untyped-def]
+def test_a_thousand_events_with_two_workers_none_lost(session_factory, tenant, receiver, workers) -> None:
     _endpoint(session_factory, tenant.organisation_id, receiver.url)
     ids = _customers(session_factory, tenant.organisation_id, 1000)
     assert len(ids) == 1000

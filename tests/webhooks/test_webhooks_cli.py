@@ -14,7 +14,7 @@ from faktur.cli import app
 from faktur.webhooks import signing
 
 
-def test_webhooks_test_sends_a_signed_event(receiver) -> None:  # type: ignore[no-untyped-def]
+def test_webhooks_test_sends_a_signed_event(receiver) -> None:
     secret = signing.new_secret()
     result = CliRunner().invoke(app, ["webhooks", "test", receiver.url, "--secret", secret])
     assert result.exit_code == 0, result.output
@@ -25,7 +25,7 @@ def test_webhooks_test_sends_a_signed_event(receiver) -> None:  # type: ignore[n
     assert f"webhook-id: {request.headers['webhook-id']}" in result.output
 
 
-def test_webhooks_test_reports_a_failing_receiver(receiver) -> None:  # type: ignore[no-untyped-def]
+def test_webhooks_test_reports_a_failing_receiver(receiver) -> None:
     receiver.mode = "error"
     result = CliRunner().invoke(app, ["webhooks", "test", receiver.url])
     assert result.exit_code == 1 and "HTTP 500" in result.output
@@ -36,7 +36,7 @@ def test_webhooks_test_reports_a_failing_receiver(receiver) -> None:  # type: ig
     assert bad.exit_code == 2
 
 
-def test_webhooks_verify(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_webhooks_verify(tmp_path) -> None:
     secret = signing.new_secret()
     body = b'{"id":"evt","type":"invoice.paid"}'
     now = int(time.time())

@@ -13,4 +13,4 @@ FAST = {
 
 
 def webhook_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(database_url=database_url, create_demo_organisation=False, **{**FAST, **overrides})  # type: ignore[arg-type]
+    return Settings(database_url=database_url, create_demo_organisation=False, **{**FAST, **overrides})

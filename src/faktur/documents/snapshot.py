@@ -275,5 +275,10 @@ class InvoiceSnapshot(_Frozen):
         return self.document_type == DocumentType.CREDIT_NOTE
 
     @property
+    def is_full_cancellation(self) -> bool:
+        """A credit note that cancels its invoice entirely (see CreditNoteSnapshot)."""
+        return False
+
+    @property
     def effective_payment_reference(self) -> str | None:
         return self.payment_reference or self.number

@@ -388,6 +388,11 @@ EXAMPLES: dict[str, Any] = {
         "lines": [{"description": "Consulting", "quantity": "12.5", "unit_price": "120.00", "tax": _TAX_19}],
     },
     "record_payment": {"amount": "1838.29", "method": "sepa"},
+    "create_balance_transaction": {
+        "amount": "30.00",
+        "currency": "EUR",
+        "description": "Goodwill for the outage",
+    },
     "void_invoice": {"reason": "Issued to the wrong customer"},
     "update_organisation": {
         "contact_name": "Jana Vogel",

@@ -124,11 +124,12 @@ def write_new_invoices(
     finalized = [(invoice, issue_date) for invoice, issue_date in built if issue_date is not None]
     if numbers is not None:
         _give_numbers(finalized, numbers)
-    repository.insert_new(session, [invoice for invoice, _ in built])
+    invoices = [invoice for invoice, _ in built]
+    repository.insert_new(session, invoices)
+    announced = [invoice_events.announce(invoice, *invoice_events.on_create(invoice)) for invoice in invoices]
     if numbers is None:
         _take_numbers(session, actor, finalized)
-    invoices = [invoice for invoice, _ in built]
-    invoice_events.record_created(session, invoices, now)
+    invoice_events.record_numbered(session, announced, now)
     return invoices
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from faktur.events.service import record_events
 from faktur.events.types import EventType
-from faktur.invoices.schemas import InvoiceStatus
+from faktur.invoices.schemas import InvoiceOut, InvoiceStatus
 from faktur.models import Invoice
 
 
@@ -21,6 +22,31 @@ def record(session: Session, invoice: Invoice, now: datetime, *types: EventType)
     from faktur.invoices.presenters import present_invoice
 
     record_events(session, invoice.organisation_id, types, present_invoice(invoice), now=now)
+
+
+@dataclass(frozen=True)
+class Announced:
+    """The events of an invoice about to be numbered, presented before its number is taken: the
+    counter row stays locked from taking the number until COMMIT, so nothing slow happens after
+    it (`record_numbered` only puts the number in and writes the rows)."""
+
+    invoice: Invoice
+    types: tuple[EventType, ...]
+    presented: InvoiceOut
+
+
+def announce(invoice: Invoice, *types: EventType) -> Announced:
+    from faktur.invoices.presenters import present_invoice
+
+    return Announced(invoice, types, present_invoice(invoice))
+
+
+def record_numbered(session: Session, announced: Sequence[Announced], now: datetime) -> None:
+    """Write announced events once their invoices have their numbers."""
+    for item in announced:
+        if item.types:
+            presented = item.presented.model_copy(update={"number": item.invoice.number})
+            record_events(session, item.invoice.organisation_id, item.types, presented, now=now)
 
 
 def on_finalize(invoice: Invoice) -> tuple[EventType, ...]:
@@ -42,8 +68,3 @@ def on_payment(invoice: Invoice, paid_before: bool) -> tuple[EventType, ...]:
     if not paid_before and invoice.status == InvoiceStatus.PAID.value:
         return EventType.INVOICE_PAYMENT_RECORDED, EventType.INVOICE_PAID
     return (EventType.INVOICE_PAYMENT_RECORDED,)
-
-
-def record_created(session: Session, invoices: Iterable[Invoice], now: datetime) -> None:
-    for invoice in invoices:
-        record(session, invoice, now, *on_create(invoice))

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from faktur.balance.service import apply_balance
 from faktur.context import Actor
 from faktur.customers import service as customers
 from faktur.errors import Conflict, NotFound
@@ -188,13 +189,16 @@ def finalize_invoice(
     lifecycle.require_draft(invoice)
     customer = customers.get_customer(session, actor.organisation_id, invoice.customer_id)
     issue_date = lifecycle.prepare_finalization(actor.organisation, actor.name, invoice, customer, now)
+    # The customer's credit in the invoice's currency pays what it can (BT-113 on the documents).
+    apply_balance(session, invoice, actor.name, now)
     if number is not None:
         invoice.number = number
     session.flush()
+    announced = invoice_events.announce(invoice, *invoice_events.on_finalize(invoice))
     if number is None:
         taken = number_invoice(session, actor.organisation, invoice.id, issue_date, invoice.series)
         set_committed_value(invoice, "number", taken)
-    invoice_events.record(session, invoice, now, *invoice_events.on_finalize(invoice))
+    invoice_events.record_numbered(session, [announced], now)
     return invoice
 
 

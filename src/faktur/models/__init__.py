@@ -1,5 +1,6 @@
 """ORM tables, one module per aggregate. Importing this package registers them all."""
 
+from faktur.models.balance import CustomerBalance, CustomerBalanceTransaction
 from faktur.models.base import Base
 from faktur.models.billing import BillingRun, BillingRunFailure
 from faktur.models.billing_chunk import BillingRunChunk
@@ -26,6 +27,8 @@ __all__ = [
     "Contract",
     "ContractComponent",
     "Customer",
+    "CustomerBalance",
+    "CustomerBalanceTransaction",
     "DialectInvoice",
     "Event",
     "IdempotencyKey",

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from faktur.models.base import Base
 from faktur.models.types import UtcDateTime
 
+DEFAULT_CREDIT_NOTE_NUMBER_FORMAT = "CN-{YYYY}-{SEQ:05}"
+
 
 class Organisation(Base):
     __tablename__ = "organisations"
@@ -49,6 +51,13 @@ class Organisation(Base):
     email_body: Mapped[str | None] = mapped_column(Text)
     email_on_finalize: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
+    )
+    # Credit notes have their own gapless series (number_reset applies to it as to invoices).
+    credit_note_number_format: Mapped[str] = mapped_column(
+        String(100),
+        nullable=False,
+        default=DEFAULT_CREDIT_NOTE_NUMBER_FORMAT,
+        server_default=DEFAULT_CREDIT_NOTE_NUMBER_FORMAT,
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

@@ -96,3 +96,19 @@ def sequence_of(fmt: str, number: str) -> int | None:
     """
     parsed = parse_number(fmt, number)
     return None if parsed is None else parsed[0]
+
+
+def formats_overlap(first: str, second: str) -> bool:
+    """True when some number rendered by `second` could also be rendered by `first` (or the other
+    way round), checked on sample sequences and dates: two series whose numbers can coincide
+    would make a document's number ambiguous."""
+    samples = [
+        (sequence, day)
+        for sequence in (1, 42, 12345, 10**7)
+        for day in (date(2026, 1, 31), date(2099, 12, 1))
+    ]
+    return any(
+        parse_number(one, render_number(other, sequence, day)) is not None
+        for one, other in ((first, second), (second, first))
+        for sequence, day in samples
+    )

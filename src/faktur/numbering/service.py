@@ -12,6 +12,8 @@ from faktur.numbering import repository
 from faktur.numbering.format import parse_number, render_number, split_number_format
 
 DEFAULT_SERIES = "default"
+# The counter of credit notes: a series of its own beside the invoices' (DESIGN rule 9).
+CREDIT_NOTE_SERIES = "credit_notes"
 
 
 def period_key(organisation: Organisation, issue_date: date) -> str:
@@ -33,6 +35,14 @@ def next_invoice_number(
     session: Session, organisation: Organisation, issue_date: date, series: str = DEFAULT_SERIES
 ) -> str:
     return next_invoice_numbers(session, organisation, issue_date, 1, series)[0]
+
+
+def next_credit_note_number(session: Session, organisation: Organisation, issue_date: date) -> str:
+    """The organisation's next credit-note number, taken in the caller's transaction like an
+    invoice number: the counter row stays locked until commit, and a rollback gives it back."""
+    key = period_key(organisation, issue_date)
+    value = repository.reserve(session, organisation.id, CREDIT_NOTE_SERIES, key, 1)
+    return render_number(organisation.credit_note_number_format, value, issue_date)
 
 
 def number_invoice(

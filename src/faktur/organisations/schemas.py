@@ -82,6 +82,12 @@ class OrganisationFields(BaseModel):
         description="true: e-mail every invoice to its customer when it is finalized (a customer's own "
         "email_on_finalize wins)",
     )
+    credit_note_number_format: Annotated[str, Text(100, 1)] | None = Field(
+        None,
+        description="Format of credit-note numbers, a gapless series of its own with the same "
+        "placeholders and number_reset as invoices; default CN-{YYYY}-{SEQ:05}. It must not render "
+        "numbers that the invoice number_format could render too",
+    )
 
 
 class OrganisationCreate(OrganisationFields):
@@ -122,6 +128,9 @@ class OrganisationOut(BaseModel):
     email_subject: str | None = Field(description="Own subject of invoice e-mails; null: the built-in one")
     email_body: str | None = Field(description="Own body of invoice e-mails; null: the built-in one")
     email_on_finalize: bool = Field(description="E-mail every invoice when it is finalized")
+    credit_note_number_format: str = Field(
+        description="Format of credit-note numbers, e.g. CN-{YYYY}-{SEQ:05}"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from faktur.errors import NotFound, Unprocessable
 from faktur.models import ApiKey, Organisation
+from faktur.models.organisation import DEFAULT_CREDIT_NOTE_NUMBER_FORMAT
 from faktur.numbering import service as numbering
-from faktur.numbering.format import InvalidNumberFormat, check_number_format
+from faktur.numbering.format import InvalidNumberFormat, check_number_format, formats_overlap
 from faktur.organisations import repository
 from faktur.organisations.api_keys import generate_api_key, hash_api_key
 from faktur.organisations.schemas import OrganisationCreate, OrganisationUpdate
@@ -24,14 +25,25 @@ class CreatedKey:
 
 
 def _check_numbering(organisation: Organisation) -> None:
-    try:
-        check_number_format(organisation.number_format, yearly_reset=organisation.number_reset == "yearly")
-    except InvalidNumberFormat as exc:
+    yearly = organisation.number_reset == "yearly"
+    for field in ("number_format", "credit_note_number_format"):
+        fmt = getattr(organisation, field)
+        try:
+            check_number_format(fmt, yearly_reset=yearly)
+        except InvalidNumberFormat as exc:
+            raise Unprocessable(
+                f"The {field.replace('_', ' ')} {fmt!r} cannot be used: {exc}.",
+                code="invalid_number_format",
+                details=[{"field": field, "reason": str(exc)}],
+            ) from exc
+    if formats_overlap(organisation.number_format, organisation.credit_note_number_format):
         raise Unprocessable(
-            f"The number format {organisation.number_format!r} cannot be used: {exc}.",
+            f"The credit note number format {organisation.credit_note_number_format!r} renders numbers "
+            f"that the invoice number format {organisation.number_format!r} renders too; give credit "
+            "notes a prefix of their own, e.g. CN-{YYYY}-{SEQ:05}.",
             code="invalid_number_format",
-            details=[{"field": "number_format", "reason": str(exc)}],
-        ) from exc
+            details=[{"field": "credit_note_number_format", "reason": "overlaps the invoice number format"}],
+        )
 
 
 def create_organisation(session: Session, data: OrganisationCreate, now: datetime) -> Organisation:
@@ -44,6 +56,9 @@ def create_organisation(session: Session, data: OrganisationCreate, now: datetim
     organisation.number_format = organisation.number_format or "INV-{YYYY}-{SEQ:05}"
     organisation.number_reset = organisation.number_reset or "yearly"
     organisation.email_on_finalize = bool(organisation.email_on_finalize)
+    organisation.credit_note_number_format = (
+        organisation.credit_note_number_format or DEFAULT_CREDIT_NOTE_NUMBER_FORMAT
+    )
     _check_numbering(organisation)
     repository.add(session, organisation)
     return organisation
@@ -61,6 +76,7 @@ def update_organisation(
         "number_format",
         "number_reset",
         "email_on_finalize",
+        "credit_note_number_format",
     )
     for required in required_fields:
         if required in changes and changes[required] is None:

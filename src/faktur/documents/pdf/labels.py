@@ -13,6 +13,7 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "invoice": "Invoice",
         "credit_note": "Credit note",
+        "full_cancellation": "Credit note",
         "draft": "DRAFT",
         "draft_invoice": "Draft invoice",
         "draft_credit_note": "Draft credit note",
@@ -79,6 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
     "de": {
         "invoice": "Rechnung",
         "credit_note": "Rechnungskorrektur",
+        "full_cancellation": "Stornorechnung",
         "draft": "ENTWURF",
         "draft_invoice": "Rechnungsentwurf",
         "draft_credit_note": "Entwurf Rechnungskorrektur",
@@ -143,6 +145,7 @@ LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "invoice": "Facture",
         "credit_note": "Avoir",
+        "full_cancellation": "Avoir",
         "draft": "BROUILLON",
         "draft_invoice": "Projet de facture",
         "draft_credit_note": "Projet d'avoir",

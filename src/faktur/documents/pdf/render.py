@@ -208,7 +208,21 @@ def country_name(code: str, locale: str) -> str:
 def _title(snapshot: InvoiceSnapshot, fmt: Formatter) -> str:
     if snapshot.is_draft:
         return fmt["draft_credit_note" if snapshot.is_credit_note else "draft_invoice"]
-    return fmt["credit_note" if snapshot.is_credit_note else "invoice"]
+    if snapshot.is_credit_note:
+        return fmt["full_cancellation" if snapshot.is_full_cancellation else "credit_note"]
+    return fmt["invoice"]
+
+
+def _title_paragraph(title: str, width: float) -> Paragraph:  # float-ok: points
+    """The title in its column, the font made smaller where a word would not fit on one line
+    ("Rechnungskorrektur" at 20 pt is wider than the column and would break inside the word)."""
+    style = STYLES["title"]
+    widest = longest_word(title, style.fontName, style.fontSize)
+    if widest <= width:
+        return Paragraph(_text(title), style)
+    size = int(style.fontSize * width / widest * 2) / 2  # float-ok: points, down to half a point
+    smaller = ParagraphStyle(f"title-{size}", parent=style, fontSize=size, leading=style.leading)
+    return Paragraph(_text(title), smaller)
 
 
 def header_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
@@ -221,7 +235,7 @@ def header_block(snapshot: InvoiceSnapshot, fmt: Formatter) -> Flowable:
         Paragraph(_text(seller.trading_name or seller.legal_name), STYLES["seller"]),
         Paragraph("<br/>".join(line for line in seller_lines if line), STYLES["small"]),
     ]
-    right = [Paragraph(_text(_title(snapshot, fmt)), STYLES["title"])]
+    right = [_title_paragraph(_title(snapshot, fmt), CONTENT_WIDTH * 0.45)]
     table = Table([[left, right]], colWidths=[CONTENT_WIDTH * 0.55, CONTENT_WIDTH * 0.45])
     table.setStyle(
         _table_style(

@@ -7,7 +7,7 @@ send-on-finalization switch; customers their e-invoice profile for e-mail and th
 `invoices` (see 0010).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 import hashlib
