@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from faktur.errors import Unauthorized
+from faktur.errors import InvalidApiKey, MissingApiKey
 from faktur.http.deps import NowDep, SessionDep
 from faktur.idempotency.service import claim_key
 from faktur.models import Organisation
@@ -55,12 +55,10 @@ def generate_api_key() -> NewApiKey:
 
 def authenticate(session: Session, token: str | None) -> Principal:
     if not token:
-        raise Unauthorized(
-            "No API key given: send 'Authorization: Bearer <api key>'.", code="missing_api_key"
-        )
+        raise MissingApiKey()
     found = organisations.get_active_key(session, hash_api_key(token.strip()))
     if found is None:
-        raise Unauthorized("The API key is unknown or revoked.", code="invalid_api_key")
+        raise InvalidApiKey()
     key, organisation = found
     actor = organisations.KEY_ACTOR_PREFIX + key.prefix
     return Principal(organisation=organisation, api_key_id=key.id, actor=actor)

@@ -26,8 +26,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import leases, repository, runs
+from faktur.billing.errors import BillingRunChunkNotFound
 from faktur.db import session_scope
-from faktur.errors import NotFound
 from faktur.models import BillingRunChunk
 from faktur.outages import Outage, Stopped, retrying
 
@@ -45,7 +45,7 @@ logger = logging.getLogger("faktur.billing.worker")
 def get_chunk(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, seq: int) -> BillingRunChunk:
     chunk = repository.get_chunk(session, organisation_id, run_id, seq)
     if chunk is None:
-        raise NotFound(f"No chunk {seq} in billing run {run_id}.", code="billing_run_chunk_not_found")
+        raise BillingRunChunkNotFound(run_id, seq)
     return chunk
 
 

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from faktur.customers import repository
+from faktur.customers.errors import CustomerNotFound
 from faktur.customers.schemas import CustomerCreate, CustomerUpdate
-from faktur.errors import NotFound, Unprocessable
+from faktur.errors import FieldCannotBeCleared
 from faktur.http.pagination import Cursor
 from faktur.models import Customer
 
@@ -18,7 +19,7 @@ from faktur.models import Customer
 def get_customer(session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID) -> Customer:
     customer = repository.get(session, organisation_id, customer_id)
     if customer is None:
-        raise NotFound(f"No customer {customer_id} in this organisation.", code="customer_not_found")
+        raise CustomerNotFound(customer_id)
     return customer
 
 
@@ -47,9 +48,7 @@ def update_customer(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for required in ("name", "locale"):
         if required in changes and changes[required] is None:
-            raise Unprocessable(
-                f"{required} cannot be cleared.", details=[{"field": required, "reason": "must not be null"}]
-            )
+            raise FieldCannotBeCleared(required)
     if "metadata" in changes:
         customer.metadata_ = changes.pop("metadata") or {}
     if "payment_means" in changes:

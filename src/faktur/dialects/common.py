@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from faktur.auth import Principal, authenticate, claim_idempotency
-from faktur.errors import FakturError, Unauthorized
+from faktur.dialects.errors import VendorRequestInvalid
+from faktur.errors import FakturError, MissingApiKey
 from faktur.http.error_handlers import field_path
 from faktur.invoices.service import Actor
 
@@ -59,9 +60,8 @@ def authenticate_key(
     """A faktur API key given in the vendor's header; claims the Idempotency-Key like the native API."""
     try:
         principal = authenticate(session, token)
-    except Unauthorized as error:
-        message = f"No API key given: send it in the '{header}' header." if not token else error.message
-        raise Unauthorized(message, code=error.code) from None
+    except MissingApiKey:
+        raise MissingApiKey(header) from None
     claim_idempotency(request, session, principal.organisation_id, now)
     return principal
 
@@ -114,10 +114,7 @@ def core_model(model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         details = [{"field": field_path(e["loc"]), "reason": e["msg"]} for e in exc.errors()]
-        summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:3])
-        raise FakturError(
-            f"The request is invalid: {summary}", code="validation_error", details=details
-        ) from None
+        raise VendorRequestInvalid(details) from None
 
 
 def error_details(error: FakturError) -> list[dict[str, str]]:

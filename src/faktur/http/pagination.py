@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from faktur.errors import FakturError
+from faktur.errors import InvalidCursor
 
 T = TypeVar("T")
 
@@ -36,11 +36,7 @@ class Cursor:
                 raise ValueError("cursor timestamp without a time zone")
             return cls(created_at.astimezone(UTC), uuid.UUID(ident))
         except (ValueError, TypeError, OverflowError) as exc:
-            raise FakturError(
-                "The cursor is not one this API returned; pass next_cursor from the previous page.",
-                code="invalid_cursor",
-                details=[{"field": "cursor", "reason": "not a valid cursor"}],
-            ) from exc
+            raise InvalidCursor() from exc
 
 
 class Page(BaseModel, Generic[T]):

@@ -9,11 +9,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from faktur.auth import generate_api_key, hash_api_key
-from faktur.errors import NotFound, Unprocessable
+from faktur.errors import FieldCannotBeCleared
 from faktur.models import ApiKey, Organisation
 from faktur.numbering import service as numbering
 from faktur.numbering.format import InvalidNumberFormat, check_number_format
 from faktur.organisations import repository
+from faktur.organisations.errors import ApiKeyNotFound, NumberFormatUnusable, OrganisationNotFound
 from faktur.organisations.schemas import OrganisationCreate, OrganisationUpdate
 
 
@@ -27,11 +28,7 @@ def _check_numbering(organisation: Organisation) -> None:
     try:
         check_number_format(organisation.number_format, yearly_reset=organisation.number_reset == "yearly")
     except InvalidNumberFormat as exc:
-        raise Unprocessable(
-            f"The number format {organisation.number_format!r} cannot be used: {exc}.",
-            code="invalid_number_format",
-            details=[{"field": "number_format", "reason": str(exc)}],
-        ) from exc
+        raise NumberFormatUnusable(organisation.number_format, str(exc)) from exc
 
 
 def create_organisation(session: Session, data: OrganisationCreate, now: datetime) -> Organisation:
@@ -55,9 +52,7 @@ def update_organisation(
     changes = data.model_dump(exclude_unset=True)
     for required in ("legal_name", "default_currency", "payment_terms_days", "number_format", "number_reset"):
         if required in changes and changes[required] is None:
-            raise Unprocessable(
-                f"{required} cannot be cleared.", details=[{"field": required, "reason": "must not be null"}]
-            )
+            raise FieldCannotBeCleared(required)
     numbering_before = (organisation.number_format, organisation.number_reset)
     for field, value in changes.items():
         setattr(organisation, field, value)
@@ -71,7 +66,7 @@ def update_organisation(
 
 def create_api_key(session: Session, organisation_id: uuid.UUID, name: str, now: datetime) -> CreatedKey:
     if repository.get(session, organisation_id) is None:
-        raise NotFound(f"No organisation {organisation_id}.", code="organisation_not_found")
+        raise OrganisationNotFound(organisation_id)
     new = generate_api_key()
     key = ApiKey(
         id=uuid.uuid4(),
@@ -88,7 +83,7 @@ def create_api_key(session: Session, organisation_id: uuid.UUID, name: str, now:
 def revoke_api_key(session: Session, key_id: uuid.UUID, now: datetime) -> ApiKey:
     key = session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"No API key {key_id}.", code="api_key_not_found")
+        raise ApiKeyNotFound(key_id)
     return _revoke(session, key, now)
 
 
@@ -96,7 +91,7 @@ def revoke_api_key_by_plaintext(session: Session, plaintext: str, now: datetime)
     """Revoke the key itself (as a client sends it) when its id is not at hand."""
     key = repository.get_key_by_hash(session, hash_api_key(plaintext.strip()))
     if key is None:
-        raise NotFound("No such API key: it was never issued by this database.", code="api_key_not_found")
+        raise ApiKeyNotFound()
     return _revoke(session, key, now)
 
 
