@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from faktur.context import Principal
-from faktur.errors import Unauthorized
+from faktur.errors import InvalidApiKey, MissingApiKey
 from faktur.http.deps import SessionDep
 from faktur.organisations import repository as organisations
 from faktur.organisations.api_keys import hash_api_key
@@ -23,12 +23,10 @@ from faktur.organisations.api_keys import hash_api_key
 def authenticate(request: Request, session: Session, token: str | None) -> Principal:
     """The principal of an API key; recorded as the request's."""
     if not token:
-        raise Unauthorized(
-            "No API key given: send 'Authorization: Bearer <api key>'.", code="missing_api_key"
-        )
+        raise MissingApiKey()
     found = organisations.get_active_key(session, hash_api_key(token.strip()))
     if found is None:
-        raise Unauthorized("The API key is unknown or revoked.", code="invalid_api_key")
+        raise InvalidApiKey()
     key, organisation = found
     actor = organisations.KEY_ACTOR_PREFIX + key.prefix
     principal = Principal(organisation=organisation, api_key_id=key.id, actor=actor)

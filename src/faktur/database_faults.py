@@ -12,7 +12,14 @@ import errno
 
 from sqlalchemy import exc as sa_exc
 
-from faktur.errors import FakturError
+from faktur.errors import (
+    DatabaseBusy,
+    DatabaseCorrupt,
+    DatabaseIOError,
+    DatabaseUnavailable,
+    FakturError,
+    StorageFull,
+)
 
 # SQLite result codes (https://sqlite.org/rescode.html): primary ones are the extended code's low byte.
 SQLITE_BUSY = 5
@@ -31,35 +38,6 @@ PG_BUSY = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock n
 
 # OS errors that mean the disk, not the program, failed.
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
-
-
-class DatabaseBusy(FakturError):
-    status = 503
-    code = "database_busy"
-    retry_after_seconds = 1
-
-
-class DatabaseUnavailable(FakturError):
-    status = 503
-    code = "database_unavailable"
-    retry_after_seconds = 2
-
-
-class DatabaseIOError(FakturError):
-    status = 503
-    code = "database_io_error"
-    retry_after_seconds = 5
-
-
-class DatabaseCorrupt(FakturError):
-    status = 503
-    code = "database_corrupt"
-    retry_after_seconds = 60
-
-
-class StorageFull(FakturError):
-    status = 507
-    code = "storage_full"
 
 
 def storage_full() -> StorageFull:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from faktur.errors import FakturError
+from faktur.errors import InvalidCursor
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,4 @@ class Cursor:
                 raise ValueError("cursor timestamp without a time zone")
             return cls(created_at.astimezone(UTC), uuid.UUID(ident))
         except (ValueError, TypeError, OverflowError) as exc:
-            raise FakturError(
-                "The cursor is not one this API returned; pass next_cursor from the previous page.",
-                code="invalid_cursor",
-                details=[{"field": "cursor", "reason": "not a valid cursor"}],
-            ) from exc
+            raise InvalidCursor() from exc

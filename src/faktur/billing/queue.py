@@ -41,9 +41,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import leases, repository, runs, tasks
+from faktur.billing.errors import BillingRunNotFound
 from faktur.config import Settings
 from faktur.db import is_sqlite, normalise_url, session_scope
-from faktur.errors import NotFound
 from faktur.organisations import repository as organisations
 from faktur.outages import Outage, is_transient, retrying
 
@@ -89,7 +89,7 @@ def plan_queued_run(
         # The run row's lock makes two concurrent starts of one run plan it once.
         run = repository.get_run(session, organisation_id, run_id, for_update=True)
         if run is None:
-            raise NotFound(f"No billing run {run_id}.", code="billing_run_not_found")
+            raise BillingRunNotFound(run_id, in_organisation=False)
         if run.status != "running":
             return []
         if not leases.claim(session, organisation_id, run_id, lease):

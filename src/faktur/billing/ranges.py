@@ -18,11 +18,16 @@ from sqlalchemy.orm import Session
 
 from faktur.billing import lines as planner
 from faktur.billing import service as billing
+from faktur.billing.errors import (
+    PeriodOverlapsInvoice,
+    RangeNotCompleted,
+    RangeOfInAdvanceContract,
+    RangeOutsideContract,
+)
 from faktur.calc.periods import Period
 from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.contracts import service as contracts
-from faktur.errors import Conflict, Unprocessable
 from faktur.invoices import service as invoices
 from faktur.models import Contract, Invoice
 from faktur.usage import billing_repository as usage
@@ -50,24 +55,6 @@ def overlapping(
     return {span: invoice_id for span, invoice_id in live.items() if span[0] < end and start < span[1]}
 
 
-def period_overlaps(
-    contract: Contract, start: date, end: date, span: tuple[date, date], invoice_id: uuid.UUID
-) -> Conflict:
-    return Conflict(
-        f"{start} to {end} (end exclusive) shares days with {span[0]} to {span[1]}, billed by invoice "
-        f"{invoice_id} of contract {contract.id}; nothing is invoiced twice: void that invoice first, or "
-        "ask for the days it does not bill.",
-        code="period_overlaps_invoice",
-        details=[
-            {
-                "field": "period_start",
-                "reason": "days already invoiced",
-                "existing_invoice_id": str(invoice_id),
-            }
-        ],
-    )
-
-
 def invoice_contract_range(
     session: Session,
     actor: Actor,
@@ -84,32 +71,18 @@ def invoice_contract_range(
     try:
         cut = pieces(contract, start, end)
     except ValueError:
-        raise Unprocessable(
-            f"{start} to {end} is not within contract {contract.id} (it runs from {contract.start_date}"
-            f"{' to ' + str(contract.end_date) if contract.end_date else ''}, end exclusive).",
-            code="outside_contract",
-            details=[{"field": "period_start", "reason": "outside the contract"}],
-        ) from None
+        raise RangeOutsideContract(contract, start, end) from None
     if end > now.date():
-        raise Unprocessable(
-            f"{start} to {end} ends after today ({now.date()}); usage is billed once the days are over.",
-            code="period_not_completed",
-            details=[{"field": "period_end", "reason": "in the future"}],
-        )
+        raise RangeNotCompleted(start, end, now.date())
     if contract.billing_timing == "in_advance":
         # A cycle's flat fees are billed whole, in advance, by the invoice of the period before it:
         # an invoice for some of its days would bill them twice.
-        raise Unprocessable(
-            f"Contract {contract.id} bills its flat fees in advance, per whole billing period; invoice one "
-            f"of its periods (the one containing {start} is {planner.span_text(cut[0].cycle)}).",
-            code="range_of_in_advance_contract",
-            details=[{"field": "period_start", "reason": "not a billing period of an in-advance contract"}],
-        )
+        raise RangeOfInAdvanceContract(contract, start, planner.span_text(cut[0].cycle))
     live = contracts_repo.live_invoice_periods(session, actor.organisation_id, [contract.id])[contract.id]
     for span, invoice_id in overlapping(live, start, end).items():
         if span == (start, end):
             raise billing.duplicate_period(contract, Period(start, end), invoice_id)
-        raise period_overlaps(contract, start, end, span, invoice_id)
+        raise PeriodOverlapsInvoice(contract, start, end, span, invoice_id)
     states, metrics = billing.load_states(session, actor.organisation_id, [contract], end, {contract.id: cut})
     state = states[contract.id]
     plans = [billing.plan_period(session, state, metrics, piece, bill_for_date) for piece in cut]

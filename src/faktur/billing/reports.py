@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from faktur.billing import service
+from faktur.billing.errors import DayOutsideContract
 from faktur.billing.lines import units_of
 from faktur.billing.schemas import ContractUsageOut, LateEventOut, MetricUsageOut, PeriodOut
 from faktur.contracts import repository as contracts_repo
 from faktur.contracts import service as contracts
-from faktur.errors import Unprocessable
 from faktur.models import UsageEvent
 from faktur.usage import billing_repository as billed
 from faktur.usage import repository as usage
@@ -28,12 +28,7 @@ def contract_usage(
     try:
         period = service.contract_period(contract, on)
     except ValueError:
-        raise Unprocessable(
-            f"{on} is outside contract {contract.id} (it runs from {contract.start_date}"
-            f"{' to ' + str(contract.end_date) if contract.end_date else ''}, end exclusive).",
-            code="outside_contract",
-            details=[{"field": "on", "reason": "outside the contract"}],
-        ) from None
+        raise DayOutsideContract(contract, on) from None
     invoiced = contracts_repo.live_invoice_periods(session, organisation_id, [contract.id])[contract.id]
     rows = billed.contract_events(
         session,

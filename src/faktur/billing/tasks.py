@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from faktur.billing import leases, repository, runs
 from faktur.billing.chunk import ChunkResult
+from faktur.billing.errors import BillingRunChunkNotFound
 from faktur.db import session_scope
-from faktur.errors import NotFound
 from faktur.models import BillingRunChunk
 from faktur.outages import Outage, Stopped, retrying
 
@@ -46,7 +46,7 @@ logger = logging.getLogger("faktur.billing.worker")
 def get_chunk(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID, seq: int) -> BillingRunChunk:
     chunk = repository.get_chunk(session, organisation_id, run_id, seq)
     if chunk is None:
-        raise NotFound(f"No chunk {seq} in billing run {run_id}.", code="billing_run_chunk_not_found")
+        raise BillingRunChunkNotFound(run_id, seq)
     return chunk
 
 

@@ -69,6 +69,36 @@ class InvalidInput(CalcError, ValueError):
     code = "invalid_input"
 
 
+class UnknownTaxCategory(InvalidInput):
+    """A VAT category that is not one of EN 16931's (UNCL5305 subset)."""
+
+    code = "unknown_tax_category"
+
+
+class NegativeTaxRate(InvalidInput):
+    """A VAT rate below zero."""
+
+    code = "negative_tax_rate"
+
+
+class AmountXorPercent(InvalidInput):
+    """An allowance or charge gives both an amount and a percentage, or neither."""
+
+    code = "amount_xor_percent"
+
+
+class BaseAmountRequired(InvalidInput):
+    """A percentage allowance or charge lacks the base amount it is a percentage of."""
+
+    code = "base_amount_required"
+
+
+class ConflictingExemptionReasons(InvalidInput):
+    """Lines of one VAT category state different exemption reasons; an invoice states one per category."""
+
+    code = "conflicting_exemption_reasons"
+
+
 class TaxRuleError(CalcError):
     """The invoice breaks EN 16931 VAT rules and must not be issued; `violations` lists them all."""
 

@@ -15,7 +15,14 @@ from typing import NamedTuple
 
 from faktur.calc.currency import CurrencyInfo, currency_info
 from faktur.calc.decimals import check_decimal
-from faktur.calc.errors import InvalidInput, PrecisionError
+from faktur.calc.errors import (
+    AmountXorPercent,
+    BaseAmountRequired,
+    InvalidInput,
+    NegativeTaxRate,
+    PrecisionError,
+    UnknownTaxCategory,
+)
 
 _ZERO = Decimal(0)
 
@@ -100,16 +107,15 @@ class TaxSpec:
             try:
                 object.__setattr__(self, "category", TaxCategory(self.category))
             except ValueError:
-                raise InvalidInput(
+                raise UnknownTaxCategory(
                     f"Unknown VAT category {self.category!r}; use one of "
                     + ", ".join(c.value for c in TaxCategory),
                     field="tax.category",
-                    code="unknown_tax_category",
                 ) from None
         check_decimal(self.percent, "tax.percent")
         if self.percent < 0:
-            raise InvalidInput(
-                f"VAT rate {self.percent} is negative", field="tax.percent", code="negative_tax_rate"
+            raise NegativeTaxRate(
+                f"VAT rate {self.percent} is negative", field="tax.percent"
             )
         _blank_to_none(self, "exemption_reason")
         _blank_to_none(self, "exemption_reason_code")
@@ -117,10 +123,9 @@ class TaxSpec:
 
 def _check_amount_or_percent(amount: Decimal | None, percent: Decimal | None, what: str) -> None:
     if (amount is None) == (percent is None):
-        raise InvalidInput(
+        raise AmountXorPercent(
             f"A {what} needs exactly one of amount or percent",
             field="amount",
-            code="amount_xor_percent",
         )
     if amount is not None:
         # Decimals are checked against the currency by InvoiceInput, which knows it.
@@ -186,10 +191,9 @@ class DocumentAdjustment:
         if self.base_amount is not None:
             check_decimal(self.base_amount, "base_amount", max_decimals=None)
         elif self.percent is not None:
-            raise InvalidInput(
+            raise BaseAmountRequired(
                 "A percentage allowance or charge needs the base_amount it is a percentage of",
                 field="base_amount",
-                code="base_amount_required",
             )
         _blank_to_none(self, "reason")
         _blank_to_none(self, "reason_code")

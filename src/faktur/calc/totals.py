@@ -22,7 +22,7 @@ from operator import itemgetter
 
 from faktur.calc.currency import currency_info
 from faktur.calc.decimals import HUNDRED, MONEY_CONTEXT, canonical_percent
-from faktur.calc.errors import InvalidInput
+from faktur.calc.errors import ConflictingExemptionReasons
 from faktur.calc.model import (
     DEFAULT_EXEMPTIONS,
     AdjustmentResult,
@@ -109,11 +109,10 @@ def _exemption(category: TaxCategory, specs: list[TaxSpec]) -> tuple[str | None,
     reasons = sorted({s.exemption_reason for s in specs if s.exemption_reason is not None})
     codes = sorted({s.exemption_reason_code for s in specs if s.exemption_reason_code is not None})
     if len(reasons) > 1 or len(codes) > 1:
-        raise InvalidInput(
+        raise ConflictingExemptionReasons(
             f"VAT category {category.value} has conflicting exemption reasons "
             f"{reasons + codes}; an invoice states one reason per category",
             field="tax.exemption_reason",
-            code="conflicting_exemption_reasons",
         )
     return (reasons[0] if reasons else None), (codes[0] if codes else None)
 

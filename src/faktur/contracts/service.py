@@ -9,13 +9,21 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from faktur.contracts import repository
+from faktur.contracts.errors import (
+    ContractEndBeforeInvoicedPeriod,
+    ContractEndNotAfterStart,
+    ContractNotFound,
+    TermsEffectiveFromTooEarly,
+)
 from faktur.contracts.schemas import ComponentIn, ContractCreate, ContractUpdate, UsageComponentIn
 from faktur.customers import service as customers
-from faktur.errors import Conflict, NotFound, Unprocessable
+from faktur.errors import FieldCannotBeCleared
 from faktur.models import Contract, ContractComponent, Organisation
 from faktur.paging import Cursor
 from faktur.tax_rates import repository as tax_rates
+from faktur.tax_rates.errors import TaxRateNotFound
 from faktur.usage import repository as usage
+from faktur.usage.errors import MetricCodeNotFound
 
 
 def get_contract(
@@ -23,7 +31,7 @@ def get_contract(
 ) -> Contract:
     contract = repository.get(session, organisation_id, contract_id, for_update=for_update)
     if contract is None:
-        raise NotFound(f"No contract {contract_id} in this organisation.", code="contract_not_found")
+        raise ContractNotFound(contract_id)
     return contract
 
 
@@ -72,22 +80,14 @@ def _build_components(
     built = []
     for position, item in enumerate(items):
         if item.tax_rate_id is not None and item.tax_rate_id not in rates:
-            raise NotFound(
-                f"No tax rate {item.tax_rate_id} in this organisation.",
-                code="tax_rate_not_found",
-                details=[{"field": f"components[{position}].tax_rate_id", "reason": "unknown tax rate"}],
-            )
+            raise TaxRateNotFound(item.tax_rate_id, f"components[{position}].tax_rate_id")
         metric_id = None
         charge_model = None
         amount = None
         if isinstance(item, UsageComponentIn):
             metric = metrics.get(item.metric_code)
             if metric is None:
-                raise NotFound(
-                    f"No metric with code {item.metric_code!r}; create it with POST /v1/metrics first.",
-                    code="metric_not_found",
-                    details=[{"field": f"components[{position}].metric_code", "reason": "unknown metric"}],
-                )
+                raise MetricCodeNotFound(item.metric_code, f"components[{position}].metric_code")
             metric_id, charge_model = metric.id, item.charge_model
         else:
             amount = item.amount
@@ -154,11 +154,7 @@ def update_contract(
         versions = terms_versions(contract)
         latest_version, latest_from, _ = versions[-1]
         if data.terms_effective_from <= latest_from:
-            raise Unprocessable(
-                f"New terms must take effect after the current ones (from {latest_from}).",
-                code="terms_effective_from_too_early",
-                details=[{"field": "terms_effective_from", "reason": f"must be after {latest_from}"}],
-            )
+            raise TermsEffectiveFromTooEarly(latest_from)
         contract.components.extend(
             _build_components(
                 session,
@@ -175,9 +171,7 @@ def update_contract(
             setattr(contract, name, changes[name])
     if "payment_mode" in changes:
         if data.payment_mode is None:
-            raise Unprocessable(
-                "payment_mode cannot be cleared.", details=[{"field": "payment_mode", "reason": "null"}]
-            )
+            raise FieldCannotBeCleared("payment_mode", reason="null")
         contract.payment_mode = data.payment_mode.value
     if "metadata" in changes:
         contract.metadata_ = data.metadata or {}
@@ -190,16 +184,8 @@ def _check_new_end(session: Session, contract: Contract, end: date | None) -> No
     if end is None:
         return
     if end <= contract.start_date:
-        raise Unprocessable(
-            f"end_date must be after the contract start {contract.start_date} (the end is exclusive).",
-            details=[{"field": "end_date", "reason": "not after start_date"}],
-        )
+        raise ContractEndNotAfterStart(contract.start_date)
     invoiced = repository.live_invoice_periods(session, contract.organisation_id, [contract.id])[contract.id]
     latest_end = max((period_end for _, period_end in invoiced), default=None)
     if latest_end is not None and end < latest_end:
-        raise Conflict(
-            f"Periods up to {latest_end} are already invoiced; the contract cannot end before that. "
-            "Void those invoices first.",
-            code="contract_end_before_invoiced_period",
-            details=[{"field": "end_date", "reason": f"before {latest_end}"}],
-        )
+        raise ContractEndBeforeInvoicedPeriod(latest_end)

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from faktur.customers import repository
+from faktur.customers.errors import CustomerNotFound
 from faktur.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
-from faktur.errors import NotFound, Unprocessable
+from faktur.errors import FieldCannotBeCleared
 from faktur.events.service import record_event
 from faktur.events.types import EventType
 from faktur.models import Customer
@@ -20,7 +21,7 @@ from faktur.paging import Cursor
 def get_customer(session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID) -> Customer:
     customer = repository.get(session, organisation_id, customer_id)
     if customer is None:
-        raise NotFound(f"No customer {customer_id} in this organisation.", code="customer_not_found")
+        raise CustomerNotFound(customer_id)
     return customer
 
 
@@ -50,9 +51,7 @@ def update_customer(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for required in ("name", "locale"):
         if required in changes and changes[required] is None:
-            raise Unprocessable(
-                f"{required} cannot be cleared.", details=[{"field": required, "reason": "must not be null"}]
-            )
+            raise FieldCannotBeCleared(required)
     if "metadata" in changes:
         customer.metadata_ = changes.pop("metadata") or {}
     if "payment_means" in changes:

@@ -20,7 +20,8 @@ from faktur import calc
 from faktur.context import Principal
 from faktur.dialects import repository, responses
 from faktur.dialects.common import ExactJSONResponse, actor, authenticate_key
-from faktur.errors import FakturError, NotFound
+from faktur.dialects.errors import AximOrderNotFound, OrderIdRequired
+from faktur.errors import FakturError
 from faktur.fields import Text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
@@ -88,10 +89,10 @@ def create_invoice(
     now: NowDep,
 ) -> ExactJSONResponse:
     if not body.orderId:
-        raise FakturError("orderId is required", code="validation_error", details=[{"field": "orderId"}])
+        raise OrderIdRequired()
     order = repository.find_order(session, principal.organisation_id, body.orderId)
     if order is None:
-        raise NotFound("Order not found", code="order_not_found")
+        raise AximOrderNotFound()
     invoice = orders.invoice_order(
         session, actor(principal), order.id, OrderInvoiceCreate(finalize=True), now
     )

@@ -22,7 +22,8 @@ from starlette.responses import Response
 
 from faktur.auth import authenticate
 from faktur.context import Actor, Principal
-from faktur.errors import FakturError, Unauthorized
+from faktur.dialects.errors import VendorRequestInvalid
+from faktur.errors import FakturError, MissingApiKey
 from faktur.field_paths import field_path
 
 M = TypeVar("M", bound=BaseModel)
@@ -57,9 +58,8 @@ def authenticate_key(request: Request, session: Session, token: str | None, *, h
     """A faktur API key given in the vendor's header (the route claims the Idempotency-Key)."""
     try:
         return authenticate(request, session, token)
-    except Unauthorized as error:
-        message = f"No API key given: send it in the '{header}' header." if not token else error.message
-        raise Unauthorized(message, code=error.code) from None
+    except MissingApiKey:
+        raise MissingApiKey(header) from None
 
 
 def actor(principal: Principal) -> Actor:
@@ -110,10 +110,7 @@ def core_model(model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         details = [{"field": field_path(e["loc"]), "reason": e["msg"]} for e in exc.errors()]
-        summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:3])
-        raise FakturError(
-            f"The request is invalid: {summary}", code="validation_error", details=details
-        ) from None
+        raise VendorRequestInvalid(details) from None
 
 
 def error_details(error: FakturError) -> list[dict[str, str]]:

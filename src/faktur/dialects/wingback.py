@@ -30,6 +30,7 @@ from faktur.dialects.common import (
     rename_by_prefix,
     vendor_fields,
 )
+from faktur.dialects.errors import WingbackContractOfOtherCustomer
 from faktur.errors import FakturError
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
@@ -97,11 +98,7 @@ def create_invoices(
         if contract_id is not None:
             contract = contracts.get_contract(session, organisation_id, contract_id)
             if customer_id is not None and contract.customer_id != customer_id:
-                raise FakturError(
-                    f"Contract Contr_{contract_id} belongs to another customer than Cust_{customer_id}.",
-                    code="contract_of_other_customer",
-                    details=[{"field": "contract_id", "reason": "belongs to another customer"}],
-                )
+                raise WingbackContractOfOtherCustomer(contract_id, customer_id)
         if body.invoice_item_ids == []:
             return ExactJSONResponse([], status_code=200)  # no item asked for: nothing to create
         request = core_model(

@@ -37,7 +37,8 @@ from faktur.dialects.common import (
     utc_z,
     vendor_fields,
 )
-from faktur.errors import FakturError, NotFound
+from faktur.dialects.errors import InvalidTimestamp, UpdatedAtBeforeOrder, WizcommerceOrderNotFound
+from faktur.errors import FakturError
 from faktur.fields import Text
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
@@ -159,19 +160,13 @@ def _timestamp(value: str, field: str) -> datetime:
     try:
         return parse_timestamp(value)
     except ValueError as exc:
-        raise FakturError(
-            str(exc), code="invalid_timestamp", details=[{"field": field, "reason": str(exc)}]
-        ) from None
+        raise InvalidTimestamp(str(exc), field) from None
 
 
 def _linked_order(session: SessionDep, principal: Principal, order_id: str) -> Order:
     order = repository.find_order(session, principal.organisation_id, order_id)
     if order is None:
-        raise NotFound(
-            f"No order {order_id} in this organisation (give its faktur id or external reference).",
-            code="order_not_found",
-            details=[{"field": "order_id", "reason": "unknown order"}],
-        )
+        raise WizcommerceOrderNotFound(order_id)
     return order
 
 
@@ -200,12 +195,7 @@ def _import(
     created = _timestamp(body.created_at, "created_at") if body.created_at else None
     updated = _timestamp(body.updated_at, "updated_at") if body.updated_at else now
     if updated <= order.created_at:
-        raise FakturError(
-            f"updated_at {utc_z(updated)} must be later than the order's creation, "
-            f"{utc_z(order.created_at)}.",
-            code="updated_at_before_order",
-            details=[{"field": "updated_at", "reason": "must be later than the order creation date"}],
-        )
+        raise UpdatedAtBeforeOrder(utc_z(updated), utc_z(order.created_at))
     body_in = core_model(
         InvoiceCreate,
         {

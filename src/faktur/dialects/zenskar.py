@@ -26,10 +26,24 @@ from faktur import calc
 from faktur.auth import authenticate
 from faktur.billing import ranges
 from faktur.billing import service as billing
+from faktur.billing.errors import DuplicatePeriod
 from faktur.context import Principal
 from faktur.contracts import service as contracts
 from faktur.dialects import responses
 from faktur.dialects.common import ExactJSONResponse, actor, rename_by_prefix, validation_messages
+from faktur.dialects.errors import (
+    BoundsReversed,
+    DateOutOfRange,
+    DuplicateInvoice,
+    NotTheContractCycle,
+    OrganisationMismatch,
+    SendEmailNotAvailable,
+    ZenskarContractOfOtherCustomer,
+    ZenskarInvoiceNotOfContract,
+    ZenskarMissing,
+    ZenskarOutsideContract,
+    ZenskarProblem,
+)
 from faktur.errors import Conflict, FakturError, NotFound, Unauthorized
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute
@@ -70,17 +84,6 @@ class GenerateInvoiceIn(BaseModel):
     billing_cycle_start_day: Annotated[int, Field(ge=1, le=31)] | None = None
 
 
-def _problem(message: str, code: str, loc: list[str | int]) -> FakturError:
-    """An error whose `loc` is given exactly (the renderer otherwise derives it from `field`)."""
-    return FakturError(message, code=code, status=422, details=[{"field": loc[-1], "loc": loc}])
-
-
-def _missing(names: list[str], where: str, message: str) -> FakturError:
-    """Required values absent: FastAPI's own `missing` entries, one per name."""
-    details = [{"field": name, "loc": [where, name], "reason": "Field required"} for name in names]
-    return FakturError(message, code="missing", status=422, details=details)
-
-
 def zenskar_principal(
     request: Request,
     session: SessionDep,
@@ -90,7 +93,7 @@ def zenskar_principal(
     """The key's principal, once `organisation` names the key's organisation."""
     missing = [name for name, value in (("x-api-key", api_key), ("organisation", organisation)) if not value]
     if missing:
-        raise _missing(
+        raise ZenskarMissing(
             missing,
             "header",
             "Send the faktur API key in 'x-api-key' and its organisation id in 'organisation'.",
@@ -98,13 +101,9 @@ def zenskar_principal(
     try:
         principal = authenticate(request, session, api_key)
     except Unauthorized as error:
-        raise _problem(error.message, error.code, ["header", "x-api-key"]) from None
+        raise ZenskarProblem.of(error, ["header", "x-api-key"]) from None
     if (organisation or "").strip().lower() != str(principal.organisation_id):
-        raise _problem(
-            f"The 'organisation' header must be the API key's organisation id, {principal.organisation_id}.",
-            "organisation_mismatch",
-            ["header", "organisation"],
-        )
+        raise OrganisationMismatch(principal.organisation_id)
     return principal
 
 
@@ -116,22 +115,18 @@ def _day_until(value: datetime) -> date:
     try:
         return value.date() + timedelta(days=1)
     except OverflowError:
-        raise _problem(
-            "to_date must be before the year 10000.", "date_out_of_range", ["body", "to_date"]
-        ) from None
+        raise DateOutOfRange() from None
 
 
 def _check_bounds(body: GenerateInvoiceIn) -> None:
     """The seed requires both bounds; one may be left out only for billing_cycle_start_day to snap."""
     missing = [name for name in ("from_date", "to_date") if getattr(body, name) is None]
     if len(missing) == 2 or (missing and body.billing_cycle_start_day is None):
-        raise _missing(
+        raise ZenskarMissing(
             missing, "body", f"Give {' and '.join(missing)}, or one bound and billing_cycle_start_day."
         )
     if body.from_date is not None and body.to_date is not None and body.from_date >= body.to_date:
-        raise _problem(
-            "from_date must be before to_date (to_date is exclusive).", "value_error", ["body", "to_date"]
-        )
+        raise BoundsReversed()
 
 
 def _snap(contract: Contract, body: GenerateInvoiceIn) -> tuple[date, date]:
@@ -142,12 +137,7 @@ def _snap(contract: Contract, body: GenerateInvoiceIn) -> tuple[date, date]:
     if start is not None and end is not None:
         return start, end
     if body.billing_cycle_start_day != contract.billing_cycle_start_day:
-        raise _problem(
-            f"The billing cycle of contract {contract.id} starts on day {contract.billing_cycle_start_day} "
-            "of the month; a missing bound can only be snapped to that cycle.",
-            "not_the_contract_cycle",
-            ["body", "billing_cycle_start_day"],
-        )
+        raise NotTheContractCycle(contract.id, contract.billing_cycle_start_day)
     if start is not None:
         known, field = start, "from_date"
     else:
@@ -156,11 +146,8 @@ def _snap(contract: Contract, body: GenerateInvoiceIn) -> tuple[date, date]:
     try:
         period = billing.contract_period(contract, known)
     except (ValueError, OverflowError):
-        raise _problem(
-            f"{known} is outside contract {contract.id} (it starts {contract.start_date}"
-            f"{', ends ' + str(contract.end_date) if contract.end_date else ''}).",
-            "outside_contract",
-            ["body", field],
+        raise ZenskarOutsideContract(
+            contract.id, known, contract.start_date, contract.end_date, field
         ) from None
     return period.start, period.end
 
@@ -236,28 +223,20 @@ def generate_invoice(
     try:
         contract = contracts.get_contract(session, principal.organisation_id, body.contract_id)
     except NotFound as error:
-        raise _problem(error.message, error.code, ["body", "contract_id"]) from None
+        raise ZenskarProblem.of(error, ["body", "contract_id"]) from None
     if contract.customer_id != body.customer_id:
-        raise _problem(
-            f"Contract {contract.id} belongs to customer {contract.customer_id}, not {body.customer_id}.",
-            "contract_of_other_customer",
-            ["body", "customer_id"],
-        )
+        raise ZenskarContractOfOtherCustomer(contract.id, contract.customer_id, body.customer_id)
     start, end = _snap(contract, body)
     bill_for = body.bill_for_date.date() if body.bill_for_date is not None else None
     try:
         invoice = _generate(session, principal, contract, start, end, bill_for, now)
     except Conflict as error:
         existing = next((d.get("existing_invoice_id") for d in error.details), None)
-        if error.code != "duplicate_period" or existing is None:
+        if error.code != DuplicatePeriod.code or existing is None:
             raise
         if body.check_duplicate_invoice:
             # The check the seed documents: a duplicate in the same billing period is refused.
-            raise _problem(
-                f"Invoice {existing} already bills {start} to {end} of contract {contract.id}.",
-                "duplicate_invoice",
-                ["body", "check_duplicate_invoice"],
-            ) from None
+            raise DuplicateInvoice(existing, start, end, contract.id) from None
         # Unchecked, Zenskar would make a second invoice; faktur never bills days twice and
         # answers the period's invoice instead (README, "differs from the vendor").
         found = invoices.get_invoice(session, principal.organisation_id, uuid.UUID(existing))
@@ -308,11 +287,7 @@ def invoice_generation_status(
     """faktur generates an invoice within the request: once its id is known, generation is done."""
     invoice = _invoice(session, principal, invoice_id)
     if contract_id is not None and invoice.contract_id != contract_id:
-        raise NotFound(
-            f"Invoice {invoice_id} is not an invoice of contract {contract_id}.",
-            code="invoice_not_found",
-            details=[{"field": "contract_id", "loc": ["query", "contract_id"], "reason": "not its contract"}],
-        )
+        raise ZenskarInvoiceNotOfContract(invoice_id, contract_id)
     return ExactJSONResponse(
         {
             "invoice_id": str(invoice.id),
@@ -364,12 +339,7 @@ def approve_invoice(
     (one live invoice bills a day of a contract); faktur sends no e-mail, so `send_email=true` is
     refused rather than ignored."""
     if send_email:
-        raise _problem(
-            "faktur does not e-mail invoices; approve with send_email=false and send it yourself "
-            "(GET /v1/invoices/{id}/pdf).",
-            "send_email_not_available",
-            ["query", "send_email"],
-        )
+        raise SendEmailNotAvailable()
     invoice = invoices.finalize_invoice(session, actor(principal), invoice_id, now)
     return ExactJSONResponse(present(invoice))
 

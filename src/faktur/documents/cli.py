@@ -23,7 +23,8 @@ from faktur.cli_database import open_engine
 from faktur.db import make_session_factory, session_scope
 from faktur.documents import repository, service
 from faktur.documents.profiles import Profile, Syntax
-from faktur.errors import FakturError, NotFound
+from faktur.errors import FakturError
+from faktur.invoices.errors import InvoiceNotFound
 
 invoice_app = typer.Typer(help="Invoice documents (PDF, UBL, CII)", no_args_is_help=True)
 console = Console(stderr=True)
@@ -51,7 +52,7 @@ def _write(
         with session_scope(make_session_factory(engine)) as session:
             organisation_id = repository.organisation_of_invoice(session, parsed)
             if organisation_id is None:
-                raise NotFound(f"No invoice {parsed}.", code="invoice_not_found")
+                raise InvoiceNotFound(parsed, in_organisation=False)
             document = fetch(session, organisation_id, parsed, datetime.now(UTC))
     except FakturError as exc:
         console.print(f"[red]{exc.code}: {exc.message}[/red]")

@@ -28,17 +28,23 @@ from faktur.customers import service as customers
 from faktur.documents import repository
 from faktur.documents.cii.builder import render_cii
 from faktur.documents.draft_cache import DraftPdfCache
+from faktur.documents.errors import (
+    CurrencyNotSupported,
+    DocumentDataMissing,
+    DocumentTextNotRepresentable,
+    InvoiceNotFinal,
+)
 from faktur.documents.facturx import render_facturx
 from faktur.documents.pdf.render import render_pdf
 from faktur.documents.profiles import MissingField, Profile, Syntax, missing_fields, unrepresentable_text
 from faktur.documents.snapshot import InvoiceSnapshot
 from faktur.documents.snapshots_from_invoice import party_problems, seller_is_in_eu, snapshot_from_invoice
 from faktur.documents.ubl.builder import render_ubl
-from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.invoices import service as invoices
 from faktur.invoices.snapshots import customer_snapshot, seller_snapshot
 from faktur.models import Invoice
 from faktur.organisations import repository as organisations
+from faktur.organisations.errors import OrganisationNotFound
 
 
 class DocumentKind(StrEnum):
@@ -89,24 +95,13 @@ def _is_draft(invoice: Invoice) -> bool:
 
 def _require_final(invoice: Invoice, what: str) -> None:
     if _is_draft(invoice):
-        raise Conflict(
-            f"Invoice {invoice.id} is a draft: {what} needs the number and details fixed at finalization. "
-            f"Finalize it first (POST /v1/invoices/{invoice.id}/finalize); a draft has only a PDF preview.",
-            code="invoice_not_final",
-            details=[{"field": "status", "reason": "current status is draft", "current_status": "draft"}],
-        )
+        raise InvoiceNotFinal(invoice.id, what)
 
 
 def _raise_unrepresentable(problems: list[MissingField], what: str) -> None:
     """Text stored before input refused control characters: no e-invoice, but never a 500."""
     if problems:
-        raise Unprocessable(
-            f"{what} cannot be issued: the invoice contains control characters that XML cannot carry "
-            f"(in {', '.join(p.field for p in problems)}). Its plain PDF is available "
-            "(?embed=false); correct the text by a credit note and a new invoice.",
-            code="document_text_not_representable",
-            details=[{"field": p.field, "reason": p.reason} for p in problems],
-        )
+        raise DocumentTextNotRepresentable(what, [{"field": p.field, "reason": p.reason} for p in problems])
 
 
 def _raise_missing(problems: list[MissingField], what: str) -> None:
@@ -115,15 +110,8 @@ def _raise_missing(problems: list[MissingField], what: str) -> None:
     details = [{"field": p.field, "reason": p.reason} for p in problems]
     currency = next((p for p in problems if p.field == "currency"), None)
     if currency is not None:
-        raise Unprocessable(
-            f"{what} cannot be issued: {currency.reason}.", code="currency_not_supported", details=details
-        )
-    raise Unprocessable(
-        f"{what} cannot be issued; the invoice lacks {len(problems)} required field(s): "
-        + ", ".join(p.field for p in problems),
-        code="document_data_missing",
-        details=details,
-    )
+        raise CurrencyNotSupported(what, currency.reason, details)
+    raise DocumentDataMissing(what, details)
 
 
 def _parties(session: Session, invoice: Invoice) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -132,7 +120,7 @@ def _parties(session: Session, invoice: Invoice) -> tuple[dict[str, Any], dict[s
         return invoice.seller_snapshot or {}, invoice.customer_snapshot
     organisation = organisations.get(session, invoice.organisation_id)
     if organisation is None:
-        raise NotFound(f"No organisation {invoice.organisation_id}.", code="organisation_not_found")
+        raise OrganisationNotFound(invoice.organisation_id)
     customer = customers.get_customer(session, invoice.organisation_id, invoice.customer_id)
     return seller_snapshot(organisation), customer_snapshot(customer)
 

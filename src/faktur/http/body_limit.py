@@ -13,17 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from faktur.errors import FakturError
+from faktur.errors import RequestBodyTooLarge
 from faktur.http.error_handlers import render_error
-
-
-def too_large(limit: int) -> FakturError:
-    return FakturError(
-        f"The request body is larger than this server accepts ({limit} bytes); send less per request "
-        "(for example fewer lines or events).",
-        code="payload_too_large",
-        status=413,
-    )
 
 
 class BodySizeLimit:
@@ -37,7 +28,7 @@ class BodySizeLimit:
             return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            response = render_error(Request(scope), too_large(self.max_bytes))
+            response = render_error(Request(scope), RequestBodyTooLarge(self.max_bytes))
             # The unread body is left on the connection; the server closes it after the answer.
             response.headers["connection"] = "close"
             await response(scope, receive, send)
@@ -51,7 +42,7 @@ class BodySizeLimit:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     # Raised inside the route that reads the body: the error handlers answer it.
-                    raise HTTPException(413, too_large(self.max_bytes).message)
+                    raise HTTPException(413, RequestBodyTooLarge(self.max_bytes).message)
             return message
 
         await self.app(scope, receive_within_limit, send)

@@ -17,24 +17,39 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from faktur.calc.errors import CalcError, NumberOutOfRange
+from faktur.calc.errors import CalcError
 from faktur.database_faults import database_fault
-from faktur.errors import FakturError
+from faktur.errors import (
+    ConcurrentWriteConflict,
+    EngineRefused,
+    FakturError,
+    Forbidden,
+    HttpError,
+    InternalError,
+    InvalidRequest,
+    MalformedJson,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from faktur.field_paths import field_path
 
 logger = logging.getLogger("faktur")
 
 ErrorRenderer = Callable[[Request, FakturError, RequestValidationError | None], JSONResponse]
 
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
+_HTTP_ERRORS: dict[int, type[FakturError]] = {
+    400: FakturError,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    406: NotAcceptable,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
 }
 
 
@@ -55,15 +70,12 @@ def validation_to_error(exc: RequestValidationError) -> FakturError:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         reason = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
-        return FakturError(f"The request body is not valid JSON: {reason}".strip(), code="malformed_json")
+        return MalformedJson(f"The request body is not valid JSON: {reason}".strip())
     details = [
         {"field": field_path(e.get("loc", ())), "reason": e.get("msg", "invalid"), "type": e.get("type")}
         for e in errors
     ]
-    summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:3])
-    return FakturError(
-        f"The request is invalid: {summary}", code="validation_error", status=422, details=details
-    )
+    return InvalidRequest(details)
 
 
 def _native(
@@ -105,13 +117,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        kind = _HTTP_ERRORS.get(exc.status_code)
+        code = kind.code if kind is not None else HttpError.code
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404 and message == "Not Found":
             message = f"No endpoint {request.method} {request.url.path}."
+        error: FakturError
         if exc.status_code == 400 and message == "There was an error parsing the body":
-            code, message = "malformed_json", "The request body could not be parsed as JSON."
-        response = render(request, FakturError(message, code=code, status=exc.status_code))
+            error = MalformedJson("The request body could not be parsed as JSON.")
+        elif kind is not None:
+            error = kind(message)
+        else:
+            error = HttpError(message, exc.status_code)
+        response = render(request, error)
         response.headers.update(exc.headers or {})
         if exc.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
@@ -122,17 +140,12 @@ def install_error_handlers(app: FastAPI) -> None:
         # Services map the engine's errors to fields; this catches one raised past them (an
         # amount that only overflows once summed or converted), so it is a 422, never a 500.
         logger.warning("engine error outside a service mapping on %s: %s", request.url.path, exc)
-        code = "amount_out_of_range" if isinstance(exc, NumberOutOfRange) else exc.code
-        details = [{"field": exc.field or "body", "reason": exc.message}]
-        return render(request, FakturError(str(exc), code=code, status=422, details=details))
+        return render(request, EngineRefused(exc))
 
     @app.exception_handler(IntegrityError)
     def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         logger.warning("integrity error on %s: %s", request.url.path, exc.orig)
-        error = FakturError(
-            "The request conflicts with data stored meanwhile; retry it.", code="conflict", status=409
-        )
-        return render(request, error)
+        return render(request, ConcurrentWriteConflict())
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeoutError)
@@ -150,5 +163,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        error = FakturError("An unexpected error occurred.", code="internal_error", status=500)
-        return render(request, error)
+        return render(request, InternalError())

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from faktur.errors import Conflict, FakturError
+from faktur.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
 from faktur.idempotency import repository
 
 MAX_KEY_LENGTH = 255
@@ -66,11 +66,7 @@ def claim_key(
     that sends keys keeps its table to about one TTL's worth, with no job to schedule.
     """
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise FakturError(
-            f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            code="invalid_idempotency_key",
-            details=[{"field": "Idempotency-Key", "reason": "empty, too long or not printable"}],
-        )
+        raise InvalidIdempotencyKey(MAX_KEY_LENGTH)
     repository.purge_expired(session, organisation_id, now - ttl, PURGE_PER_CLAIM)
     return _claim(
         session,
@@ -104,16 +100,9 @@ def _claim(
         session.flush()
         return _claim(session, organisation_id, key, fingerprint, method, path, now, ttl)
     if existing.request_hash != fingerprint:
-        raise Conflict(
-            f"The Idempotency-Key {key!r} was already used for a different request "
-            f"({existing.method} {existing.path}); use a new key for a new request.",
-            code="idempotency_key_reused",
-        )
+        raise IdempotencyKeyReused(key, existing.method, existing.path)
     if existing.status_code is None or existing.response_body is None:
-        raise Conflict(
-            f"A request with Idempotency-Key {key!r} is still in progress; retry shortly.",
-            code="idempotency_key_in_progress",
-        )
+        raise IdempotencyKeyInProgress(key)
     raise IdempotentReplay(existing.status_code, existing.response_body)
 
 

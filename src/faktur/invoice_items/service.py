@@ -19,9 +19,16 @@ from sqlalchemy.orm import Session
 from faktur import calc
 from faktur.context import Actor
 from faktur.contracts import repository as contracts
+from faktur.contracts.errors import ContractNotFound, ContractOfOtherCustomer
 from faktur.customers import service as customers
-from faktur.errors import Conflict, FakturError, NotFound, Unprocessable
+from faktur.errors import FakturError
 from faktur.invoice_items import repository
+from faktur.invoice_items.errors import (
+    InvoiceItemInvoiced,
+    InvoiceItemNotFound,
+    InvoiceItemOutOfScope,
+    InvoiceItemsNotFound,
+)
 from faktur.invoice_items.repository import SOURCE_KIND
 from faktur.invoice_items.schemas import InvoiceItemCreate, InvoiceItemsInvoice
 from faktur.invoices import calculation
@@ -62,14 +69,10 @@ class GatherResult:
 GroupKey = tuple[uuid.UUID, uuid.UUID | None, str, str, bool]
 
 
-def _not_found(item_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No invoice item {item_id} in this organisation.", code="invoice_item_not_found")
-
-
 def get_item(session: Session, organisation_id: uuid.UUID, item_id: uuid.UUID) -> ItemView:
     item = repository.get(session, organisation_id, item_id)
     if item is None:
-        raise _not_found(item_id)
+        raise InvoiceItemNotFound(item_id)
     return ItemView(item, repository.live_invoices(session, organisation_id, [item.id]).get(item.id))
 
 
@@ -131,17 +134,9 @@ def _check_contract(
     """The item's contract is one of this organisation's, and of the item's customer."""
     contract = contracts.get(session, organisation_id, contract_id)
     if contract is None:
-        raise NotFound(
-            f"No contract {contract_id} in this organisation.",
-            code="contract_not_found",
-            details=[{"field": "contract_id", "reason": "unknown contract"}],
-        )
+        raise ContractNotFound(contract_id, field="contract_id")
     if contract.customer_id != customer_id:
-        raise Unprocessable(
-            f"Contract {contract_id} belongs to another customer than {customer_id}.",
-            code="contract_of_other_customer",
-            details=[{"field": "contract_id", "reason": "the contract's customer is not customer_id"}],
-        )
+        raise ContractOfOtherCustomer(contract_id, customer_id)
 
 
 def create_item(session: Session, actor: Actor, data: InvoiceItemCreate, now: datetime) -> ItemView:
@@ -207,15 +202,10 @@ def delete_item(session: Session, organisation_id: uuid.UUID, item_id: uuid.UUID
     """Delete a pending item; an invoiced one is part of an invoice and stays (409)."""
     item = repository.get(session, organisation_id, item_id, for_update=True)
     if item is None:
-        raise _not_found(item_id)
+        raise InvoiceItemNotFound(item_id)
     invoice_id = repository.live_invoices(session, organisation_id, [item.id]).get(item.id)
     if invoice_id is not None:
-        raise Conflict(
-            f"Invoice item {item_id} is billed by invoice {invoice_id}; void that invoice first "
-            "to delete the item.",
-            code="invoice_item_invoiced",
-            details=[{"field": "id", "reason": "on a live invoice", "invoice_id": str(invoice_id)}],
-        )
+        raise InvoiceItemInvoiced(item_id, invoice_id)
     session.expunge(item)
     repository.delete_item(session, organisation_id, item_id)
 
@@ -225,15 +215,7 @@ def _check_requested(session: Session, organisation_id: uuid.UUID, data: Invoice
     found = repository.existing_ids(session, organisation_id, data.item_ids)
     unknown = [(i, item_id) for i, item_id in enumerate(data.item_ids) if item_id not in found]
     if unknown:
-        raise NotFound(
-            f"No invoice item {', '.join(str(item_id) for _, item_id in unknown[:5])}"
-            f"{' ...' if len(unknown) > 5 else ''} in this organisation.",
-            code="invoice_item_not_found",
-            details=[
-                {"field": f"item_ids[{i}]", "reason": "unknown invoice item", "item_id": str(item_id)}
-                for i, item_id in unknown
-            ],
-        )
+        raise InvoiceItemsNotFound(unknown)
 
 
 def _scope_mismatch(items: list[InvoiceItem], data: InvoiceItemsInvoice) -> None:
@@ -245,18 +227,7 @@ def _scope_mismatch(items: list[InvoiceItem], data: InvoiceItemsInvoice) -> None
         or (data.contract_id is not None and item.contract_id != data.contract_id)
     ]
     if wrong:
-        raise Unprocessable(
-            f"Invoice item {wrong[0].id} is outside the customer_id/contract_id given.",
-            code="invoice_item_out_of_scope",
-            details=[
-                {
-                    "field": f"item_ids[{index[item.id]}]",
-                    "reason": "other customer or contract",
-                    "item_id": str(item.id),
-                }
-                for item in wrong
-            ],
-        )
+        raise InvoiceItemOutOfScope([(index[item.id], item.id) for item in wrong])
 
 
 def invoice_items(session: Session, actor: Actor, data: InvoiceItemsInvoice, now: datetime) -> GatherResult:

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from faktur import calc
 from faktur.context import Actor
-from faktur.errors import Conflict, Unprocessable
 from faktur.invoices import events as invoice_events
 from faktur.invoices import lifecycle, payments, repository, service
 from faktur.invoices.calculation import Computed
@@ -36,6 +35,18 @@ from faktur.invoices.domain import (
     NewPayment,
     PaymentStatus,
     payment_status,
+)
+from faktur.invoices.errors import (
+    AmountPaidInvalid,
+    ImportedAmountTooPrecise,
+    ImportedVoidInvoiceHasPayments,
+    InvalidInvoiceNumber,
+    InvoiceHasNoLines,
+    InvoiceNumberInAutomaticSeries,
+    InvoiceNumberTaken,
+    InvoiceTotalNegative,
+    PaymentStatusMismatch,
+    TotalMismatch,
 )
 from faktur.models import Customer, Invoice, Organisation
 from faktur.numbering.format import sequence_of
@@ -81,37 +92,18 @@ class InvoiceImport:
 def check_number(session: Session, organisation: Organisation, number: str) -> None:
     """Raise unless `number` may be given to an imported invoice of `organisation`."""
     if not number.strip() or len(number) > MAX_NUMBER_LENGTH:
-        raise Unprocessable(
-            f"An invoice number needs 1 to {MAX_NUMBER_LENGTH} characters.",
-            code="invalid_invoice_number",
-            details=[{"field": "number", "reason": f"1 to {MAX_NUMBER_LENGTH} characters"}],
-        )
+        raise InvalidInvoiceNumber(MAX_NUMBER_LENGTH)
     if repository.number_taken(session, organisation.id, number):
-        raise Conflict(
-            f"Invoice number {number} is already used in this organisation.",
-            code="invoice_number_taken",
-            details=[{"field": "number", "reason": "already used"}],
-        )
+        raise InvoiceNumberTaken(number)
     if sequence_of(organisation.number_format, number) is not None:
         # Otherwise the automatic series would reach this number later and fail to finalize.
-        raise Conflict(
-            f"Invoice number {number} belongs to this organisation's automatic series "
-            f"({organisation.number_format}); import it with another prefix.",
-            code="invoice_number_in_automatic_series",
-            details=[{"field": "number", "reason": "reserved for automatic numbering"}],
-        )
+        raise InvoiceNumberInAutomaticSeries(number, organisation.number_format)
 
 
 def _exact_money(value: Decimal, currency: str, field: str) -> Decimal:
     """`value` unchanged if the currency can hold it; refused otherwise (never rounded)."""
     if calc.quantize_money(value, currency) != value:
-        raise Unprocessable(
-            f"The amount {value} has more than {calc.minor_units(currency)} decimals ({currency}).",
-            code="amount_precision",
-            details=[
-                {"field": field, "reason": f"at most {calc.minor_units(currency)} decimals in {currency}"}
-            ],
-        )
+        raise ImportedAmountTooPrecise(value, currency, calc.minor_units(currency), field)
     return value
 
 
@@ -159,35 +151,19 @@ def _check_amounts(data: InvoiceImport, computed: Computed) -> None:
     currency = computed.currency
     total = computed.result.totals.tax_inclusive_total
     if data.expected_total is not None and data.expected_total != total:
-        raise Unprocessable(
-            f"The total {data.expected_total} differs from the total of the lines, "
-            f"{calc.format_amount(total, currency)} {currency}.",
-            code="total_mismatch",
-            details=[
-                {"field": "total", "reason": f"the lines add up to {calc.format_amount(total, currency)}"}
-            ],
-        )
+        raise TotalMismatch(data.expected_total, calc.format_amount(total, currency), currency)
     if data.amount_paid < 0 or calc.quantize_money(data.amount_paid, currency) != data.amount_paid:
-        raise Unprocessable(
-            f"The amount paid {data.amount_paid} must be at least 0 with at most "
-            f"{calc.minor_units(currency)} decimals ({currency}).",
-            code="amount_precision",
-            details=[{"field": "amount_paid", "reason": "negative or too many decimals for the currency"}],
-        )
+        raise AmountPaidInvalid(data.amount_paid, currency, calc.minor_units(currency))
     derived = payment_status(calc.to_minor(total, currency), calc.to_minor(data.amount_paid, currency))
     if data.expected_payment_status is not None and data.expected_payment_status != derived:
-        raise Unprocessable(
-            f"The status {data.expected_payment_status.value} contradicts the amounts: "
-            f"{data.amount_paid} paid of {calc.format_amount(total, currency)} is {derived.value}.",
-            code="payment_status_mismatch",
-            details=[{"field": "payment_status", "reason": f"the amounts make it {derived.value}"}],
+        raise PaymentStatusMismatch(
+            data.expected_payment_status.value,
+            data.amount_paid,
+            calc.format_amount(total, currency),
+            derived.value,
         )
     if data.void and data.amount_paid:
-        raise Conflict(
-            "A void invoice cannot have payments; import it unpaid or not void.",
-            code="invoice_has_payments",
-            details=[{"field": "amount_paid", "reason": "must be 0 for a void invoice"}],
-        )
+        raise ImportedVoidInvoiceHasPayments()
 
 
 def _issue(
@@ -201,10 +177,7 @@ def _issue(
 ) -> None:
     """Finalize with the caller's number and issue date (finalize_invoice, minus numbering)."""
     if invoice.total_minor < 0:
-        raise Unprocessable(
-            "The invoice total is negative; import the credit note as such, not as an invoice.",
-            code="negative_total",
-        )
+        raise InvoiceTotalNegative(imported=True)
     lifecycle.prepare_finalization(
         actor.organisation,
         actor.name,
@@ -226,11 +199,7 @@ def import_invoice(session: Session, actor: Actor, data: InvoiceImport, now: dat
     draft = replace(data.invoice, finalize=False, origin=InvoiceOrigin(source=SOURCE))
     if not draft.lines:
         if data.balance_tax is None or data.expected_total is None or data.expected_total < 0:
-            raise Unprocessable(
-                "An imported invoice needs at least one line.",
-                code="invoice_has_no_lines",
-                details=[{"field": "lines", "reason": "empty"}],
-            )
+            raise InvoiceHasNoLines(imported=True)
         # EN 16931 needs a line (BR-16): the whole total, not itemized, as the other system gave it.
         whole = NewLine(description=UNITEMIZED_LINE, unit_price=data.expected_total, tax=data.balance_tax)
         draft = replace(draft, lines=(whole,))

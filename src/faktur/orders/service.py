@@ -19,13 +19,22 @@ from sqlalchemy.orm import Session
 from faktur import calc
 from faktur.context import Actor
 from faktur.customers import service as customers
-from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.invoices import calculation
 from faktur.invoices import service as invoices
 from faktur.invoices.domain import InvoiceOrigin, LineAdjustment, LineSource, NewInvoice, NewLine
 from faktur.models import Invoice, Order, OrderLine
 from faktur.orders import events as order_events
 from faktur.orders import repository
+from faktur.orders.errors import (
+    DiscountExceedsLineAmount,
+    DiscountTooPrecise,
+    OrderExternalReferenceTaken,
+    OrderFullyInvoiced,
+    OrderLineNotInOrder,
+    OrderNotFound,
+    OrderQuantityExceedsRemaining,
+    QuantityExceedsRemaining,
+)
 from faktur.orders.repository import SOURCE_KIND, Billed
 from faktur.orders.schemas import OrderCreate, OrderInvoiceCreate, OrderLineIn
 from faktur.paging import Cursor
@@ -58,10 +67,6 @@ class OrderView:
         return "open"
 
 
-def _order_not_found(order_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No order {order_id} in this organisation.", code="order_not_found")
-
-
 def _view(session: Session, organisation_id: uuid.UUID, order: Order) -> OrderView:
     billed = repository.billed(session, organisation_id, [order])
     ids = repository.invoice_ids(session, organisation_id, [order]).get(order.id, [])
@@ -71,7 +76,7 @@ def _view(session: Session, organisation_id: uuid.UUID, order: Order) -> OrderVi
 def get_order(session: Session, organisation_id: uuid.UUID, order_id: uuid.UUID) -> OrderView:
     order = repository.get(session, organisation_id, order_id)
     if order is None:
-        raise _order_not_found(order_id)
+        raise OrderNotFound(order_id)
     return _view(session, organisation_id, order)
 
 
@@ -139,27 +144,12 @@ def create_order(session: Session, actor: Actor, data: OrderCreate, now: datetim
     if data.external_reference is not None and repository.external_reference_taken(
         session, organisation_id, data.external_reference
     ):
-        raise Conflict(
-            f"An order with external_reference {data.external_reference!r} already exists; "
-            "fetch it with GET /v1/orders instead of creating it again.",
-            code="order_external_reference_taken",
-            details=[{"field": "external_reference", "reason": "already used in this organisation"}],
-        )
+        raise OrderExternalReferenceTaken(data.external_reference)
     currency = calculation.customer_currency(customer, actor.organisation, data.currency)
     for index, line in enumerate(data.lines):
         amount = line.discount.amount if line.discount else None
         if amount is not None and calc.quantize_money(amount, currency) != amount:
-            raise Unprocessable(
-                f"The discount {amount} of line {index + 1} has more decimals than {currency} allows "
-                f"({calc.minor_units(currency)}).",
-                code="amount_precision",
-                details=[
-                    {
-                        "field": f"lines[{index}].discount.amount",
-                        "reason": "too many decimals for the currency",
-                    }
-                ],
-            )
+            raise DiscountTooPrecise(index, amount, currency, calc.minor_units(currency))
     # The engine prices the whole order as one invoice: the same checks (tax rates, EN 16931 line
     # rules, currency precision of discount amounts) every later invoice of it would face.
     computed = invoices.compute_content(
@@ -173,13 +163,10 @@ def create_order(session: Session, actor: Actor, data: OrderCreate, now: datetim
     )
     for index, result in enumerate(computed.result.lines):
         if result.allowance_total > result.amount:
-            raise Unprocessable(
-                f"The discount of line {index + 1} ({calc.format_amount(result.allowance_total, currency)}) "
-                f"is larger than the line amount ({calc.format_amount(result.amount, currency)}).",
-                code="discount_exceeds_line_amount",
-                details=[
-                    {"field": f"lines[{index}].discount", "reason": "larger than quantity x unit price"}
-                ],
+            raise DiscountExceedsLineAmount(
+                index,
+                calc.format_amount(result.allowance_total, currency),
+                calc.format_amount(result.amount, currency),
             )
     created_at = (data.created_at or now).astimezone(UTC)
     order = Order(
@@ -248,12 +235,7 @@ def discount_share_minor(
 def _requested(order: Order, view: OrderView, data: OrderInvoiceCreate) -> list[tuple[OrderLine, Decimal]]:
     """(order line, quantity to invoice) in line order; raises 422/409 for what cannot be invoiced."""
     if all(view.remaining(line) <= 0 for line in order.lines):
-        raise Conflict(
-            f"Order {order.id} is fully invoiced: nothing remains to invoice. "
-            "Void one of its invoices to invoice its quantities again.",
-            code="order_fully_invoiced",
-            details=[{"field": "lines", "reason": "remaining quantity is 0 on every line"}],
-        )
+        raise OrderFullyInvoiced(order.id)
     if data.lines is None:
         return [(line, view.remaining(line)) for line in order.lines if view.remaining(line) > 0]
     by_id = {line.id: line for line in order.lines}
@@ -267,11 +249,7 @@ def _requested(order: Order, view: OrderView, data: OrderInvoiceCreate) -> list[
         if r.order_line_id not in by_id
     ]
     if unknown:
-        raise Unprocessable(
-            f"Order line {unknown[0]['order_line_id']} is not a line of order {order.id}.",
-            code="order_line_not_in_order",
-            details=unknown,
-        )
+        raise OrderLineNotInOrder(order.id, unknown)
     exceeding = []
     for i, requested in enumerate(data.lines):
         line = by_id[requested.order_line_id]
@@ -287,13 +265,7 @@ def _requested(order: Order, view: OrderView, data: OrderInvoiceCreate) -> list[
                 }
             )
     if exceeding:
-        first = exceeding[0]
-        raise Conflict(
-            f"Order line {first['order_line_id']} has {first['remaining_quantity']} left to invoice; "
-            f"{first['requested_quantity']} were requested.",
-            code="quantity_exceeds_remaining",
-            details=exceeding,
-        )
+        raise QuantityExceedsRemaining(exceeding)
     quantities = {r.order_line_id: r.quantity for r in data.lines}
     return [(line, quantities[line.id]) for line in order.lines if line.id in quantities]
 
@@ -317,7 +289,7 @@ def sources_of_issued_items(
     Items that match no order line (shipping, a fee) and credits (quantity <= 0) bill nothing."""
     locked = repository.lock_for_invoicing(session, organisation_id, order_id)
     if locked is None:
-        raise _order_not_found(order_id)
+        raise OrderNotFound(order_id)
     order, _customer = locked
     view = OrderView(order, repository.billed(session, organisation_id, [order]), [])
     by_sku = {line.sku: line for line in order.lines if line.sku}
@@ -343,13 +315,7 @@ def sources_of_issued_items(
             )
         sources.append(LineSource(SOURCE_KIND, line.id))
     if exceeding:
-        first = exceeding[0]
-        raise Conflict(
-            f"Order {order.id}: {first['reason']}; invoices of an order never bill more than it holds "
-            "(void an invoice of the order to invoice its quantities again).",
-            code="quantity_exceeds_remaining",
-            details=exceeding,
-        )
+        raise OrderQuantityExceedsRemaining(order.id, exceeding)
     return sources
 
 
@@ -360,7 +326,7 @@ def invoice_order(
     organisation_id = actor.organisation_id
     locked = repository.lock_for_invoicing(session, organisation_id, order_id)
     if locked is None:
-        raise _order_not_found(order_id)
+        raise OrderNotFound(order_id)
     order, customer = locked
     view = OrderView(order, repository.billed(session, organisation_id, [order]), [])
     chosen = _requested(order, view, data)

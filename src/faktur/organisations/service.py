@@ -8,13 +8,19 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from faktur.errors import NotFound, Unprocessable
+from faktur.errors import FieldCannotBeCleared
 from faktur.models import ApiKey, Organisation
 from faktur.models.organisation import DEFAULT_CREDIT_NOTE_NUMBER_FORMAT
 from faktur.numbering import service as numbering
 from faktur.numbering.format import InvalidNumberFormat, check_number_format, formats_overlap
 from faktur.organisations import repository
 from faktur.organisations.api_keys import generate_api_key, hash_api_key
+from faktur.organisations.errors import (
+    ApiKeyNotFound,
+    NumberFormatsOverlap,
+    NumberFormatUnusable,
+    OrganisationNotFound,
+)
 from faktur.organisations.schemas import OrganisationCreate, OrganisationUpdate
 
 
@@ -31,19 +37,9 @@ def _check_numbering(organisation: Organisation) -> None:
         try:
             check_number_format(fmt, yearly_reset=yearly)
         except InvalidNumberFormat as exc:
-            raise Unprocessable(
-                f"The {field.replace('_', ' ')} {fmt!r} cannot be used: {exc}.",
-                code="invalid_number_format",
-                details=[{"field": field, "reason": str(exc)}],
-            ) from exc
+            raise NumberFormatUnusable(fmt, str(exc), field=field) from exc
     if formats_overlap(organisation.number_format, organisation.credit_note_number_format):
-        raise Unprocessable(
-            f"The credit note number format {organisation.credit_note_number_format!r} renders numbers "
-            f"that the invoice number format {organisation.number_format!r} renders too; give credit "
-            "notes a prefix of their own, e.g. CN-{YYYY}-{SEQ:05}.",
-            code="invalid_number_format",
-            details=[{"field": "credit_note_number_format", "reason": "overlaps the invoice number format"}],
-        )
+        raise NumberFormatsOverlap(organisation.number_format, organisation.credit_note_number_format)
 
 
 def create_organisation(session: Session, data: OrganisationCreate, now: datetime) -> Organisation:
@@ -80,9 +76,7 @@ def update_organisation(
     )
     for required in required_fields:
         if required in changes and changes[required] is None:
-            raise Unprocessable(
-                f"{required} cannot be cleared.", details=[{"field": required, "reason": "must not be null"}]
-            )
+            raise FieldCannotBeCleared(required)
     numbering_before = (organisation.number_format, organisation.number_reset)
     for field, value in changes.items():
         setattr(organisation, field, value)
@@ -96,7 +90,7 @@ def update_organisation(
 
 def create_api_key(session: Session, organisation_id: uuid.UUID, name: str, now: datetime) -> CreatedKey:
     if repository.get(session, organisation_id) is None:
-        raise NotFound(f"No organisation {organisation_id}.", code="organisation_not_found")
+        raise OrganisationNotFound(organisation_id)
     new = generate_api_key()
     key = ApiKey(
         id=uuid.uuid4(),
@@ -113,7 +107,7 @@ def create_api_key(session: Session, organisation_id: uuid.UUID, name: str, now:
 def revoke_api_key(session: Session, key_id: uuid.UUID, now: datetime) -> ApiKey:
     key = session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"No API key {key_id}.", code="api_key_not_found")
+        raise ApiKeyNotFound(key_id)
     return _revoke(session, key, now)
 
 
@@ -121,7 +115,7 @@ def revoke_api_key_by_plaintext(session: Session, plaintext: str, now: datetime)
     """Revoke the key itself (as a client sends it) when its id is not at hand."""
     key = repository.get_key_by_hash(session, hash_api_key(plaintext.strip()))
     if key is None:
-        raise NotFound("No such API key: it was never issued by this database.", code="api_key_not_found")
+        raise ApiKeyNotFound()
     return _revoke(session, key, now)
 
 

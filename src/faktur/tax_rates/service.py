@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from faktur.errors import Unprocessable
 from faktur.invoices.calculation import tax_spec_violations
 from faktur.models import TaxRate
 from faktur.paging import Cursor
 from faktur.tax_rates import repository
+from faktur.tax_rates.errors import TaxRateBreaksTaxRules
 from faktur.tax_rates.schemas import TaxRateCreate
 
 
@@ -22,11 +22,7 @@ def create_tax_rate(
         data.category, data.percent, data.exemption_reason, data.exemption_reason_code
     )
     if violations:
-        raise Unprocessable(
-            "The tax rate breaks EN 16931 rules: " + "; ".join(v["reason"] for v in violations),
-            code="tax_rule_violation",
-            details=violations,
-        )
+        raise TaxRateBreaksTaxRules(violations)
     rate = TaxRate(
         id=uuid.uuid4(),
         organisation_id=organisation_id,

@@ -17,12 +17,23 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from faktur.calc.charge_models import AggregationKind
-from faktur.errors import Conflict, NotFound, Unprocessable
 from faktur.field_paths import field_path
 from faktur.models import BillableMetric, UsageEvent
 from faktur.paging import Cursor
 from faktur.usage import billing_repository as billed
 from faktur.usage import repository
+from faktur.usage.errors import (
+    EVENT_REFUSALS,
+    EventContractAmbiguous,
+    EventContractNotFound,
+    EventMetricNotFound,
+    EventOutsideContract,
+    EventWithoutContract,
+    InvalidEvent,
+    InvalidEventProperty,
+    MetricCodeTaken,
+    MetricNotFound,
+)
 from faktur.usage.schemas import EventIn, MetricCreate
 
 _EVENTS = TypeAdapter(list[EventIn])
@@ -33,11 +44,7 @@ def create_metric(
     session: Session, organisation_id: uuid.UUID, data: MetricCreate, now: datetime
 ) -> BillableMetric:
     if repository.metrics_by_code(session, organisation_id, [data.code]):
-        raise Conflict(
-            f"A metric with code {data.code!r} already exists; codes are unique per organisation.",
-            code="metric_code_taken",
-            details=[{"field": "code", "reason": "already used"}],
-        )
+        raise MetricCodeTaken(data.code)
     metric = BillableMetric(
         id=uuid.uuid4(),
         organisation_id=organisation_id,
@@ -56,7 +63,7 @@ def create_metric(
 def get_metric(session: Session, organisation_id: uuid.UUID, metric_id: uuid.UUID) -> BillableMetric:
     metric = repository.get_metric(session, organisation_id, metric_id)
     if metric is None:
-        raise NotFound(f"No metric {metric_id} in this organisation.", code="metric_not_found")
+        raise MetricNotFound(metric_id)
     return metric
 
 
@@ -137,7 +144,7 @@ def _validate(items: list[Any], result: IngestResult) -> list[tuple[int, EventIn
             EventProblem(
                 index,
                 transaction_id if _echoable(transaction_id) else None,
-                "invalid_event",
+                InvalidEvent.code,
                 field_path(error.get("loc", ())[1:]),
                 str(error.get("msg", "invalid")),
             )
@@ -185,7 +192,9 @@ def ingest_events(
 
         metric = metrics.get(event.metric_code)
         if metric is None:
-            refuse("metric_not_found", "metric_code", f"no metric with code {event.metric_code!r}")
+            refuse(
+                EventMetricNotFound.code, "metric_code", f"no metric with code {event.metric_code!r}"
+            )
             continue
         timestamp = event.timestamp.astimezone(UTC)
         day = timestamp.date()
@@ -193,24 +202,28 @@ def ingest_events(
             span = spans.get(event.contract_id)
             if span is None:
                 refuse(
-                    "contract_not_found",
+                    EventContractNotFound.code,
                     "contract_id",
                     f"no contract {event.contract_id} in this organisation",
                 )
                 continue
             if not span.covers(day):
-                refuse("outside_contract", "timestamp", f"{day} is outside the contract's term")
+                refuse(EventOutsideContract.code, "timestamp", f"{day} is outside the contract's term")
                 continue
         else:
             candidates = [s for s in by_customer.get(event.customer_id, []) if s.covers(day)]
             if len(candidates) > 1:
                 candidates = [s for s in candidates if metric.id in metric_ids.get(s.contract_id, set())]
             if not candidates:
-                refuse("no_contract", "customer_id", f"the customer has no contract running on {day}")
+                refuse(
+                    EventWithoutContract.code,
+                    "customer_id",
+                    f"the customer has no contract running on {day}",
+                )
                 continue
             if len(candidates) > 1:
                 refuse(
-                    "ambiguous_contract",
+                    EventContractAmbiguous.code,
                     "customer_id",
                     "several of the customer's contracts charge this metric on that day; give contract_id",
                 )
@@ -218,7 +231,7 @@ def ingest_events(
             span = candidates[0]
         problem = _check_value(metric, event.properties)
         if problem is not None:
-            refuse("invalid_property", f"properties.{metric.property}", problem)
+            refuse(InvalidEventProperty.code, f"properties.{metric.property}", problem)
             continue
         if event.transaction_id in seen:
             result.duplicates.append((index, event.transaction_id))
@@ -245,14 +258,7 @@ def ingest_event(
     result = ingest_events(session, organisation_id, [event.model_dump()], now)
     if result.errors:
         problem = result.errors[0]
-        status = {"metric_not_found": NotFound, "contract_not_found": NotFound}.get(
-            problem.code, Unprocessable
-        )
-        raise status(
-            f"The event cannot be recorded: {problem.reason}.",
-            code=problem.code,
-            details=[{"field": problem.field or "body", "reason": problem.reason}],
-        )
+        raise EVENT_REFUSALS[problem.code](problem.reason, problem.field)
     stored = repository.events_by_transaction(session, organisation_id, [event.transaction_id])
     return stored[event.transaction_id], bool(result.duplicates)
 
