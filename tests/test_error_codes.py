@@ -22,20 +22,15 @@ from faktur.errors import FakturError
 SOURCE = Path(faktur.__file__).parent
 DOCS = Path(__file__).parent.parent / "docs" / "errors.md"
 
-# Their raise sites are converted after the create-path rewrite merges (they are being rewritten).
-AWAITING_CONVERSION = {
-    "invoices/service.py",
-    "invoices/batch.py",
-    "invoices/calculation.py",
-    "billing/service.py",
-    "billing/runs.py",
-}
+# Files whose raise sites still name codes themselves: none any more.
+AWAITING_CONVERSION: set[str] = set()
 
 CODES = [
     "ambiguous_contract",
     "amount_out_of_range",
     "amount_precision",
     "amount_xor_percent",
+    "amount_zero",
     "api_key_not_found",
     "as_of_out_of_range",
     "bad_request",
@@ -62,11 +57,18 @@ CODES = [
     "due_date_before_issue_date",
     "duplicate_invoice",
     "duplicate_period",
+    "email_not_configured",
+    "email_recipient_missing",
+    "email_sender_missing",
+    "event_not_found",
     "float_not_allowed",
     "forbidden",
+    "hosted_document_not_available",
+    "hosted_page_not_found",
     "http_error",
     "idempotency_key_in_progress",
     "idempotency_key_reused",
+    "insufficient_balance",
     "internal_error",
     "invalid_api_key",
     "invalid_charge_model",
@@ -80,6 +82,7 @@ CODES = [
     "invalid_property",
     "invalid_status_transition",
     "invalid_timestamp",
+    "invalid_usage_value",
     "invoice_has_no_lines",
     "invoice_has_payments",
     "invoice_item_invoiced",
@@ -136,11 +139,16 @@ CODES = [
     "total_mismatch",
     "unauthorized",
     "unknown_currency",
+    "unknown_event_type",
     "unknown_tax_category",
     "unsupported_media_type",
     "updated_at_before_order",
     "validation_error",
     "value_error",
+    "webhook_endpoint_not_found",
+    "webhook_url_invalid",
+    "webhook_url_not_https",
+    "webhook_url_private",
 ]
 
 

@@ -107,10 +107,8 @@ class InvalidPeriodInvoice(Unprocessable):
 
     code = "invalid_period_invoice"
 
-    def __init__(self, contract: Contract, period_text: str, reason: str, location: str) -> None:
-        super().__init__(
-            f"The invoice of contract {contract.id} for {period_text} is not valid: {reason} at {location}."
-        )
+    def __init__(self, contract: Contract, period_text: str, problem: str) -> None:
+        super().__init__(f"The invoice of contract {contract.id} for {period_text} is not valid: {problem}.")
 
 
 class NoCompletedPeriod(Unprocessable):

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from faktur.billing import repository
+from faktur.billing.errors import BillingRunNotFound
 from faktur.billing.schemas import BillingRunOut, RunFailureOut
-from faktur.errors import NotFound
 from faktur.events.service import record_event
 from faktur.events.types import EventType
 
@@ -17,7 +17,7 @@ from faktur.events.types import EventType
 def present_run(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID) -> BillingRunOut:
     run = repository.get_run(session, organisation_id, run_id)
     if run is None:
-        raise NotFound(f"No billing run {run_id} in this organisation.", code="billing_run_not_found")
+        raise BillingRunNotFound(run_id)
     failures = repository.run_failures(session, organisation_id, run_id)
     return BillingRunOut(
         id=run.id,

@@ -51,11 +51,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from faktur.billing import chunk, leases, repository
 from faktur.billing import presenters as run_events
 from faktur.billing.chunk import ChunkResult, ContractFailure
+from faktur.billing.errors import AsOfOutOfRange, BillingRunNotFound
 from faktur.billing.leases import Lease, LeaseLost
 from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.db import session_scope
-from faktur.errors import NotFound, Unprocessable
 from faktur.models import BillingRun, BillingRunFailure, Organisation
 from faktur.outages import Outage, Stopped, retrying
 
@@ -90,15 +90,7 @@ def check_as_of(as_of: date, today: date) -> None:
     (a period is billed once it is over). This also bounds a run's work: no contract has more
     periods due than lie between 1970 and today."""
     if not EARLIEST_AS_OF <= as_of <= today:
-        raise Unprocessable(
-            f"as_of {as_of.isoformat()} is outside {EARLIEST_AS_OF.isoformat()} to today "
-            f"({today.isoformat()}, UTC): a billing run invoices periods that are over; run it again "
-            "once the period has ended.",
-            code="as_of_out_of_range",
-            details=[
-                {"field": "as_of", "reason": f"must lie between {EARLIEST_AS_OF.isoformat()} and today"}
-            ],
-        )
+        raise AsOfOutOfRange(as_of, EARLIEST_AS_OF, today)
 
 
 def start_run(session: Session, organisation_id: uuid.UUID, as_of: date, now: datetime) -> BillingRun:
@@ -305,7 +297,7 @@ def _take_chunks(
 ) -> tuple[BillingRun, list[tuple[int, list[uuid.UUID]]]]:
     run = repository.get_run(session, organisation_id, run_id, for_update=True)
     if run is None:
-        raise NotFound(f"No billing run {run_id} in this organisation.", code="billing_run_not_found")
+        raise BillingRunNotFound(run_id)
     if run.status != "running":
         return run, []
     if not (
@@ -374,7 +366,7 @@ def _release(
 def get_run(session: Session, organisation_id: uuid.UUID, run_id: uuid.UUID) -> BillingRun:
     run = repository.get_run(session, organisation_id, run_id)
     if run is None:
-        raise NotFound(f"No billing run {run_id} in this organisation.", code="billing_run_not_found")
+        raise BillingRunNotFound(run_id)
     return run
 
 

@@ -28,7 +28,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from faktur.billing import errors
 from faktur.billing import lines as planner
+from faktur.billing.errors import (
+    DuplicatePeriod,
+    InvalidPeriodInvoice,
+    NoCompletedPeriod,
+    NoRunningPeriod,
+    NotAContractPeriod,
+    PeriodNotCompleted,
+)
 from faktur.billing.lines import ComponentTerms, MetricTerms, PlannedLine
 from faktur.calc.periods import Period, last_completed_period, period_containing, periods_between
 from faktur.context import Actor
@@ -328,10 +337,8 @@ def period_invoice(contract: Contract, plan: Plan, period: Period, *, finalize: 
     """The invoicing core's command for a period's invoice: its origin (the contract period, the
     natural key) and the planned lines, each billing its component."""
     if len(plan.lines) > MAX_LINES:
-        raise Unprocessable(
-            f"The invoice of contract {contract.id} for {planner.span_text(period)} is not valid: "
-            f"{len(plan.lines)} lines, at most {MAX_LINES}.",
-            code="invalid_period_invoice",
+        raise InvalidPeriodInvoice(
+            contract, planner.span_text(period), f"{len(plan.lines)} lines, at most {MAX_LINES}"
         )
     return NewInvoice(
         customer_id=contract.customer_id,
@@ -350,27 +357,12 @@ def period_invoice(contract: Contract, plan: Plan, period: Period, *, finalize: 
     )
 
 
-def duplicate_period(contract: Contract, period: Period, invoice_id: uuid.UUID) -> Conflict:
-    return Conflict(
-        f"The period {planner.span_text(period)} of contract {contract.id} is already billed by invoice "
-        f"{invoice_id}; void it first to invoice the period again.",
-        code="duplicate_period",
-        details=[
-            {
-                "field": "period_start",
-                "reason": "period already invoiced",
-                "existing_invoice_id": str(invoice_id),
-            }
-        ],
-    )
+def duplicate_period(contract: Contract, period: Period, invoice_id: uuid.UUID) -> DuplicatePeriod:
+    return DuplicatePeriod(contract, planner.span_text(period), invoice_id)
 
 
-def nothing_to_bill(contract: Contract, period: Period) -> Unprocessable:
-    return Unprocessable(
-        f"Nothing to bill for {planner.span_text(period)} of contract {contract.id}: its flat fees were "
-        "billed in advance and it has no usage components.",
-        code="nothing_to_bill",
-    )
+def nothing_to_bill(contract: Contract, period: Period) -> errors.NothingToBill:
+    return errors.NothingToBill(contract, planner.span_text(period))
 
 
 @dataclass(frozen=True)
@@ -458,11 +450,7 @@ def resolve_period(contract: Contract, start: date | None, end: date | None, tod
             today,
         )
         if found is None:
-            raise Unprocessable(
-                f"Contract {contract.id} has no completed period yet (it starts {contract.start_date}); "
-                "give period_start and period_end, or wait for the first period to end.",
-                code="no_completed_period",
-            )
+            raise NoCompletedPeriod(contract)
         return found
     try:
         period = contract_period(contract, start)
@@ -474,18 +462,9 @@ def resolve_period(contract: Contract, start: date | None, end: date | None, tod
             if period
             else ""
         )
-        raise Unprocessable(
-            f"{start} to {end} (end exclusive) is not a billing period of contract {contract.id}{expected}.",
-            code="not_a_contract_period",
-            details=[{"field": "period_start", "reason": "not a period of the contract's billing calendar"}],
-        )
+        raise NotAContractPeriod(contract, start, end, expected)
     if period.end > today:
-        raise Unprocessable(
-            f"The period ends {period.end}, after today ({today}); usage is billed once the period is over. "
-            "Use GET /v1/contracts/{id}/upcoming-invoice to preview it.",
-            code="period_not_completed",
-            details=[{"field": "period_end", "reason": "in the future"}],
-        )
+        raise PeriodNotCompleted(period.end, today)
     return period
 
 
@@ -524,11 +503,7 @@ def preview_running_period(
     try:
         period = contract_period(contract, today)
     except ValueError:
-        raise Conflict(
-            f"Contract {contract.id} is not running on {today} (it runs from {contract.start_date}"
-            f"{' to ' + str(contract.end_date) if contract.end_date else ''}); there is no upcoming invoice.",
-            code="no_running_period",
-        ) from None
+        raise NoRunningPeriod(contract, today) from None
     states, metrics = load_states(
         session, actor.organisation_id, [contract], period.end, {contract.id: [period]}
     )

@@ -8,6 +8,8 @@ from faktur.errors import NotFound
 
 
 class EventNotFound(NotFound):
+    """No event with this id in the caller's organisation (or it has expired)."""
+
     code = "event_not_found"
 
     def __init__(self, event_id: uuid.UUID) -> None:

@@ -29,7 +29,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur.context import Actor
 from faktur.customers import repository as customers
-from faktur.errors import FakturError, NotFound
+from faktur.customers.errors import CustomerNotFound
+from faktur.errors import FakturError
 from faktur.invoices import calculation, repository, rows
 from faktur.invoices import events as invoice_events
 from faktur.invoices.domain import NewInvoice
@@ -174,11 +175,7 @@ def _customer(actor: Actor, request: InvoiceRequest, loaded: dict[uuid.UUID, Cus
     customer = loaded.get(customer_id) if given is None else None
     if customer is None:
         # A customer of another organisation is "not found", whoever passed it in.
-        raise NotFound(
-            f"No customer {customer_id} in this organisation.",
-            code="customer_not_found",
-            details=[{"field": "customer_id", "reason": "unknown customer"}],
-        )
+        raise CustomerNotFound(customer_id, field="customer_id")
     return customer
 
 

@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from faktur import calc
-from faktur.errors import NotFound, Unprocessable
+from faktur.errors import AmountOutOfRange, Unprocessable
 from faktur.invoices.domain import LineAdjustment, NewAdjustment, NewLine
+from faktur.invoices.errors import InvoiceBreaksTaxRules, MixedTaxInclusivity, PricesIncludeTaxContradicted
 from faktur.models import Customer, Invoice, Organisation, TaxRate
+from faktur.tax_rates.errors import TaxRateNotFound
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,7 @@ def _resolve(
         return inline, None
     rate = rates.get(rate_id)
     if rate is None:
-        raise NotFound(
-            f"No tax rate {rate_id} in this organisation.",
-            code="tax_rate_not_found",
-            details=[{"field": field, "reason": "unknown tax rate"}],
-        )
+        raise TaxRateNotFound(rate_id, field)
     return _rate_spec(rate), rate
 
 
@@ -93,21 +91,12 @@ def prepare_adjustments(
 def resolve_prices_include_tax(explicit: bool | None, rates: Iterable[TaxRate]) -> bool:
     flags = {rate.inclusive for rate in rates}
     if len(flags) > 1:
-        raise Unprocessable(
-            "The invoice mixes tax rates that include tax with rates that do not; use one kind per invoice.",
-            code="mixed_tax_inclusivity",
-            details=[{"field": "lines", "reason": "tax rates disagree on inclusive"}],
-        )
+        raise MixedTaxInclusivity()
     derived = flags.pop() if flags else None
     if explicit is None:
         return bool(derived)
     if derived is not None and derived != explicit:
-        raise Unprocessable(
-            f"prices_include_tax is {str(explicit).lower()} but the tax rates used are "
-            f"{'inclusive' if derived else 'exclusive'}.",
-            code="mixed_tax_inclusivity",
-            details=[{"field": "prices_include_tax", "reason": "contradicts the tax rates used"}],
-        )
+        raise PricesIncludeTaxContradicted(explicit, derived)
     return explicit
 
 
@@ -234,13 +223,8 @@ def compute(invoice_input: calc.InvoiceInput) -> calc.InvoiceResult:
 AMOUNT_LIMIT = Decimal(10) ** 15
 
 
-def _out_of_range(field: str, what: str, value: Decimal, currency: str) -> Unprocessable:
-    reason = f"{what} would be {value:f} {currency}, and amounts must stay below 10^15"
-    return Unprocessable(
-        f"The invoice cannot be computed: {reason}; split it or lower the quantities or prices.",
-        code="amount_out_of_range",
-        details=[{"field": field, "reason": reason}],
-    )
+def _out_of_range(field: str, what: str, value: Decimal, currency: str) -> AmountOutOfRange:
+    return AmountOutOfRange(field, what, value, currency)
 
 
 def check_amounts_in_range(result: calc.InvoiceResult) -> None:
@@ -270,11 +254,7 @@ def _details(violations: Iterable[calc.RuleViolation]) -> list[dict[str, Any]]:
 
 def raise_for_violations(violations: Sequence[calc.RuleViolation], what: str) -> None:
     if violations:
-        raise Unprocessable(
-            f"The {what} breaks EN 16931 VAT rules: " + "; ".join(v.message for v in violations[:3]),
-            code="tax_rule_violation",
-            details=_details(violations),
-        )
+        raise InvoiceBreaksTaxRules(what, [v.message for v in violations], _details(violations))
 
 
 # A draft may have no lines yet; finalization refuses it with its own error (invoice_has_no_lines).

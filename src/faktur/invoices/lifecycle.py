@@ -7,9 +7,17 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from faktur import calc
-from faktur.errors import Conflict, Unprocessable
 from faktur.invoices import calculation
 from faktur.invoices.domain import InvoiceStatus, can_transition, sources_of
+from faktur.invoices.errors import (
+    DirectDebitNotInEur,
+    DueDateBeforeIssueDate,
+    InvalidStatusTransition,
+    InvoiceHasNoLines,
+    InvoiceNotDraft,
+    InvoiceTotalNegative,
+    SepaCreditorIdMissing,
+)
 from faktur.invoices.snapshots import customer_snapshot, seller_snapshot
 from faktur.models import Customer, Invoice, InvoiceEvent, Organisation
 from faktur.payment_means import PaymentMethod
@@ -42,35 +50,13 @@ def transition(
     current = InvoiceStatus(invoice.status)
     if not can_transition(current, target):
         label = invoice.number or str(invoice.id)
-        raise Conflict(
-            f"Invoice {label} is {current.value}; it cannot become {target.value} "
-            f"(only {' or '.join(sources_of(target)) or 'no'} invoices can).",
-            code="invalid_status_transition",
-            details=[
-                {
-                    "field": "status",
-                    "reason": f"current status is {current.value}",
-                    "current_status": current.value,
-                }
-            ],
-        )
+        raise InvalidStatusTransition(label, current.value, target.value, sources_of(target))
     record_event(invoice, target, actor, now, reason)
 
 
 def require_draft(invoice: Invoice) -> None:
     if invoice.status != InvoiceStatus.DRAFT.value:
-        raise Conflict(
-            f"Invoice {invoice.number or invoice.id} is {invoice.status}; only drafts can be edited. "
-            "Correct a finalized invoice with a credit note.",
-            code="invoice_not_draft",
-            details=[
-                {
-                    "field": "status",
-                    "reason": f"current status is {invoice.status}",
-                    "current_status": invoice.status,
-                }
-            ],
-        )
+        raise InvoiceNotDraft(invoice)
 
 
 def prepare_finalization(
@@ -90,16 +76,9 @@ def prepare_finalization(
     issue date and skip the party checks, which the issuing system already made. A new invoice
     passes the engine input its rows were computed from (`invoice_input`)."""
     if not invoice.lines:
-        raise Unprocessable(
-            "An invoice needs at least one line to be finalized.",
-            code="invoice_has_no_lines",
-            details=[{"field": "lines", "reason": "empty"}],
-        )
+        raise InvoiceHasNoLines()
     if invoice.total_minor < 0:
-        raise Unprocessable(
-            "The invoice total is negative; issue a credit note for the original invoice instead.",
-            code="negative_total",
-        )
+        raise InvoiceTotalNegative()
     snapshot = customer_snapshot(customer)
     if check_party_rules:
         checked = invoice_input or calculation.input_from_invoice(invoice)
@@ -115,11 +94,7 @@ def prepare_finalization(
         invoice.payment_terms_days = organisation.payment_terms_days if terms is None else terms
         invoice.due_date = issue_date + timedelta(days=invoice.payment_terms_days)
     elif invoice.due_date < issue_date:
-        raise Unprocessable(
-            f"The due date {invoice.due_date} is before the issue date {issue_date}.",
-            code="due_date_before_issue_date",
-            details=[{"field": "due_date", "reason": "before the issue date"}],
-        )
+        raise DueDateBeforeIssueDate(invoice.due_date, issue_date)
     invoice.finalized_at = now
     transition(invoice, InvoiceStatus.OPEN, actor, now, reason)
     if invoice.total_minor == 0:
@@ -134,16 +109,6 @@ def _check_payment_means(invoice: Invoice, organisation: Organisation, customer:
         return
     field = "payment_means" if invoice.payment_means else "customer.payment_means"
     if not organisation.sepa_creditor_id:
-        raise Unprocessable(
-            "The invoice is to be paid by SEPA direct debit, but the organisation has no SEPA creditor "
-            "identifier (EN 16931 BT-90); set sepa_creditor_id with PATCH /v1/organisation.",
-            code="sepa_creditor_id_missing",
-            details=[{"field": "organisation.sepa_creditor_id", "reason": "needed for direct debit"}],
-        )
+        raise SepaCreditorIdMissing()
     if invoice.currency != "EUR":
-        raise Unprocessable(
-            f"A SEPA direct debit is collected in EUR; this invoice is in {invoice.currency}. "
-            "Choose another payment means or invoice in EUR.",
-            code="direct_debit_currency",
-            details=[{"field": field, "reason": "SEPA direct debit needs EUR"}],
-        )
+        raise DirectDebitNotInEur(invoice.currency, field)

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from faktur import calc
 from faktur.context import Actor
-from faktur.errors import Conflict, Unprocessable
 from faktur.invoices import events as invoice_events
 from faktur.invoices.domain import InvoiceStatus, NewPayment
+from faktur.invoices.errors import InvoiceNotPayable, PaymentAmountNotPositive, PaymentAmountTooPrecise
 from faktur.invoices.lifecycle import transition
 from faktur.invoices.service import get_invoice
 from faktur.models import Invoice, Payment
@@ -25,29 +25,11 @@ def record_payment(
     """Record a payment (partial and over-payments allowed); paid in full makes the invoice paid."""
     invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
     if invoice.status not in _PAYABLE:
-        raise Conflict(
-            f"Invoice {invoice.number or invoice.id} is {invoice.status}; payments can be recorded only on "
-            "open, uncollectible or paid invoices.",
-            code="invoice_not_payable",
-            details=[
-                {
-                    "field": "status",
-                    "reason": f"current status is {invoice.status}",
-                    "current_status": invoice.status,
-                }
-            ],
-        )
+        raise InvoiceNotPayable(invoice)
     if data.amount <= 0:
-        raise Unprocessable(
-            "A payment amount must be positive.", details=[{"field": "amount", "reason": "must be > 0"}]
-        )
+        raise PaymentAmountNotPositive()
     if calc.quantize_money(data.amount, invoice.currency) != data.amount:
-        raise Unprocessable(
-            f"{data.amount} has more decimals than {invoice.currency} allows "
-            f"({calc.minor_units(invoice.currency)}).",
-            code="amount_precision",
-            details=[{"field": "amount", "reason": "too many decimals for the currency"}],
-        )
+        raise PaymentAmountTooPrecise(data.amount, invoice.currency, calc.minor_units(invoice.currency))
     amount_minor = calc.to_minor(data.amount, invoice.currency)
     paid_before = invoice.status == InvoiceStatus.PAID.value
     payment = Payment(

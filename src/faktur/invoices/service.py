@@ -17,7 +17,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from faktur.balance.service import apply_balance
 from faktur.context import Actor
 from faktur.customers import service as customers
-from faktur.errors import Conflict, NotFound
 from faktur.events.types import EventType
 from faktur.invoices import batch, calculation, lifecycle, repository, rows
 from faktur.invoices import events as invoice_events
@@ -30,6 +29,12 @@ from faktur.invoices.domain import (
     NewAdjustment,
     NewInvoice,
     NewLine,
+)
+from faktur.invoices.errors import (
+    InvoiceHasPayments,
+    InvoiceLinesLocked,
+    InvoiceNotFound,
+    InvoicePeriodLocked,
 )
 from faktur.invoices.repository import InvoiceFilters
 from faktur.invoices.snapshots import customer_snapshot
@@ -44,7 +49,7 @@ def get_invoice(
 ) -> Invoice:
     invoice = repository.get(session, organisation_id, invoice_id, for_update=for_update)
     if invoice is None:
-        raise NotFound(f"No invoice {invoice_id} in this organisation.", code="invoice_not_found")
+        raise InvoiceNotFound(invoice_id)
     return invoice
 
 
@@ -124,12 +129,7 @@ def update_invoice(
     lifecycle.require_draft(invoice)
     kept_lines = [rows.line_of(line) for line in invoice.lines]
     if edit.lines is not None and any(line.source for line in kept_lines):
-        raise Conflict(
-            f"The lines of draft {invoice.id} bill {invoice.source} records and cannot be replaced; "
-            "void it and invoice the records again, or edit the other fields.",
-            code="invoice_lines_locked",
-            details=[{"field": "lines", "reason": "lines come from records"}],
-        )
+        raise InvoiceLinesLocked(invoice)
     given = edit.given
     customer_id = edit.customer_id or invoice.customer_id
     customer = customers.get_customer(session, actor.organisation_id, customer_id)
@@ -171,12 +171,7 @@ def update_invoice(
 def _require_own_period(invoice: Invoice) -> None:
     """A contract's period invoice keeps the period it bills (one live invoice per contract and period)."""
     if invoice.contract_id is not None:
-        raise Conflict(
-            f"Draft {invoice.id} bills contract {invoice.contract_id} for its period "
-            f"{invoice.period_start} to {invoice.period_end}; that period cannot be changed.",
-            code="invoice_period_locked",
-            details=[{"field": "period_start", "reason": "set by the contract"}],
-        )
+        raise InvoicePeriodLocked(invoice)
 
 
 def finalize_invoice(
@@ -210,11 +205,7 @@ def void_invoice(
         invoice.status in (InvoiceStatus.OPEN.value, InvoiceStatus.UNCOLLECTIBLE.value)
         and invoice.amount_paid_minor
     ):
-        raise Conflict(
-            f"Invoice {invoice.number} has payments recorded; "
-            "refund them or issue a credit note instead of voiding.",
-            code="invoice_has_payments",
-        )
+        raise InvoiceHasPayments(invoice.number)
     lifecycle.transition(invoice, InvoiceStatus.VOID, actor.name, now, reason)
     # Release what the lines billed: order quantities and pending items become invoiceable again.
     for line in invoice.lines:

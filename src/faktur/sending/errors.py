@@ -8,6 +8,8 @@ from faktur.errors import Conflict, Unprocessable
 
 
 class EmailNotConfigured(Conflict):
+    """The server has no SMTP settings, so it cannot e-mail invoices."""
+
     code = "email_not_configured"
 
     def __init__(self) -> None:
@@ -18,6 +20,8 @@ class EmailNotConfigured(Conflict):
 
 
 class SendOfDraft(Conflict):
+    """A draft invoice cannot be e-mailed; only issued invoices are sent."""
+
     code = "invoice_not_final"
 
     def __init__(self, invoice_id: uuid.UUID) -> None:
@@ -29,6 +33,8 @@ class SendOfDraft(Conflict):
 
 
 class RecipientMissing(Unprocessable):
+    """No `to` was given and the customer has no e-mail address."""
+
     code = "email_recipient_missing"
 
     def __init__(self) -> None:
@@ -40,6 +46,8 @@ class RecipientMissing(Unprocessable):
 
 
 class SenderMissing(Unprocessable):
+    """Neither the organisation nor the server configuration has a sender address."""
+
     code = "email_sender_missing"
 
     def __init__(self) -> None:

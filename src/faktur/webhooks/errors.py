@@ -8,6 +8,8 @@ from faktur.errors import NotFound, Unprocessable
 
 
 class WebhookEndpointNotFound(NotFound):
+    """No webhook endpoint with this id in the caller's organisation."""
+
     code = "webhook_endpoint_not_found"
 
     def __init__(self, endpoint_id: uuid.UUID) -> None:
@@ -15,6 +17,8 @@ class WebhookEndpointNotFound(NotFound):
 
 
 class WebhookUrlInvalid(Unprocessable):
+    """The webhook URL cannot be parsed or has no host."""
+
     code = "webhook_url_invalid"
 
     def __init__(self, reason: str) -> None:
@@ -24,6 +28,8 @@ class WebhookUrlInvalid(Unprocessable):
 
 
 class WebhookUrlNotHttps(Unprocessable):
+    """The webhook URL is not https (plain http only for localhost)."""
+
     code = "webhook_url_not_https"
 
     def __init__(self, url: str) -> None:
@@ -34,6 +40,8 @@ class WebhookUrlNotHttps(Unprocessable):
 
 
 class WebhookUrlPrivate(Unprocessable):
+    """The webhook URL's host resolves to a private, loopback or link-local address."""
+
     code = "webhook_url_private"
 
     def __init__(self, host: str, address: str) -> None:
@@ -45,6 +53,8 @@ class WebhookUrlPrivate(Unprocessable):
 
 
 class UnknownEventType(Unprocessable):
+    """An endpoint subscribes to an event type faktur does not send."""
+
     code = "unknown_event_type"
 
     def __init__(self, unknown: list[str], known: tuple[str, ...]) -> None:
