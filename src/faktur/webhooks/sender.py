@@ -29,8 +29,13 @@ class Answer:
 
 
 def post(
-    url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool
-) -> Answer:  # float-ok: seconds
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,  # float-ok: seconds
+    allow_private: bool,
+) -> Answer:
     """POST `body` to `url`; the receiver has `timeout` seconds to connect and answer."""
     started = time.monotonic()
 
