@@ -50,6 +50,21 @@ def record_events(
 ) -> list[uuid.UUID]:
     """Several events about one object at once (e.g. invoice.created and invoice.finalized),
     the object serialised once; in this order."""
+    rows = render_events(organisation_id, types, object_payload, now=now)
+    repository.insert_rows(session, rows)
+    return [row["id"] for row in rows]
+
+
+def render_events(
+    organisation_id: uuid.UUID,
+    types: Sequence[EventType | str],
+    object_payload: BaseModel | dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The `events` rows of `record_events`, not written yet (`repository.insert_rows` writes
+    them): a caller that decides part of the payload later fills it in first
+    (faktur.invoices.events, faktur.pending)."""
     created_at = now or datetime.now(UTC)
     if isinstance(object_payload, BaseModel):
         object_id = getattr(object_payload, "id")  # noqa: B009 - every API object has one
@@ -60,10 +75,8 @@ def record_events(
     data = b',"data":{"object":' + pydantic_core.to_json(object_payload) + b"}}"
     stamp = created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
     rows: list[dict[str, Any]] = []
-    ids: list[uuid.UUID] = []
     for type_ in types:
         event_id = uuid.uuid4()
-        ids.append(event_id)
         head = {"id": str(event_id), "type": str(type_), "created_at": stamp}
         rows.append(
             {
@@ -76,8 +89,7 @@ def record_events(
                 "fanned_out": False,
             }
         )
-    repository.insert_rows(session, rows)
-    return ids
+    return rows
 
 
 def get_event(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID) -> Event:

@@ -3,7 +3,10 @@
 The route class, not the services, owns the transaction (services only flush). The endpoint is
 wrapped so that serialising the response, storing it for its Idempotency-Key and committing all
 happen in the endpoint's own worker thread, straight after it returns: locks taken by the
-request (the invoice-number counter above all) are held no longer than the work itself.
+request (the invoice-number counter above all) are held no longer than the work itself. An
+endpoint that issues an invoice goes further: it registers the number's taking as a last step
+(`UnitOfWork.before_commit`), run after its response is rendered, and the number is put into the
+response where the rendering showed it pending (faktur.pending).
 A retry with the same key either replays the stored response or, if the first attempt rolled
 back, does the work once.
 
@@ -23,7 +26,7 @@ import functools
 import inspect
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
 
 import pydantic_core
@@ -39,6 +42,7 @@ from faktur.http.idempotency import claim_idempotency_key
 from faktur.http.input_text import refuse_illegal_text
 from faktur.http.requests import ExactJSONRequest
 from faktur.idempotency.service import IdempotentReplay, record_response
+from faktur.pending import Decided
 
 
 @dataclass
@@ -46,9 +50,20 @@ class UnitOfWork:
     session: Session
     request: Request
     finished: bool = False
+    last_steps: list[Callable[[], Decided | None]] = field(default_factory=list)
+
+    def before_commit(self, step: Callable[[], Decided | None]) -> None:
+        """Run `step` as the transaction's last statements, after the response is rendered and
+        just before COMMIT; a value it decides (an invoice's number) is put into the response
+        where the endpoint rendered its pending placeholder (faktur.pending)."""
+        self.last_steps.append(step)
 
     def commit(self, response: Response) -> Response:
-        """Store the response for the request's Idempotency-Key, commit; returns the response."""
+        """Run the last steps, store the response for the request's Idempotency-Key, commit;
+        returns the response (with the values the last steps decided)."""
+        decided = [value for step in self.last_steps if (value := step()) is not None]
+        if decided:
+            response = _with_decided(response, decided)
         claim = getattr(self.request.state, "idempotency_claim", None)
         if claim is not None:
             record_response(self.session, claim, response.status_code, bytes(response.body))
@@ -64,6 +79,22 @@ class UnitOfWork:
     def close(self) -> None:
         self.session.close()
         self.finished = True
+
+
+async def get_unit_of_work(request: Request) -> UnitOfWork:
+    """The request's unit of work (for an endpoint that adds a last step to it)."""
+    return cast(UnitOfWork, request.state.unit_of_work)
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
+
+
+def _with_decided(response: Response, decided: list[Decided]) -> Response:
+    body = bytes(response.body)
+    for value in decided:
+        body = value.pending.fill_bytes(body, value.value)
+    headers = {name: value for name, value in response.headers.items() if name != "content-length"}
+    return Response(body, status_code=response.status_code, headers=headers)
 
 
 _unit_of_work: ContextVar[UnitOfWork | None] = ContextVar("faktur_unit_of_work", default=None)
@@ -171,6 +202,7 @@ class TransactionalRoute(APIRoute):
             factory = state.read_session_factory if self.access is Access.READ else state.session_factory
             uow = UnitOfWork(factory(), request)
             request.state.session = uow.session
+            request.state.unit_of_work = uow
             token = _unit_of_work.set(uow)
             try:
                 return await handler(request)

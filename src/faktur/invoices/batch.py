@@ -11,6 +11,12 @@ The steps, in this order for every caller:
 4. number the issued invoices, last: the organisation's counter row stays locked until the
    caller commits, so concurrent numbering waits on it and the sequence has no gap. Numbers a
    caller reserved in this transaction are given to the rows before they are written instead.
+   Then the invoices' events are written: rendered in step 3 with the numbers pending
+   (faktur.invoices.events), they only get the numbers put in.
+
+`write_unnumbered` stops before step 4 and returns it as `Unnumbered.take_numbers`, for a caller
+that takes the numbers later: the HTTP endpoints that issue an invoice take it as their
+transaction's last step, after rendering their response (faktur.pending).
 
 `create_invoices` answers light `CreatedInvoice` values: nothing of the rows enters the session's
 identity map (no per-object bookkeeping, which is what made per-invoice creation slow). Load an
@@ -119,19 +125,48 @@ def write_new_invoices(
 ) -> list[Invoice]:
     """Steps 1-4 of the module docstring; the invoices as built, written and numbered (not in the
     session: `repository.attach` one to change it further in this transaction)."""
-    if not requests:
-        return []
-    built = _build_all(session, actor, requests, now)
+    written = write_unnumbered(session, actor, requests, now, numbers=numbers)
+    written.take_numbers(session)
+    return written.invoices
+
+
+@dataclass(frozen=True)
+class Unnumbered:
+    """Invoices written (steps 1-3) whose numbers are still to be taken (step 4), with their
+    events rendered but not written: `take_numbers` numbers them and writes the events."""
+
+    actor: Actor
+    invoices: list[Invoice]
+    # The issued invoices still without a number, with their issue dates.
+    to_number: list[tuple[Invoice, date]]
+    announced: list[invoice_events.Announced]
+
+    def take_numbers(self, session: Session) -> None:
+        """Step 4, the last of the transaction's statements but the events' INSERT."""
+        _take_numbers(session, self.actor, self.to_number)
+        invoice_events.record_numbered(session, self.announced)
+
+
+def write_unnumbered(
+    session: Session,
+    actor: Actor,
+    requests: Sequence[InvoiceRequest],
+    now: datetime,
+    *,
+    numbers: Sequence[str] | None = None,
+) -> Unnumbered:
+    """Steps 1-3 of the module docstring: the invoices built and written, their events rendered
+    (with the numbers pending); with `numbers`, the issued invoices have them already."""
+    built = _build_all(session, actor, requests, now) if requests else []
     finalized = [(invoice, issue_date) for invoice, issue_date in built if issue_date is not None]
     if numbers is not None:
         _give_numbers(finalized, numbers)
     invoices = [invoice for invoice, _ in built]
     repository.insert_new(session, invoices)
-    announced = [invoice_events.announce(invoice, *invoice_events.on_create(invoice)) for invoice in invoices]
-    if numbers is None:
-        _take_numbers(session, actor, finalized)
-    invoice_events.record_numbered(session, announced, now)
-    return invoices
+    announced = [
+        invoice_events.announce(invoice, now, *invoice_events.on_create(invoice)) for invoice in invoices
+    ]
+    return Unnumbered(actor, invoices, [] if numbers is not None else finalized, announced)
 
 
 def _build_all(

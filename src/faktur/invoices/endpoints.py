@@ -13,7 +13,7 @@ from faktur.context import Actor, Principal
 from faktur.fields import UtcDatetime
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import Page
-from faktur.http.routing import TransactionalRoute
+from faktur.http.routing import TransactionalRoute, UnitOfWorkDep
 from faktur.invoices import commands, payments, service
 from faktur.invoices.presenters import present_invoice, present_preview
 from faktur.invoices.repository import InvoiceFilters
@@ -55,10 +55,19 @@ def _issued(
     summary="Create an invoice (a draft, or issued at once with finalize: true)",
 )
 def create_invoice(
-    body: InvoiceCreate, request: Request, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    body: InvoiceCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    uow: UnitOfWorkDep,
+    now: NowDep,
 ) -> InvoiceOut:
-    invoice = service.create_invoice(session, _actor(principal), commands.new_invoice(body), now)
-    return present_invoice(_issued(request, session, principal, invoice, now))
+    issuing = service.create_invoice_numbered_last(
+        session, _actor(principal), commands.new_invoice(body), now
+    )
+    _issued(request, session, principal, issuing.invoice, now)
+    uow.before_commit(issuing.take_number)
+    return issuing.presented
 
 
 @router.post(
@@ -115,10 +124,17 @@ def update_invoice(
 
 @router.post("/{invoice_id}/finalize", response_model=InvoiceOut, summary="Number and issue a draft")
 def finalize_invoice(
-    invoice_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    invoice_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    uow: UnitOfWorkDep,
+    now: NowDep,
 ) -> InvoiceOut:
-    invoice = service.finalize_invoice(session, _actor(principal), invoice_id, now)
-    return present_invoice(_issued(request, session, principal, invoice, now))
+    issuing = service.finalize_invoice_numbered_last(session, _actor(principal), invoice_id, now)
+    _issued(request, session, principal, issuing.invoice, now)
+    uow.before_commit(issuing.take_number)
+    return issuing.presented
 
 
 @router.post("/{invoice_id}/void", response_model=InvoiceOut, summary="Void an open or uncollectible invoice")

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from faktur.events.service import record_events
+from faktur.events import repository as events_repository
+from faktur.events.service import record_events, render_events
 from faktur.events.types import EventType
 from faktur.invoices.schemas import InvoiceOut, InvoiceStatus
 from faktur.models import Invoice
+from faktur.pending import Decided, PendingValue
 
 
 def record(session: Session, invoice: Invoice, now: datetime, *types: EventType) -> None:
@@ -26,27 +29,46 @@ def record(session: Session, invoice: Invoice, now: datetime, *types: EventType)
 
 @dataclass(frozen=True)
 class Announced:
-    """The events of an invoice about to be numbered, presented before its number is taken: the
-    counter row stays locked from taking the number until COMMIT, so nothing slow happens after
-    it (`record_numbered` only puts the number in and writes the rows)."""
+    """The events of an invoice, rendered before its number is taken: the counter row stays
+    locked from taking the number until COMMIT, so nothing slow happens after it
+    (`record_numbered` only puts the number into the rendered rows and writes them).
+    `presented` is the invoice as the API returns it; while its number is pending (`number`),
+    the presentation shows the pending value's placeholder."""
 
     invoice: Invoice
-    types: tuple[EventType, ...]
     presented: InvoiceOut
+    number: PendingValue | None
+    rows: tuple[dict[str, Any], ...]
+
+    def decided(self) -> Decided | None:
+        """The number taken for the pending one (after `record_numbered`)."""
+        if self.number is None or self.invoice.number is None:
+            return None
+        return Decided(self.number, self.invoice.number)
 
 
-def announce(invoice: Invoice, *types: EventType) -> Announced:
+def announce(invoice: Invoice, now: datetime, *types: EventType) -> Announced:
     from faktur.invoices.presenters import present_invoice
 
-    return Announced(invoice, types, present_invoice(invoice))
+    presented = present_invoice(invoice)
+    pending = None
+    if invoice.number is None and invoice.status != InvoiceStatus.DRAFT.value:
+        pending = PendingValue.new("number")
+        presented = presented.model_copy(update={"number": pending.placeholder})
+    rows = render_events(invoice.organisation_id, types, presented, now=now) if types else []
+    return Announced(invoice, presented, pending, tuple(rows))
 
 
-def record_numbered(session: Session, announced: Sequence[Announced], now: datetime) -> None:
-    """Write announced events once their invoices have their numbers."""
+def record_numbered(session: Session, announced: Sequence[Announced]) -> None:
+    """Write announced events, with the numbers their invoices have been given since."""
+    rows: list[dict[str, Any]] = []
     for item in announced:
-        if item.types:
-            presented = item.presented.model_copy(update={"number": item.invoice.number})
-            record_events(session, item.invoice.organisation_id, item.types, presented, now=now)
+        decided = item.decided()
+        for row in item.rows:
+            if decided is not None:
+                row = {**row, "payload": decided.pending.fill(row["payload"], decided.value)}
+            rows.append(row)
+    events_repository.insert_rows(session, rows)
 
 
 def on_finalize(invoice: Invoice) -> tuple[EventType, ...]:

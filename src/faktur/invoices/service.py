@@ -8,7 +8,8 @@ payments recorded by faktur.invoices.payments.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -37,10 +38,12 @@ from faktur.invoices.errors import (
     InvoicePeriodLocked,
 )
 from faktur.invoices.repository import InvoiceFilters
+from faktur.invoices.schemas import InvoiceOut
 from faktur.invoices.snapshots import customer_snapshot
 from faktur.models import Customer, Invoice, Organisation
 from faktur.numbering.service import number_invoice
 from faktur.paging import Cursor
+from faktur.pending import Decided
 from faktur.tax_rates import repository as tax_rates
 
 
@@ -91,6 +94,18 @@ def compute_content(
     )
 
 
+@dataclass(frozen=True)
+class Issuing:
+    """An invoice written in this transaction whose number (if it is issued) is taken by
+    `take_number`: the caller runs it as the transaction's last step, as the HTTP endpoints do
+    just before COMMIT (faktur.http.routing.UnitOfWork.before_commit). `presented` is the
+    invoice as the API returns it, its number shown as a pending value until then."""
+
+    invoice: Invoice
+    presented: InvoiceOut
+    take_number: Callable[[], Decided | None]
+
+
 def create_invoice(
     session: Session, actor: Actor, command: NewInvoice, now: datetime, *, customer: Customer | None = None
 ) -> Invoice:
@@ -98,14 +113,31 @@ def create_invoice(
     faktur.invoices.batch, then the invoice is attached to the session for further changes in
     this transaction. A caller that loaded the command's customer of this organisation passes
     it as `customer`; the database refuses lines that would bill a record twice."""
+    issuing = create_invoice_numbered_last(session, actor, command, now, customer=customer)
+    issuing.take_number()
+    repository.attach(session, issuing.invoice)
+    return issuing.invoice
+
+
+def create_invoice_numbered_last(
+    session: Session, actor: Actor, command: NewInvoice, now: datetime, *, customer: Customer | None = None
+) -> Issuing:
+    """`create_invoice`, with the number (and the events' INSERT) left to `Issuing.take_number`;
+    the invoice is not attached to the session (nothing changes it further)."""
     if customer is None or customer.id != command.customer_id:
         customer = customers.get_customer(session, actor.organisation_id, command.customer_id)
     try:
-        [invoice] = batch.write_new_invoices(session, actor, [InvoiceRequest(command, customer)], now)
+        written = batch.write_unnumbered(session, actor, [InvoiceRequest(command, customer)], now)
     except InvoiceRequestFailed as failed:
         raise failed.error from None
-    repository.attach(session, invoice)
-    return invoice
+    [invoice] = written.invoices
+    [announced] = written.announced
+
+    def take_number() -> Decided | None:
+        written.take_numbers(session)
+        return announced.decided()
+
+    return Issuing(invoice, announced.presented, take_number)
 
 
 def preview_invoice(session: Session, actor: Actor, command: NewInvoice) -> tuple[Customer, Computed]:
@@ -180,6 +212,15 @@ def finalize_invoice(
     """Number, snapshot and issue a stored draft, in the caller's transaction (rules 2-4): the
     issued invoice is written first and its number taken last (the counter row stays locked
     until COMMIT). Callers that reserved a number in this transaction pass it as `number`."""
+    issuing = finalize_invoice_numbered_last(session, actor, invoice_id, now, number=number)
+    issuing.take_number()
+    return issuing.invoice
+
+
+def finalize_invoice_numbered_last(
+    session: Session, actor: Actor, invoice_id: uuid.UUID, now: datetime, *, number: str | None = None
+) -> Issuing:
+    """`finalize_invoice`, with the number (and the events' INSERT) left to `Issuing.take_number`."""
     invoice = get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
     lifecycle.require_draft(invoice)
     customer = customers.get_customer(session, actor.organisation_id, invoice.customer_id)
@@ -189,12 +230,16 @@ def finalize_invoice(
     if number is not None:
         invoice.number = number
     session.flush()
-    announced = invoice_events.announce(invoice, *invoice_events.on_finalize(invoice))
-    if number is None:
-        taken = number_invoice(session, actor.organisation, invoice.id, issue_date, invoice.series)
-        set_committed_value(invoice, "number", taken)
-    invoice_events.record_numbered(session, [announced], now)
-    return invoice
+    announced = invoice_events.announce(invoice, now, *invoice_events.on_finalize(invoice))
+
+    def take_number() -> Decided | None:
+        if invoice.number is None:
+            taken = number_invoice(session, actor.organisation, invoice.id, issue_date, invoice.series)
+            set_committed_value(invoice, "number", taken)
+        invoice_events.record_numbered(session, [announced])
+        return announced.decided()
+
+    return Issuing(invoice, announced.presented, take_number)
 
 
 def void_invoice(
