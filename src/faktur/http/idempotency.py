@@ -8,9 +8,11 @@ key is scoped by the caller's organisation: authentication records the request's
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from faktur.context import Principal
 from faktur.http.deps import NowDep, SessionDep
@@ -29,10 +31,12 @@ def request_variant(request: Request) -> str:
     return "\n".join([request.url.query, *shaping]) if request.url.query or shaping else ""
 
 
-def claim_idempotency_key(request: Request, session: SessionDep, now: NowDep) -> None:
+async def claim_idempotency_key(request: Request, session: SessionDep, now: NowDep) -> None:
     """Claim the request's Idempotency-Key (POST only); raises a replay or a conflict.
 
     The claim is kept on the request; the unit of work stores the response for it before commit.
+    Async so that a request without a key costs nothing here; a claim runs in the thread pool,
+    like every use of the session.
     """
     key = request.headers.get("idempotency-key")
     if request.method != "POST" or key is None:
@@ -42,14 +46,17 @@ def claim_idempotency_key(request: Request, session: SessionDep, now: NowDep) ->
         # A POST route without authentication: keys could not be scoped. A bug, not bad input.
         raise RuntimeError(f"POST {request.url.path} has no authenticated principal to scope its key by")
     ttl = timedelta(hours=request.app.state.settings.idempotency_key_ttl_hours)
-    request.state.idempotency_claim = claim_key(
-        session,
-        principal.organisation_id,
-        key,
-        method=request.method,
-        path=request.url.path,
-        body=request.state.raw_body,
-        now=now,
-        ttl=ttl,
-        variant=request_variant(request),
+    request.state.idempotency_claim = await run_in_threadpool(
+        functools.partial(
+            claim_key,
+            session,
+            principal.organisation_id,
+            key,
+            method=request.method,
+            path=request.url.path,
+            body=request.state.raw_body,
+            now=now,
+            ttl=ttl,
+            variant=request_variant(request),
+        )
     )
