@@ -31,6 +31,10 @@ def test_same_key_and_body_replays_the_stored_response(client, tenant, session_f
     assert first.status_code == second.status_code == 201
     assert second.content == first.content
     assert second.headers.get("idempotent-replayed") == "true"
+    # The number is taken after the response is rendered (faktur.pending): stored and replayed
+    # with the number, as the invoice has it.
+    assert first.json()["number"] == f"INV-{datetime.now(UTC):%Y}-00001"
+    assert client.get(f"/v1/invoices/{first.json()['id']}", headers=tenant.headers).json() == first.json()
     assert _invoice_count(session_factory, tenant.organisation_id) == 1
 
 
