@@ -7,8 +7,8 @@ thread): invoicing a whole order, which writes `invoice.created`, `invoice.final
 `order.fully_invoiced` in its transaction. Its COMMIT is made to fail by the database, as a full
 disk makes it fail:
 - SQLite: the server's file-size limit (RLIMIT_FSIZE, set from outside with `prlimit`) is lowered
-  after the request's transaction began writing nothing to disk yet; in WAL mode the pages first
-  reach a file at COMMIT, which fails (503 `database_io_error` or 507 `storage_full`);
+  to one byte before the request; in WAL mode a transaction's pages first reach a file at COMMIT,
+  which fails (503 `database_io_error` or 507 `storage_full`);
 - PostgreSQL: a deferred constraint trigger on the `events` table raises `disk_full` at COMMIT,
   which proves the events were written in the failing transaction (507 `storage_full`).
 """
