@@ -5,18 +5,20 @@ nothing of it behind (no invoice, no number, no counter, no failure, the chunk s
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from faktur.billing import runs
+from faktur.billing import chunk, runs
 from faktur.billing import service as billing
 from faktur.billing.chunk import ChunkResult, ContractFailure
 from faktur.billing.leases import Lease, new_executor
+from faktur.context import Actor
 from faktur.db import session_scope
-from faktur.models import BillingRunChunk, BillingRunFailure, Invoice
+from faktur.models import BillingRunChunk, BillingRunFailure, Invoice, Organisation
 from faktur.usage import billing_repository
 from recurring_factories import create_contract, create_metric, event, flat, send_events, usage
 
@@ -233,3 +235,31 @@ def test_failures_of_earlier_transactions_stay_in_the_chunk_result(client, tenan
     assert _numbers(session_factory, tenant.organisation_id) == [
         f"INV-{now.year}-{n:05d}" for n in (1, 2, 3, 4)
     ]
+
+
+def test_plan_check_write_are_steps_the_check_drops_a_refused_contract_and_writes_nothing(
+    client, tenant, session_factory
+) -> None:
+    broken = create_contract(
+        client,
+        tenant.headers,
+        [{"kind": "flat", "name": "x", "amount": "1", "tax": {"category": "E", "percent": "0"}}],
+    )
+    good = [create_contract(client, tenant.headers, [flat("10.00")]) for _ in range(2)]
+    ids = [uuid.UUID(c["id"]) for c in (good[0], broken, good[1])]
+    now = datetime.now(UTC)
+    with session_scope(session_factory) as session:
+        organisation = session.get(Organisation, tenant.organisation_id)
+        assert organisation is not None
+        actor = Actor(organisation, "billing_run:test")
+        planned = chunk.plan(session, tenant.organisation_id, ids, AS_OF, {}, period_budget=10)
+        assert len(planned.contracts) == 3 and planned.failures == ()
+        checked = chunk.check(session, actor, planned.contracts, now)
+        assert [f.contract_id for f in checked.refused] == [uuid.UUID(broken["id"])]
+        assert checked.refused[0].code == "tax_rule_violation"
+        assert {state.contract.id for state, _ in checked.owners} == {ids[0], ids[2]}
+        session.flush()
+        # Checked is not written: no invoice, no number taken.
+        assert session.execute(select(func.count()).select_from(Invoice)).scalar_one() == 0
+        assert chunk.write(session, actor, checked, now) == 2
+    assert _numbers(session_factory, tenant.organisation_id) == [f"INV-{now.year}-{n:05d}" for n in (1, 2)]

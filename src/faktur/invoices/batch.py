@@ -12,6 +12,10 @@ The steps, in this order for every caller:
    caller commits, so concurrent numbering waits on it and the sequence has no gap. Numbers a
    caller reserved in this transaction are given to the rows before they are written instead.
 
+Steps 1-2 are the check (`check_invoices`: a `CheckedBatch`, nothing written), 3-4 the write
+(`write_checked`); a caller that must drop refused requests and check again (a billing chunk) calls
+them apart, the others call both at once (`create_invoices`, `write_new_invoices`).
+
 `create_invoices` answers light `CreatedInvoice` values: nothing of the rows enters the session's
 identity map (no per-object bookkeeping, which is what made per-invoice creation slow). Load an
 invoice (`service.get_invoice`, `service.get_invoices`) when its lines or history are needed.
@@ -60,6 +64,14 @@ class CreatedInvoice:
     tax_exclusive_minor: int
     tax_total_minor: int
     total_minor: int
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """Every request of a batch computed and built in memory, in request order, with the issue
+    date of those it finalizes; nothing written, no number taken (`write_checked` does that)."""
+
+    built: tuple[tuple[Invoice, date | None], ...]
 
 
 class InvoiceRequestFailed(FakturError):
@@ -121,7 +133,32 @@ def write_new_invoices(
     session: `repository.attach` one to change it further in this transaction)."""
     if not requests:
         return []
-    built = _build_all(session, actor, requests, now)
+    return write_checked(session, actor, check_invoices(session, actor, requests, now), now, numbers=numbers)
+
+
+def check_invoices(
+    session: Session, actor: Actor, requests: Sequence[InvoiceRequest], now: datetime
+) -> CheckedBatch:
+    """Steps 1-2 of the module docstring: raises InvoiceRequestFailed for the first invalid
+    request; writes nothing and takes no number."""
+    if not requests:
+        return CheckedBatch(())
+    return CheckedBatch(tuple(_build_all(session, actor, requests, now)))
+
+
+def write_checked(
+    session: Session,
+    actor: Actor,
+    checked: CheckedBatch,
+    now: datetime,
+    *,
+    numbers: Sequence[str] | None = None,
+) -> list[Invoice]:
+    """Steps 3-4 of the module docstring for a checked batch, written once (see `create_invoices`
+    for `numbers`): the invoices written and numbered, in request order."""
+    if not checked.built:
+        return []
+    built = checked.built
     finalized = [(invoice, issue_date) for invoice, issue_date in built if issue_date is not None]
     if numbers is not None:
         _give_numbers(finalized, numbers)
