@@ -18,7 +18,7 @@ from faktur.billing.chunk import ChunkResult, ContractFailure
 from faktur.billing.leases import Lease, new_executor
 from faktur.context import Actor
 from faktur.db import session_scope
-from faktur.models import BillingRunChunk, BillingRunFailure, Invoice, Organisation
+from faktur.models import BillingRunChunk, BillingRunFailure, Invoice, Organisation, UsageEvent
 from faktur.usage import billing_repository
 from recurring_factories import create_contract, create_metric, event, flat, send_events, usage
 
@@ -139,17 +139,23 @@ def test_usage_that_cannot_be_aggregated_is_a_contract_failure_not_a_crash(
     garbled = create_contract(client, tenant.headers, metered)
     full_width = create_contract(client, tenant.headers, metered)
     fine = create_contract(client, tenant.headers, metered)
-    # Ingestion reads a value with Decimal(), which also takes "1_000" and full-width digits;
-    # the aggregation reads ASCII digits only (faktur.calc.charge_models).
     send_events(
         client,
         tenant.headers,
         [
-            event(garbled["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="1_000"),
-            event(full_width["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="\uff11\uff12"),
+            event(garbled["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="1000"),
+            event(full_width["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="12"),
             event(fine["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="12.5"),
         ],
     )
+    # Values the aggregation cannot read (ASCII digits only, faktur.calc.charge_models), as stored
+    # before ingestion refused them or written around the API: ingestion refuses them now.
+    with session_scope(session_factory) as session:
+        for contract_id, value in ((garbled["id"], "1_000"), (full_width["id"], "\uff11\uff12")):
+            stored = session.execute(
+                select(UsageEvent).where(UsageEvent.contract_id == uuid.UUID(contract_id))
+            ).scalar_one()
+            stored.properties = {"gb": value}
     now = datetime.now(UTC)
     run_id = _start(session_factory, tenant.organisation_id, now)
     (result,) = _run(session_factory, tenant.organisation_id, run_id, now)

@@ -23,20 +23,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import Engine, text
 from webhook_fixtures import receiver  # noqa: F401 - fixtures
 from webhook_receiver import Receiver
+from webhook_settings import webhook_env
 
 from factories import customer_body
 from served import served_process
-
-SETTINGS = {
-    "FAKTUR_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-    "FAKTUR_WEBHOOK_RETRY_DELAYS_SECONDS": "[0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]",
-    "FAKTUR_WEBHOOK_TIMEOUT_SECONDS": "1",
-    "FAKTUR_OUTBOX_POLL_SECONDS": "0.05",
-}
 
 FAIL_AT_COMMIT = """
 CREATE FUNCTION test_fail_commit_with_events() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -89,7 +82,7 @@ def test_a_request_failing_at_commit_emits_nothing_and_its_retry_emits_once(
     backend: str, database_url: str, engine: Engine, tenant, receiver: Receiver
 ) -> None:
     headers = tenant.headers
-    with served_process(database_url, settings=SETTINGS) as (api, pid):
+    with served_process(database_url, settings=webhook_env()) as (api, pid):
         assert _post(api, "/v1/webhook-endpoints", headers, {"url": receiver.url}).status_code == 201
         customer = _post(api, "/v1/customers", headers, customer_body()).json()
         (first,) = receiver.wait_for(1)
