@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine, text
 from webhook_fixtures import receiver  # noqa: F401 - fixtures
 from webhook_receiver import Receiver
@@ -78,6 +79,7 @@ def _events(api: str, headers: dict[str, str]) -> list[dict[str, Any]]:
     return list(reversed(page["data"]))  # oldest first
 
 
+@pytest.mark.slow
 def test_a_request_failing_at_commit_emits_nothing_and_its_retry_emits_once(
     backend: str, database_url: str, engine: Engine, tenant, receiver: Receiver
 ) -> None:
