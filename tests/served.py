@@ -50,6 +50,20 @@ def served(
     preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[str]:
     """Start `faktur serve`, wait until /health answers, yield its base URL; stop it after."""
+    with served_process(database_url, workers=workers, settings=settings, preexec_fn=preexec_fn) as (base, _):
+        yield base
+
+
+@contextmanager
+def served_process(
+    database_url: str,
+    *,
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """`served`, yielding the base URL and the server's process id (with one worker, the process
+    that answers requests: a test may change its limits, e.g. `resource.prlimit`)."""
     port = free_port()
     process = subprocess.Popen(
         [str(FAKTUR), "serve", "--port", str(port), "--workers", str(workers)],
@@ -75,7 +89,7 @@ def served(
                 output = process.communicate(timeout=20)[1].decode()[-3000:]
                 raise RuntimeError(f"faktur serve did not answer /health: {output}")
             time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         _signal_group(process.pid, signal.SIGTERM)
         try:

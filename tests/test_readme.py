@@ -11,7 +11,8 @@ A comment `# -> ...` after commands states their answer: every `"key": value` in
 the last JSON document those commands printed (at any depth; `...` inside a string matches
 anything; numbers compare as decimals), and a `[...]` answer must be a non-empty list. A leading
 status code (`201`) is for the reader. Blocks fenced as ```sh no-run are not run (`scripts/run`
-itself, synopses with placeholders, PostgreSQL-only workers); prose never matters.
+itself, synopses with placeholders, PostgreSQL-only workers); prose never matters. The ```python
+verifier of the Webhooks section runs as written in tests/webhooks/test_readme_verifier.py.
 """
 
 from __future__ import annotations

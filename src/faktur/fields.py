@@ -43,10 +43,16 @@ _EU_VAT_PREFIXES = frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"
 _DECIMAL_STRING = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
+def is_decimal_string(value: str) -> bool:
+    """Whether `value` is a decimal number as an API takes one written as a string (the rule of
+    every Decimal field here, and of usage values, which billing reads the same way)."""
+    return _DECIMAL_STRING.fullmatch(value) is not None
+
+
 def _no_float(value: Any) -> Any:
     if isinstance(value, float):
         raise ValueError("give the number as a JSON number or a string, never a binary float")
-    if isinstance(value, str) and not _DECIMAL_STRING.fullmatch(value):
+    if isinstance(value, str) and not is_decimal_string(value):
         raise ValueError(
             f"{value[:40]!r} is not a decimal number: write ASCII digits with an optional sign "
             "and decimal point, e.g. \"1000.50\" (no spaces, underscores or other digits)"

@@ -5,18 +5,20 @@ nothing of it behind (no invoice, no number, no counter, no failure, the chunk s
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from faktur.billing import runs
+from faktur.billing import chunk, runs
 from faktur.billing import service as billing
 from faktur.billing.chunk import ChunkResult, ContractFailure
 from faktur.billing.leases import Lease, new_executor
+from faktur.context import Actor
 from faktur.db import session_scope
-from faktur.models import BillingRunChunk, BillingRunFailure, Invoice
+from faktur.models import BillingRunChunk, BillingRunFailure, Invoice, Organisation, UsageEvent
 from faktur.usage import billing_repository
 from recurring_factories import create_contract, create_metric, event, flat, send_events, usage
 
@@ -137,17 +139,23 @@ def test_usage_that_cannot_be_aggregated_is_a_contract_failure_not_a_crash(
     garbled = create_contract(client, tenant.headers, metered)
     full_width = create_contract(client, tenant.headers, metered)
     fine = create_contract(client, tenant.headers, metered)
-    # Ingestion reads a value with Decimal(), which also takes "1_000" and full-width digits;
-    # the aggregation reads ASCII digits only (faktur.calc.charge_models).
     send_events(
         client,
         tenant.headers,
         [
-            event(garbled["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="1_000"),
-            event(full_width["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="\uff11\uff12"),
+            event(garbled["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="1000"),
+            event(full_width["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="12"),
             event(fine["id"], "2024-01-10T00:00:00Z", "storage_gb", gb="12.5"),
         ],
     )
+    # Values the aggregation cannot read (ASCII digits only, faktur.calc.charge_models), as stored
+    # before ingestion refused them or written around the API: ingestion refuses them now.
+    with session_scope(session_factory) as session:
+        for contract_id, value in ((garbled["id"], "1_000"), (full_width["id"], "\uff11\uff12")):
+            stored = session.execute(
+                select(UsageEvent).where(UsageEvent.contract_id == uuid.UUID(contract_id))
+            ).scalar_one()
+            stored.properties = {"gb": value}
     now = datetime.now(UTC)
     run_id = _start(session_factory, tenant.organisation_id, now)
     (result,) = _run(session_factory, tenant.organisation_id, run_id, now)
@@ -233,3 +241,31 @@ def test_failures_of_earlier_transactions_stay_in_the_chunk_result(client, tenan
     assert _numbers(session_factory, tenant.organisation_id) == [
         f"INV-{now.year}-{n:05d}" for n in (1, 2, 3, 4)
     ]
+
+
+def test_plan_check_write_are_steps_the_check_drops_a_refused_contract_and_writes_nothing(
+    client, tenant, session_factory
+) -> None:
+    broken = create_contract(
+        client,
+        tenant.headers,
+        [{"kind": "flat", "name": "x", "amount": "1", "tax": {"category": "E", "percent": "0"}}],
+    )
+    good = [create_contract(client, tenant.headers, [flat("10.00")]) for _ in range(2)]
+    ids = [uuid.UUID(c["id"]) for c in (good[0], broken, good[1])]
+    now = datetime.now(UTC)
+    with session_scope(session_factory) as session:
+        organisation = session.get(Organisation, tenant.organisation_id)
+        assert organisation is not None
+        actor = Actor(organisation, "billing_run:test")
+        planned = chunk.plan(session, tenant.organisation_id, ids, AS_OF, {}, period_budget=10)
+        assert len(planned.contracts) == 3 and planned.failures == ()
+        checked = chunk.check(session, actor, planned.contracts, now)
+        assert [f.contract_id for f in checked.refused] == [uuid.UUID(broken["id"])]
+        assert checked.refused[0].code == "tax_rule_violation"
+        assert {state.contract.id for state, _ in checked.owners} == {ids[0], ids[2]}
+        session.flush()
+        # Checked is not written: no invoice, no number taken.
+        assert session.execute(select(func.count()).select_from(Invoice)).scalar_one() == 0
+        assert chunk.write(session, actor, checked, now) == 2
+    assert _numbers(session_factory, tenant.organisation_id) == [f"INV-{now.year}-{n:05d}" for n in (1, 2)]

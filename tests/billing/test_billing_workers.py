@@ -8,12 +8,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -27,6 +25,7 @@ from faktur.config import Settings
 from faktur.db import normalise_url, session_scope
 from faktur.models import BillingRun, BillingRunChunk, Invoice
 from recurring_factories import create_contract, flat
+from worker_processes import faktur_command, wait_for, worker_processes
 
 AS_OF = "2024-05-01"
 PERIODS = 4  # January to April
@@ -115,7 +114,7 @@ def test_sqlite_has_no_workers(tmp_path) -> None:
     with pytest.raises(queue.QueueUnavailable):
         queue.make_app(sqlite.database_url)
     env = {**os.environ, "FAKTUR_DATABASE_URL": sqlite.database_url}
-    worker = subprocess.run(_faktur("worker"), env=env, capture_output=True, timeout=60)
+    worker = subprocess.run(faktur_command("worker"), env=env, capture_output=True, timeout=60)
     assert worker.returncode == 2 and b"needs PostgreSQL" in worker.stdout
 
 
@@ -150,10 +149,6 @@ def test_concurrent_executions_of_one_chunk_count_once(client, tenant, session_f
 # Worker processes ---------------------------------------------------------------------------
 
 
-def _faktur(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from faktur.cli import app; app()", *args]
-
-
 @pytest.fixture
 def queue_db(database_url: str) -> Iterator[Engine]:
     """A plain engine on the test database, with procrastinate's tables emptied (tests share them)."""
@@ -165,41 +160,15 @@ def queue_db(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def start_worker(database_url: str) -> Iterator:
-    processes: list[subprocess.Popen[bytes]] = []
+def start_worker(database_url: str) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     env = {**os.environ, "FAKTUR_DATABASE_URL": database_url}
-
-    def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            _faktur("worker", "--heartbeat", "0.5", "--stalled-after", "2"),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with worker_processes(env, "--heartbeat", "0.5", "--stalled-after", "2", stop_timeout=20) as start:
+        yield start
 
 
 def _scalar(engine: Engine, sql: str) -> int:
     with engine.connect() as conn:
         return conn.execute(text(sql)).scalar_one()
-
-
-def _wait_for(condition, timeout: float = 45) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 @pytest.mark.postgres_only
@@ -209,11 +178,11 @@ def test_two_worker_processes_share_a_run_and_invoice_exactly_once(
     contracts = 60
     _contracts(client, tenant, contracts)
     workers = [start_worker(), start_worker()]
-    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 2)
+    wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 2)
 
     env = {**os.environ, "FAKTUR_DATABASE_URL": database_url, "COLUMNS": "160"}
     bill = subprocess.run(
-        _faktur("bill", "--as-of", AS_OF, "--chunk-size", "5", "--workers"),
+        faktur_command("bill", "--as-of", AS_OF, "--chunk-size", "5", "--workers"),
         env=env,
         capture_output=True,
         timeout=60,
@@ -228,7 +197,7 @@ def test_two_worker_processes_share_a_run_and_invoice_exactly_once(
     done_by = {chunk.worker for chunk in _chunks(session_factory, run.id)}
     assert {name.rsplit(":", 1)[1] for name in done_by} == {str(w.pid) for w in workers}, "one worker did all"
     # Succeeded jobs are deleted (just after their chunk commits): nothing waiting, running or failed.
-    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)
+    wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)
 
 
 @pytest.mark.postgres_only
@@ -238,7 +207,7 @@ def test_a_worker_killed_midway_leaves_its_chunk_to_another_worker(
     contracts = 60
     _contracts(client, tenant, contracts)
     doomed = start_worker()
-    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 1)
+    wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 1)
     now = datetime.now(UTC)
     with session_scope(session_factory) as session:
         run_id = runs.start_run(session, tenant.organisation_id, date.fromisoformat(AS_OF), now).id
@@ -264,7 +233,7 @@ def test_a_worker_killed_midway_leaves_its_chunk_to_another_worker(
 
     # Kill while a chunk is in flight (its transaction open, or at worst just committed and not yet
     # acknowledged to the queue: both leave the job `doing` with no live worker).
-    _wait_for(midway)
+    wait_for(midway)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
     [(in_flight, committed_before_death)] = jobs_in_hand()
@@ -273,14 +242,14 @@ def test_a_worker_killed_midway_leaves_its_chunk_to_another_worker(
     _assert_once_and_gapless(session_factory, tenant.organisation_id, killed_at)
 
     finisher = start_worker()
-    _wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed")
+    wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed")
     run = _run(session_factory, tenant.organisation_id)
     assert (run.chunks_total, run.chunks_done, run.contracts_done) == (6, 6, 60)
     assert run.invoices_created == contracts * PERIODS
     _assert_once_and_gapless(session_factory, tenant.organisation_id, contracts * PERIODS)
     # The killed worker's job was put back in the queue and succeeded (succeeded jobs are deleted):
     # its chunk done by the other worker, or, if it had committed just before the kill, done once.
-    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)
+    wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)
     done_by = _chunks(session_factory, run_id)[in_flight].worker
     assert done_by is not None
     assert done_by.endswith(f":{doomed.pid if committed_before_death else finisher.pid}")
@@ -312,7 +281,7 @@ def test_a_run_started_over_http_is_queued_for_workers(
         assert _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 1
 
         start_worker()
-        _wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed")
+        wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed")
         run = client.get(f"/v1/billing-runs/{started.json()['id']}", headers=tenant.headers).json()
     assert (run["status"], run["chunks_done"], run["invoices_created"]) == ("completed", 1, 3 * PERIODS)
     _assert_once_and_gapless(session_factory, tenant.organisation_id, 3 * PERIODS)
@@ -327,7 +296,7 @@ def test_a_job_left_doing_by_its_live_worker_is_put_back_and_done(
     run_id, seqs = _planned_run(session_factory, tenant.organisation_id, now, chunk_size=4)
     assert seqs == [0]
     worker = start_worker()
-    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 1)
+    wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_workers") == 1)
     worker_id = _scalar(queue_db, "SELECT id FROM procrastinate_workers")
     # What a status update that failed (the database went away right after the chunk) leaves
     # behind: the job `doing`, held by a worker that is alive, keeps its heartbeat, and does not
@@ -351,11 +320,11 @@ def test_a_job_left_doing_by_its_live_worker_is_put_back_and_done(
                 "worker": worker_id,
             },
         )
-    _wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed", timeout=30)
+    wait_for(lambda: _run(session_factory, tenant.organisation_id).status == "completed", timeout=30)
     assert worker.poll() is None
     assert _scalar(queue_db, "SELECT id FROM procrastinate_workers") == worker_id, "the worker was not alive"
     run = _run(session_factory, tenant.organisation_id)
     assert (run.chunks_done, run.contracts_done, run.invoices_created) == (1, 4, 4 * PERIODS)
     assert _chunks(session_factory, run_id)[0].worker.endswith(f":{worker.pid}")
     _assert_once_and_gapless(session_factory, tenant.organisation_id, 4 * PERIODS)
-    _wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)
+    wait_for(lambda: _scalar(queue_db, "SELECT count(*) FROM procrastinate_jobs") == 0, timeout=10)

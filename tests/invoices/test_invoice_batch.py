@@ -20,10 +20,17 @@ from faktur.customers.schemas import CustomerCreate
 from faktur.db import session_scope
 from faktur.errors import FakturError
 from faktur.invoices import commands, service
-from faktur.invoices.batch import CreatedInvoice, InvoiceRequest, InvoiceRequestFailed, create_invoices
+from faktur.invoices.batch import (
+    CreatedInvoice,
+    InvoiceRequest,
+    InvoiceRequestFailed,
+    check_invoices,
+    create_invoices,
+    write_checked,
+)
 from faktur.invoices.domain import InvoiceOrigin, LineSource, NewInvoice
 from faktur.invoices.schemas import InvoiceCreate
-from faktur.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Organisation
+from faktur.models import Event, Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Organisation
 from faktur.tax_rates import service as tax_rates
 from faktur.tax_rates.schemas import TaxRateCreate
 
@@ -300,6 +307,36 @@ def test_nothing_is_written_or_numbered_when_one_request_is_refused(
         # No number was consumed: the next invoice is still the first of the series.
         assert service.create_invoice(session, _actor(session, org), _body(customer_id), NOW).number == (
             "INV-2025-00001"
+        )
+
+
+def test_the_check_writes_nothing_and_the_write_stores_and_numbers_what_it_checked(
+    session_factory, tenant
+) -> None:
+    org = tenant.organisation_id
+    with session_scope(session_factory) as session:
+        customer_id = _customer(session, org)
+    requests = [InvoiceRequest(_body(customer_id, flag)) for flag in (True, False, True)]
+    with session_scope(session_factory) as session:
+        actor = _actor(session, org)
+        with pytest.raises(InvoiceRequestFailed) as caught:
+            check_invoices(session, actor, [*requests, InvoiceRequest(_body(customer_id, lines=[]))], NOW)
+        assert (caught.value.index, caught.value.code) == (3, "invoice_has_no_lines")
+        checked = check_invoices(session, actor, requests, NOW)
+        session.flush()
+        # Checked: computed and built, but nothing written, no event, no number taken.
+        assert _count(session, org) == (0, 0, 0, 0)
+        assert session.execute(select(func.count()).select_from(Event)).scalar_one() == 1  # the customer's
+        assert [invoice.number for invoice, _ in checked.built] == [None, None, None]
+        assert [issue_date is not None for _, issue_date in checked.built] == [True, False, True]
+        written = write_checked(session, actor, checked, NOW)
+        assert [i.id for i in written] == [invoice.id for invoice, _ in checked.built]
+    assert [i.number for i in written] == ["INV-2025-00001", None, "INV-2025-00002"]
+    with session_scope(session_factory) as session:
+        assert _count(session, org)[0] == 3
+        assert session.execute(select(func.count()).select_from(Event)).scalar_one() == 1 + 2 + 1 + 2
+        assert (
+            write_checked(session, _actor(session, org), check_invoices(session, actor, [], NOW), NOW) == []
         )
 
 

@@ -167,6 +167,31 @@ def test_single_event_errors_are_4xx(client, tenant, contract) -> None:
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.text
 
 
+def test_values_billing_could_not_read_are_refused_at_ingestion(
+    client, tenant, contract, session_factory
+) -> None:
+    # Decimal() reads all of these; billing (faktur.calc) reads ASCII digits only, so they are
+    # refused here, with the event, instead of failing the contract's billing run later.
+    unreadable = ["1_000", "\uff11\uff12", "\u0661\u0662", " 5", "5 ", "1e3_0"]
+    single = client.post(
+        "/v1/events",
+        json=event(contract["id"], "2024-03-05T10:00:00Z", "gb", gb="1_000"),
+        headers=tenant.headers,
+    )
+    assert (single.status_code, single.json()["error"]["code"]) == (422, "invalid_property"), single.text
+    assert "1_000" in single.json()["error"]["message"]
+    readable = ["1000", "12.", "+3", ".5", "1E2"]
+    sent = [
+        event(contract["id"], "2024-03-05T10:00:00Z", "gb", gb=value) for value in [*unreadable, *readable]
+    ]
+    result = send_events(client, tenant.headers, sent)
+    assert [(e["index"], e["code"], e["field"]) for e in result["errors"]] == [
+        (index, "invalid_property", "properties.gb") for index in range(len(unreadable))
+    ]
+    assert result["stored"] == len(readable)
+    assert sorted(e.properties["gb"] for e in _stored(session_factory)) == sorted(readable)
+
+
 def test_stored_rows_keep_text_and_instants_exactly(client, tenant, contract, session_factory) -> None:
     odd = 'quote " backslash \\ newline \n tab \t ümlaut € 𝄞'
     body = {

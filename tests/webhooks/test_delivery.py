@@ -18,6 +18,7 @@ from webhook_settings import webhook_settings
 
 from factories import create_customer, create_invoice
 from faktur.app import create_app
+from worker_processes import wait_for
 
 
 def _endpoint(client: TestClient, headers: dict[str, str], url: str, **body: Any) -> dict[str, Any]:
@@ -44,13 +45,6 @@ def _all_events(client: TestClient, headers: dict[str, str]) -> list[dict[str, A
     page = client.get("/v1/events", params={"limit": 100}, headers=headers).json()
     assert not page["has_more"]
     return list(reversed(page["data"]))  # oldest first
-
-
-def _wait(condition, timeout: float = 30.0, what: str = "condition") -> None:  # float-ok: seconds
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def test_events_arrive_signed_and_equal_to_the_stored_events(client, tenant, receiver) -> None:
@@ -133,17 +127,17 @@ def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(
                     f"/v1/customers/{customer['id']}", json={"city": f"City {n}"}, headers=tenant.headers
                 )
                 assert patched.status_code == 200
-        _wait(
+        wait_for(
             lambda: any(a["error"] for a in _log(client, tenant.headers, endpoint["id"])),
             what="a refused attempt",
         )
         receiver.mode = "error"
         receiver.start()
-        _wait(lambda: len(receiver.seen) >= 2, what="500 answers")
+        wait_for(lambda: len(receiver.seen) >= 2, what="500 answers")
         receiver.mode = "hang"
         seen = len(receiver.seen)
-        _wait(lambda: len(receiver.seen) > seen, what="a hung request")
-        _wait(
+        wait_for(lambda: len(receiver.seen) > seen, what="a hung request")
+        wait_for(
             lambda: any(
                 a["error"] and "no answer" in a["error"] for a in _log(client, tenant.headers, endpoint["id"])
             ),
@@ -151,12 +145,12 @@ def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(
         )
         receiver.mode = "ok"
         stored = _all_events(client, tenant.headers)
-        _wait(
+        wait_for(
             lambda: {r.event["id"] for r in receiver.received} >= {e["id"] for e in stored}, 60, "every event"
         )
         arrived = list(receiver.received)
         everything = {e["id"] for e in stored}
-        _wait(
+        wait_for(
             lambda: (
                 {a["event_id"] for a in _log(client, tenant.headers, endpoint["id"]) if a["succeeded"]}
                 == everything
@@ -199,7 +193,7 @@ def test_after_the_last_retry_a_delivery_is_failed(database_url, engine, tenant,
     with TestClient(create_app(settings, engine)) as client:
         endpoint = _endpoint(client, tenant.headers, receiver.url)
         create_customer(client, tenant.headers)
-        _wait(lambda: len(_log(client, tenant.headers, endpoint["id"])) == 3, what="three attempts")
+        wait_for(lambda: len(_log(client, tenant.headers, endpoint["id"])) == 3, what="three attempts")
         time.sleep(0.8)
         log = _log(client, tenant.headers, endpoint["id"])
         got = client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers).json()
@@ -219,7 +213,7 @@ def test_an_endpoint_failing_too_long_is_disabled_and_an_event_says_so(
     with TestClient(create_app(settings, engine)) as client:
         endpoint = _endpoint(client, tenant.headers, receiver.url)
         customer = create_customer(client, tenant.headers)
-        _wait(
+        wait_for(
             lambda: (
                 not client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers).json()[
                     "enabled"

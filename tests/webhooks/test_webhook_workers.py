@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 from webhook_fixtures import receiver  # noqa: F401 - fixtures
+from webhook_settings import webhook_env
 
 from factories import customer_body
 from faktur.customers import service as customers
@@ -25,41 +25,16 @@ from faktur.customers.schemas import CustomerCreate
 from faktur.db import session_scope
 from faktur.models import Event, WebhookAttempt
 from faktur.webhooks import service as webhooks
+from worker_processes import wait_for, worker_processes
 
 pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture
 def workers(database_url: str) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    processes: list[subprocess.Popen[bytes]] = []
-    env = {
-        **os.environ,
-        "FAKTUR_DATABASE_URL": database_url,
-        "FAKTUR_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-        "FAKTUR_WEBHOOK_TIMEOUT_SECONDS": "2",
-        "FAKTUR_WEBHOOK_RETRY_DELAYS_SECONDS": "[0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]",
-        "FAKTUR_OUTBOX_POLL_SECONDS": "0.05",
-    }
-
-    def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from faktur.cli import app; app()", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    env = {**os.environ, "FAKTUR_DATABASE_URL": database_url, **webhook_env(webhook_timeout_seconds=2)}
+    with worker_processes(env) as start:
+        yield start
 
 
 def _endpoint(session_factory, organisation_id: uuid.UUID, url: str) -> None:
@@ -87,11 +62,8 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_another(
     _endpoint(session_factory, tenant.organisation_id, receiver.url)
     (event_id,) = _customers(session_factory, tenant.organisation_id, 1)
     first = workers()
-    deadline = time.monotonic() + 60
-    while not receiver.seen:
-        assert time.monotonic() < deadline, "the first worker never sent the event"
-        assert first.poll() is None
-        time.sleep(0.02)
+    wait_for(lambda: receiver.seen or first.poll() is not None, timeout=60, what="the first worker's send")
+    assert first.poll() is None, "the first worker exited"
     first.send_signal(signal.SIGKILL)  # in the middle of the delivery: the request is unanswered
     first.wait(timeout=10)
     receiver.mode = "ok"

@@ -10,20 +10,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from webhook_receiver import Receiver, free_port
+from webhook_settings import webhook_settings
 
 from faktur.app import create_app
-from faktur.config import Settings
-
-FAST = {
-    "webhook_allow_private_urls": True,
-    "webhook_retry_delays_seconds": [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2],
-    "webhook_timeout_seconds": 1.0,
-    "outbox_poll_seconds": 0.05,
-}
-
-
-def webhook_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(database_url=database_url, create_demo_organisation=False, **{**FAST, **overrides})
 
 
 @pytest.fixture

@@ -8,14 +8,15 @@ completion, counters, the lease) is faktur.billing.runs.
    skipped and counted). A contract whose planning raises faktur's or calc's own error
    (FakturError, CalcError: its data cannot be invoiced) is a contract failure and is left out.
    Any other exception is a bug: it propagates, and the chunk's transaction rolls back.
-2. check and 3. write (`write`): the invoicing core checks every planned invoice before it writes
-   or numbers anything (faktur.invoices.batch.create_invoices, all or nothing). A contract whose
+2. check (`check`): the invoicing core computes and builds every planned invoice in memory
+   (faktur.invoices.batch.check_invoices), writing nothing and taking no number. A contract whose
    invoice it refuses (e.g. the EN 16931 checks made at finalization) is a contract failure, and
-   the batch is checked again without it. The checked batch is then numbered from one block and
-   written, and the usage it bills recorded, in a SAVEPOINT. If the write itself is refused by the
-   natural key (an invoice of the same period committed meanwhile), the SAVEPOINT takes the rows
-   and the number block back and ContractFailed tells the caller to roll back and plan again
-   without that contract: no number is skipped.
+   the rest is checked again without it: a `CheckedChunk`.
+3. write (`write`): the checked batch is numbered from one block and written
+   (faktur.invoices.batch.write_checked), and the usage it bills recorded, in a SAVEPOINT. If the
+   write itself is refused by the natural key (an invoice of the same period committed meanwhile),
+   the SAVEPOINT takes the rows and the number block back and ContractFailed tells the caller to
+   roll back and plan again without that contract: no number is skipped.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from faktur.calc.periods import Period
 from faktur.context import Actor
 from faktur.contracts import repository as contracts_repo
 from faktur.errors import FakturError
-from faktur.invoices.batch import InvoiceRequestFailed, create_invoices
+from faktur.invoices.batch import CheckedBatch, InvoiceRequestFailed, check_invoices, write_checked
 from faktur.invoices.domain import NewInvoice
 from faktur.usage import billing_repository as usage
 
@@ -90,8 +91,12 @@ class ChunkPlan:
 
 
 @dataclass(frozen=True)
-class Written:
-    invoices: int
+class CheckedChunk:
+    """The planned invoices the core accepted, each with its contract's state, checked and built
+    (nothing written yet), and the contracts whose invoice it refused."""
+
+    owners: tuple[tuple[service.ContractState, PlannedInvoice], ...]
+    batch: CheckedBatch
     refused: tuple[ContractFailure, ...]
 
 
@@ -118,10 +123,10 @@ def bill(
     the module docstring). The contracts `failed_before` (in an earlier transaction of the chunk)
     are not billed again and stay among the result's failures."""
     planned = plan(session, actor.organisation_id, contract_ids, as_of, failed_before, period_budget)
-    written = write(session, actor, planned.contracts, now)
+    checked = check(session, actor, planned.contracts, now)
     return ChunkResult(
-        invoices=written.invoices,
-        failures=planned.failures + written.refused,
+        invoices=write(session, actor, checked, now),
+        failures=planned.failures + checked.refused,
         nothing_to_bill=planned.nothing_to_bill,
         complete=planned.complete,
     )
@@ -170,37 +175,44 @@ def plan(
     )
 
 
-def write(
-    session: Session, actor: Actor, contracts: Sequence[ContractPlan], now: datetime
-) -> Written:
-    """Check the planned invoices, leaving out the contracts whose invoice the core refuses, then
-    number and write them in one batch and record the usage they bill (see the module docstring)."""
+def check(session: Session, actor: Actor, contracts: Sequence[ContractPlan], now: datetime) -> CheckedChunk:
+    """Check the planned invoices, leaving out the contracts whose invoice the core refuses and
+    checking the rest again (see the module docstring); nothing is written."""
     refused: list[ContractFailure] = []
     remaining = list(contracts)
-    while remaining:
-        owners = [(contract.state, planned) for contract in remaining for planned in contract.invoices]
+    while True:
+        owners = tuple((contract.state, planned) for contract in remaining for planned in contract.invoices)
         requests = [
             service.period_request(state, planned.period, planned.plan, planned.body)
             for state, planned in owners
         ]
         try:
-            with session.begin_nested():
-                created = create_invoices(session, actor, requests, now)
-                billed = [
-                    planned.plan.billed_usage(state.contract, invoice.id)
-                    for (state, planned), invoice in zip(owners, created, strict=True)
-                ]
-                usage.mark_billed(session, actor.organisation_id, billed, now)
+            batch = check_invoices(session, actor, requests, now)
         except InvoiceRequestFailed as failed:
             contract = owners[failed.index][0].contract
             refused.append(ContractFailure.of(contract.id, failed.error))
             remaining = [planned for planned in remaining if planned.state.contract.id != contract.id]
             continue
-        except IntegrityError as exc:
-            for state, planned in owners:
-                duplicate = service.duplicate_of(session, state.contract, planned.period)
-                if duplicate is not None:
-                    raise ContractFailed(ContractFailure.of(state.contract.id, duplicate)) from exc
-            raise
-        return Written(len(created), tuple(refused))
-    return Written(0, tuple(refused))
+        return CheckedChunk(owners, batch, tuple(refused))
+
+
+def write(session: Session, actor: Actor, checked: CheckedChunk, now: datetime) -> int:
+    """Number and write the checked invoices in one batch and record the usage they bill, in a
+    SAVEPOINT (see the module docstring); answers how many invoices were written."""
+    if not checked.owners:
+        return 0
+    try:
+        with session.begin_nested():
+            written = write_checked(session, actor, checked.batch, now)
+            billed = [
+                planned.plan.billed_usage(state.contract, invoice.id)
+                for (state, planned), invoice in zip(checked.owners, written, strict=True)
+            ]
+            usage.mark_billed(session, actor.organisation_id, billed, now)
+    except IntegrityError as exc:
+        for state, planned in checked.owners:
+            duplicate = service.duplicate_of(session, state.contract, planned.period)
+            if duplicate is not None:
+                raise ContractFailed(ContractFailure.of(state.contract.id, duplicate)) from exc
+        raise
+    return len(written)

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from faktur.auth import CurrentPrincipal
 from faktur.contracts import service
 from faktur.contracts.schemas import ComponentOut, ContractCreate, ContractOut, ContractUpdate, TermsOut
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Page
+from faktur.http.pagination import CursorQuery, LimitQuery, Page, after, page
 from faktur.http.routing import TransactionalRoute
 from faktur.models import Contract, ContractComponent
-from faktur.paging import Cursor
 from faktur.usage import repository as usage
 
 router = APIRouter(prefix="/v1/contracts", tags=["contracts"], route_class=TransactionalRoute)
@@ -85,13 +83,13 @@ def list_contracts(
     principal: CurrentPrincipal,
     session: SessionDep,
     customer_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> Page[ContractOut]:
-    after = Cursor.decode(cursor) if cursor else None
-    rows, has_more = service.list_contracts(session, principal.organisation_id, limit, after, customer_id)
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=present_contracts(session, rows), has_more=has_more, next_cursor=next_cursor)
+    rows, has_more = service.list_contracts(
+        session, principal.organisation_id, limit, after(cursor), customer_id
+    )
+    return page(rows, has_more, present_contracts(session, rows))
 
 
 @router.get("/{contract_id}", response_model=ContractOut, summary="Get a contract")

@@ -12,9 +12,8 @@ from faktur.customers import service
 from faktur.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 from faktur.fields import Text
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Page
+from faktur.http.pagination import CursorQuery, LimitQuery, Page, after, page
 from faktur.http.routing import TransactionalRoute
-from faktur.paging import Cursor
 
 EmailFilter = Annotated[str, Text(254)]
 
@@ -32,14 +31,12 @@ def create_customer(
 def list_customers(
     principal: CurrentPrincipal,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
     email: Annotated[EmailFilter | None, Query()] = None,
 ) -> Page[CustomerOut]:
-    after = Cursor.decode(cursor) if cursor else None
-    rows, has_more = service.list_customers(session, principal.organisation_id, limit, after, email)
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=[CustomerOut.of(c) for c in rows], has_more=has_more, next_cursor=next_cursor)
+    rows, has_more = service.list_customers(session, principal.organisation_id, limit, after(cursor), email)
+    return page(rows, has_more, [CustomerOut.of(c) for c in rows])
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, summary="Get a customer")

@@ -12,9 +12,8 @@ from faktur.events import service
 from faktur.events.schemas import ChangeEventOut, ResendOut
 from faktur.events.types import EventType
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Page
+from faktur.http.pagination import CursorQuery, LimitQuery, Page, after, page
 from faktur.http.routing import TransactionalRoute
-from faktur.paging import Cursor
 from faktur.webhooks.service import resend_event
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=TransactionalRoute)
@@ -31,21 +30,19 @@ def list_events(
     now: NowDep,
     type: Annotated[EventType | None, Query(description="Only events of this type")] = None,
     object_id: Annotated[uuid.UUID | None, Query(description="Only events about this object")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> Page[ChangeEventOut]:
-    after = Cursor.decode(cursor) if cursor else None
     rows, has_more = service.list_events(
         session,
         principal.organisation_id,
         limit,
-        after,
+        after(cursor),
         now,
         type_=type.value if type else None,
         object_id=object_id,
     )
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=[ChangeEventOut.of(e) for e in rows], has_more=has_more, next_cursor=next_cursor)
+    return page(rows, has_more, [ChangeEventOut.of(e) for e in rows])
 
 
 @router.get("/{event_id}", response_model=ChangeEventOut, summary="Get an event")

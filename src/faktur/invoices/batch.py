@@ -18,6 +18,10 @@ The steps, in this order for every caller:
 that takes the numbers later: the HTTP endpoints that issue an invoice take it as their
 transaction's last step, after rendering their response (faktur.pending).
 
+Steps 1-2 are the check (`check_invoices`: a `CheckedBatch`, nothing written), 3-4 the write
+(`write_checked`); a caller that must drop refused requests and check again (a billing chunk) calls
+them apart, the others call both at once (`create_invoices`, `write_new_invoices`).
+
 `create_invoices` answers light `CreatedInvoice` values: nothing of the rows enters the session's
 identity map (no per-object bookkeeping, which is what made per-invoice creation slow). Load an
 invoice (`service.get_invoice`, `service.get_invoices`) when its lines or history are needed.
@@ -66,6 +70,14 @@ class CreatedInvoice:
     tax_exclusive_minor: int
     tax_total_minor: int
     total_minor: int
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """Every request of a batch computed and built in memory, in request order, with the issue
+    date of those it finalizes; nothing written, no number taken (`write_checked` does that)."""
+
+    built: tuple[tuple[Invoice, date | None], ...]
 
 
 class InvoiceRequestFailed(FakturError):
@@ -125,14 +137,37 @@ def write_new_invoices(
 ) -> list[Invoice]:
     """Steps 1-4 of the module docstring; the invoices as built, written and numbered (not in the
     session: `repository.attach` one to change it further in this transaction)."""
-    written = write_unnumbered(session, actor, requests, now, numbers=numbers)
+    return write_checked(session, actor, check_invoices(session, actor, requests, now), now, numbers=numbers)
+
+
+def check_invoices(
+    session: Session, actor: Actor, requests: Sequence[InvoiceRequest], now: datetime
+) -> CheckedBatch:
+    """Steps 1-2 of the module docstring: raises InvoiceRequestFailed for the first invalid
+    request; writes nothing and takes no number."""
+    if not requests:
+        return CheckedBatch(())
+    return CheckedBatch(tuple(_build_all(session, actor, requests, now)))
+
+
+def write_checked(
+    session: Session,
+    actor: Actor,
+    checked: CheckedBatch,
+    now: datetime,
+    *,
+    numbers: Sequence[str] | None = None,
+) -> list[Invoice]:
+    """Steps 3-4 of the module docstring for a checked batch, written once (see `create_invoices`
+    for `numbers`): the invoices written and numbered, in request order."""
+    written = write_checked_unnumbered(session, actor, checked, now, numbers=numbers)
     written.take_numbers(session)
     return written.invoices
 
 
 @dataclass(frozen=True)
 class Unnumbered:
-    """Invoices written (steps 1-3) whose numbers are still to be taken (step 4), with their
+    """Invoices written (step 3) whose numbers are still to be taken (step 4), with their
     events rendered but not written: `take_numbers` numbers them and writes the events."""
 
     actor: Actor
@@ -155,9 +190,22 @@ def write_unnumbered(
     *,
     numbers: Sequence[str] | None = None,
 ) -> Unnumbered:
-    """Steps 1-3 of the module docstring: the invoices built and written, their events rendered
-    (with the numbers pending); with `numbers`, the issued invoices have them already."""
-    built = _build_all(session, actor, requests, now) if requests else []
+    """Steps 1-3 of the module docstring: the invoices checked, built and written, their events
+    rendered (with the numbers pending); with `numbers`, the issued invoices have them already."""
+    checked = check_invoices(session, actor, requests, now)
+    return write_checked_unnumbered(session, actor, checked, now, numbers=numbers)
+
+
+def write_checked_unnumbered(
+    session: Session,
+    actor: Actor,
+    checked: CheckedBatch,
+    now: datetime,
+    *,
+    numbers: Sequence[str] | None = None,
+) -> Unnumbered:
+    """Step 3 for a checked batch; `Unnumbered.take_numbers` is step 4."""
+    built = checked.built
     finalized = [(invoice, issue_date) for invoice, issue_date in built if issue_date is not None]
     if numbers is not None:
         _give_numbers(finalized, numbers)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from faktur.auth import CurrentPrincipal
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Page
+from faktur.http.pagination import CursorQuery, LimitQuery, Page, after, page
 from faktur.http.routing import TransactionalRoute
-from faktur.paging import Cursor
 from faktur.tax_rates import service
 from faktur.tax_rates.schemas import TaxRateCreate, TaxRateOut
 
@@ -28,10 +25,8 @@ def create_tax_rate(
 def list_tax_rates(
     principal: CurrentPrincipal,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> Page[TaxRateOut]:
-    after = Cursor.decode(cursor) if cursor else None
-    rows, has_more = service.list_tax_rates(session, principal.organisation_id, limit, after)
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=[TaxRateOut.of(r) for r in rows], has_more=has_more, next_cursor=next_cursor)
+    rows, has_more = service.list_tax_rates(session, principal.organisation_id, limit, after(cursor))
+    return page(rows, has_more, [TaxRateOut.of(r) for r in rows])

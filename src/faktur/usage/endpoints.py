@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 import pydantic_core
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from faktur.auth import CurrentPrincipal
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Page
+from faktur.http.pagination import CursorQuery, LimitQuery, Page, after, page
 from faktur.http.routing import TransactionalRoute
-from faktur.paging import Cursor
 from faktur.usage import repository, service
 from faktur.usage.schemas import (
     EventBatchIn,
@@ -40,13 +38,11 @@ def create_metric(
 def list_metrics(
     principal: CurrentPrincipal,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> Page[MetricOut]:
-    after = Cursor.decode(cursor) if cursor else None
-    rows, has_more = service.list_metrics(session, principal.organisation_id, limit, after)
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=[MetricOut.of(m) for m in rows], has_more=has_more, next_cursor=next_cursor)
+    rows, has_more = service.list_metrics(session, principal.organisation_id, limit, after(cursor))
+    return page(rows, has_more, [MetricOut.of(m) for m in rows])
 
 
 @metrics_router.get("/{metric_id}", response_model=MetricOut, summary="Get a billable metric")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from faktur.calc.charge_models import AggregationKind
 from faktur.field_paths import field_path
+from faktur.fields import is_decimal_string
 from faktur.models import BillableMetric, UsageEvent
 from faktur.paging import Cursor
 from faktur.usage import billing_repository as billed
@@ -114,6 +115,12 @@ def _check_value(metric: BillableMetric, properties: dict[str, Any]) -> str | No
         return None if isinstance(value, str) else f"{metric.property} must be a string or a number"
     if isinstance(value, bool) or not isinstance(value, str):
         return f"{metric.property} must be a number"
+    if not is_decimal_string(value):
+        # Decimal() alone would take "1_000", " 5" and non-ASCII digits, which billing refuses.
+        return (
+            f"{metric.property} must be a number written with ASCII digits, an optional sign and "
+            f'decimal point (no spaces or underscores), e.g. "1000.5"; got {value[:40]!r}'
+        )
     try:
         number = Decimal(value)
     except InvalidOperation:

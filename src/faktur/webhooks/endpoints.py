@@ -6,13 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from faktur.auth import CurrentPrincipal
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Page
+from faktur.http.pagination import CursorQuery, LimitQuery, Page, after, page
 from faktur.http.routing import TransactionalRoute
-from faktur.paging import Cursor
 from faktur.webhooks import service
 from faktur.webhooks.schemas import (
     DeliveryAttemptOut,
@@ -67,13 +66,11 @@ def create_endpoint(
 def list_endpoints(
     principal: CurrentPrincipal,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> Page[WebhookEndpointOut]:
-    after = Cursor.decode(cursor) if cursor else None
-    rows, has_more = service.list_endpoints(session, principal.organisation_id, limit, after)
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=[WebhookEndpointOut.of(e) for e in rows], has_more=has_more, next_cursor=next_cursor)
+    rows, has_more = service.list_endpoints(session, principal.organisation_id, limit, after(cursor))
+    return page(rows, has_more, [WebhookEndpointOut.of(e) for e in rows])
 
 
 @router.get("/{endpoint_id}", response_model=WebhookEndpointOut, summary="Get a webhook endpoint")
@@ -153,10 +150,10 @@ def list_deliveries(
     endpoint_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> Page[DeliveryAttemptOut]:
-    after = Cursor.decode(cursor) if cursor else None
-    rows, has_more = service.list_attempts(session, principal.organisation_id, endpoint_id, limit, after)
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=[DeliveryAttemptOut.of(a) for a in rows], has_more=has_more, next_cursor=next_cursor)
+    rows, has_more = service.list_attempts(
+        session, principal.organisation_id, endpoint_id, limit, after(cursor)
+    )
+    return page(rows, has_more, [DeliveryAttemptOut.of(a) for a in rows])
