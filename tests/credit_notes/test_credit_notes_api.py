@@ -36,7 +36,7 @@ TWO_RATES = [line("Widget", "10", "10.00", "19"), line("Book", "4", "25.00", "7"
 def test_partial_credit_with_two_vat_rates(client: TestClient, tenant: Tenant) -> None:
     invoice = _issued(client, tenant, TWO_RATES)
     assert invoice["total"] == "226.00"
-    widget, book = (l["id"] for l in invoice["lines"])
+    widget, book = (item["id"] for item in invoice["lines"])
     # 3 widgets (30.00 + 5.70) and 1 book (25.00 + 1.75) = 62.45
     note = _credit(
         client,
@@ -240,7 +240,7 @@ def test_credit_to_balance_is_applied_to_the_next_invoice(client: TestClient, te
 
 def test_limits_and_errors(client: TestClient, tenant: Tenant, other_tenant: Tenant) -> None:
     invoice = _issued(client, tenant, TWO_RATES)
-    widget, book = (l["id"] for l in invoice["lines"])
+    widget, book = (item["id"] for item in invoice["lines"])
     too_many = _credit(
         client, tenant, invoice["id"], {"lines": [{"invoice_line_id": widget, "quantity": "11"}]}, 409
     )
