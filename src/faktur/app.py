@@ -15,6 +15,7 @@ from faktur.billing import queue
 from faktur.billing.endpoints import routers as billing_routers
 from faktur.billing.recovery import RunRecovery
 from faktur.config import Settings, get_settings
+from faktur.credit_notes.endpoints import routers as credit_note_routers
 from faktur.customers.endpoints import router as customers_router
 from faktur.db import make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     app.mount(*hosted.static_files())
     app.include_router(balance_router)
+    for router in credit_note_routers:
+        app.include_router(router)
     for router in billing_routers:
         app.include_router(router)
     app.include_router(webhooks_router)

@@ -32,6 +32,7 @@ from faktur.paging import Cursor
 
 MANUAL_ADJUSTMENT = "manual_adjustment"
 APPLIED_TO_INVOICE = "applied_to_invoice"
+CREDIT_NOTE = "credit_note"
 # The method of the payment that records credit applied to an invoice.
 BALANCE_PAYMENT_METHOD = "customer_balance"
 
@@ -96,6 +97,24 @@ def adjust_balance(
     return _post(session, balance, amount_minor, MANUAL_ADJUSTMENT, command.description, None, now)
 
 
+def credit_from_credit_note(
+    session: Session,
+    invoice: Invoice,
+    credit_note_id: uuid.UUID,
+    amount_minor: int,
+    description: str,
+    now: datetime,
+) -> CustomerBalanceTransaction:
+    """Credit `amount_minor` of a credit note of `invoice` to its customer's balance in its
+    currency (the balance row locked after the invoice's, before any number counter)."""
+    organisation_id, customer_id, currency = invoice.organisation_id, invoice.customer_id, invoice.currency
+    repository.ensure_balance(session, organisation_id, customer_id, currency, now)
+    balance = repository.lock_balance(session, organisation_id, customer_id, currency)
+    if balance is None:  # pragma: no cover - ensure_balance created it in this transaction
+        raise LookupError(f"the balance row of customer {customer_id} in {currency} is missing")
+    return _post(session, balance, amount_minor, CREDIT_NOTE, description, invoice.id, now, credit_note_id)
+
+
 def apply_balance(session: Session, invoice: Invoice, actor: str, now: datetime) -> int:
     """Apply the available balance of the invoice's customer in its currency to the invoice being
     finalized, up to its amount due; returns what was applied (minor units, 0 when nothing).
@@ -105,7 +124,7 @@ def apply_balance(session: Session, invoice: Invoice, actor: str, now: datetime)
     after the invoice is issued and before it takes its number, so the balance row is locked
     before the number counter (always in that order) and neither lock is held longer than needed.
     """
-    due = invoice.total_minor - invoice.amount_paid_minor
+    due = invoice.amount_due_minor
     if due <= 0 or invoice.status != InvoiceStatus.OPEN.value:
         return 0
     balance = repository.lock_balance(session, invoice.organisation_id, invoice.customer_id, invoice.currency)
@@ -136,7 +155,7 @@ def apply_balance(session: Session, invoice: Invoice, actor: str, now: datetime)
     invoice.amount_paid_minor += applied
     invoice.prepaid_minor += applied
     invoice.updated_at = now
-    if invoice.amount_paid_minor >= invoice.total_minor:
+    if invoice.amount_due_minor <= 0:
         _record_paid(invoice, actor, now)
     return applied
 
@@ -167,6 +186,7 @@ def _post(
     description: str | None,
     invoice_id: uuid.UUID | None,
     now: datetime,
+    credit_note_id: uuid.UUID | None = None,
 ) -> CustomerBalanceTransaction:
     """Change the locked `balance` by `amount_minor` and write the ledger transaction for it."""
     balance.balance_minor += amount_minor
@@ -181,6 +201,7 @@ def _post(
         balance_after_minor=balance.balance_minor,
         description=description,
         invoice_id=invoice_id,
+        credit_note_id=credit_note_id,
         created_at=now,
     )
     repository.add_transaction(session, transaction)

@@ -13,6 +13,7 @@ class EventType(StrEnum):
     INVOICE_VOIDED = "invoice.voided"
     INVOICE_MARKED_UNCOLLECTIBLE = "invoice.marked_uncollectible"
     INVOICE_OVERDUE = "invoice.overdue"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
     CUSTOMER_CREATED = "customer.created"
     CUSTOMER_UPDATED = "customer.updated"
     BILLING_RUN_COMPLETED = "billing_run.completed"

@@ -71,7 +71,7 @@ def amount_due(invoice: Invoice) -> Decimal:
     """What is still to pay now: nothing for void invoices, never below zero."""
     if invoice.status == "void":
         return Decimal(0)
-    due = max(invoice.total_minor - invoice.amount_paid_minor, 0)
+    due = invoice.amount_due_minor
     return calc.from_minor(due, invoice.currency)
 
 

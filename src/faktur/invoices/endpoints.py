@@ -121,18 +121,6 @@ def finalize_invoice(
     return present_invoice(_issued(request, session, principal, invoice, now))
 
 
-@router.post("/{invoice_id}/void", response_model=InvoiceOut, summary="Void an open or uncollectible invoice")
-def void_invoice(
-    invoice_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    now: NowDep,
-    body: Annotated[TransitionIn | None, Body()] = None,
-) -> InvoiceOut:
-    reason = body.reason if body else None
-    return present_invoice(service.void_invoice(session, _actor(principal), invoice_id, now, reason))
-
-
 @router.post(
     "/{invoice_id}/mark-uncollectible",
     response_model=InvoiceOut,

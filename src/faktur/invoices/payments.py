@@ -46,7 +46,7 @@ def record_payment(
     invoice.payments.append(payment)
     invoice.amount_paid_minor += amount_minor
     invoice.updated_at = now
-    if invoice.status != InvoiceStatus.PAID.value and invoice.amount_paid_minor >= invoice.total_minor:
+    if invoice.status != InvoiceStatus.PAID.value and invoice.amount_due_minor <= 0:
         transition(invoice, InvoiceStatus.PAID, actor.name, now, "paid in full")
     session.flush()
     invoice_events.record(session, invoice, now, *invoice_events.on_payment(invoice, paid_before))

@@ -11,6 +11,7 @@ from faktur.invoices.calculation import Computed
 from faktur.invoices.domain import payment_status
 from faktur.invoices.schemas import (
     AdjustmentOut,
+    CreditNoteRefOut,
     DocumentAdjustmentOut,
     InvoiceLineOut,
     InvoiceOut,
@@ -47,7 +48,9 @@ def present_invoice(invoice: Invoice) -> InvoiceOut:
         id=invoice.id,
         number=invoice.number,
         status=invoice.status,
-        payment_status=payment_status(invoice.total_minor, invoice.amount_paid_minor),
+        payment_status=payment_status(
+            invoice.total_minor - invoice.credited_against_due_minor, invoice.amount_paid_minor
+        ),
         currency=currency,
         prices_include_tax=invoice.prices_include_tax,
         customer_id=invoice.customer_id,
@@ -102,7 +105,9 @@ def present_invoice(invoice: Invoice) -> InvoiceOut:
         tax_total=money(invoice.tax_total_minor),
         total=money(invoice.total_minor),
         amount_paid=money(invoice.amount_paid_minor),
-        amount_due=money(max(invoice.total_minor - invoice.amount_paid_minor, 0)),
+        amount_due=money(invoice.amount_due_minor),
+        credited_amount=money(invoice.credited_minor),
+        credit_notes=[CreditNoteRefOut(id=note.id, number=note.number) for note in invoice.credit_notes],
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
         payment_terms_days=invoice.payment_terms_days,

@@ -24,6 +24,7 @@ _FULL = (
     selectinload(Invoice.tax_groups),
     selectinload(Invoice.events),
     selectinload(Invoice.payments),
+    selectinload(Invoice.credit_notes),
 )
 
 

@@ -65,6 +65,8 @@ def build_invoice(
         deliver_to=_plain_dict(command.deliver_to),
         payment_means=_plain_dict(command.payment_means),
         prepaid_minor=0,
+        credited_minor=0,
+        credited_against_due_minor=0,
         number=None,
         issue_date=None,
         seller_snapshot=None,
@@ -72,6 +74,7 @@ def build_invoice(
         events=[],
         payments=[],
     )
+    set_committed_value(invoice, "credit_notes", [])
     lines, tax_groups = fill(invoice, computed)
     # Set as loaded, without a collection event per row: nothing here is flushed by the unit of
     # work (the repository writes the rows itself, then attaches them as persistent).

@@ -272,6 +272,11 @@ class PaymentOut(BaseModel):
     created_at: datetime
 
 
+class CreditNoteRefOut(BaseModel):
+    id: uuid.UUID = Field(description="The credit note's id (GET /v1/credit-notes/{id})")
+    number: str | None = Field(description="The credit note's number")
+
+
 class TotalsOut(BaseModel):
     currency: str
     prices_include_tax: bool
@@ -300,7 +305,11 @@ class InvoiceOut(TotalsOut):
     customer: dict[str, Any] = Field(description="Buyer details, frozen at finalization")
     seller: dict[str, Any] | None = Field(description="Seller details, frozen at finalization")
     amount_paid: str
-    amount_due: str
+    amount_due: str = Field(
+        description="Total less amount paid and less what credit notes took off the amount due"
+    )
+    credited_amount: str = Field(description="Credited by credit notes in all (with tax)")
+    credit_notes: list[CreditNoteRefOut] = Field(description="The invoice's credit notes, oldest first")
     issue_date: date | None
     due_date: date | None
     payment_terms_days: int | None

@@ -5,6 +5,7 @@ from faktur.models.base import Base
 from faktur.models.billing import BillingRun, BillingRunFailure
 from faktur.models.billing_chunk import BillingRunChunk
 from faktur.models.contract import Contract, ContractComponent
+from faktur.models.credit_note import CreditNote, CreditNoteLine, CreditNoteTaxGroup
 from faktur.models.customer import Customer, TaxRate
 from faktur.models.dialect import DialectInvoice
 from faktur.models.document import InvoiceDocument
@@ -26,6 +27,9 @@ __all__ = [
     "BillingRunFailure",
     "Contract",
     "ContractComponent",
+    "CreditNote",
+    "CreditNoteLine",
+    "CreditNoteTaxGroup",
     "Customer",
     "CustomerBalance",
     "CustomerBalanceTransaction",

@@ -44,13 +44,15 @@ class CustomerBalanceTransaction(TenantOwned, Base):
         Uuid, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
     )
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    # manual_adjustment or applied_to_invoice (credit notes will add theirs).
+    # manual_adjustment, applied_to_invoice or credit_note.
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     balance_after_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     description: Mapped[str | None] = mapped_column(String(500))
     # The invoice the balance was applied to (applied_to_invoice).
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("invoices.id", ondelete="CASCADE"))
+    # The credit note whose amount was credited to the balance (kind credit_note).
+    credit_note_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     __table_args__ = (
         Index(

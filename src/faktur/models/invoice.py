@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from faktur.hosted_token import hosted_token_sha256, new_hosted_token
 from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.credit_note import CreditNote
 from faktur.models.types import ExactDecimal, UtcDateTime
 
 
@@ -64,6 +65,12 @@ class Invoice(TenantOwned, Base):
     # looked up by its SHA-256. Rotating it revokes every link handed out before.
     hosted_token: Mapped[str | None] = mapped_column(String(64))
     hosted_token_sha256: Mapped[str | None] = mapped_column(String(64))
+    # What its credit notes credited in all (faktur.credit_notes), and the part of it that reduced
+    # the amount due (the rest was refunded or went to the customer's credit balance).
+    credited_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    credited_against_due_minor: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default="0"
+    )
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
@@ -73,6 +80,15 @@ class Invoice(TenantOwned, Base):
     )
     events: Mapped[list[InvoiceEvent]] = relationship(order_by="InvoiceEvent.sequence")
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.created_at")
+    # Read only: credit notes are written by faktur.credit_notes.
+    credit_notes: Mapped[list[CreditNote]] = relationship(
+        order_by=[CreditNote.created_at, CreditNote.number], viewonly=True
+    )
+
+    @property
+    def amount_due_minor(self) -> int:
+        """What is still to pay: the total less payments and less what credit notes took off it."""
+        return max(self.total_minor - self.amount_paid_minor - self.credited_against_due_minor, 0)
 
     def __init__(self, **kwargs: Any) -> None:
         # Set on construction, not as an INSERT default: new invoices are stored by bulk INSERTs of
