@@ -1,10 +1,13 @@
-"""Invoice documents as served: rendered once per (invoice, kind, profile), stored, then served as stored.
+"""Invoice and credit-note documents as served: rendered once per (document, kind, profile), stored,
+then served as stored.
 
 Rendering is lazy: the first request for a document of a finalized invoice renders it from the invoice's
 frozen snapshots and stores the bytes with their SHA-256; every later request (on any replica) serves
 those bytes. Lazy rather than at finalization because most invoices are only ever fetched in one or two
 of the eight kind/profile combinations, and a billing run should not spend its time drawing PDFs nobody
-reads. A concurrent first request is settled by the table's unique key (insert-or-get).
+reads. A concurrent first request is settled by the table's unique key (insert-or-get). Credit notes
+are served the same way (their own table, credit_note_documents): rendered at the first request from
+the credit note's stored rows and the parties frozen for the invoice it corrects, then kept.
 
 Drafts are rendered from the live organisation and customer and never stored; they have only a PDF
 (with a DRAFT mark and no number), kept in memory until the draft changes (documents.draft_cache).
@@ -24,6 +27,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from faktur.credit_notes import service as credit_notes
 from faktur.customers import service as customers
 from faktur.documents import repository
 from faktur.documents.cii.builder import render_cii
@@ -38,11 +42,12 @@ from faktur.documents.facturx import render_facturx
 from faktur.documents.pdf.render import render_pdf
 from faktur.documents.profiles import MissingField, Profile, Syntax, missing_fields, unrepresentable_text
 from faktur.documents.snapshot import InvoiceSnapshot
+from faktur.documents.snapshots_from_credit_note import snapshot_from_credit_note
 from faktur.documents.snapshots_from_invoice import party_problems, seller_is_in_eu, snapshot_from_invoice
 from faktur.documents.ubl.builder import render_ubl
 from faktur.invoices import service as invoices
 from faktur.invoices.snapshots import customer_snapshot, seller_snapshot
-from faktur.models import Invoice
+from faktur.models import CreditNote, Invoice
 from faktur.organisations import repository as organisations
 from faktur.organisations.errors import OrganisationNotFound
 
@@ -340,6 +345,77 @@ def get_pdf(
         session,
         invoice_owner(invoice),
         lambda what: _snapshot(session, invoice, now, what),
+        seller_is_in_eu(invoice.seller_snapshot or {}),
+        profile,
+        embed,
+        now,
+    )
+
+
+def credit_note_owner(credit_note: CreditNote) -> Owner:
+    return Owner(
+        "credit note",
+        credit_note.organisation_id,
+        credit_note.id,
+        credit_note.number,
+        "credit_note_id",
+        lambda session, kind, profile: repository.get_credit_note_document(
+            session, credit_note.organisation_id, credit_note.id, kind, profile
+        ),
+        repository.insert_credit_note_document_if_absent,
+    )
+
+
+def _credit_note(
+    session: Session, organisation_id: uuid.UUID, credit_note_id: uuid.UUID
+) -> tuple[CreditNote, Invoice]:
+    credit_note = credit_notes.get_credit_note(session, organisation_id, credit_note_id)
+    return credit_note, invoices.get_invoice(session, organisation_id, credit_note.invoice_id)
+
+
+def credit_note_snapshot(credit_note: CreditNote, invoice: Invoice, what: str) -> InvoiceSnapshot:
+    """The credit note's snapshot: its stored rows, the parties frozen for the invoice it corrects."""
+    seller, buyer = invoice.seller_snapshot or {}, invoice.customer_snapshot
+    _raise_missing(party_problems(seller, buyer), what)
+    return snapshot_from_credit_note(credit_note, invoice, seller, buyer)
+
+
+def get_credit_note_xml(
+    session: Session,
+    organisation_id: uuid.UUID,
+    credit_note_id: uuid.UUID,
+    syntax: Syntax,
+    profile: Profile,
+    now: datetime,
+) -> Document:
+    """The UBL 2.1 CreditNote or the CII (TypeCode 381) of a credit note in `profile`, stored at
+    the first request like an invoice's."""
+    credit_note, invoice = _credit_note(session, organisation_id, credit_note_id)
+    return stored_xml(
+        session,
+        credit_note_owner(credit_note),
+        lambda what: credit_note_snapshot(credit_note, invoice, what),
+        syntax,
+        profile,
+        now,
+    )
+
+
+def get_credit_note_pdf(
+    session: Session,
+    organisation_id: uuid.UUID,
+    credit_note_id: uuid.UUID,
+    profile: Profile,
+    embed: bool | None,
+    now: datetime,
+) -> Document:
+    """The credit note PDF, Factur-X or plain, chosen as for invoices (`get_pdf`): a credit note is
+    issued, so there is no draft."""
+    credit_note, invoice = _credit_note(session, organisation_id, credit_note_id)
+    return stored_pdf(
+        session,
+        credit_note_owner(credit_note),
+        lambda what: credit_note_snapshot(credit_note, invoice, what),
         seller_is_in_eu(invoice.seller_snapshot or {}),
         profile,
         embed,
