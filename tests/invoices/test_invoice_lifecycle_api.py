@@ -188,7 +188,8 @@ def test_payment_with_more_decimals_than_the_currency_is_refused(client, tenant)
         (["finalize", "void"], "mark-uncollectible", 409, "invalid_status_transition"),
         (["finalize", "mark-uncollectible"], "void", 200, None),
         (["finalize", "mark-uncollectible"], "payments", 201, None),
-        (["finalize", "payments"], "void", 409, "invalid_status_transition"),  # paid in full
+        # paid in full: voiding issues a credit note, whose paid part must be refunded or credited
+        (["finalize", "payments"], "void", 422, "credit_settlement_mismatch"),
     ],
 )
 def test_status_transitions(
@@ -212,12 +213,16 @@ def test_status_transitions(
         assert client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).json() == before
 
 
-def test_void_refused_when_payments_exist(client, tenant) -> None:
+def test_void_with_payments_needs_the_paid_part_settled(client, tenant) -> None:
     customer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, customer["id"], finalize=True)
     client.post(f"/v1/invoices/{invoice['id']}/payments", json={"amount": "10"}, headers=tenant.headers)
     response = client.post(f"/v1/invoices/{invoice['id']}/void", headers=tenant.headers)
-    assert (response.status_code, response.json()["error"]["code"]) == (409, "invoice_has_payments")
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "credit_settlement_mismatch")
+    settled = client.post(
+        f"/v1/invoices/{invoice['id']}/void", json={"credit_amount": "10"}, headers=tenant.headers
+    )
+    assert (settled.status_code, settled.json()["status"]) == (200, "void")
 
 
 def test_void_records_reason_and_actor(client, tenant) -> None:
@@ -227,7 +232,12 @@ def test_void_records_reason_and_actor(client, tenant) -> None:
         f"/v1/invoices/{invoice['id']}/void", json={"reason": "duplicate"}, headers=tenant.headers
     ).json()
     last = voided["status_history"][-1]
-    assert (last["from_status"], last["to_status"], last["reason"]) == ("open", "void", "duplicate")
+    [credit_note] = voided["credit_notes"]
+    assert (last["from_status"], last["to_status"], last["reason"]) == (
+        "open",
+        "void",
+        f"duplicate; fully credited by credit note {credit_note['number']}",
+    )
     assert last["actor"].startswith("api_key:fk_")
 
 

@@ -75,6 +75,10 @@ def test_every_change_emits_its_event_once_with_the_api_object(client, tenant) -
     assert _only(events, "invoice.created", issued["id"]) == issued
     assert _only(events, "invoice.finalized", issued["id"]) == issued
     assert _only(events, "invoice.voided", issued["id"]) == voided
+    # Voiding a finalized invoice issues a credit note; its event carries it as the API returns it.
+    [cancelling] = voided["credit_notes"]
+    credit_note = client.get(f"/v1/credit-notes/{cancelling['id']}", headers=headers).json()
+    assert _only(events, "credit_note.issued", cancelling["id"]) == credit_note
     assert _only(events, "invoice.marked_uncollectible", doubtful["id"]) == uncollectible
     assert _only(events, "invoice.paid", free["id"]) == free
     counts = Counter(e["type"] for e in events)
@@ -87,6 +91,7 @@ def test_every_change_emits_its_event_once_with_the_api_object(client, tenant) -
         "invoice.paid": 2,
         "invoice.voided": 1,
         "invoice.marked_uncollectible": 1,
+        "credit_note.issued": 1,
     }
     # Newest first, and each object's events in the order they happened.
     mine = [e["type"] for e in reversed(events) if e["data"]["object"]["id"] == draft["id"]]

@@ -527,7 +527,8 @@ def settle(
             "given": _text(refund + credit, currency),
         }
         raise CreditSettlementMismatch(
-            f"The credit note credits {_text(total_minor, currency)} {currency}: "
+            f"Invoice {invoice.number} is {invoice.status} with {_text(invoice.amount_due_minor, currency)} "
+            f"{currency} due; the credit note credits {_text(total_minor, currency)} {currency}: "
             f"{_text(reduction, currency)} reduce the invoice's amount due and "
             f"{_text(beyond, currency)} must be "
             f"refunded (refund_amount) or credited to the customer's balance (credit_amount); the request "
