@@ -7,16 +7,18 @@ organisation's credit note is 404; `faktur credit-note pdf|ubl|cii ID` writes th
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from credit_note_api import cii_facts, issue_credit_note, pay, ubl_facts
 from document_api import complete_seller, embedded_files, issued_invoice, pdf_text
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from conftest import Tenant
@@ -251,6 +253,40 @@ def test_a_credit_after_a_partial_payment_credits_its_total_due_at_once(
     facts = ubl_facts(client.get(f"/v1/credit-notes/{note['id']}/ubl", headers=seller.headers).content)
     # What the invoice had paid is the invoice's business: the credit note credits its whole total.
     assert (facts["payable"], facts["prepaid"]) == ("476.00", None)
+
+
+@pytest.mark.postgres_only
+def test_concurrent_first_requests_store_one_row_and_serve_identical_bytes(
+    live_server: str, client: TestClient, seller: Tenant, session_factory
+) -> None:
+    _, note = _partial(client, seller.headers)
+    workers = 8
+    barrier = threading.Barrier(workers)
+    results: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def fetch(path: str) -> None:
+        with httpx.Client(base_url=live_server, headers=seller.headers, timeout=60) as http:
+            barrier.wait()
+            response = http.get(f"/v1/credit-notes/{note['id']}/{path}")
+        with lock:
+            results.append(response)
+
+    threads = [threading.Thread(target=fetch, args=("pdf" if n % 2 else "cii",)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in results] == [200] * workers
+    rows = _rows(session_factory, note["id"])
+    assert sorted(r.kind for r in rows) == ["cii", "facturx"]
+    by_kind = {r.kind: r.content for r in rows}
+    for response in results:
+        kind = response.headers["faktur-document-kind"]
+        assert response.content == by_kind[kind]
+    assert embedded_files(by_kind["facturx"]) == {"factur-x.xml": by_kind["cii"]}
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(CreditNoteDocument)) == 2
 
 
 @pytest.fixture
