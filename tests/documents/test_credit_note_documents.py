@@ -153,6 +153,28 @@ def test_the_pdf_is_titled_in_the_buyers_language(
     assert not ({"Stornorechnung", "Rechnungskorrektur"} - {title}) & set(text.split())
 
 
+def test_voiding_a_paid_invoice_issues_a_stornorechnung_with_its_documents(
+    client: TestClient, seller: Tenant
+) -> None:
+    invoice = issued_invoice(client, seller.headers)
+    pay(client, seller.headers, invoice["id"], invoice["total"])
+    response = client.post(
+        f"/v1/invoices/{invoice['id']}/void",
+        json={"reason": "Issued twice", "refund_amount": invoice["total"]},
+        headers=seller.headers,
+    )
+    assert response.status_code == 200, response.text
+    [reference] = response.json()["credit_notes"]
+    text = pdf_text(client.get(f"/v1/credit-notes/{reference['id']}/pdf", headers=seller.headers).content)
+    assert "Stornorechnung" in [text_line.strip() for text_line in text.splitlines()]
+    facts = ubl_facts(client.get(f"/v1/credit-notes/{reference['id']}/ubl", headers=seller.headers).content)
+    assert (facts["number"], facts["preceding"], facts["payable"]) == (
+        reference["number"],
+        (invoice["number"], invoice["issue_date"]),
+        invoice["total"],
+    )
+
+
 def test_the_parties_are_those_frozen_for_the_invoice(client: TestClient, seller: Tenant) -> None:
     invoice, _ = _partial(client, seller.headers)
     complete_seller(client, seller.headers, legal_name="Renamed Software GmbH")
