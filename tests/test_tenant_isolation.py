@@ -124,6 +124,11 @@ FOREIGN_ID_REQUESTS: list[tuple[str, str, str, Body, str]] = [
     ("list_sends_of_open", "GET", "/v1/invoices/{open}/sends", None, "invoice_not_found"),
     ("rotate_hosted_link_of_open", "POST", "/v1/invoices/{open}/hosted-link/rotate", None,
      "invoice_not_found"),
+    ("credit_open", "POST", "/v1/invoices/{open}/credit-notes", lambda i: {"reason": "duplicate"},
+     "invoice_not_found"),
+    ("preview_credit_of_open", "POST", "/v1/invoices/{open}/credit-notes/preview", lambda i: {},
+     "invoice_not_found"),
+    ("credit_draft", "POST", "/v1/invoices/{draft}/credit-notes", lambda i: {}, "invoice_not_found"),
 ]
 
 
@@ -195,6 +200,8 @@ FOREIGN_FILTERS = [
     ("open_invoices_by_their_customer", "/v1/invoices?customer_id={customer}&status=open"),
     ("draft_invoices_by_their_customer", "/v1/invoices?customer_id={customer}&status=draft"),
     ("customers_by_their_email", "/v1/customers?email=theirs@client.example"),
+    ("credit_notes_of_their_invoice", "/v1/credit-notes?invoice_id={open}"),
+    ("credit_notes_of_their_customer", "/v1/credit-notes?customer_id={customer}"),
 ]
 
 

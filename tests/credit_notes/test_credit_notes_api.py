@@ -229,6 +229,15 @@ def test_credit_to_balance_is_applied_to_the_next_invoice(client: TestClient, te
     assert note["settlement"]["credit_amount"] == "23.80"
     balance = client.get(f"/v1/customers/{customer}/balance", headers=tenant.headers).json()
     assert [(b["currency"], b["amount"]) for b in balance["balances"]] == [("EUR", "23.80")]
+    [ledger] = client.get(f"/v1/customers/{customer}/balance-transactions", headers=tenant.headers).json()[
+        "data"
+    ]
+    assert (ledger["kind"], ledger["amount"], ledger["invoice_id"], ledger["credit_note_id"]) == (
+        "credit_note",
+        "23.80",
+        invoice["id"],
+        note["id"],
+    )
     draft = create_invoice(client, tenant.headers, customer, [line("More", "1", "50.00", "19")])  # 59.50
     issued = client.post(f"/v1/invoices/{draft['id']}/finalize", headers=tenant.headers).json()
     assert (issued["amount_paid"], issued["prepaid_amount"], issued["amount_due"]) == (

@@ -36,6 +36,7 @@ def _transaction_out(row: CustomerBalanceTransaction) -> BalanceTransactionOut:
         balance_after=str(calc.from_minor(row.balance_after_minor, row.currency)),
         description=row.description,
         invoice_id=row.invoice_id,
+        credit_note_id=row.credit_note_id,
         created_at=row.created_at,
     )
 

@@ -44,11 +44,14 @@ class BalanceTransactionOut(BaseModel):
     customer_id: uuid.UUID = Field(description="The customer")
     currency: str = Field(description="ISO 4217 code")
     kind: str = Field(
-        description="manual_adjustment (POST balance-transactions) or applied_to_invoice (used up by "
-        "an invoice at finalization)"
+        description="manual_adjustment (POST balance-transactions), applied_to_invoice (used up by "
+        "an invoice at finalization) or credit_note (a credit note's credit_amount)"
     )
     amount: str = Field(description="Signed: positive credited the customer, negative used credit")
     balance_after: str = Field(description="The customer's balance in this currency after it")
     description: str | None = Field(description="Why the balance changed")
-    invoice_id: uuid.UUID | None = Field(description="The invoice the credit was applied to, if any")
+    invoice_id: uuid.UUID | None = Field(
+        description="The invoice the credit was applied to, or the credited invoice of a credit note"
+    )
+    credit_note_id: uuid.UUID | None = Field(None, description="The credit note that credited it, if any")
     created_at: datetime = Field(description="When it was recorded")
