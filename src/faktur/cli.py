@@ -17,7 +17,7 @@ from faktur.cli_database import describe, open_engine
 from faktur.config import Settings, get_settings
 from faktur.database_faults import STORAGE_ERRNOS, database_fault, startup_fault_message
 from faktur.db import is_sqlite, make_session_factory, session_scope
-from faktur.documents.cli import invoice_app
+from faktur.documents.cli import credit_note_app, invoice_app
 from faktur.errors import FakturError
 from faktur.migrations import upgrade_to_head
 from faktur.webhooks.cli import webhooks_app
@@ -28,6 +28,7 @@ key_app = typer.Typer(help="API keys", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
 app.add_typer(invoice_app, name="invoice")
+app.add_typer(credit_note_app, name="credit-note")
 app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 

@@ -103,17 +103,21 @@ def check_documents(
     profiles: Iterable[tuple[str, str]] = XML_PROFILES,
     facturx: bool = True,
     refusable: Mapping[tuple[str, str], set[str]] | None = None,
+    resource: str = "invoices",
+    facturx_profiles: Iterable[str] = ("en16931",),
 ) -> list[str]:
     """Every failure of the invoice's documents: a status other than 200, or a fatal finding.
 
     `refusable` names, per (syntax, profile), the rules a 422 `document_data_missing` may cite instead
-    of a document (every reason it gives must cite one of them).
+    of a document (every reason it gives must cite one of them). `resource="credit-notes"` checks the
+    documents of the credit note `invoice_id` instead; `facturx_profiles` are the profiles whose
+    Factur-X PDF is fetched (with `facturx`) and its embedded CII validated.
     """
     failures = []
     for syntax, profile in profiles:
         name = f"{label} {syntax}/{profile}"
         response = client.get(
-            f"/v1/invoices/{invoice_id}/{syntax}", params={"profile": profile}, headers=headers
+            f"/v1/{resource}/{invoice_id}/{syntax}", params={"profile": profile}, headers=headers
         )
         if _refused_for(response, (refusable or {}).get((syntax, profile), set())):
             continue
@@ -121,13 +125,17 @@ def check_documents(
             failures.append(f"{name}: HTTP {response.status_code} {response.text[:400]}")
             continue
         failures += _findings(validator, response.content, syntax, profile, name)
-    if facturx:
-        name = f"{label} Factur-X"
-        pdf = client.get(f"/v1/invoices/{invoice_id}/pdf", params={"embed": "true"}, headers=headers)
+    for profile in facturx_profiles if facturx else ():
+        name = f"{label} Factur-X" + ("" if profile == "en16931" else f" ({profile})")
+        pdf = client.get(
+            f"/v1/{resource}/{invoice_id}/pdf",
+            params={"embed": "true", **({} if profile == "en16931" else {"profile": profile})},
+            headers=headers,
+        )
         if pdf.status_code != 200:
             failures.append(f"{name}: HTTP {pdf.status_code} {pdf.text[:400]}")
         else:
             failures += _findings(
-                validator, embedded_files(pdf.content)["factur-x.xml"], "cii", "en16931", name
+                validator, embedded_files(pdf.content)["factur-x.xml"], "cii", profile, name
             )
     return failures

@@ -1,8 +1,9 @@
-"""`faktur invoice pdf|ubl|cii ID -o FILE`: an invoice's documents from the command line.
+"""`faktur invoice pdf|ubl|cii ID -o FILE` and `faktur credit-note pdf|ubl|cii ID -o FILE`: the
+documents of an invoice or a credit note from the command line.
 
-The CLI runs beside the database with no API key, so it finds the invoice by its id alone (ids are
-random UUIDs, unique across organisations) and acts for the organisation that owns it. It goes through
-the same service as the API: a finalized invoice's documents are stored on first use, so the file
+The CLI runs beside the database with no API key, so it finds the invoice or credit note by its id
+alone (ids are random UUIDs, unique across organisations) and acts for the organisation that owns it.
+It goes through the same service as the API: issued documents are stored on first use, so the file
 written here is byte for byte what the API serves.
 """
 
@@ -20,6 +21,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from faktur.cli_database import open_engine
+from faktur.credit_notes.errors import CreditNoteNotFound
 from faktur.db import make_session_factory, session_scope
 from faktur.documents import repository, service
 from faktur.documents.profiles import Profile, Syntax
@@ -27,32 +29,50 @@ from faktur.errors import FakturError
 from faktur.invoices.errors import InvoiceNotFound
 
 invoice_app = typer.Typer(help="Invoice documents (PDF, UBL, CII)", no_args_is_help=True)
+credit_note_app = typer.Typer(help="Credit note documents (PDF, UBL, CII)", no_args_is_help=True)
 console = Console(stderr=True)
 
 InvoiceId = Annotated[str, typer.Argument(help="Invoice id (UUID)")]
+CreditNoteId = Annotated[str, typer.Argument(help="Credit note id (UUID)")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="File to write, or - for standard output")]
 ProfileOption = Annotated[Profile, typer.Option(help="E-invoice profile")]
 
 
-def _parse_id(value: str) -> uuid.UUID:
+def _parse_id(value: str, noun: str = "invoice") -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not an invoice id (a UUID)") from exc
+        raise typer.BadParameter(
+            f"{value!r} is not {'an' if noun[0] in 'aeiou' else 'a'} {noun} id (a UUID)"
+        ) from exc
+
+
+def _invoice_organisation(session: Session, invoice_id: uuid.UUID) -> uuid.UUID:
+    organisation_id = repository.organisation_of_invoice(session, invoice_id)
+    if organisation_id is None:
+        raise InvoiceNotFound(invoice_id, in_organisation=False)
+    return organisation_id
+
+
+def _credit_note_organisation(session: Session, credit_note_id: uuid.UUID) -> uuid.UUID:
+    organisation_id = repository.organisation_of_credit_note(session, credit_note_id)
+    if organisation_id is None:
+        raise CreditNoteNotFound(credit_note_id)
+    return organisation_id
 
 
 def _write(
-    invoice_id: str,
+    document_id: str,
     output: Path,
     fetch: Callable[[Session, uuid.UUID, uuid.UUID, datetime], service.Document],
+    owner: Callable[[Session, uuid.UUID], uuid.UUID] = _invoice_organisation,
+    noun: str = "invoice",
 ) -> None:
-    parsed = _parse_id(invoice_id)
+    parsed = _parse_id(document_id, noun)
     engine = open_engine()
     try:
         with session_scope(make_session_factory(engine)) as session:
-            organisation_id = repository.organisation_of_invoice(session, parsed)
-            if organisation_id is None:
-                raise InvoiceNotFound(parsed, in_organisation=False)
+            organisation_id = owner(session, parsed)
             document = fetch(session, organisation_id, parsed, datetime.now(UTC))
     except FakturError as exc:
         console.print(f"[red]{exc.code}: {exc.message}[/red]")
@@ -121,4 +141,73 @@ def invoice_cii(invoice_id: InvoiceId, output: Output, profile: ProfileOption = 
         invoice_id,
         output,
         lambda session, org, inv, now: service.get_xml(session, org, inv, Syntax.CII, profile, now),
+    )
+
+
+def _write_credit_note(
+    credit_note_id: str,
+    output: Path,
+    fetch: Callable[[Session, uuid.UUID, uuid.UUID, datetime], service.Document],
+) -> None:
+    _write(credit_note_id, output, fetch, _credit_note_organisation, "credit note")
+
+
+@credit_note_app.command("pdf")
+def credit_note_pdf(
+    credit_note_id: CreditNoteId,
+    output: Output,
+    profile: Annotated[
+        Profile | None,
+        typer.Option(
+            help="Insist on a Factur-X PDF in this profile: an error (what is missing) if the credit note "
+            "cannot be one",
+            show_default="none: Factur-X en16931 when the credit note can be one, else the plain PDF",
+        ),
+    ] = None,
+    embed: Annotated[
+        bool | None,
+        typer.Option(
+            "--embed/--no-embed",
+            help="Factur-X or plain PDF",
+            show_default="--embed with --profile, else as the API decides",
+        ),
+    ] = None,
+) -> None:
+    """Write the credit note PDF (Factur-X for EU sellers by default)."""
+    if profile is not None and embed is False:
+        raise typer.BadParameter("--profile asks for a Factur-X PDF; --no-embed for a plain one: choose one")
+    insist = True if profile is not None else embed
+    chosen = profile or Profile.EN16931
+    _write_credit_note(
+        credit_note_id,
+        output,
+        lambda session, org, note, now: service.get_credit_note_pdf(session, org, note, chosen, insist, now),
+    )
+
+
+@credit_note_app.command("ubl")
+def credit_note_ubl(
+    credit_note_id: CreditNoteId, output: Output, profile: ProfileOption = Profile.EN16931
+) -> None:
+    """Write the UBL 2.1 CreditNote (type 381) of a credit note."""
+    _write_credit_note(
+        credit_note_id,
+        output,
+        lambda session, org, note, now: service.get_credit_note_xml(
+            session, org, note, Syntax.UBL, profile, now
+        ),
+    )
+
+
+@credit_note_app.command("cii")
+def credit_note_cii(
+    credit_note_id: CreditNoteId, output: Output, profile: ProfileOption = Profile.EN16931
+) -> None:
+    """Write the UN/CEFACT CII (TypeCode 381) of a credit note."""
+    _write_credit_note(
+        credit_note_id,
+        output,
+        lambda session, org, note, now: service.get_credit_note_xml(
+            session, org, note, Syntax.CII, profile, now
+        ),
     )

@@ -1,4 +1,5 @@
-"""SQL for stored invoice documents, always scoped by organisation (except the CLI's id lookup)."""
+"""SQL for stored invoice and credit-note documents, always scoped by organisation (except the CLI's
+id lookups)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faktur.models import Invoice, InvoiceDocument
+from faktur.models import CreditNote, CreditNoteDocument, Invoice, InvoiceDocument
 from faktur.sql import insert_ignoring_conflicts
 
 
@@ -36,3 +37,26 @@ def insert_if_absent(session: Session, values: dict[str, Any]) -> bool:
 def organisation_of_invoice(session: Session, invoice_id: uuid.UUID) -> uuid.UUID | None:
     """The organisation an invoice belongs to, for the CLI (trusted, no API key; ids are UUIDs)."""
     return session.execute(select(Invoice.organisation_id).where(Invoice.id == invoice_id)).scalar()
+
+
+def get_credit_note_document(
+    session: Session, organisation_id: uuid.UUID, credit_note_id: uuid.UUID, kind: str, profile: str
+) -> CreditNoteDocument | None:
+    stmt = select(CreditNoteDocument).where(
+        CreditNoteDocument.organisation_id == organisation_id,
+        CreditNoteDocument.credit_note_id == credit_note_id,
+        CreditNoteDocument.kind == kind,
+        CreditNoteDocument.profile == profile,
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def insert_credit_note_document_if_absent(session: Session, values: dict[str, Any]) -> bool:
+    """As `insert_if_absent`, for (organisation, credit note, kind, profile)."""
+    return insert_ignoring_conflicts(session, CreditNoteDocument, values)
+
+
+def organisation_of_credit_note(session: Session, credit_note_id: uuid.UUID) -> uuid.UUID | None:
+    """The organisation a credit note belongs to, for the CLI (trusted, no API key; ids are UUIDs)."""
+    stmt = select(CreditNote.organisation_id).where(CreditNote.id == credit_note_id)
+    return session.execute(stmt).scalar()

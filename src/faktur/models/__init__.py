@@ -8,7 +8,7 @@ from faktur.models.contract import Contract, ContractComponent
 from faktur.models.credit_note import CreditNote, CreditNoteLine, CreditNoteTaxGroup
 from faktur.models.customer import Customer, TaxRate
 from faktur.models.dialect import DialectInvoice
-from faktur.models.document import InvoiceDocument
+from faktur.models.document import CreditNoteDocument, InvoiceDocument
 from faktur.models.event import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from faktur.models.idempotency import IdempotencyKey
 from faktur.models.invoice import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
@@ -28,6 +28,7 @@ __all__ = [
     "Contract",
     "ContractComponent",
     "CreditNote",
+    "CreditNoteDocument",
     "CreditNoteLine",
     "CreditNoteTaxGroup",
     "Customer",

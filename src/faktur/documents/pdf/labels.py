@@ -76,6 +76,12 @@ LABELS: dict[str, dict[str, str]] = {
         "card_charge": "{amount} will be charged to your card ending in {digits}.",
         "register": "Commercial register",
         "managing_directors": "Managing directors",
+        "credit_reason": "Reason for the credit note: {reason}.",
+        "reason_duplicate": "duplicate invoice",
+        "reason_fraudulent": "fraudulent invoice",
+        "reason_order_change": "order changed",
+        "reason_product_unsatisfactory": "product unsatisfactory",
+        "reason_other": "other",
     },
     "de": {
         "invoice": "Rechnung",
@@ -141,6 +147,12 @@ LABELS: dict[str, dict[str, str]] = {
         "card_charge": "{amount} werden Ihrer Karte mit der Endnummer {digits} belastet.",
         "register": "Registergericht",
         "managing_directors": "Geschäftsführung",
+        "credit_reason": "Grund der Korrektur: {reason}.",
+        "reason_duplicate": "doppelt gestellte Rechnung",
+        "reason_fraudulent": "betrügerische Rechnung",
+        "reason_order_change": "Änderung der Bestellung",
+        "reason_product_unsatisfactory": "Mangel an der Leistung",
+        "reason_other": "sonstiger Grund",
     },
     "fr": {
         "invoice": "Facture",
@@ -208,6 +220,12 @@ LABELS: dict[str, dict[str, str]] = {
         "card_charge": "{amount} seront débités de votre carte se terminant par {digits}.",
         "register": "Immatriculation",
         "managing_directors": "Dirigeants",
+        "credit_reason": "Motif de l'avoir : {reason}.",
+        "reason_duplicate": "facture en double",
+        "reason_fraudulent": "facture frauduleuse",
+        "reason_order_change": "modification de la commande",
+        "reason_product_unsatisfactory": "produit non satisfaisant",
+        "reason_other": "autre motif",
     },
 }
 
