@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 
 from faktur.auth import CurrentPrincipal
 from faktur.context import Actor, Principal
@@ -27,25 +26,13 @@ from faktur.invoices.schemas import (
     TransitionIn,
 )
 from faktur.invoices.snapshots import customer_snapshot
-from faktur.models import Invoice
 from faktur.paging import Cursor
-from faktur.sending import service as sending
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"], route_class=TransactionalRoute)
 
 
 def _actor(principal: Principal) -> Actor:
     return Actor(principal.organisation, principal.actor)
-
-
-def _issued(
-    request: Request, session: SessionDep, principal: Principal, invoice: Invoice, now: datetime
-) -> Invoice:
-    """Queue the e-mail of an invoice issued by this request, when its customer or organisation wants it."""
-    if invoice.status != "draft":
-        smtp_from = request.app.state.settings.smtp_from
-        sending.queue_on_finalization(session, principal.organisation, invoice, now, smtp_from=smtp_from)
-    return invoice
 
 
 @router.post(
@@ -55,10 +42,10 @@ def _issued(
     summary="Create an invoice (a draft, or issued at once with finalize: true)",
 )
 def create_invoice(
-    body: InvoiceCreate, request: Request, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
     invoice = service.create_invoice(session, _actor(principal), commands.new_invoice(body), now)
-    return present_invoice(_issued(request, session, principal, invoice, now))
+    return present_invoice(invoice)
 
 
 @router.post(
@@ -115,10 +102,9 @@ def update_invoice(
 
 @router.post("/{invoice_id}/finalize", response_model=InvoiceOut, summary="Number and issue a draft")
 def finalize_invoice(
-    invoice_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    invoice_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
-    invoice = service.finalize_invoice(session, _actor(principal), invoice_id, now)
-    return present_invoice(_issued(request, session, principal, invoice, now))
+    return present_invoice(service.finalize_invoice(session, _actor(principal), invoice_id, now))
 
 
 @router.post("/{invoice_id}/void", response_model=InvoiceOut, summary="Void an open or uncollectible invoice")
