@@ -296,6 +296,9 @@ def clone(
                 }
                 if model is not Invoice:
                     values["invoice_id"] = invoice_id
+                else:
+                    # A copy has no hosted link of its own (the link's token is unique).
+                    values.update(hosted_token=None, hosted_token_sha256=None)
                 copy[model].append(values)
         out.append(copy)
     return out
