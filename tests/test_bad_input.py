@@ -25,6 +25,7 @@ from conftest import Tenant
 from factories import create_customer, create_invoice, line
 from faktur.db import session_scope
 from faktur.organisations import service as organisations
+from outbox_settle import settle_email_checks
 
 JSON = {"content-type": "application/json"}
 LONG = "x" * 10_001
@@ -57,6 +58,7 @@ def stored_rows(session_factory: Any) -> Snapshot:
         tables.reflect(bind=session.connection())
 
     def snapshot() -> dict[str, list[str]]:
+        settle_email_checks(session_factory)
         with session_scope(session_factory) as session:
             return {
                 table.name: sorted(repr(tuple(row)) for row in session.execute(select(table)))

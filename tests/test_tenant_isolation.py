@@ -20,6 +20,7 @@ from sqlalchemy import MetaData, select
 from conftest import Tenant
 from factories import create_customer, create_invoice, line
 from faktur.db import session_scope
+from outbox_settle import settle_email_checks
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def stored_rows(session_factory: Any) -> Snapshot:
         tables.reflect(bind=session.connection())
 
     def snapshot() -> dict[str, list[str]]:
+        settle_email_checks(session_factory)
         with session_scope(session_factory) as session:
             return {
                 table.name: sorted(repr(tuple(row)) for row in session.execute(select(table)))

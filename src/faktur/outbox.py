@@ -1,4 +1,5 @@
-"""The outbox loop: sends what the outbox tables hold (webhooks, e-mails), outside requests.
+"""The outbox loop: sends what the outbox tables hold (webhooks, e-mails, and the e-mails that
+committed invoice.finalized events ask for), outside requests.
 
 Each kind of outbox work is a *drain*: a callable that does one pass over its due work and
 returns how much it did. The loop calls every drain in turn, again at once while any found work,
@@ -25,6 +26,7 @@ from faktur.db import session_scope
 from faktur.events.service import purge_expired
 from faktur.invoices.overdue import record_overdue
 from faktur.sending.delivery import deliver_due_sends, delivery_config
+from faktur.sending.service import queue_finalized_sends
 from faktur.webhooks.delivery import DeliveryPolicy, WebhookDrain
 
 logger = logging.getLogger("faktur.outbox")
@@ -70,6 +72,17 @@ def email_drain(factory: SessionFactory, settings: Settings) -> Drain:
     return partial(deliver_due_sends, factory, config)
 
 
+def finalized_email_drain(factory: SessionFactory, settings: Settings) -> Drain:
+    """Queue the e-mails of newly finalized invoices whose customer or organisation wants them
+    (faktur.sending.service.queue_finalized_sends), before the e-mail drain delivers them."""
+
+    def queue() -> int:
+        with session_scope(factory) as session:
+            return queue_finalized_sends(session, datetime.now(UTC), smtp_from=settings.smtp_from)
+
+    return queue
+
+
 def overdue_drain(factory: SessionFactory, settings: Settings) -> Drain:
     def scan() -> int:
         with session_scope(factory) as session:
@@ -88,6 +101,7 @@ def retention_drain(factory: SessionFactory, settings: Settings) -> Drain:
 
 DRAIN_FACTORIES: dict[str, Callable[[SessionFactory, Settings], Drain]] = {
     "webhooks": webhook_drain,
+    "emails_on_finalization": finalized_email_drain,
     "emails": email_drain,
     "invoice_overdue": overdue_drain,
     "event_retention": retention_drain,

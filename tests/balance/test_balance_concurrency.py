@@ -125,3 +125,63 @@ def test_concurrent_finalizations_never_apply_the_same_balance_twice(session_fac
     assert all(prepaid == paid <= total for prepaid, paid, total, _ in rows)
     assert sorted(status for *_, status in rows) == ["open"] * 20 + ["paid"] * 4
     assert _ledger_is_consistent(session_factory, customer_id) == 0
+
+
+def test_concurrent_finalizations_by_every_path_never_apply_the_same_balance_twice(
+    live_server: str, tenant: Tenant, session_factory
+) -> None:
+    """24 requests at once for one customer with 50.00 of credit, six by each path that finalizes:
+    POST /finalize of a draft, create with finalize, the pending-items gather, invoicing an order.
+    Each invoice is 11.90: the credit pays four in full and 2.40 of a fifth, whichever they are."""
+    tax = {"category": "S", "percent": "19"}
+    invoice_line = {"description": "x", "quantity": "1", "unit_price": "10.00", "tax": tax}
+    with httpx.Client(base_url=live_server, headers=tenant.headers, timeout=60) as client:
+        customer = client.post("/v1/customers", json={"name": "Buyer"}).json()["id"]
+        requests: list[tuple[str, dict[str, object] | None]] = []
+        for _ in range(6):
+            draft = client.post("/v1/invoices", json={"customer_id": customer, "lines": [invoice_line]})
+            requests.append((f"/v1/invoices/{draft.json()['id']}/finalize", None))
+            requests.append(
+                ("/v1/invoices", {"customer_id": customer, "lines": [invoice_line], "finalize": True})
+            )
+            item = client.post(
+                "/v1/invoice-items",
+                json={"customer_id": customer, "description": "x", "unit_price": "10.00", "tax": tax},
+            ).json()
+            requests.append(("/v1/invoice-items/invoice", {"item_ids": [item["id"]], "finalize": True}))
+            order_line = {"name": "x", "quantity": "1", "unit_price": "10.00", "tax": tax}
+            order = client.post("/v1/orders", json={"customer_id": customer, "lines": [order_line]}).json()
+            requests.append((f"/v1/orders/{order['id']}/invoices", {"finalize": True}))
+        credited = client.post(
+            f"/v1/customers/{customer}/balance-transactions",
+            json={"amount": "50.00", "description": "Prepaid"},
+        )
+        assert credited.status_code == 201, credited.text
+
+    def post(request: tuple[str, dict[str, object] | None]) -> httpx.Response:
+        url, body = request
+        with httpx.Client(base_url=live_server, headers=tenant.headers, timeout=120) as own:
+            return own.post(url, json=body) if body is not None else own.post(url)
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        responses = list(pool.map(post, requests))
+    assert [r.status_code for r in responses] == [200, 201, 201, 201] * 6, [r.text for r in responses]
+
+    with session_scope(session_factory) as session:
+        rows = session.execute(
+            select(
+                Invoice.prepaid_minor, Invoice.amount_paid_minor, Invoice.total_minor, Invoice.status
+            ).where(Invoice.customer_id == uuid.UUID(customer))
+        ).all()
+        applied = session.execute(
+            select(func.sum(CustomerBalanceTransaction.amount_minor)).where(
+                CustomerBalanceTransaction.customer_id == uuid.UUID(customer),
+                CustomerBalanceTransaction.kind == "applied_to_invoice",
+            )
+        ).scalar_one()
+    assert len(rows) == 24 and {total for *_, total, _ in rows} == {1190}
+    assert sum(prepaid for prepaid, *_ in rows) == 5000 == -applied
+    assert sorted(prepaid for prepaid, *_ in rows) == [0] * 19 + [240] + [1190] * 4
+    assert all(prepaid == paid <= total for prepaid, paid, total, _ in rows)
+    assert sorted(status for *_, status in rows) == ["open"] * 20 + ["paid"] * 4
+    assert _ledger_is_consistent(session_factory, uuid.UUID(customer)) == 0

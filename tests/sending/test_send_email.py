@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 
 from conftest import Tenant
 from factories import create_customer, create_invoice, line
+from faktur.db import session_scope
 from faktur.sending.delivery import deliver_due_sends, delivery_config
+from faktur.sending.service import queue_finalized_sends
 from sending.smtp_server import PUBLIC_URL, SmtpServer
 
 SELLER = {
@@ -30,6 +32,9 @@ SELLER = {
 
 
 def deliver(app: FastAPI, session_factory: Any, at: datetime | None = None) -> int:
+    """Queue what finalizations asked for (the outbox loop's first e-mail drain), then send what is due."""
+    with session_scope(session_factory) as session:
+        queue_finalized_sends(session, datetime.now(UTC), smtp_from=app.state.settings.smtp_from)
     config = delivery_config(app.state.settings)
     assert config is not None
     return deliver_due_sends(session_factory, config, (lambda: at) if at else lambda: datetime.now(UTC))

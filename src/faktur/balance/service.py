@@ -8,6 +8,7 @@ balance as a last line. Services flush, never commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -116,29 +117,74 @@ def credit_from_credit_note(
 
 
 def apply_balance(session: Session, invoice: Invoice, actor: str, now: datetime) -> int:
-    """Apply the available balance of the invoice's customer in its currency to the invoice being
-    finalized, up to its amount due; returns what was applied (minor units, 0 when nothing).
+    """Apply the available balance of the invoice's customer in its currency to the stored invoice
+    being finalized (`POST /finalize`), up to its amount due; returns what was applied (minor
+    units, 0 when nothing).
 
     It is recorded as a payment from the balance (method customer_balance) and as the prepaid
     amount that the e-invoice states (BT-113) and deducts from the amount due (BT-115). Call it
     after the invoice is issued and before it takes its number, so the balance row is locked
     before the number counter (always in that order) and neither lock is held longer than needed.
     """
-    due = invoice.amount_due_minor
-    if due <= 0 or invoice.status != InvoiceStatus.OPEN.value:
+    if _due(invoice) <= 0:
         return 0
     balance = repository.lock_balance(session, invoice.organisation_id, invoice.customer_id, invoice.currency)
     if balance is None or balance.balance_minor <= 0:
         return 0
-    applied = min(balance.balance_minor, due)
-    transaction = _post(
-        session,
-        balance,
-        -applied,
-        APPLIED_TO_INVOICE,
-        "Applied to an invoice at finalization",
-        invoice.id,
-        now,
+    transaction, payment = _pay_from(balance, invoice, actor, now)
+    repository.add_transaction(session, transaction)
+    session.add(payment)
+    session.flush()
+    return -transaction.amount_minor
+
+
+def apply_to_new_invoices(
+    session: Session, invoices: Sequence[Invoice], actor: str, now: datetime
+) -> list[CustomerBalanceTransaction]:
+    """Apply the customers' available balances to new invoices of one organisation that are issued
+    in memory and not written yet (faktur.invoices.batch: create with finalize, billing runs,
+    orders, pending items), in order, each up to its amount due, as `apply_balance` does.
+
+    The invoices get their balance payment (written with them: `invoice.payments`), prepaid
+    amount and status (paid when the balance covers them); the balance rows are changed in the
+    session. The ledger transactions returned name the invoices: write them with
+    `record_applied` once the invoices are. One statement for the whole batch, which locks only
+    the balance rows that hold credit (before the number counter, as everywhere)."""
+    due = [invoice for invoice in invoices if _due(invoice) > 0]
+    if not due:
+        return []
+    keys = {(invoice.customer_id, invoice.currency) for invoice in due}
+    available = repository.lock_available(session, due[0].organisation_id, keys)
+    ledger: list[CustomerBalanceTransaction] = []
+    for invoice in due:
+        balance = available.get((invoice.customer_id, invoice.currency))
+        if balance is not None and balance.balance_minor > 0:
+            transaction, _ = _pay_from(balance, invoice, actor, now)
+            ledger.append(transaction)
+    return ledger
+
+
+def record_applied(session: Session, ledger: Sequence[CustomerBalanceTransaction]) -> None:
+    """Write the ledger transactions of `apply_to_new_invoices`, after their invoices."""
+    if ledger:
+        repository.add_transactions(session, ledger)
+
+
+def _due(invoice: Invoice) -> int:
+    """What an invoice being finalized still owes (0 unless it is open)."""
+    if invoice.status != InvoiceStatus.OPEN.value:
+        return 0
+    return invoice.amount_due_minor
+
+
+def _pay_from(
+    balance: CustomerBalance, invoice: Invoice, actor: str, now: datetime
+) -> tuple[CustomerBalanceTransaction, Payment]:
+    """Pay what the locked `balance` can of the invoice, in memory: the ledger transaction (not
+    added to the session) and the payment (on `invoice.payments`)."""
+    applied = min(balance.balance_minor, _due(invoice))
+    transaction = _change(
+        balance, -applied, APPLIED_TO_INVOICE, "Applied to an invoice at finalization", invoice.id, now
     )
     payment = Payment(
         id=uuid.uuid4(),
@@ -150,14 +196,13 @@ def apply_balance(session: Session, invoice: Invoice, actor: str, now: datetime)
         method=BALANCE_PAYMENT_METHOD,
         reference=str(transaction.id),
     )
-    session.add(payment)
     invoice.payments.append(payment)
     invoice.amount_paid_minor += applied
     invoice.prepaid_minor += applied
     invoice.updated_at = now
     if invoice.amount_due_minor <= 0:
         _record_paid(invoice, actor, now)
-    return applied
+    return transaction, payment
 
 
 def _record_paid(invoice: Invoice, actor: str, now: datetime) -> None:
@@ -189,9 +234,25 @@ def _post(
     credit_note_id: uuid.UUID | None = None,
 ) -> CustomerBalanceTransaction:
     """Change the locked `balance` by `amount_minor` and write the ledger transaction for it."""
+    transaction = _change(balance, amount_minor, kind, description, invoice_id, now, credit_note_id)
+    repository.add_transaction(session, transaction)
+    session.flush()
+    return transaction
+
+
+def _change(
+    balance: CustomerBalance,
+    amount_minor: int,
+    kind: str,
+    description: str | None,
+    invoice_id: uuid.UUID | None,
+    now: datetime,
+    credit_note_id: uuid.UUID | None = None,
+) -> CustomerBalanceTransaction:
+    """Change the locked `balance` by `amount_minor`; the ledger transaction for it, not added."""
     balance.balance_minor += amount_minor
     balance.updated_at = now
-    transaction = CustomerBalanceTransaction(
+    return CustomerBalanceTransaction(
         id=uuid.uuid4(),
         organisation_id=balance.organisation_id,
         customer_id=balance.customer_id,
@@ -204,9 +265,6 @@ def _post(
         credit_note_id=credit_note_id,
         created_at=now,
     )
-    repository.add_transaction(session, transaction)
-    session.flush()
-    return transaction
 
 
 def _minor(amount: Decimal, currency: str) -> int:

@@ -6,8 +6,10 @@ The steps, in this order for every caller:
 1. load the batch's customers and tax rates (one query each);
 2. compute every invoice through faktur.calc and build its rows in memory (faktur.invoices.rows),
    issuing those the command finalizes; nothing is written unless every command is valid;
-3. write all invoices, lines, tax groups and status events, one executemany per table
-   (faktur.invoices.repository.insert_new);
+3. apply the customers' credit balances to the issued invoices (faktur.balance.service, one
+   query for the batch; only rows holding credit are locked), then write all invoices, lines,
+   tax groups, status events and balance payments, one executemany per table
+   (faktur.invoices.repository.insert_new), and the balance ledger;
 4. number the issued invoices, last: the organisation's counter row stays locked until the
    caller commits, so concurrent numbering waits on it and the sequence has no gap. Numbers a
    caller reserved in this transaction are given to the rows before they are written instead.
@@ -37,6 +39,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from faktur.balance import service as balance
 from faktur.context import Actor
 from faktur.customers import repository as customers
 from faktur.customers.errors import CustomerNotFound
@@ -210,7 +213,11 @@ def write_checked_unnumbered(
     if numbers is not None:
         _give_numbers(finalized, numbers)
     invoices = [invoice for invoice, _ in built]
+    # Customers' credit pays what it can of the issued invoices (their balance rows locked before
+    # the number counter); one query for the batch when no customer has any.
+    credit = balance.apply_to_new_invoices(session, [invoice for invoice, _ in finalized], actor.name, now)
     repository.insert_new(session, invoices)
+    balance.record_applied(session, credit)
     announced = [
         invoice_events.announce(invoice, now, *invoice_events.on_create(invoice)) for invoice in invoices
     ]

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 
 from faktur.auth import CurrentPrincipal
 from faktur.context import Actor, Principal
@@ -27,25 +26,13 @@ from faktur.invoices.schemas import (
     TransitionIn,
 )
 from faktur.invoices.snapshots import customer_snapshot
-from faktur.models import Invoice
 from faktur.paging import Cursor
-from faktur.sending import service as sending
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"], route_class=TransactionalRoute)
 
 
 def _actor(principal: Principal) -> Actor:
     return Actor(principal.organisation, principal.actor)
-
-
-def _issued(
-    request: Request, session: SessionDep, principal: Principal, invoice: Invoice, now: datetime
-) -> Invoice:
-    """Queue the e-mail of an invoice issued by this request, when its customer or organisation wants it."""
-    if invoice.status != "draft":
-        smtp_from = request.app.state.settings.smtp_from
-        sending.queue_on_finalization(session, principal.organisation, invoice, now, smtp_from=smtp_from)
-    return invoice
 
 
 @router.post(
@@ -56,7 +43,6 @@ def _issued(
 )
 def create_invoice(
     body: InvoiceCreate,
-    request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
     uow: UnitOfWorkDep,
@@ -65,7 +51,6 @@ def create_invoice(
     issuing = service.create_invoice_numbered_last(
         session, _actor(principal), commands.new_invoice(body), now
     )
-    _issued(request, session, principal, issuing.invoice, now)
     uow.before_commit(issuing.take_number)
     return issuing.presented
 
@@ -125,14 +110,12 @@ def update_invoice(
 @router.post("/{invoice_id}/finalize", response_model=InvoiceOut, summary="Number and issue a draft")
 def finalize_invoice(
     invoice_id: uuid.UUID,
-    request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
     uow: UnitOfWorkDep,
     now: NowDep,
 ) -> InvoiceOut:
     issuing = service.finalize_invoice_numbered_last(session, _actor(principal), invoice_id, now)
-    _issued(request, session, principal, issuing.invoice, now)
     uow.before_commit(issuing.take_number)
     return issuing.presented
 

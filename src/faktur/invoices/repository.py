@@ -14,7 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from faktur.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup
+from faktur.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
 from faktur.models.base import Base, table_of
 from faktur.paging import Cursor
 from faktur.sql import newest_first
@@ -129,19 +129,22 @@ def _row(obj: object) -> dict[str, Any]:
 
 
 def insert_new(session: Session, invoices: Sequence[Invoice]) -> None:
-    """Write new invoices built in memory (faktur.invoices.rows) with their lines, tax groups and
-    status events: one executemany per table, parents first. Nothing enters the session."""
+    """Write new invoices built in memory (faktur.invoices.rows) with their lines, tax groups,
+    status events and payments (from the customer's balance): one executemany per table,
+    parents first. Nothing enters the session."""
     tables: dict[type, list[dict[str, Any]]] = {
         Invoice: [],
         InvoiceLine: [],
         InvoiceTaxGroup: [],
         InvoiceEvent: [],
+        Payment: [],
     }
     for invoice in invoices:
         tables[Invoice].append(_row(invoice))
         tables[InvoiceLine] += [_row(line) for line in invoice.lines]
         tables[InvoiceTaxGroup] += [_row(group) for group in invoice.tax_groups]
         tables[InvoiceEvent] += [_row(event) for event in invoice.events]
+        tables[Payment] += [_row(payment) for payment in invoice.payments]
     for model, rows in tables.items():
         insert_rows(session, model, rows)
 
@@ -150,7 +153,7 @@ def attach(session: Session, invoice: Invoice) -> None:
     """Put a new invoice written by insert_new (and its children) into the session as persistent
     rows, so later changes to it are flushed as UPDATEs. The unit of work would otherwise spend
     more time on these few rows than everything else in creating an invoice."""
-    for row in (invoice, *invoice.lines, *invoice.tax_groups, *invoice.events):
+    for row in (invoice, *invoice.lines, *invoice.tax_groups, *invoice.events, *invoice.payments):
         make_transient_to_detached(row)
     session.add(invoice)
 

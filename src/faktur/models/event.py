@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from faktur.models.base import Base, JsonDocument, TenantOwned
@@ -33,6 +33,11 @@ class Event(Base):
     payload: Mapped[str] = mapped_column(Text, nullable=False)
     # False until the delivery loop has made its webhook deliveries.
     fanned_out: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # False until the outbox loop has decided whether an invoice.finalized event is e-mailed
+    # (faktur.sending.service.queue_finalized_sends); the other types are never read for it.
+    email_checked: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     __table_args__ = (
         Index("ix_events_org_seq", "organisation_id", "seq"),
@@ -43,6 +48,12 @@ class Event(Base):
             "seq",
             sqlite_where=text("fanned_out = 0"),
             postgresql_where=text("fanned_out = false"),
+        ),
+        Index(
+            "ix_events_email_unchecked",
+            "seq",
+            sqlite_where=text("type = 'invoice.finalized' AND email_checked = 0"),
+            postgresql_where=text("type = 'invoice.finalized' AND email_checked = false"),
         ),
         # invoice.overdue is emitted once per invoice, whichever worker notices it first.
         Index(

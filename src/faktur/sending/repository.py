@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, String, false, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from faktur.models import InvoiceSend
+from faktur.events.types import EventType
+from faktur.models import Customer, Event, Invoice, InvoiceSend, Organisation
 
 QUEUED = "queued"
 SENT = "sent"
@@ -44,3 +45,63 @@ def lock_due(session: Session, now: datetime, limit: int) -> Sequence[InvoiceSen
 
 def get(session: Session, send_id: uuid.UUID) -> InvoiceSend | None:
     return session.get(InvoiceSend, send_id)
+
+
+def add_all(session: Session, sends: Sequence[InvoiceSend]) -> None:
+    if sends:
+        session.add_all(sends)
+        session.flush()
+
+
+# Literal, not a bound parameter: the planners match it to the partial index ix_events_email_unchecked.
+_FINALIZED = literal_column(f"'{EventType.INVOICE_FINALIZED.value}'", String)
+
+
+def lock_unchecked_finalizations(session: Session, limit: int) -> list[Row[int, uuid.UUID]]:
+    """(seq, invoice id) of the oldest invoice.finalized events not yet checked for an e-mail,
+    locked until the transaction ends; on PostgreSQL another loop skips what this one locked.
+    Across organisations: the outbox loop's own query."""
+    stmt = (
+        select(Event.seq, Event.object_id)
+        .where(Event.type == _FINALIZED, Event.email_checked == false())
+        .order_by(Event.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.execute(stmt).all())
+
+
+def mark_email_checked(session: Session, seqs: Sequence[int]) -> None:
+    if seqs:
+        session.execute(
+            update(Event)
+            .where(Event.seq.in_(list(seqs)))
+            .values(email_checked=True)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def finalization_recipients(
+    session: Session, invoice_ids: Collection[uuid.UUID]
+) -> list[Row[uuid.UUID, uuid.UUID, str, str | None, bool | None, bool, str | None]]:
+    """For each invoice: (id, organisation id, status, the customer's e-mail, the customer's and
+    the organisation's send-on-finalization settings, the organisation's e-mail), now."""
+    stmt = (
+        select(
+            Invoice.id,
+            Invoice.organisation_id,
+            Invoice.status,
+            Customer.email,
+            Customer.email_on_finalize,
+            Organisation.email_on_finalize,
+            Organisation.email,
+        )
+        .join(
+            Customer,
+            (Customer.id == Invoice.customer_id) & (Customer.organisation_id == Invoice.organisation_id),
+        )
+        .join(Organisation, Organisation.id == Invoice.organisation_id)
+        .where(Invoice.id.in_(list(invoice_ids)))
+        .order_by(Invoice.organisation_id, Invoice.id)
+    )
+    return list(session.execute(stmt).all())

@@ -1,6 +1,7 @@
-"""Operations of e-mailing invoices (services flush, never commit): ask for a send, queue the send
-on finalization, list sends, and gather what a send carries. Nothing is sent here: a send is a row
-written in the caller's transaction, delivered afterwards by faktur.sending.delivery."""
+"""Operations of e-mailing invoices (services flush, never commit): ask for a send, queue the
+sends of finalized invoices (from their committed invoice.finalized events), list sends, and
+gather what a send carries. Nothing is sent here: a send is a row written in the caller's
+transaction, delivered afterwards by faktur.sending.delivery."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from faktur.sending.errors import EmailNotConfigured, RecipientMissing, SenderMi
 
 REQUESTED = "request"
 ON_FINALIZATION = "finalized"
+# invoice.finalized events checked per pass of the outbox loop (one transaction).
+FINALIZED_BATCH = 200
 # Customers whose e-invoice profile means they want the XML too (Peppol BIS is UBL only).
 XML_PROFILES = frozenset({Profile.XRECHNUNG.value, Profile.PEPPOL.value})
 
@@ -54,13 +57,19 @@ def invoice_documents(session: Session, invoice: Invoice, now: datetime) -> list
 
 
 def _new_send(
-    invoice: Invoice, to: Sequence[str], cc: Sequence[str], trigger: str, sender: str | None, now: datetime
+    organisation_id: uuid.UUID,
+    invoice_id: uuid.UUID,
+    to: Sequence[str],
+    cc: Sequence[str],
+    trigger: str,
+    sender: str | None,
+    now: datetime,
 ) -> InvoiceSend:
     send_id = uuid.uuid4()
     return InvoiceSend(
         id=send_id,
-        organisation_id=invoice.organisation_id,
-        invoice_id=invoice.id,
+        organisation_id=organisation_id,
+        invoice_id=invoice_id,
         created_at=now,
         updated_at=now,
         status=repository.QUEUED,
@@ -100,30 +109,43 @@ def request_send(
         if not customer.email:
             raise RecipientMissing()
         to = (customer.email,)
-    send = _new_send(invoice, to, command.cc, REQUESTED, sender, now)
+    send = _new_send(invoice.organisation_id, invoice.id, to, command.cc, REQUESTED, sender, now)
     repository.add(session, send)
     invoice_documents(session, invoice, now)
     return send
 
 
-def wants_email_on_finalization(organisation: Organisation, customer_setting: bool | None) -> bool:
-    return organisation.email_on_finalize if customer_setting is None else customer_setting
+def wants_email_on_finalization(organisation_setting: bool, customer_setting: bool | None) -> bool:
+    return organisation_setting if customer_setting is None else customer_setting
 
 
-def queue_on_finalization(
-    session: Session, organisation: Organisation, invoice: Invoice, now: datetime, *, smtp_from: str | None
-) -> InvoiceSend | None:
-    """Queue the e-mail of a just finalized invoice when the customer (or else the organisation)
-    asks for it and the customer has an address. Its documents are rendered when it is delivered,
-    outside the finalizing request."""
-    customer = customers.get_customer(session, organisation.id, invoice.customer_id)
-    if not customer.email or not wants_email_on_finalization(organisation, customer.email_on_finalize):
-        return None
-    send = _new_send(
-        invoice, [customer.email], [], ON_FINALIZATION, sender_address(organisation, smtp_from), now
-    )
-    repository.add(session, send)
-    return send
+def queue_finalized_sends(
+    session: Session, now: datetime, *, smtp_from: str | None, limit: int = FINALIZED_BATCH
+) -> int:
+    """Queue the e-mails of invoices whose invoice.finalized event has committed and not been
+    checked yet, when the customer (or else the organisation) asks for it and the customer has an
+    address; every path that finalizes records that event in its transaction. The events are
+    marked checked in this transaction, with the sends: each invoice is queued exactly once, by
+    one outbox loop (the events are locked, other loops skip them), and a pass that dies leaves
+    its events to the next. The setting and address are read now, after the finalization
+    committed, so the finalizing transaction never reads the customer for it. Returns how many
+    events were checked."""
+    events = repository.lock_unchecked_finalizations(session, limit)
+    if not events:
+        return 0
+    sends: list[InvoiceSend] = []
+    for row in repository.finalization_recipients(session, {invoice_id for _, invoice_id in events}):
+        invoice_id, organisation_id, status, email, customer_wants, organisation_wants, own_email = row
+        # A draft cannot have been finalized; an invoice voided meanwhile is not sent.
+        if status in ("draft", "void") or not email:
+            continue
+        if not wants_email_on_finalization(organisation_wants, customer_wants):
+            continue
+        sender = smtp_from or own_email
+        sends.append(_new_send(organisation_id, invoice_id, [email], [], ON_FINALIZATION, sender, now))
+    repository.add_all(session, sends)
+    repository.mark_email_checked(session, [seq for seq, _ in events])
+    return len(events)
 
 
 def list_sends(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID) -> Sequence[InvoiceSend]:
