@@ -486,6 +486,16 @@ def referenced_tax_rate_ids(command: NewCreditNote) -> set[uuid.UUID]:
     return {c.tax_rate_id for c in command.lines if isinstance(c, CustomCredit) and c.tax_rate_id}
 
 
+def fully_credited_lines(invoice: Invoice, credited: Credited) -> set[uuid.UUID]:
+    """The invoice's lines with nothing left to credit: all of their quantity and amount."""
+    remaining = _Remaining(invoice, credited)
+    return {
+        line.id
+        for line in invoice.lines
+        if remaining.quantity[line.id] <= 0 and remaining.amount[line.id] <= 0
+    }
+
+
 def fully_credited(invoice: Invoice) -> bool:
     return invoice.credited_minor >= invoice.total_minor
 
