@@ -280,7 +280,7 @@ def test_credits_racing_reinvoicing_never_invoice_more_than_ordered(
     assert invoiced_again <= 6
     net = _net_billed(session_factory, order_line_id)
     assert net == 10 - 6 + invoiced_again <= 10
-    status, invoiced, remaining = _order_line(client, tenant, order)
+    _status, invoiced, remaining = _order_line(client, tenant, order)
     assert (Decimal(invoiced), Decimal(remaining)) == (net, 10 - net)
     # What is left is invoiced exactly once more, and nothing after.
     if net < 10:

@@ -86,6 +86,12 @@ class Invoice(TenantOwned, Base):
     )
 
     @property
+    def payable_minor(self) -> int:
+        """What the customer owes in all: the total less what credit notes took off the amount due
+        (amount_due_minor is this less payments)."""
+        return self.total_minor - self.credited_against_due_minor
+
+    @property
     def amount_due_minor(self) -> int:
         """What is still to pay: the total less payments and less what credit notes took off it."""
         return max(self.total_minor - self.amount_paid_minor - self.credited_against_due_minor, 0)
