@@ -155,7 +155,7 @@ class InvoiceLine(TenantOwned, Base):
     # What the line bills: an order line, a pending invoice item, a contract component ...
     source_kind: Mapped[str | None] = mapped_column(String(30))
     source_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # False once the invoice is void: the source may then be invoiced again.
+    # False once the invoice is void or the line credited in full: the source may then be invoiced again.
     live: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
