@@ -195,6 +195,10 @@ def billed(session: Session, organisation_id: uuid.UUID, orders: Iterable[Order]
         entry = result[source_id]
         entry.quantity += quantity
         entry.discount += _amounts(allowances)
+    # Two statements: on PostgreSQL a credit note may commit between them (credit notes lock the
+    # invoice, not the order). It can only make this answer too high (a line read live, then no
+    # longer live, with its credits no longer subtracted), never too low: invoicing an order
+    # never takes more than was ordered.
     for source_id, credited, allowances, charges in _credited_lines(session, organisation_id, line_ids):
         entry = result[source_id]
         entry.quantity -= credited
