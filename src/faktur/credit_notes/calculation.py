@@ -521,6 +521,16 @@ def referenced_tax_rate_ids(command: NewCreditNote) -> set[uuid.UUID]:
     return {c.tax_rate_id for c in command.lines if isinstance(c, CustomCredit) and c.tax_rate_id}
 
 
+def fully_credited_lines(invoice: Invoice, credited: Credited) -> set[uuid.UUID]:
+    """The invoice's lines with nothing left to credit: all of their quantity and amount."""
+    remaining = _Remaining(invoice, credited)
+    return {
+        line.id
+        for line in invoice.lines
+        if remaining.quantity[line.id] <= 0 and remaining.amount[line.id] <= 0
+    }
+
+
 def fully_credited(invoice: Invoice, computed: ComputedCreditNote) -> bool:
     """Whether the credit note `computed` (already counted in `invoice.credited_minor`) leaves
     nothing of the invoice: it credits the last of every line (its total may then differ from what

@@ -138,6 +138,13 @@ def issue_credit_note(
     invoice = invoices.get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
     note, computed, settled = _compute(session, actor, invoice, command, now, strict=True)
     repository.add(session, note)
+    # What a line billed (order quantities, a pending item) is given back as it is credited: the
+    # order repository subtracts credited quantities; a line credited in full is no longer live.
+    notes = repository.of_invoice(session, actor.organisation_id, invoice.id)
+    done = calculation.fully_credited_lines(invoice, calculation.credited_so_far(invoice, notes))
+    for line in invoice.lines:
+        if line.id in done:
+            line.live = False
     invoice.credited_minor += note.total_minor
     invoice.credited_against_due_minor += settled.due_reduction
     invoice.updated_at = now
