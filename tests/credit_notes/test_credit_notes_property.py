@@ -1,6 +1,8 @@
 """Property: whatever an invoice holds and however it is credited piece by piece, the credit notes
 never credit more than the invoice total, each one's totals are consistent (lines, VAT groups,
-total), and a final full cancellation brings the credited amount to the invoice total exactly."""
+total, every VAT group within EN 16931's tolerance), and the credit note that completes the invoice
+voids it with its credited amount at the total exactly; in yen give or take a yen per earlier credit
+note (BR-CO-17's tolerance is below one currency unit, see faktur.credit_notes.calculation)."""
 
 from __future__ import annotations
 
@@ -68,7 +70,7 @@ def test_partial_credits_then_cancellation_add_up_to_the_total(
     invoice = created.json()
     total = _minor(invoice["total"], currency)
     path = f"/v1/invoices/{invoice['id']}/credit-notes"
-    credited = 0
+    credited = notes = 0
     for index, fraction in enumerate(fractions):
         target = invoice["lines"][index % len(invoice["lines"])]
         quantity = (Decimal(target["quantity"]) * Decimal(fraction)).quantize(Decimal("0.001"))
@@ -85,16 +87,26 @@ def test_partial_credits_then_cancellation_add_up_to_the_total(
         note = response.json()
         _consistent(note, currency)
         credited += _minor(note["total"], currency)
-        assert credited <= total
-    if credited == total:
-        return
-    rest = client.post(path, json={}, headers=tenant.headers)
-    assert rest.status_code == 201, rest.text
-    _consistent(rest.json(), currency)
-    credited += _minor(rest.json()["total"], currency)
+        notes += 1
+        assert credited <= total + _slack(currency, notes)
     after = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).json()
-    assert credited == total == _minor(after["credited_amount"], currency)
-    assert after["status"] == "void"
+    if after["status"] != "void":
+        rest = client.post(path, json={}, headers=tenant.headers)
+        assert rest.status_code == 201, rest.text
+        _consistent(rest.json(), currency)
+        credited += _minor(rest.json()["total"], currency)
+        notes += 1
+        after = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).json()
+    assert credited == _minor(after["credited_amount"], currency)
+    assert abs(credited - total) <= _slack(currency, notes)
+    assert (after["status"], _minor(after["amount_due"], currency)) == ("void", 0)
+
+
+def _slack(currency: str, notes: int) -> int:
+    """How far the credit notes may add up from the invoice's total (minor units): where one unit
+    is one minor unit (no decimals), a unit per earlier credit note and VAT group with tax (two
+    rates here), else nothing."""
+    return 2 * max(notes - 1, 0) if calc.minor_units(currency) == 0 else 0
 
 
 def _consistent(note: dict, currency: str) -> None:
@@ -108,3 +120,6 @@ def _consistent(note: dict, currency: str) -> None:
     )
     assert m(note["total"]) == m(note["total_excluding_tax"]) + m(note["tax_total"])
     assert m(note["total"]) > 0
+    for group in note["tax_breakdown"]:  # BR-CO-17: below one currency unit from taxable x rate
+        exact = Decimal(group["taxable_amount"]) * Decimal(group["percent"]) / 100
+        assert abs(Decimal(group["tax_amount"]) - exact) < 1

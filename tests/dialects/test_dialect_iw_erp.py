@@ -201,7 +201,20 @@ def test_cancelled_status_voids_with_date_and_text(client, tenant, manual) -> No
     assert body["cancel_date"] == body["status_updated"] and _is_datetime(body["cancel_date"])
     native = client.get(f"/v1/invoices/{body['token']}", headers=tenant.headers).json()
     assert native["status"] == "void"
-    assert native["status_history"][-1]["reason"] == "Doppelt erfasst"
+    # Cancelled by a full cancellation credit note: its date and memo are the cancellation's.
+    [ref] = native["credit_notes"]
+    note = client.get(f"/v1/credit-notes/{ref['id']}", headers=tenant.headers).json()
+    assert (note["full_cancellation"], note["memo"], note["total"]) == (
+        True,
+        "Doppelt erfasst",
+        native["total"],
+    )
+    assert native["credited_amount"] == native["total"]
+    assert (
+        native["status_history"][-1]["reason"]
+        == f"Doppelt erfasst; fully credited by credit note {note['number']}"
+    )
+    assert datetime.fromisoformat(body["cancel_date"]) == datetime.fromisoformat(note["created_at"])
 
 
 def test_draft_has_no_number_yet(client, tenant) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from credit_note_api import issue_credit_note, pay, ubl_facts
 from document_api import complete_seller
 from einvoice_corpus import buyer, check_documents
@@ -297,11 +296,6 @@ def test_other_categories_price_reductions_and_custom_lines_pass_every_profile(
     assert failures == [], "\n".join(failures)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cn-core's completing credit note stores VAT more than one yen from its exact value "
-    "(/work/notes/cn-docs-findings.md, finding 1); remove this mark when issuing keeps it within BR-CO-17",
-)
 def test_the_last_credit_note_of_a_yen_invoice_keeps_its_vat_within_the_rules(
     client: TestClient, tenant: Tenant, official_validator: OfficialValidator
 ) -> None:

@@ -11,10 +11,16 @@ invoices:
 - a price reduction is one unit at `amount`; a custom line is priced as given;
 - a full cancellation repeats every line not credited yet exactly as invoiced, and credits the
   remainder of the others;
-- the credit note that credits the last of every line also credits the invoice's document-level
-  allowances and charges. On a tax-exclusive invoice its VAT per group is what the invoice's
-  group had left (the earlier credit notes rounded theirs on their own), so the credit notes of a
-  fully credited invoice add up to its total exactly, to the minor unit.
+- the credit note that credits the last of every line (it *completes* the invoice) also credits
+  the invoice's document-level allowances and charges. On a tax-exclusive invoice its VAT per
+  group is what the invoice's group had left (the earlier credit notes rounded theirs on their
+  own), so the credit notes of a fully credited invoice add up to its total exactly, to the minor
+  unit; except where that would put the group's VAT one currency unit or more from its exact
+  value (EN 16931 BR-CO-17 and the categories' -09 rules allow less than one unit): then it takes
+  the value within that tolerance nearest to what was left. That happens only in currencies
+  without decimals (JPY, KRW, ...) after several partial credit notes, and then the credit notes
+  add up to the invoice's total give or take a few units (`rounding_minor`); the completing
+  credit note still voids the invoice (see faktur.credit_notes.service).
 
 The amount of a line counted against the invoice line is its net (its gross on a tax-inclusive
 invoice), as the invoice line's own net_minor (gross_minor).
@@ -85,6 +91,11 @@ class ComputedCreditNote:
     # The invoice's stored document adjustments when this credit note credits them, else ().
     adjustments: tuple[dict[str, object], ...]
     result: calc.InvoiceResult
+    # It credits the last of every invoice line: the invoice is fully credited by it.
+    completes: bool = False
+    # On a completing credit note: its VAT minus what the invoice's groups had left, in minor units
+    # (0 unless BR-CO-17's tolerance kept it from taking exactly what was left).
+    rounding_minor: int = 0
 
     @property
     def total(self) -> Decimal:
@@ -413,8 +424,9 @@ def compute_credit_note(
         )
     )
     check_amounts_in_range(result)
+    rounding_minor = 0
     if completes and credited.count and not invoice.prices_include_tax:
-        result = _settle_last_cents(invoice, credited, result)
+        result, rounding_minor = _settle_last_cents(invoice, credited, result)
     if not planned or result.totals.tax_inclusive_total <= 0:
         raise CreditNoteNotPositive(calc.format_amount(result.totals.tax_inclusive_total, currency), currency)
     return ComputedCreditNote(
@@ -424,15 +436,18 @@ def compute_credit_note(
         tuple(planned),
         stored_adjustments,
         result,
+        completes,
+        rounding_minor,
     )
 
 
 def _settle_last_cents(
     invoice: Invoice, credited: Credited, result: calc.InvoiceResult
-) -> calc.InvoiceResult:
+) -> tuple[calc.InvoiceResult, int]:
     """The last credit note of a tax-exclusive invoice takes, per VAT group, the tax the group
-    had left (the earlier credit notes rounded theirs on their own): at most a minor unit per
-    earlier credit note, so BR-CO-17's tolerance holds."""
+    had left (the earlier credit notes rounded theirs on their own; at most a minor unit per
+    earlier credit note), as near to it as BR-CO-17's tolerance allows. Returns the result and
+    how far its VAT is from what was left (minor units, positive: more)."""
     currency = invoice.currency
     left = {
         (g.category, Decimal(g.percent).normalize()): g.tax_minor
@@ -444,11 +459,14 @@ def _settle_last_cents(
         for g in invoice.tax_groups
     }
     groups = []
+    rounding = 0
     for group in result.tax_groups:
         tax_minor = _minor(group.tax_amount, currency)
         wanted = left.get((group.category.value, group.percent.normalize()))
         if wanted is not None and wanted != tax_minor and abs(wanted - tax_minor) <= credited.count:
-            group = group._replace(tax_amount=_money(wanted, currency))
+            taken = within_tax_tolerance(wanted, group.taxable_amount, group.percent, currency)
+            rounding += taken - wanted
+            group = group._replace(tax_amount=_money(taken, currency))
         groups.append(group)
     tax_total = sum((g.tax_amount for g in groups), Decimal(0)) + calc.currency_info(currency).zero
     totals = result.totals
@@ -458,7 +476,23 @@ def _settle_last_cents(
         tax_inclusive_total=inclusive_total,
         amount_due=inclusive_total - totals.paid_amount + totals.rounding_amount,
     )
-    return result._replace(tax_groups=tuple(groups), totals=totals)
+    return result._replace(tax_groups=tuple(groups), totals=totals), rounding
+
+
+def within_tax_tolerance(wanted_minor: int, taxable: Decimal, percent: Decimal, currency: str) -> int:
+    """`wanted_minor` as a group's VAT, or the value nearest to it that EN 16931 accepts for
+    `taxable` at `percent`: BR-CO-17 (and BR-S-09, BR-AA-09, ...) want |VAT - taxable x percent /
+    100| below one currency unit, the product taken exactly and rounded to two decimals; both
+    are kept here. Exact Decimal arithmetic, in minor units."""
+    scale = Decimal(10) ** calc.minor_units(currency)
+    exact = taxable * percent / 100
+    rounded = exact.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    # Integers v (minor units) with low < v < high, both references within one unit (`scale`).
+    high = min(exact, rounded) * scale + scale
+    low = max(exact, rounded) * scale - scale
+    highest = int(high.to_integral_value(rounding="ROUND_CEILING")) - 1
+    lowest = int(low.to_integral_value(rounding="ROUND_FLOOR")) + 1
+    return max(min(wanted_minor, highest), lowest)
 
 
 def check_total(invoice: Invoice, computed: ComputedCreditNote) -> None:
@@ -466,7 +500,8 @@ def check_total(invoice: Invoice, computed: ComputedCreditNote) -> None:
     currency = invoice.currency
     requested = _minor(computed.total, currency)
     left = invoice.total_minor - invoice.credited_minor
-    if requested > left:
+    # A completing credit note may pass the total by the rounding BR-CO-17 forced on its VAT.
+    if requested - max(computed.rounding_minor, 0) > left:
         raise CreditExceedsRemaining(
             f"Invoice {invoice.number} has {_text(left, currency)} {currency} left to credit of its total "
             f"{_text(invoice.total_minor, currency)}; this credit note would credit "
@@ -486,8 +521,21 @@ def referenced_tax_rate_ids(command: NewCreditNote) -> set[uuid.UUID]:
     return {c.tax_rate_id for c in command.lines if isinstance(c, CustomCredit) and c.tax_rate_id}
 
 
-def fully_credited(invoice: Invoice) -> bool:
-    return invoice.credited_minor >= invoice.total_minor
+def fully_credited_lines(invoice: Invoice, credited: Credited) -> set[uuid.UUID]:
+    """The invoice's lines with nothing left to credit: all of their quantity and amount."""
+    remaining = _Remaining(invoice, credited)
+    return {
+        line.id
+        for line in invoice.lines
+        if remaining.quantity[line.id] <= 0 and remaining.amount[line.id] <= 0
+    }
+
+
+def fully_credited(invoice: Invoice, computed: ComputedCreditNote) -> bool:
+    """Whether the credit note `computed` (already counted in `invoice.credited_minor`) leaves
+    nothing of the invoice: it credits the last of every line (its total may then differ from what
+    was left by `rounding_minor`), or the credit notes reached the invoice's total."""
+    return computed.completes or invoice.credited_minor >= invoice.total_minor
 
 
 @dataclass(frozen=True)
@@ -502,12 +550,19 @@ class SettledAmounts:
 
 
 def settle(
-    invoice: Invoice, total_minor: int, settlement: Settlement, *, strict: bool = True
+    invoice: Invoice,
+    total_minor: int,
+    settlement: Settlement,
+    *,
+    strict: bool = True,
+    rounding_minor: int = 0,
 ) -> SettledAmounts:
     """The part of the credit up to the invoice's amount due reduces it; the request settles the
-    rest by refund and/or balance credit, exactly (422 with the amounts otherwise, when `strict`)."""
+    rest by refund and/or balance credit, exactly (422 with the amounts otherwise, when `strict`).
+    `rounding_minor`: what a completing credit note credits beyond the invoice's total (the
+    rounding BR-CO-17 forced on its VAT); it is taken off the amount due, never refunded."""
     currency = invoice.currency
-    reduction = min(total_minor, invoice.amount_due_minor)
+    reduction = min(total_minor, invoice.amount_due_minor + rounding_minor)
     beyond = total_minor - reduction
     refund = credit = 0
     if settlement.refund_amount is not None:

@@ -37,7 +37,9 @@ class QuantityCredit:
 
 @dataclass(frozen=True)
 class AmountCredit:
-    """Reduce the invoice line's price by `amount` (net; gross on a tax-inclusive invoice)."""
+    """Reduce the invoice line's price by `amount`, in the invoice's price mode: net on a
+    tax-exclusive invoice, gross on a tax-inclusive one (what its buyer was shown and paid; a net
+    amount there could not be credited exactly, as its gross would be rounded)."""
 
     invoice_line_id: uuid.UUID
     amount: Decimal

@@ -32,7 +32,11 @@ class CreditLineIn(BaseModel):
     )
     amount: PositiveAmount | None = Field(
         None,
-        description="Price reduction on the invoice line: net, or gross on a tax-inclusive invoice",
+        description=(
+            "Price reduction on the invoice line, in the invoice's price mode like unit prices: net "
+            "on a tax-exclusive invoice, gross (VAT included) on a tax-inclusive one; at most what is "
+            "left of the line's net (gross) amount"
+        ),
     )
     description: Annotated[str, Text(1000, 1)] | None = Field(None, description="A custom line's description")
     unit_price: UnitPrice | None = Field(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -88,19 +89,29 @@ def _compute(
     computed = calculation.compute_credit_note(invoice, credited, command, rates)
     calculation.check_total(invoice, computed)
     total_minor = calc.to_minor(computed.total, invoice.currency)
-    settled = calculation.settle(invoice, total_minor, command.settlement, strict=strict)
-    customer = customers.get_customer(session, actor.organisation_id, invoice.customer_id)
+    beyond_total = max(total_minor - (invoice.total_minor - invoice.credited_minor), 0)
+    settled = calculation.settle(
+        invoice, total_minor, command.settlement, strict=strict, rounding_minor=beyond_total
+    )
     note = rows.build_credit_note(
         invoice,
         computed,
         settled,
         command,
         actor=actor.name,
-        customer_snapshot=customer_snapshot(customer),
-        seller_snapshot=seller_snapshot(actor.organisation),
+        customer_snapshot=_frozen_customer(session, actor, invoice),
+        seller_snapshot=dict(invoice.seller_snapshot or seller_snapshot(actor.organisation)),
         now=now,
     )
     return note, computed, settled
+
+
+def _frozen_customer(session: Session, actor: Actor, invoice: Invoice) -> dict[str, Any]:
+    """A correction is between the parties of the invoice it corrects: the credit note keeps the
+    parties as frozen on the invoice (its documents show those too), not as they are now."""
+    if invoice.customer_snapshot:
+        return dict(invoice.customer_snapshot)
+    return customer_snapshot(customers.get_customer(session, actor.organisation_id, invoice.customer_id))
 
 
 def preview_credit_note(
@@ -125,14 +136,26 @@ def issue_credit_note(
     """Issue the credit note `command` asks for (see the module docstring for the order of
     locks); `void_reason` is recorded in the history when it voids the invoice."""
     invoice = invoices.get_invoice(session, actor.organisation_id, invoice_id, for_update=True)
-    note, _, settled = _compute(session, actor, invoice, command, now, strict=True)
+    note, computed, settled = _compute(session, actor, invoice, command, now, strict=True)
     repository.add(session, note)
+    # What a line billed (order quantities, a pending item) is given back as it is credited: the
+    # order repository subtracts credited quantities; a line credited in full is no longer live.
+    notes = repository.of_invoice(session, actor.organisation_id, invoice.id)
+    done = calculation.fully_credited_lines(invoice, calculation.credited_so_far(invoice, notes))
+    for line in invoice.lines:
+        if line.id in done:
+            line.live = False
     invoice.credited_minor += note.total_minor
     invoice.credited_against_due_minor += settled.due_reduction
     invoice.updated_at = now
     invoice_types: tuple[EventType, ...] = ()
     status_event = None
-    if calculation.fully_credited(invoice):
+    if calculation.fully_credited(invoice, computed):
+        # Nothing is due on a fully credited invoice, also when its completing credit note
+        # credited a few units less than was left (BR-CO-17's rounding; see calculation).
+        invoice.credited_against_due_minor = max(
+            invoice.credited_against_due_minor, invoice.total_minor - invoice.amount_paid_minor
+        )
         lifecycle.record_event(invoice, InvoiceStatus.VOID, actor.name, now, void_reason)
         status_event = invoice.events[-1]
         # Like voiding: what the lines billed (order quantities, pending items) is given back.

@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from faktur import calc
 from faktur.context import Principal
+from faktur.credit_notes import service as credit_notes
+from faktur.credit_notes.domain import NewCreditNote
 from faktur.customers import service as customers
 from faktur.dialects import repository, responses
 from faktur.dialects.common import (
@@ -152,9 +154,9 @@ class InvoiceIn(_In):
     # The rest of the seed's invoice object: computed by faktur, or records faktur does not keep.
     id: Annotated[Any, _Refused(_COMPUTED)] = None
     token: Annotated[Any, _Refused(_COMPUTED)] = None
-    generation_date: Annotated[
-        Any, _Refused("set by faktur when the invoice is created; leave it out")
-    ] = None
+    generation_date: Annotated[Any, _Refused("set by faktur when the invoice is created; leave it out")] = (
+        None
+    )
     netto_value: Annotated[Any, _Refused("computed by faktur from the items; leave it out")] = None
     brutto_value: Annotated[Any, _Refused("computed by faktur from the items; leave it out")] = None
     tax_value: Annotated[Any, _Refused("computed by faktur from the items; leave it out")] = None
@@ -286,18 +288,20 @@ def _create(session: Session, principal: Principal, body: InvoiceIn, now: dateti
             paid_in_full=body.status == "paid",
             paid_on=paid_on,
             payment_method=DIALECT,
-            void=body.status == "cancelled",
-            void_reason=body.cancel_text,
         )
-        return imports.import_invoice(session, who, data, now)
-    command = commands.new_invoice(_core_invoice(body, finalize=body.status != "draft"))
-    invoice = service.create_invoice(session, who, command, now)
-    if body.status == "paid" and invoice.status != InvoiceStatus.PAID.value:
-        amount = calc.from_minor(invoice.total_minor, invoice.currency)
-        payment = NewPayment(amount=amount, paid_on=paid_on, method=DIALECT)
-        invoice = payments.record_payment(session, who, invoice.id, payment, now)
+        invoice = imports.import_invoice(session, who, data, now)
+    else:
+        command = commands.new_invoice(_core_invoice(body, finalize=body.status != "draft"))
+        invoice = service.create_invoice(session, who, command, now)
+        if body.status == "paid" and invoice.status != InvoiceStatus.PAID.value:
+            amount = calc.from_minor(invoice.total_minor, invoice.currency)
+            payment = NewPayment(amount=amount, paid_on=paid_on, method=DIALECT)
+            invoice = payments.record_payment(session, who, invoice.id, payment, now)
     if body.status == "cancelled":
-        invoice = service.void_invoice(session, who, invoice.id, now, body.cancel_text)
+        # iw-erp's cancellation is a full cancellation credit note (a "Stornorechnung"): the
+        # invoice is void, and cancel_date and cancel_text are the credit note's.
+        cancellation = NewCreditNote(memo=body.cancel_text)
+        invoice = credit_notes.void_invoice(session, who, invoice.id, cancellation, now, body.cancel_text)
     return invoice
 
 
@@ -324,6 +328,16 @@ def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
     events = invoice.events
     last = events[-1] if events else None
     void_event = next((e for e in reversed(events) if e.to_status == InvoiceStatus.VOID.value), None)
+    # A finalized invoice is cancelled by a full cancellation credit note: the cancellation's date
+    # and text are the credit note's (a draft voided natively has only its status event).
+    cancellation = next((n for n in reversed(invoice.credit_notes) if n.full_cancellation), None)
+    if invoice.status != InvoiceStatus.VOID.value:
+        cancel_date, cancel_text = None, None
+    elif cancellation is not None:
+        cancel_date, cancel_text = _timestamp(cancellation.created_at), cancellation.memo
+    else:
+        cancel_date = _timestamp(void_event.created_at) if void_event else None
+        cancel_text = void_event.reason if void_event else None
     groups = [
         {
             "category": group.category,
@@ -400,8 +414,8 @@ def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
         "payment_provider_status": None,
         "payment_provider_reference": None,
         "payment_provider_transaction_reference": None,
-        "cancel_date": _timestamp(void_event.created_at) if void_event else None,
-        "cancel_text": void_event.reason if void_event else None,
+        "cancel_date": cancel_date,
+        "cancel_text": cancel_text,
         "base_event_sign_up": None,
         "base_booking": None,
         "base_event_sign_up_group": None,

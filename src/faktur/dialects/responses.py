@@ -73,7 +73,10 @@ class ZenskarInvoice(BaseModel):
     tax_amount: Number = Field(description="Tax")
     total_amount: Number = Field(description="Total with tax")
     amount_paid: Number = Field(description="Payments recorded so far")
-    amount_due: Number = Field(description="What remains to be paid: total_amount - amount_paid")
+    amount_due: Number = Field(
+        description="What remains to be paid: total_amount less amount_paid and less what credit notes "
+        "took off it (never below 0)"
+    )
     is_duplicate: bool = Field(description="True when the period's existing live invoice is answered")
     line_items: list[ZenskarLineItem] | None = Field(
         None, description="The invoice's lines; only with include_line_items=true"

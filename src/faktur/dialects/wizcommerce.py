@@ -250,7 +250,8 @@ def present(invoice: Invoice, row: DialectInvoice) -> dict[str, Any]:
         return data
 
     attributes = row.attributes
-    derived = PAYMENT_TO_STATUS[payment_status(invoice.total_minor, invoice.amount_paid_minor)]
+    # Derived from what is left to pay: credit notes take their part off the amount due.
+    derived = PAYMENT_TO_STATUS[payment_status(invoice.payable_minor, invoice.amount_paid_minor)]
     due = attributes.get("due_date")
     if due is None and invoice.due_date is not None:
         due = utc_z(datetime.combine(invoice.due_date, time(), UTC))

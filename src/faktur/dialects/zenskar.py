@@ -155,7 +155,7 @@ def _snap(contract: Contract, body: GenerateInvoiceIn) -> tuple[date, date]:
 def zenskar_status(invoice: Invoice) -> str:
     """Zenskar's words for an invoice's state: a finalized invoice is 'approved' until paid."""
     if invoice.status == InvoiceStatus.OPEN.value:
-        paid = payment_status(invoice.total_minor, invoice.amount_paid_minor)
+        paid = payment_status(invoice.payable_minor, invoice.amount_paid_minor)
         return "partially_paid" if paid is PaymentStatus.PARTIALLY_PAID else "approved"
     return {"draft": "draft", "paid": "paid", "void": "void"}.get(invoice.status, invoice.status)
 
@@ -184,7 +184,7 @@ def present(invoice: Invoice, *, duplicate: bool = False, line_items: bool = Fal
         "tax_amount": amount(invoice.tax_total_minor),
         "total_amount": amount(invoice.total_minor),
         "amount_paid": amount(invoice.amount_paid_minor),
-        "amount_due": amount(invoice.total_minor - invoice.amount_paid_minor),
+        "amount_due": amount(invoice.amount_due_minor),
         "is_duplicate": duplicate,
     }
     if line_items:

@@ -149,8 +149,8 @@ def delete_item(item_id: uuid.UUID, principal: CurrentPrincipal, session: Sessio
         "{kind: invoice_item, id}`), and an item is on at most one live invoice: concurrent gathers "
         "over the same items create each invoice once. Answers 201 with the invoices, or 200 with an "
         "empty list when nothing is attachable. Unknown ids (or another organisation's) are a 404 "
-        "naming them; ids already invoiced are skipped and listed in `skipped`. Voiding an invoice "
-        "makes its items attachable again.\n\n"
+        "naming them; ids already invoiced are skipped and listed in `skipped`. Voiding an invoice, or "
+        "crediting an item's line in full, makes the item attachable again.\n\n"
         "```sh\n"
         "# invoice everything pending for one customer, issued at once\n"
         'curl -s $API/v1/invoice-items/invoice -H "Authorization: Bearer $KEY" \\\n'

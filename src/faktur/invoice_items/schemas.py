@@ -1,7 +1,7 @@
 """Request and response bodies of /v1/invoice-items.
 
-An item is `pending` until a live invoice line bills it, then `invoiced`; voiding that invoice
-makes it pending (attachable) again.
+An item is `pending` until a live invoice line bills it, then `invoiced`; voiding that invoice, or
+crediting that line in full, makes it pending (attachable) again.
 """
 
 from __future__ import annotations

@@ -308,7 +308,10 @@ class InvoiceOut(TotalsOut):
     amount_due: str = Field(
         description="Total less amount paid and less what credit notes took off the amount due"
     )
-    credited_amount: str = Field(description="Credited by credit notes in all (with tax)")
+    credited_amount: str = Field(
+        description="Credited by credit notes in all (with tax); the total once fully credited, give "
+        "or take a few units in currencies without decimals (EN 16931's VAT rounding tolerance)"
+    )
     credit_notes: list[CreditNoteRefOut] = Field(description="The invoice's credit notes, oldest first")
     issue_date: date | None
     due_date: date | None

@@ -86,6 +86,12 @@ class Invoice(TenantOwned, Base):
     )
 
     @property
+    def payable_minor(self) -> int:
+        """What the customer owes in all: the total less what credit notes took off the amount due
+        (amount_due_minor is this less payments)."""
+        return self.total_minor - self.credited_against_due_minor
+
+    @property
     def amount_due_minor(self) -> int:
         """What is still to pay: the total less payments and less what credit notes took off it."""
         return max(self.total_minor - self.amount_paid_minor - self.credited_against_due_minor, 0)
@@ -149,7 +155,7 @@ class InvoiceLine(TenantOwned, Base):
     # What the line bills: an order line, a pending invoice item, a contract component ...
     source_kind: Mapped[str | None] = mapped_column(String(30))
     source_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # False once the invoice is void: the source may then be invoiced again.
+    # False once the invoice is void or the line credited in full: the source may then be invoiced again.
     live: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")

@@ -2,7 +2,8 @@
 
 Whether an item is invoiced is not stored here: it is invoiced while a live invoice line
 references it (source_kind 'invoice_item'); the unique partial index uq_invoice_lines_live_item
-makes a second live line for the same item impossible, and voiding the invoice frees the item.
+makes a second live line for the same item impossible, and voiding the invoice (or crediting the
+line in full) frees the item.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Orders and their lines: what a customer bought, to be invoiced all at once or as shipped.
 
 How much of a line is invoiced is not stored here: it is the sum of the quantities of the live
-invoice lines that reference it (source_kind 'order_line'), so voiding an invoice gives its
-quantities back without any bookkeeping on the order.
+invoice lines that reference it (source_kind 'order_line') less what credit notes credited of
+them, so voiding an invoice or crediting quantities gives them back without any bookkeeping on the
+order.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """SQL for orders, always scoped by organisation.
 
 Invoiced quantities are read from the live invoice lines that reference an order's lines
-(source_kind 'order_line'); they are summed in Python because SQLite stores exact decimals as
-text, which SQL's SUM would turn into floats.
+(source_kind 'order_line'), less what credit notes credited of those lines (credit_note_lines
+.credited_quantity, with the discount share their pro-rata allowances took back): a credited
+quantity is invoiceable again. A line credited in full is no longer live (like a voided
+invoice's), so its credit notes are not subtracted twice. Quantities are summed in Python
+because SQLite stores exact decimals as text, which SQL's SUM would turn into floats.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from faktur.models import Customer, InvoiceLine, Order, OrderLine
+from faktur.models import CreditNoteLine, Customer, InvoiceLine, Order, OrderLine
 from faktur.paging import Cursor
 from faktur.sql import newest_first
 
@@ -35,8 +38,9 @@ def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
 
 @dataclass
 class Billed:
-    """What live invoices bill of one order line: the quantity, and the sum of the discount shares
-    (the line allowances faktur put on those invoice lines) in the order currency."""
+    """What live invoices bill of one order line, less what credit notes credited of it: the
+    quantity, and the sum of the discount shares (the line allowances faktur put on those invoice
+    lines, less the shares the credit notes' pro-rata allowances took back) in the order currency."""
 
     quantity: Decimal = Decimal(0)
     discount: Decimal = Decimal(0)
@@ -142,8 +146,47 @@ def _live_lines(
         yield from cast(Iterator[_LiveLine], session.execute(stmt))
 
 
+# source_id, credited quantity, allowances, charges of a credit note line crediting an order's line.
+_CreditedLine = Row[uuid.UUID, Decimal, list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _credited_lines(
+    session: Session, organisation_id: uuid.UUID, line_ids: Sequence[uuid.UUID]
+) -> Iterator[_CreditedLine]:
+    """Credit note lines crediting the live invoice lines of the given order lines (through the
+    (organisation_id, invoice_line_id) index of credit note lines)."""
+    for chunk in _chunks(line_ids):
+        stmt = (
+            select(
+                InvoiceLine.source_id,
+                CreditNoteLine.credited_quantity,
+                CreditNoteLine.allowances,
+                CreditNoteLine.charges,
+            )
+            .join(
+                CreditNoteLine,
+                and_(
+                    CreditNoteLine.organisation_id == organisation_id,
+                    CreditNoteLine.invoice_line_id == InvoiceLine.id,
+                ),
+            )
+            .where(
+                InvoiceLine.organisation_id == organisation_id,
+                InvoiceLine.source_kind == SOURCE_KIND,
+                InvoiceLine.source_id.in_(chunk),
+                InvoiceLine.live == True,  # noqa: E712
+            )
+        )
+        yield from cast(Iterator[_CreditedLine], session.execute(stmt))
+
+
+def _amounts(adjustments: list[dict[str, Any]]) -> Decimal:
+    return sum((Decimal(a["amount"]) for a in adjustments if a.get("amount")), Decimal(0))
+
+
 def billed(session: Session, organisation_id: uuid.UUID, orders: Iterable[Order]) -> dict[uuid.UUID, Billed]:
-    """Per order line id: quantity and discount shares on live invoice lines."""
+    """Per order line id: quantity and discount shares on live invoice lines, less what credit
+    notes credited of those lines."""
     line_ids = [line.id for order in orders for line in order.lines]
     result: dict[uuid.UUID, Billed] = defaultdict(Billed)
     for source_id, quantity, allowances, _invoice, _created in _live_lines(
@@ -151,7 +194,17 @@ def billed(session: Session, organisation_id: uuid.UUID, orders: Iterable[Order]
     ):
         entry = result[source_id]
         entry.quantity += quantity
-        entry.discount += sum((Decimal(a["amount"]) for a in allowances if a.get("amount")), Decimal(0))
+        entry.discount += _amounts(allowances)
+    # Two statements: on PostgreSQL a credit note may commit between them (credit notes lock the
+    # invoice, not the order). It can only make this answer too high (a line read live, then no
+    # longer live, with its credits no longer subtracted), never too low: invoicing an order
+    # never takes more than was ordered.
+    for source_id, credited, allowances, charges in _credited_lines(session, organisation_id, line_ids):
+        entry = result[source_id]
+        entry.quantity -= credited
+        # A quantity credit takes back its share of the discount as an allowance (a charge when
+        # rounding went the other way); a price reduction credits no quantity and no share.
+        entry.discount -= _amounts(allowances) - _amounts(charges)
     return result
 
 
