@@ -34,6 +34,7 @@ from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
 from faktur.organisations.endpoints import router as organisation_router
 from faktur.outbox import start_loop
+from faktur.sending.endpoints import credit_note_router as credit_note_sending_router
 from faktur.sending.endpoints import router as sending_router
 from faktur.tax_rates.endpoints import router as tax_rates_router
 from faktur.webhooks.endpoints import router as webhooks_router
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(invoice_items_router)
     app.include_router(documents_router)
     app.include_router(sending_router)
+    app.include_router(credit_note_sending_router)
     for router in (hosted.api_router, hosted.page_router, hosted.download_router):
         app.include_router(router)
     app.mount(*hosted.static_files())

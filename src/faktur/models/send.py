@@ -1,4 +1,5 @@
-"""E-mails of invoices: one row per send, written in the transaction that asked for it.
+"""E-mails of invoices and credit notes: one row per send, written in the transaction that asked
+for it. A send is of exactly one document: `invoice_id` or `credit_note_id` is set, never both.
 
 The delivery loop (faktur.sending.delivery) picks up rows that are due, sends them over SMTP and
 records the outcome; a rolled-back request leaves no row, so nothing is sent for it.
@@ -10,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from faktur.models.base import Base, JsonDocument, TenantOwned
@@ -20,9 +21,11 @@ from faktur.models.types import UtcDateTime
 class InvoiceSend(TenantOwned, Base):
     __tablename__ = "invoice_sends"
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
+    # The document e-mailed: an invoice or a credit note (exactly one of the two).
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True
     )
+    credit_note_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     # queued (waiting, or retried after a temporary refusal), sent, failed.
     status: Mapped[str] = mapped_column(String(10), nullable=False)
     to_addresses: Mapped[list[str]] = mapped_column(JsonDocument, nullable=False)
@@ -43,7 +46,14 @@ class InvoiceSend(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["organisation_id", "credit_note_id"],
+            ["credit_notes.organisation_id", "credit_notes.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("(invoice_id IS NULL) <> (credit_note_id IS NULL)", name="one_document"),
         Index("ix_invoice_sends_org_invoice", "organisation_id", "invoice_id", "created_at"),
+        Index("ix_invoice_sends_org_credit_note", "organisation_id", "credit_note_id", "created_at"),
         # The delivery loop looks across organisations for queued sends that are due.
         Index("ix_invoice_sends_status_next_attempt", "status", "next_attempt_at"),
     )

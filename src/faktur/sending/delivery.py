@@ -23,18 +23,20 @@ from email.message import EmailMessage
 from jinja2 import TemplateError
 from sqlalchemy.orm import Session, sessionmaker
 
+from faktur.calc import from_minor
 from faktur.config import Settings
 from faktur.db import session_scope
+from faktur.documents import service as documents_service
 from faktur.documents.pdf.render import Formatter
 from faktur.errors import FakturError
 from faktur.hosted.links import hosted_url
 from faktur.hosted.service import amount_due
-from faktur.models import Invoice, InvoiceSend, Organisation
+from faktur.models import CreditNote, Invoice, InvoiceSend, Organisation
 from faktur.sending import repository, service
 from faktur.sending.mailer import SmtpOutcome, Verdict, send_message
 from faktur.sending.message import Attachment, build_message
 from faktur.sending.smtp_url import SmtpServer, parse_smtp_url
-from faktur.sending.templates import EmailValues, render_email
+from faktur.sending.templates import CreditNoteValues, EmailValues, render_credit_note_email, render_email
 
 logger = logging.getLogger("faktur.sending")
 
@@ -57,6 +59,16 @@ class DeliveryConfig:
     server: SmtpServer
     smtp_from: str | None
     public_url: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """What the e-mail of one document says and carries."""
+
+    subject: str
+    body: str
+    seller: str
+    documents: list[documents_service.Document]
 
 
 @dataclass(frozen=True)
@@ -92,15 +104,60 @@ def _values(invoice: Invoice, organisation: Organisation, config: DeliveryConfig
     buyer = invoice.customer_snapshot
     locale = str(buyer.get("locale") or "en").replace("-", "_")
     fmt = Formatter(locale, invoice.currency)
-    seller = invoice.seller_snapshot or {}
     return EmailValues(
         number=invoice.number or "",
-        seller=str(seller.get("trading_name") or seller.get("legal_name") or organisation.legal_name),
+        seller=_seller(invoice, organisation),
         customer=str(buyer.get("name") or ""),
         amount_due=fmt.money(amount_due(invoice)),
         due_date=fmt.date(invoice.due_date) if invoice.due_date else "",
         link=hosted_url(invoice.hosted_token or "", base_url=config.public_url),
     )
+
+
+def _seller(invoice: Invoice, organisation: Organisation) -> str:
+    seller = invoice.seller_snapshot or {}
+    return str(seller.get("trading_name") or seller.get("legal_name") or organisation.legal_name)
+
+
+def _credit_note_values(
+    credit_note: CreditNote, invoice: Invoice, organisation: Organisation
+) -> CreditNoteValues:
+    """The parties and language are those frozen for the invoice it corrects, as on its PDF."""
+    buyer = invoice.customer_snapshot
+    locale = str(buyer.get("locale") or "en").replace("-", "_")
+    fmt = Formatter(locale, credit_note.currency)
+    return CreditNoteValues(
+        title=fmt["full_cancellation" if credit_note.full_cancellation else "credit_note"],
+        number=credit_note.number or "",
+        invoice_number=invoice.number or "",
+        seller=_seller(invoice, organisation),
+        customer=str(buyer.get("name") or ""),
+        total=fmt.money(from_minor(credit_note.total_minor, credit_note.currency)),
+    )
+
+
+def _content(
+    session: Session, send: InvoiceSend, organisation: Organisation, config: DeliveryConfig, now: datetime
+) -> Content:
+    """What the e-mail of the send's invoice or credit note; FakturError when its
+    documents cannot be rendered, TemplateError when the organisation's texts cannot."""
+    if send.credit_note_id is not None:
+        credit_note = session.get(CreditNote, (send.organisation_id, send.credit_note_id))
+        assert credit_note is not None  # foreign key, ON DELETE CASCADE
+        invoice = session.get(Invoice, credit_note.invoice_id)
+        assert invoice is not None
+        documents = service.credit_note_documents(session, credit_note, invoice, now)
+        locale = str(invoice.customer_snapshot.get("locale") or "en")
+        cn_values = _credit_note_values(credit_note, invoice, organisation)
+        subject, body = render_credit_note_email(locale, cn_values)
+        return Content(subject, body, cn_values.seller, documents)
+    invoice = session.get(Invoice, send.invoice_id)
+    assert invoice is not None  # foreign key, ON DELETE CASCADE
+    documents = service.invoice_documents(session, invoice, now)
+    values = _values(invoice, organisation, config)
+    locale = str(invoice.customer_snapshot.get("locale") or "en")
+    subject, body = render_email(locale, values, organisation.email_subject, organisation.email_body)
+    return Content(subject, body, values.seller, documents)
 
 
 def _fail(send: InvoiceSend, answer: str, now: datetime) -> None:
@@ -113,44 +170,39 @@ def _prepare(
     factory: sessionmaker[Session], send_id: uuid.UUID, config: DeliveryConfig, now: datetime
 ) -> Prepared | None:
     """Build the message in its own transaction (documents are stored on first use); a send whose
-    invoice cannot be put in an e-mail fails here, with the reason."""
+    invoice or credit note cannot be put in an e-mail fails here, with the reason."""
     with session_scope(factory) as session:
         send = repository.get(session, send_id)
         if send is None or send.status != repository.QUEUED:
             return None
-        invoice = session.get(Invoice, send.invoice_id)
         organisation = session.get(Organisation, send.organisation_id)
-        assert invoice is not None and organisation is not None  # foreign keys, ON DELETE CASCADE
+        assert organisation is not None  # foreign key, ON DELETE CASCADE
         sender = service.sender_address(organisation, config.smtp_from)
         if sender is None:
             _fail(send, "no sender address: set the organisation's email or FAKTUR_SMTP_FROM", now)
             return None
         try:
-            documents = service.invoice_documents(session, invoice, now)
+            content = _content(session, send, organisation, config, now)
         except FakturError as exc:
             _fail(send, f"{exc.code}: {exc.message}", now)
             return None
-        values = _values(invoice, organisation, config)
-        locale = str(invoice.customer_snapshot.get("locale") or "en")
-        try:
-            subject, body = render_email(locale, values, organisation.email_subject, organisation.email_body)
         except TemplateError as exc:  # templates are checked when saved; this is the last guard
             _fail(send, f"the organisation's e-mail template cannot be rendered: {exc}", now)
             return None
-        attachments = [Attachment(d.filename, d.content_type, d.content) for d in documents]
-        send.subject = subject[:1000]
+        attachments = [Attachment(d.filename, d.content_type, d.content) for d in content.documents]
+        send.subject = content.subject[:1000]
         send.attachments = [
             {"kind": d.kind.value, "profile": d.profile, "filename": d.filename, "sha256": d.sha256}
-            for d in documents
+            for d in content.documents
         ]
         message = build_message(
             sender=sender,
-            sender_name=values.seller,
+            sender_name=content.seller,
             reply_to=organisation.email,
             to=send.to_addresses,
             cc=send.cc_addresses,
-            subject=subject,
-            body=body,
+            subject=content.subject,
+            body=content.body,
             message_id=send.message_id,
             date=now,
             attachments=attachments,
@@ -189,4 +241,3 @@ def deliver_due_sends(
         _record(session_factory, send_id, outcome, clock())
         logger.info("send %s: %s (%s)", send_id, outcome.verdict.value, outcome.answer)
     return len(claimed)
-

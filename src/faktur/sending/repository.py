@@ -1,4 +1,4 @@
-"""SQL of invoice sends."""
+"""SQL of sends (e-mails of invoices and credit notes)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,16 @@ def list_for_invoice(
     return session.scalars(
         select(InvoiceSend)
         .where(InvoiceSend.organisation_id == organisation_id, InvoiceSend.invoice_id == invoice_id)
+        .order_by(InvoiceSend.created_at, InvoiceSend.id)
+    ).all()
+
+
+def list_for_credit_note(
+    session: Session, organisation_id: uuid.UUID, credit_note_id: uuid.UUID
+) -> Sequence[InvoiceSend]:
+    return session.scalars(
+        select(InvoiceSend)
+        .where(InvoiceSend.organisation_id == organisation_id, InvoiceSend.credit_note_id == credit_note_id)
         .order_by(InvoiceSend.created_at, InvoiceSend.id)
     ).all()
 

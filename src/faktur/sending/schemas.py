@@ -1,4 +1,5 @@
-"""Request and response bodies of POST /v1/invoices/{id}/send and GET /v1/invoices/{id}/sends."""
+"""Request and response bodies of POST /v1/invoices/{id}/send, POST /v1/credit-notes/{id}/send and
+their GET .../sends."""
 
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ class SendIn(BaseModel):
 
 class SendOut(BaseModel):
     id: uuid.UUID = Field(description="The send's id")
-    invoice_id: uuid.UUID = Field(description="The invoice e-mailed")
+    invoice_id: uuid.UUID | None = Field(description="The invoice e-mailed; null for a credit note's send")
+    credit_note_id: uuid.UUID | None = Field(
+        description="The credit note e-mailed; null for an invoice's send"
+    )
     status: str = Field(
         description="queued (waiting, or to be retried after a temporary refusal), sent (the server "
         "accepted it) or failed (refused for good, or retries exhausted: see server_answer)"
@@ -56,6 +60,7 @@ class SendOut(BaseModel):
         return cls(
             id=send.id,
             invoice_id=send.invoice_id,
+            credit_note_id=send.credit_note_id,
             status=send.status,
             trigger=send.trigger,
             to=send.to_addresses,
@@ -72,4 +77,4 @@ class SendOut(BaseModel):
 
 
 class SendList(BaseModel):
-    data: list[SendOut] = Field(description="The invoice's sends, oldest first")
+    data: list[SendOut] = Field(description="The document's sends, oldest first")

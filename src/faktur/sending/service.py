@@ -1,4 +1,4 @@
-"""Operations of e-mailing invoices (services flush, never commit): ask for a send, queue the
+"""Operations of e-mailing invoices and credit notes (services flush, never commit): ask for a send, queue the
 sends of finalized invoices (from their committed invoice.finalized events), list sends, and
 gather what a send carries. Nothing is sent here: a send is a row written in the caller's
 transaction, delivered afterwards by faktur.sending.delivery."""
@@ -12,11 +12,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from faktur.credit_notes import service as credit_notes
 from faktur.customers import service as customers
 from faktur.documents import service as documents
 from faktur.documents.profiles import Profile, Syntax
 from faktur.invoices import service as invoices
-from faktur.models import Invoice, InvoiceSend, Organisation
+from faktur.models import CreditNote, Invoice, InvoiceSend, Organisation
 from faktur.sending import repository
 from faktur.sending.errors import EmailNotConfigured, RecipientMissing, SenderMissing, SendOfDraft
 
@@ -56,20 +57,37 @@ def invoice_documents(session: Session, invoice: Invoice, now: datetime) -> list
     return [pdf, documents.get_xml(session, invoice.organisation_id, invoice.id, Syntax.UBL, profile, now)]
 
 
+def credit_note_documents(
+    session: Session, credit_note: CreditNote, invoice: Invoice, now: datetime
+) -> list[documents.Document]:
+    """As `invoice_documents`, for a credit note: its PDF (Factur-X where the invoice's would be)
+    and, for xrechnung and peppol customers, its UBL CreditNote; stored on first use."""
+    organisation_id = credit_note.organisation_id
+    pdf = documents.get_credit_note_pdf(session, organisation_id, credit_note.id, Profile.EN16931, None, now)
+    customer = customers.get_customer(session, organisation_id, invoice.customer_id)
+    if customer.einvoice_profile not in XML_PROFILES:
+        return [pdf]
+    profile = Profile(customer.einvoice_profile)
+    xml = documents.get_credit_note_xml(session, organisation_id, credit_note.id, Syntax.UBL, profile, now)
+    return [pdf, xml]
+
+
 def _new_send(
     organisation_id: uuid.UUID,
-    invoice_id: uuid.UUID,
+    invoice_id: uuid.UUID | None,
     to: Sequence[str],
     cc: Sequence[str],
     trigger: str,
     sender: str | None,
     now: datetime,
+    credit_note_id: uuid.UUID | None = None,
 ) -> InvoiceSend:
     send_id = uuid.uuid4()
     return InvoiceSend(
         id=send_id,
         organisation_id=organisation_id,
         invoice_id=invoice_id,
+        credit_note_id=credit_note_id,
         created_at=now,
         updated_at=now,
         status=repository.QUEUED,
@@ -81,6 +99,24 @@ def _new_send(
         attempts=0,
         next_attempt_at=now,
     )
+
+
+def _recipients(
+    session: Session, organisation: Organisation, customer_id: uuid.UUID, command: SendCommand
+) -> tuple[str, ...]:
+    if command.to is not None:
+        return command.to
+    customer = customers.get_customer(session, organisation.id, customer_id)
+    if not customer.email:
+        raise RecipientMissing()
+    return (customer.email,)
+
+
+def _sender(organisation: Organisation, smtp_from: str | None) -> str:
+    sender = sender_address(organisation, smtp_from)
+    if sender is None:
+        raise SenderMissing()
+    return sender
 
 
 def request_send(
@@ -100,18 +136,37 @@ def request_send(
         raise EmailNotConfigured()
     if invoice.status == "draft":
         raise SendOfDraft(invoice.id)
-    sender = sender_address(organisation, smtp_from)
-    if sender is None:
-        raise SenderMissing()
-    to = command.to
-    if to is None:
-        customer = customers.get_customer(session, organisation.id, invoice.customer_id)
-        if not customer.email:
-            raise RecipientMissing()
-        to = (customer.email,)
+    sender = _sender(organisation, smtp_from)
+    to = _recipients(session, organisation, invoice.customer_id, command)
     send = _new_send(invoice.organisation_id, invoice.id, to, command.cc, REQUESTED, sender, now)
     repository.add(session, send)
     invoice_documents(session, invoice, now)
+    return send
+
+
+def request_credit_note_send(
+    session: Session,
+    organisation: Organisation,
+    credit_note_id: uuid.UUID,
+    command: SendCommand,
+    now: datetime,
+    *,
+    email_configured: bool,
+    smtp_from: str | None,
+) -> InvoiceSend:
+    """Queue an e-mail of a credit note (always issued), by the rules of `request_send`: to the
+    customer of the invoice it corrects unless `to` is given; documents rendered and stored now."""
+    credit_note = credit_notes.get_credit_note(session, organisation.id, credit_note_id)
+    if not email_configured:
+        raise EmailNotConfigured()
+    invoice = invoices.get_invoice(session, organisation.id, credit_note.invoice_id)
+    sender = _sender(organisation, smtp_from)
+    to = _recipients(session, organisation, invoice.customer_id, command)
+    send = _new_send(
+        organisation.id, None, to, command.cc, REQUESTED, sender, now, credit_note_id=credit_note.id
+    )
+    repository.add(session, send)
+    credit_note_documents(session, credit_note, invoice, now)
     return send
 
 
@@ -151,3 +206,10 @@ def queue_finalized_sends(
 def list_sends(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID) -> Sequence[InvoiceSend]:
     invoices.get_invoice(session, organisation_id, invoice_id)
     return repository.list_for_invoice(session, organisation_id, invoice_id)
+
+
+def list_credit_note_sends(
+    session: Session, organisation_id: uuid.UUID, credit_note_id: uuid.UUID
+) -> Sequence[InvoiceSend]:
+    credit_notes.get_credit_note(session, organisation_id, credit_note_id)
+    return repository.list_for_credit_note(session, organisation_id, credit_note_id)

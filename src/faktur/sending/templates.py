@@ -1,6 +1,7 @@
-"""Subject and body of invoice e-mails: built-in texts in English, German and French, or the
-organisation's own. Templates are plain text with Jinja2 placeholders, rendered in a sandbox:
-{{ number }}, {{ seller }}, {{ customer }}, {{ amount_due }}, {{ due_date }}, {{ link }}."""
+"""Subject and body of invoice and credit note e-mails: built-in texts in English, German and
+French, or (invoices) the organisation's own. Templates are plain text with Jinja2 placeholders,
+rendered in a sandbox: {{ number }}, {{ seller }}, {{ customer }}, {{ amount_due }}, {{ due_date }},
+{{ link }} (credit notes: `CreditNoteValues`)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,46 @@ BODIES = {
         "Cordialement\n{{ seller }}\n"
     ),
 }
+
+
+@dataclass(frozen=True)
+class CreditNoteValues:
+    """What a credit note e-mail says, already formatted in the customer's locale; `title` is the
+    document's own name as on its PDF (Rechnungskorrektur or Stornorechnung, Avoir, Credit note)."""
+
+    title: str
+    number: str
+    invoice_number: str
+    seller: str
+    customer: str
+    total: str
+
+
+CREDIT_NOTE_SUBJECTS = {
+    "en": "{{ title }} {{ number }} for invoice {{ invoice_number }} from {{ seller }}",
+    "de": "{{ title }} {{ number }} zur Rechnung {{ invoice_number }} von {{ seller }}",
+    "fr": "{{ title }} {{ number }} sur la facture {{ invoice_number }} de {{ seller }}",
+}
+CREDIT_NOTE_BODIES = {
+    "en": (
+        "Hello {{ customer }},\n\n"
+        "please find attached credit note {{ number }} over {{ total }}, which corrects "
+        "invoice {{ invoice_number }}.\n\n"
+        "Kind regards\n{{ seller }}\n"
+    ),
+    "de": (
+        "Guten Tag {{ customer }},\n\n"
+        "anbei erhalten Sie die {{ title }} {{ number }} über {{ total }} "
+        "zur Rechnung {{ invoice_number }}.\n\n"
+        "Mit freundlichen Grüßen\n{{ seller }}\n"
+    ),
+    "fr": (
+        "Bonjour {{ customer }},\n\n"
+        "veuillez trouver ci-joint l'avoir {{ number }} d'un montant de {{ total }}, "
+        "qui rectifie la facture {{ invoice_number }}.\n\n"
+        "Cordialement\n{{ seller }}\n"
+    ),
+}
 _environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
@@ -89,3 +130,13 @@ def render_email(
     rendered_subject = _environment.from_string(subject_source).render(context)
     # A subject is one header line: whatever the template made of it, no line breaks.
     return " ".join(rendered_subject.split()), _environment.from_string(body_source).render(context)
+
+
+def render_credit_note_email(locale: str, values: CreditNoteValues) -> tuple[str, str]:
+    """(subject, body) of a credit note e-mail, from the built-in texts of `locale` (the
+    organisation's own texts are for invoices: they speak of an amount due and a due date)."""
+    language = language_of(locale)
+    context = asdict(values)
+    subject = _environment.from_string(CREDIT_NOTE_SUBJECTS.get(language, CREDIT_NOTE_SUBJECTS["en"]))
+    body = _environment.from_string(CREDIT_NOTE_BODIES.get(language, CREDIT_NOTE_BODIES["en"]))
+    return " ".join(subject.render(context).split()), body.render(context)
