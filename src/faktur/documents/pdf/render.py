@@ -49,7 +49,7 @@ from reportlab.platypus import (
 from faktur.documents import codes
 from faktur.documents.giro_code import giro_code_payload
 from faktur.documents.pdf.giro_code import SIZE as GIRO_CODE_SIZE
-from faktur.documents.pdf.giro_code import giro_code_drawing
+from faktur.documents.pdf.giro_code import GiroCode
 from faktur.documents.pdf.labels import CATEGORY_LABELS, LABELS, language_of
 from faktur.documents.pdf.pdfa import AssociatedFile, FacturXInfo, PdfMetadata, make_pdfa
 from faktur.documents.snapshot import (
@@ -685,8 +685,7 @@ def _with_giro_code(facts: Table, snapshot: InvoiceSnapshot) -> Flowable:
     payload = giro_code_payload(snapshot, snapshot.totals.amount_due)
     if payload is None:
         return facts
-    drawing = giro_code_drawing(payload, FONT)
-    table = Table([[facts, drawing]], colWidths=[None, GIRO_CODE_SIZE], hAlign="LEFT")
+    table = Table([[facts, GiroCode(payload)]], colWidths=[None, GIRO_CODE_SIZE], hAlign="LEFT")
     table.setStyle(_table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
 
