@@ -152,7 +152,7 @@ def bench_delivery(factory: Any, organisation_id: uuid.UUID, count: int) -> dict
     )
     started = time.perf_counter()
     while len(receiver.ids) < count:
-        if drain() == 0:
+        if drain().done == 0:
             time.sleep(0.01)
     elapsed = time.perf_counter() - started
     drain.close()

@@ -2,10 +2,14 @@
 committed invoice.finalized events ask for), outside requests.
 
 Each kind of outbox work is a *drain*: a callable that does one pass over its due work and
-returns how much it did. The loop calls every drain in turn, again at once while any found work,
-and sleeps `poll_seconds` when none did. The service runs the loop in a thread (SQLite, and
-PostgreSQL without `faktur worker`); `faktur worker` runs it beside its billing worker. Several
-loops at once are safe: drains lease their rows (SKIP LOCKED on PostgreSQL).
+says how much it did and whether a batch came back full (`faktur.outbox_pass.Pass`). The loop
+calls every drain in turn, again at once while a drain's batch was full, and otherwise sleeps
+`poll_seconds`: a steady stream of events (every finalization records one) is drained in batches
+once per interval, not in a pass per event competing with the requests that record them.
+
+The service runs the loop in a thread (SQLite, and PostgreSQL without `faktur worker`);
+`faktur worker` runs it beside its billing worker. Several loops at once are safe: drains lease
+their rows (SKIP LOCKED on PostgreSQL).
 
 A new kind of outbox registers one factory in `DRAIN_FACTORIES` (name -> factory(factory, settings)).
 """
@@ -17,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,14 +28,16 @@ from faktur.config import Settings
 from faktur.db import session_scope
 from faktur.events.service import purge_expired
 from faktur.invoices.overdue import record_overdue
+from faktur.outbox_pass import NOTHING, Pass
 from faktur.sending.delivery import deliver_due_sends, delivery_config
-from faktur.sending.service import queue_finalized_sends
+from faktur.sending.service import FINALIZED_BATCH, queue_finalized_sends
 from faktur.webhooks.delivery import DeliveryPolicy, WebhookDrain
 
 logger = logging.getLogger("faktur.outbox")
 
-Drain = Callable[[], int]
+Drain = Callable[[], Pass]
 SessionFactory = sessionmaker[Session]
+SEND_BATCH = 20  # e-mails sent per pass of the e-mail drain
 
 
 class Every:
@@ -43,13 +48,13 @@ class Every:
         self.work = work
         self.next_run = 0.0  # float-ok: monotonic seconds
 
-    def __call__(self) -> int:
+    def __call__(self) -> Pass:
         now = time.monotonic()
         if now < self.next_run:
-            return 0
+            return NOTHING
         self.next_run = now + self.interval
         self.work()
-        return 0  # a scan's finds are other drains' work; it never keeps the loop busy itself
+        return NOTHING  # a scan's finds are other drains' work; it never keeps the loop busy itself
 
 
 def webhook_drain(factory: SessionFactory, settings: Settings) -> Drain:
@@ -68,17 +73,22 @@ def email_drain(factory: SessionFactory, settings: Settings) -> Drain:
     """Queued invoice e-mails (faktur.sending); nothing to do without FAKTUR_SMTP_URL."""
     config = delivery_config(settings)
     if config is None:
-        return lambda: 0
-    return partial(deliver_due_sends, factory, config)
+        return lambda: NOTHING
+
+    def deliver() -> Pass:
+        return Pass.of(deliver_due_sends(factory, config, limit=SEND_BATCH), SEND_BATCH)
+
+    return deliver
 
 
 def finalized_email_drain(factory: SessionFactory, settings: Settings) -> Drain:
     """Queue the e-mails of newly finalized invoices whose customer or organisation wants them
     (faktur.sending.service.queue_finalized_sends), before the e-mail drain delivers them."""
 
-    def queue() -> int:
+    def queue() -> Pass:
         with session_scope(factory) as session:
-            return queue_finalized_sends(session, datetime.now(UTC), smtp_from=settings.smtp_from)
+            checked = queue_finalized_sends(session, datetime.now(UTC), smtp_from=settings.smtp_from)
+        return Pass.of(checked, FINALIZED_BATCH)
 
     return queue
 
@@ -121,8 +131,8 @@ class OutboxLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run_once(self) -> int:
-        done = 0
+    def run_once(self) -> Pass:
+        done = NOTHING
         for name, drain in self.drains.items():
             try:
                 done += drain()
@@ -133,7 +143,7 @@ class OutboxLoop:
 
     def run(self) -> None:
         while not self._stop.is_set():
-            if self.run_once() == 0:
+            if not self.run_once().more:
                 self._stop.wait(self.poll_seconds)
 
     def start(self) -> None:

@@ -50,7 +50,7 @@ def drain(app: FastAPI, session_factory: Any) -> int:
     loop = OutboxLoop(make_drains(session_factory, app.state.settings), poll_seconds=0.1)
     done = 0
     try:
-        while (found := loop.run_once()) > 0:
+        while (found := loop.run_once().done) > 0:
             done += found
     finally:
         loop.stop()

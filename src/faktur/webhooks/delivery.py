@@ -23,6 +23,7 @@ from faktur.db import session_scope
 from faktur.events.service import record_event
 from faktur.events.types import EventType
 from faktur.models import WebhookAttempt
+from faktur.outbox_pass import Pass
 from faktur.webhooks import repository, sender, signing
 from faktur.webhooks.repository import Claimed
 from faktur.webhooks.schemas import WebhookEndpointOut
@@ -178,7 +179,7 @@ def _utc_now() -> datetime:
 
 class WebhookDrain:
     """The outbox loop's webhook drain: each call is one pass (fan out, lease, send, record) and
-    returns how much it did (0: nothing was due). Deliveries leased together are sent at once."""
+    says how much it did, and whether a batch was full. Deliveries leased together are sent at once."""
 
     def __init__(
         self, factory: sessionmaker[Session], policy: DeliveryPolicy, clock: Clock = _utc_now
@@ -188,7 +189,7 @@ class WebhookDrain:
         self.clock = clock
         self.senders = ThreadPoolExecutor(max_workers=CLAIM_BATCH, thread_name_prefix="faktur-webhook")
 
-    def __call__(self) -> int:
+    def __call__(self) -> Pass:
         with session_scope(self.factory) as session:
             fanned = fan_out(session, self.clock())
         now = self.clock()
@@ -203,7 +204,7 @@ class WebhookDrain:
                     sent, key=lambda item: (item[0].endpoint_id, item[0].delivery_id)
                 ):
                     record_outcome(session, delivery, answer, sent_at, self.clock(), self.policy)
-        return fanned + len(claimed)
+        return Pass.of(fanned, FAN_OUT_BATCH) + Pass.of(len(claimed), CLAIM_BATCH)
 
     def _send(self, delivery: Claimed) -> tuple[Claimed, sender.Answer, datetime]:
         sent_at = self.clock()
