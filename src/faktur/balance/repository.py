@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from faktur.models import CustomerBalance, CustomerBalanceTransaction
@@ -51,6 +51,20 @@ def lock_balance(
     return session.execute(stmt).scalar_one_or_none()
 
 
+# Built once: every finalization asks it (faktur.balance.service.apply_to_new_invoices).
+_AVAILABLE = (
+    select(CustomerBalance)
+    .where(
+        CustomerBalance.organisation_id == bindparam("organisation_id"),
+        tuple_(CustomerBalance.customer_id, CustomerBalance.currency).in_(bindparam("keys", expanding=True)),
+        CustomerBalance.balance_minor > 0,
+    )
+    .order_by(CustomerBalance.customer_id, CustomerBalance.currency)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_available(
     session: Session, organisation_id: uuid.UUID, keys: Collection[tuple[uuid.UUID, str]]
 ) -> dict[tuple[uuid.UUID, str], CustomerBalance]:
@@ -59,18 +73,8 @@ def lock_available(
     returned nor locked. One statement, whatever the number of pairs: a batch whose customers
     have no credit costs this one indexed read and locks nothing. (A row another transaction is
     spending is waited for and then read again: it is left out if that spent it all.)"""
-    stmt = (
-        select(CustomerBalance)
-        .where(
-            CustomerBalance.organisation_id == organisation_id,
-            tuple_(CustomerBalance.customer_id, CustomerBalance.currency).in_(sorted(keys)),
-            CustomerBalance.balance_minor > 0,
-        )
-        .order_by(CustomerBalance.customer_id, CustomerBalance.currency)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {(row.customer_id, row.currency): row for row in session.execute(stmt).scalars()}
+    rows = session.execute(_AVAILABLE, {"organisation_id": organisation_id, "keys": sorted(keys)}).scalars()
+    return {(row.customer_id, row.currency): row for row in rows}
 
 
 def add_transactions(session: Session, transactions: Collection[CustomerBalanceTransaction]) -> None:
