@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     # After POST .../rotate-secret the previous secret signs too for this long, unless the request says.
     webhook_secret_grace_hours: int = 24
     # The outbox loop (faktur.outbox): the service runs it in a thread unless `faktur worker`
-    # processes deliver (PostgreSQL with billing_workers); how often it looks for due work.
+    # processes deliver (PostgreSQL with billing_workers); how often it looks for due work (at
+    # once again after a pass that found a full batch).
     outbox_in_process: bool = True
     outbox_poll_seconds: float = 1.0  # float-ok: seconds
     # How often the loop looks for invoices that became overdue (one invoice.overdue each).
