@@ -62,8 +62,10 @@ from faktur.outages import Outage, Stopped, retrying
 DEFAULT_CHUNK_SIZE = 100
 # The most due periods one transaction invoices. Runs over current contracts bill one or two
 # periods per contract; a contract years behind is caught up over several transactions, so no
-# transaction (on SQLite: the database's write lock) is held for long.
-PERIODS_PER_TRANSACTION = 500
+# transaction (on SQLite: the database's write lock) is held for long: 200 invoices with their
+# events take well under a second, a few seconds on a loaded machine, far inside the time other
+# writers wait for their turn (FAKTUR_SQLITE_WRITE_LOCK_TIMEOUT_MS, 10 s).
+PERIODS_PER_TRANSACTION = 200
 logger = logging.getLogger("faktur.billing")
 
 
