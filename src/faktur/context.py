@@ -24,6 +24,10 @@ class Principal:
     def organisation_id(self) -> uuid.UUID:
         return self.organisation.id
 
+    def as_actor(self) -> Actor:
+        """The actor services take for this caller: its organisation, under the name it acts by."""
+        return Actor(self.organisation, self.actor)
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -171,6 +171,21 @@ class InternalError(FakturError):
         super().__init__("An unexpected error occurred.")
 
 
+def status_details(status: str) -> list[dict[str, Any]]:
+    """The `details` of a refusal because of the status an object has."""
+    return [{"field": "status", "reason": f"current status is {status}", "current_status": status}]
+
+
+class InvoiceIsDraft(Conflict):
+    """The invoice is a draft: documents (a draft has only a PDF preview), e-mails, the hosted page
+    and credit notes need a finalized invoice; each refusal says which, in its message."""
+
+    code = "invoice_not_final"
+
+    def __init__(self, message: str, status: str = "draft") -> None:
+        super().__init__(message, details=status_details(status))
+
+
 class ConcurrentWriteConflict(Conflict):
     """A uniqueness rule of the database refused a write that raced another one; retry."""
 

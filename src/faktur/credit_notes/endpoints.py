@@ -9,26 +9,27 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from faktur.auth import CurrentPrincipal
-from faktur.context import Actor, Principal
 from faktur.credit_notes import commands, service
 from faktur.credit_notes.presenters import present_credit_note, present_preview
 from faktur.credit_notes.repository import CreditNoteFilters
 from faktur.credit_notes.schemas import CreditNoteCreate, CreditNoteOut, CreditNotePreviewOut, VoidIn
-from faktur.fields import UtcDatetime
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Page
+from faktur.http.pagination import (
+    CreatedBeforeQuery,
+    CreatedFromQuery,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    after,
+    page,
+)
 from faktur.http.routing import TransactionalRoute
 from faktur.invoices.presenters import present_invoice
 from faktur.invoices.schemas import InvoiceOut
-from faktur.paging import Cursor
 
 invoice_router = APIRouter(prefix="/v1/invoices", tags=["credit notes"], route_class=TransactionalRoute)
 router = APIRouter(prefix="/v1/credit-notes", tags=["credit notes"], route_class=TransactionalRoute)
 routers = (invoice_router, router)
-
-
-def _actor(principal: Principal) -> Actor:
-    return Actor(principal.organisation, principal.actor)
 
 
 @invoice_router.post(
@@ -45,7 +46,7 @@ def issue_credit_note(
     now: NowDep,
 ) -> CreditNoteOut:
     command = commands.new_credit_note(body)
-    note, invoice = service.issue_credit_note(session, _actor(principal), invoice_id, command, now)
+    note, invoice = service.issue_credit_note(session, principal.as_actor(), invoice_id, command, now)
     return present_credit_note(note, invoice)
 
 
@@ -63,7 +64,7 @@ def preview_credit_note(
 ) -> CreditNotePreviewOut:
     command = commands.new_credit_note(body)
     note, invoice, unsettled = service.preview_credit_note(
-        session, _actor(principal), invoice_id, command, now
+        session, principal.as_actor(), invoice_id, command, now
     )
     return present_preview(note, invoice, unsettled)
 
@@ -83,7 +84,9 @@ def void_invoice(
 ) -> InvoiceOut:
     reason = body.reason if body else None
     command = commands.cancellation(body)
-    return present_invoice(service.void_invoice(session, _actor(principal), invoice_id, command, now, reason))
+    return present_invoice(
+        service.void_invoice(session, principal.as_actor(), invoice_id, command, now, reason)
+    )
 
 
 @router.get("", response_model=Page[CreditNoteOut], summary="List credit notes, newest first")
@@ -92,14 +95,10 @@ def list_credit_notes(
     session: SessionDep,
     invoice_id: Annotated[uuid.UUID | None, Query(description="Only this invoice's")] = None,
     customer_id: Annotated[uuid.UUID | None, Query(description="Only this customer's")] = None,
-    created_from: Annotated[
-        UtcDatetime | None, Query(description="Created at or after (ISO 8601 with zone)")
-    ] = None,
-    created_before: Annotated[
-        UtcDatetime | None, Query(description="Created before (ISO 8601 with zone)")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    created_from: CreatedFromQuery = None,
+    created_before: CreatedBeforeQuery = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> Page[CreditNoteOut]:
     filters = CreditNoteFilters(
         invoice_id=invoice_id,
@@ -107,14 +106,10 @@ def list_credit_notes(
         created_from=created_from,
         created_before=created_before,
     )
-    after = Cursor.decode(cursor) if cursor else None
-    rows, has_more = service.list_credit_notes(session, principal.organisation_id, filters, limit, after)
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(
-        data=[present_credit_note(note, note.invoice) for note in rows],
-        has_more=has_more,
-        next_cursor=next_cursor,
+    rows, has_more = service.list_credit_notes(
+        session, principal.organisation_id, filters, limit, after(cursor)
     )
+    return page(rows, has_more, [present_credit_note(note, note.invoice) for note in rows])
 
 
 @router.get("/{credit_note_id}", response_model=CreditNoteOut, summary="Get a credit note")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from faktur.errors import Conflict, NotFound, Unprocessable
+from faktur.errors import Conflict, InvoiceIsDraft, NotFound, Unprocessable
 
 
 class CreditNoteNotFound(NotFound):
@@ -17,16 +17,14 @@ class CreditNoteNotFound(NotFound):
         super().__init__(f"No credit note {credit_note_id} in this organisation.")
 
 
-class InvoiceNotFinal(Conflict):
+class InvoiceNotFinal(InvoiceIsDraft):
     """A draft has nothing to correct: edit it, or finalize it first."""
-
-    code = "invoice_not_final"
 
     def __init__(self, invoice_id: uuid.UUID, status: str) -> None:
         super().__init__(
             f"Invoice {invoice_id} is a {status}; only a finalized invoice (open, paid or "
             "uncollectible) gets credit notes. Edit the draft instead.",
-            details=[{"field": "status", "reason": f"current status is {status}", "current_status": status}],
+            status,
         )
 
 

@@ -11,7 +11,8 @@ from faktur.credit_notes.schemas import (
     CreditNotePreviewOut,
     SettlementOut,
 )
-from faktur.invoices.schemas import AdjustmentOut, DocumentAdjustmentOut, TaxBreakdownOut, TaxOut
+from faktur.invoices.presenters import line_tax_out, tax_breakdown_out
+from faktur.invoices.schemas import AdjustmentOut, DocumentAdjustmentOut
 from faktur.models import CreditNote, Invoice
 
 
@@ -44,12 +45,7 @@ def _fields(note: CreditNote, invoice: Invoice) -> dict[str, Any]:
                 quantity=str(line.quantity),
                 unit_code=line.unit_code,
                 unit_price=str(line.unit_price),
-                tax=TaxOut(
-                    category=line.tax_category,
-                    percent=str(line.tax_percent),
-                    exemption_reason=line.exemption_reason,
-                    exemption_reason_code=line.exemption_reason_code,
-                ),
+                tax=line_tax_out(line),
                 allowances=[AdjustmentOut(**a) for a in line.allowances],
                 charges=[AdjustmentOut(**c) for c in line.charges],
                 amount=money(line.amount_minor),
@@ -63,17 +59,7 @@ def _fields(note: CreditNote, invoice: Invoice) -> dict[str, Any]:
             for line in note.lines
         ],
         "adjustments": [DocumentAdjustmentOut(**a) for a in note.adjustments],
-        "tax_breakdown": [
-            TaxBreakdownOut(
-                category=group.category,
-                percent=str(group.percent),
-                taxable_amount=money(group.taxable_minor),
-                tax_amount=money(group.tax_minor),
-                exemption_reason=group.exemption_reason,
-                exemption_reason_code=group.exemption_reason_code,
-            )
-            for group in note.tax_groups
-        ],
+        "tax_breakdown": tax_breakdown_out(note.tax_groups, currency),
         "subtotal": money(note.line_net_total_minor),
         "allowance_total": money(note.allowance_total_minor),
         "charge_total": money(note.charge_total_minor),

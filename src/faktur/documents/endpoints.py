@@ -2,11 +2,14 @@
 GET /v1/credit-notes/{id}/pdf, /ubl and /cii.
 
 GETs run in a WritingRoute: the first request for a document stores it, and that must commit.
+The UBL and CII routes of each kind share one handler, made for the syntax (`_invoice_xml`,
+`_credit_note_xml`).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -25,33 +28,52 @@ ProfileQuery = Annotated[
     Profile,
     Query(description="en16931 (default), peppol (Peppol BIS Billing 3.0, UBL only) or xrechnung (3.0)"),
 ]
+_Responses = dict[int | str, dict[str, Any]]
 _BYTES = {"schema": {"type": "string", "format": "binary"}}
 _NOT_MODIFIED = {"description": "Not modified: If-None-Match named the stored document's ETag"}
 # A finalized invoice's documents are stored on first request, so a download can find the disk full.
 _STORAGE_FULL = {"description": "The disk is full (`storage_full`): the document could not be stored"}
-_PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The PDF (Factur-X or plain: see Faktur-Document-Kind)",
-        "content": {"application/pdf": _BYTES},
-    },
-    304: _NOT_MODIFIED,
-    409: {"description": "embed=true for a draft (`invoice_not_final`)"},
-    422: {
-        "description": "embed=true and the invoice cannot be Factur-X in the profile "
-        "(`document_data_missing`, `currency_not_supported`), or invalid parameters"
-    },
-    507: _STORAGE_FULL,
+_NO_CREDIT_NOTE: _Responses = {
+    404: {"description": "No such credit note in this organisation (`credit_note_not_found`)"}
 }
-_XML_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The e-invoice XML", "content": {"application/xml": _BYTES}},
-    304: _NOT_MODIFIED,
-    409: {"description": "A draft has no e-invoice (`invoice_not_final`)"},
-    422: {
-        "description": "The invoice lacks what the profile needs (`document_data_missing`, every field in "
-        "`details`), a currency with more than two decimals (`currency_not_supported`), or invalid parameters"
-    },
-    507: _STORAGE_FULL,
-}
+
+
+def _responses(ok: str, media_type: str, refused: _Responses, unprocessable: str) -> _Responses:
+    """The documented answers of a document route: `refused` is what the document's kind adds
+    (409 for an invoice that is a draft, 404 for an unknown credit note)."""
+    return {
+        200: {"description": ok, "content": {media_type: _BYTES}},
+        304: _NOT_MODIFIED,
+        **refused,
+        422: {"description": unprocessable},
+        507: _STORAGE_FULL,
+    }
+
+
+def _pdf_responses(noun: str, ok: str, refused: _Responses) -> _Responses:
+    return _responses(
+        ok,
+        "application/pdf",
+        refused,
+        f"embed=true and the {noun} cannot be Factur-X in the profile "
+        "(`document_data_missing`, `currency_not_supported`), or invalid parameters",
+    )
+
+
+def _xml_responses(noun: str, ok: str, refused: _Responses) -> _Responses:
+    return _responses(
+        ok,
+        "application/xml",
+        refused,
+        f"The {noun} lacks what the profile needs (`document_data_missing`, every field in `details`), "
+        "a currency with more than two decimals (`currency_not_supported`), or invalid parameters",
+    )
+
+
+def _embed_query(noun: str, unset: str) -> Any:
+    return Query(
+        description=f"true: Factur-X (422 if the {noun} cannot be one); false: plain PDF; unset: {unset}"
+    )
 
 
 def _response(request: Request, document: service.Document) -> Response:
@@ -71,10 +93,22 @@ def _response(request: Request, document: service.Document) -> Response:
     return Response(document.content, media_type=document.content_type, headers=headers)
 
 
+_INVOICE_XML_RESPONSES = _xml_responses(
+    "invoice", "The e-invoice XML", {409: {"description": "A draft has no e-invoice (`invoice_not_final`)"}}
+)
+_CREDIT_NOTE_XML_RESPONSES = _xml_responses(
+    "credit note", "The e-invoice XML of the credit note (type 381)", _NO_CREDIT_NOTE
+)
+
+
 @router.get(
     "/v1/invoices/{invoice_id}/pdf",
     response_class=Response,
-    responses=_PDF_RESPONSES,
+    responses=_pdf_responses(
+        "invoice",
+        "The PDF (Factur-X or plain: see Faktur-Document-Kind)",
+        {409: {"description": "embed=true for a draft (`invoice_not_final`)"}},
+    ),
     summary="The invoice PDF (Factur-X with embedded CII for EU sellers; drafts marked DRAFT)",
 )
 def get_pdf(
@@ -86,10 +120,7 @@ def get_pdf(
     profile: ProfileQuery = Profile.EN16931,
     embed: Annotated[
         bool | None,
-        Query(
-            description="true: Factur-X (422 if the invoice cannot be one); false: plain PDF; "
-            "unset: Factur-X for finalized invoices of EU sellers when possible"
-        ),
+        _embed_query("invoice", "Factur-X for finalized invoices of EU sellers when possible"),
     ] = None,
 ) -> Response:
     document = service.get_pdf(
@@ -98,75 +129,49 @@ def get_pdf(
     return _response(request, document)
 
 
-@router.get(
+def _invoice_xml(syntax: Syntax) -> Callable[..., Response]:
+    """The handler of GET /v1/invoices/{invoice_id}/ubl or /cii (`syntax`)."""
+
+    def get_invoice_xml(
+        invoice_id: uuid.UUID,
+        request: Request,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        now: NowDep,
+        profile: ProfileQuery = Profile.EN16931,
+    ) -> Response:
+        document = service.get_xml(session, principal.organisation_id, invoice_id, syntax, profile, now)
+        return _response(request, document)
+
+    return get_invoice_xml
+
+
+router.add_api_route(
     "/v1/invoices/{invoice_id}/ubl",
+    _invoice_xml(Syntax.UBL),
+    methods=["GET"],
+    name="get_ubl",
     response_class=Response,
-    responses=_XML_RESPONSES,
+    responses=_INVOICE_XML_RESPONSES,
     summary="The UBL 2.1 e-invoice of a finalized invoice",
 )
-def get_ubl(
-    invoice_id: uuid.UUID,
-    request: Request,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    now: NowDep,
-    profile: ProfileQuery = Profile.EN16931,
-) -> Response:
-    document = service.get_xml(session, principal.organisation_id, invoice_id, Syntax.UBL, profile, now)
-    return _response(request, document)
-
-
-@router.get(
+router.add_api_route(
     "/v1/invoices/{invoice_id}/cii",
+    _invoice_xml(Syntax.CII),
+    methods=["GET"],
+    name="get_cii",
     response_class=Response,
-    responses=_XML_RESPONSES,
+    responses=_INVOICE_XML_RESPONSES,
     summary="The UN/CEFACT CII (D16B) e-invoice of a finalized invoice",
 )
-def get_cii(
-    invoice_id: uuid.UUID,
-    request: Request,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    now: NowDep,
-    profile: ProfileQuery = Profile.EN16931,
-) -> Response:
-    document = service.get_xml(session, principal.organisation_id, invoice_id, Syntax.CII, profile, now)
-    return _response(request, document)
-
-
-_CREDIT_NOTE_PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The credit note PDF (Factur-X or plain: see Faktur-Document-Kind)",
-        "content": {"application/pdf": _BYTES},
-    },
-    304: _NOT_MODIFIED,
-    404: {"description": "No such credit note in this organisation (`credit_note_not_found`)"},
-    422: {
-        "description": "embed=true and the credit note cannot be Factur-X in the profile "
-        "(`document_data_missing`, `currency_not_supported`), or invalid parameters"
-    },
-    507: _STORAGE_FULL,
-}
-_CREDIT_NOTE_XML_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The e-invoice XML of the credit note (type 381)",
-        "content": {"application/xml": _BYTES},
-    },
-    304: _NOT_MODIFIED,
-    404: {"description": "No such credit note in this organisation (`credit_note_not_found`)"},
-    422: {
-        "description": "The credit note lacks what the profile needs (`document_data_missing`, every field "
-        "in `details`), a currency with more than two decimals (`currency_not_supported`), or invalid "
-        "parameters"
-    },
-    507: _STORAGE_FULL,
-}
 
 
 @router.get(
     "/v1/credit-notes/{credit_note_id}/pdf",
     response_class=Response,
-    responses=_CREDIT_NOTE_PDF_RESPONSES,
+    responses=_pdf_responses(
+        "credit note", "The credit note PDF (Factur-X or plain: see Faktur-Document-Kind)", _NO_CREDIT_NOTE
+    ),
     summary="The credit note PDF (Factur-X with embedded CII for EU sellers)",
     description="Titled Credit note, Rechnungskorrektur (Stornorechnung for a full cancellation) or Avoir "
     "in the buyer's language; names the invoice it corrects. Rendered at the first request, stored "
@@ -180,11 +185,7 @@ def get_credit_note_pdf(
     now: NowDep,
     profile: ProfileQuery = Profile.EN16931,
     embed: Annotated[
-        bool | None,
-        Query(
-            description="true: Factur-X (422 if the credit note cannot be one); false: plain PDF; "
-            "unset: Factur-X for EU sellers when possible"
-        ),
+        bool | None, _embed_query("credit note", "Factur-X for EU sellers when possible")
     ] = None,
 ) -> Response:
     document = service.get_credit_note_pdf(
@@ -193,41 +194,40 @@ def get_credit_note_pdf(
     return _response(request, document)
 
 
-@router.get(
+def _credit_note_xml(syntax: Syntax) -> Callable[..., Response]:
+    """The handler of GET /v1/credit-notes/{credit_note_id}/ubl or /cii (`syntax`)."""
+
+    def get_credit_note_xml(
+        credit_note_id: uuid.UUID,
+        request: Request,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        now: NowDep,
+        profile: ProfileQuery = Profile.EN16931,
+    ) -> Response:
+        document = service.get_credit_note_xml(
+            session, principal.organisation_id, credit_note_id, syntax, profile, now
+        )
+        return _response(request, document)
+
+    return get_credit_note_xml
+
+
+router.add_api_route(
     "/v1/credit-notes/{credit_note_id}/ubl",
+    _credit_note_xml(Syntax.UBL),
+    methods=["GET"],
+    name="get_credit_note_ubl",
     response_class=Response,
     responses=_CREDIT_NOTE_XML_RESPONSES,
     summary="The UBL 2.1 CreditNote (type 381) naming the invoice it corrects (BT-25, BT-26)",
 )
-def get_credit_note_ubl(
-    credit_note_id: uuid.UUID,
-    request: Request,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    now: NowDep,
-    profile: ProfileQuery = Profile.EN16931,
-) -> Response:
-    document = service.get_credit_note_xml(
-        session, principal.organisation_id, credit_note_id, Syntax.UBL, profile, now
-    )
-    return _response(request, document)
-
-
-@router.get(
+router.add_api_route(
     "/v1/credit-notes/{credit_note_id}/cii",
+    _credit_note_xml(Syntax.CII),
+    methods=["GET"],
+    name="get_credit_note_cii",
     response_class=Response,
     responses=_CREDIT_NOTE_XML_RESPONSES,
     summary="The UN/CEFACT CII (D16B, TypeCode 381) naming the invoice it corrects (BT-25, BT-26)",
 )
-def get_credit_note_cii(
-    credit_note_id: uuid.UUID,
-    request: Request,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    now: NowDep,
-    profile: ProfileQuery = Profile.EN16931,
-) -> Response:
-    document = service.get_credit_note_xml(
-        session, principal.organisation_id, credit_note_id, Syntax.CII, profile, now
-    )
-    return _response(request, document)

@@ -5,19 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from faktur.errors import Conflict, Unprocessable
+from faktur.errors import InvoiceIsDraft, Unprocessable
 
 
-class InvoiceNotFinal(Conflict):
+class InvoiceNotFinal(InvoiceIsDraft):
     """The document needs a finalized invoice; a draft has only a PDF preview."""
-
-    code = "invoice_not_final"
 
     def __init__(self, invoice_id: uuid.UUID, what: str) -> None:
         super().__init__(
             f"Invoice {invoice_id} is a draft: {what} needs the number and details fixed at finalization. "
-            f"Finalize it first (POST /v1/invoices/{invoice_id}/finalize); a draft has only a PDF preview.",
-            details=[{"field": "status", "reason": "current status is draft", "current_status": "draft"}],
+            f"Finalize it first (POST /v1/invoices/{invoice_id}/finalize); a draft has only a PDF preview."
         )
 
 

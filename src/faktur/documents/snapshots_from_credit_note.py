@@ -17,23 +17,20 @@ a document that disagreed with the credit note of record would be worse than non
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from faktur import calc
 from faktur.documents.credit_note_snapshot import CreditNoteSnapshot, as_credit_note
-from faktur.documents.factory import LineText, snapshot_from_calc
+from faktur.documents.factory import snapshot_from_calc
 from faktur.documents.pdf.labels import LABELS, language_of
 from faktur.documents.snapshot import DocumentStatus, PrecedingInvoice
 from faktur.documents.snapshots_from_invoice import (
     StoredTotalsMismatch,
-    buyer_party,
-    delivery_of,
-    invoicing_period,
-    payment_details,
-    seller_party,
+    buyer_locale,
+    line_texts,
+    parties_and_references,
 )
 from faktur.models import CreditNote, CreditNoteLine, Invoice
 
@@ -170,11 +167,6 @@ def credit_note_notes(credit_note: CreditNote, locale: str) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _inclusive_end(end: dt.date | None) -> dt.date | None:
-    # faktur's periods are half-open [start, end); EN 16931 end dates (BT-74, BT-135) are the last day.
-    return None if end is None else end - dt.timedelta(days=1)
-
-
 def snapshot_from_credit_note(
     credit_note: CreditNote,
     invoice: Invoice,
@@ -188,42 +180,19 @@ def snapshot_from_credit_note(
     """
     if credit_note.number is None or invoice.number is None or invoice.issue_date is None:
         raise ValueError("a credit note document needs the credit note's and the invoice's numbers")
-    locale = _text(buyer.get("locale")) or "en"
     invoice_input = credit_note_input(credit_note)
     result = _as_stored(credit_note, calc.compute_invoice(invoice_input))
-    means = invoice.payment_means or buyer.get("payment_means")
-    payment_card, direct_debit = payment_details(seller, means)
-    period_start, period_end = invoicing_period(invoice)
-    texts = [
-        LineText(
-            name=line.description,
-            sku=line.sku,
-            unit_code=line.unit_code,
-            period_start=line.period_start,
-            period_end=_inclusive_end(line.period_end),
-            id=str(line.position),
-        )
-        for line in credit_note.lines
-    ]
     credited = snapshot_from_calc(
         invoice_input,
         result,
-        texts,
+        line_texts(credit_note.lines),
         status=DocumentStatus.FINAL,
         number=credit_note.number,
         issue_date=credit_note.issue_date,
         # BT-9: the credited amount is due at once (BR-CO-25 wants a date or terms when positive).
         due_date=credit_note.issue_date,
-        buyer_reference=_text(invoice.buyer_reference) or _text(buyer.get("buyer_reference")),
-        notes=credit_note_notes(credit_note, locale),
-        period_start=period_start,
-        period_end=_inclusive_end(period_end),
-        delivery=delivery_of(invoice),
-        payment_card=payment_card,
-        direct_debit=direct_debit,
-        seller=seller_party(seller, credit_note.currency, means),
-        buyer=buyer_party(buyer),
-        locale=locale,
+        notes=credit_note_notes(credit_note, buyer_locale(buyer)),
+        **parties_and_references(invoice, seller, buyer, credit_note.currency),
     )
     return as_credit_note(
         credited,

@@ -4,13 +4,14 @@ parties taken from the seller and customer snapshots copied at finalization.
 The stored totals are the invoice of record; the recomputation must give them back to the minor unit, or
 `StoredTotalsMismatch` is raised: a document that disagreed with the invoice would be worse than none.
 No session and no clock: the caller passes the parties (the frozen copies for a finalized invoice, the
-live ones for a draft preview) and the issue date a draft is shown with.
+live ones for a draft preview) and the issue date a draft is shown with. The fields a credit note's
+snapshot takes from the invoice it corrects (`parties_and_references`, `line_texts`) are built here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -29,7 +30,7 @@ from faktur.documents.snapshot import (
     SellerParty,
 )
 from faktur.invoices.calculation import input_from_invoice
-from faktur.models import Invoice
+from faktur.models import CreditNoteLine, Invoice, InvoiceLine
 from faktur.payment_means import PaymentMethod, payment_means_code
 
 # EU member states (ISO 3166-1 alpha-2). Factur-X is the default PDF for sellers established here;
@@ -175,6 +176,48 @@ def invoicing_period(invoice: Invoice) -> tuple[dt.date | None, dt.date | None]:
     return start, end
 
 
+def buyer_locale(buyer: Mapping[str, Any]) -> str:
+    """The language the document speaks to the buyer in."""
+    return _text(buyer.get("locale")) or "en"
+
+
+def line_texts(lines: Iterable[InvoiceLine | CreditNoteLine]) -> list[LineText]:
+    """The words of each stored line of an invoice or a credit note, in line order."""
+    return [
+        LineText(
+            name=line.description,
+            sku=line.sku,
+            unit_code=line.unit_code,
+            period_start=line.period_start,
+            period_end=_inclusive_end(line.period_end),
+            id=str(line.position),
+        )
+        for line in lines
+    ]
+
+
+def parties_and_references(
+    invoice: Invoice, seller: Mapping[str, Any], buyer: Mapping[str, Any], currency: str
+) -> dict[str, Any]:
+    """The snapshot fields an invoice's documents and its credit notes' take alike from the invoice:
+    seller and buyer (the given party details), the buyer's payment means (BG-18, BG-19), the buyer
+    reference (BT-10), the invoicing period (BG-14), the delivery (BG-13) and the buyer's locale."""
+    means = invoice.payment_means or buyer.get("payment_means")
+    payment_card, direct_debit = payment_details(seller, means)
+    period_start, period_end = invoicing_period(invoice)
+    return {
+        "buyer_reference": _text(invoice.buyer_reference) or _text(buyer.get("buyer_reference")),
+        "period_start": period_start,
+        "period_end": _inclusive_end(period_end),
+        "delivery": delivery_of(invoice),
+        "payment_card": payment_card,
+        "direct_debit": direct_debit,
+        "seller": seller_party(seller, currency, means),
+        "buyer": buyer_party(buyer),
+        "locale": buyer_locale(buyer),
+    }
+
+
 def _check_against_stored(invoice: Invoice, result: calc.InvoiceResult) -> None:
     currency = invoice.currency
     minor = calc.to_minor
@@ -223,7 +266,6 @@ def snapshot_from_invoice(
 
     Call `party_problems` first: a party without a country cannot be put on any document.
     """
-    locale = _text(buyer.get("locale")) or "en"
     is_draft = invoice.status == "draft"
     # Paid before issue (BT-113): the engine deducts it from the amount due (BT-115).
     invoice_input = replace(
@@ -231,42 +273,20 @@ def snapshot_from_invoice(
     )
     result = calc.compute_invoice(invoice_input)
     _check_against_stored(invoice, result)
-    means = invoice.payment_means or buyer.get("payment_means")
-    payment_card, direct_debit = payment_details(seller, means)
     issue_date = invoice.issue_date or draft_issue_date
     terms_days = invoice.payment_terms_days
     due_date = invoice.due_date
     if due_date is None and terms_days is not None:
         due_date = issue_date + dt.timedelta(days=terms_days)
-    period_start, period_end = invoicing_period(invoice)
-    texts = [
-        LineText(
-            name=line.description,
-            sku=line.sku,
-            unit_code=line.unit_code,
-            period_start=line.period_start,
-            period_end=_inclusive_end(line.period_end),
-            id=str(line.position),
-        )
-        for line in invoice.lines
-    ]
     return snapshot_from_calc(
         invoice_input,
         result,
-        texts,
+        line_texts(invoice.lines),
         status=DocumentStatus.DRAFT if is_draft else DocumentStatus.FINAL,
         number=None if is_draft else invoice.number,
         issue_date=issue_date,
         due_date=due_date,
-        buyer_reference=_text(invoice.buyer_reference) or _text(buyer.get("buyer_reference")),
         notes=(memo,) if (memo := _text(invoice.memo)) else (),
-        payment_terms=payment_terms_text(terms_days, locale),
-        period_start=period_start,
-        period_end=_inclusive_end(period_end),
-        delivery=delivery_of(invoice),
-        payment_card=payment_card,
-        direct_debit=direct_debit,
-        seller=seller_party(seller, invoice.currency, means),
-        buyer=buyer_party(buyer),
-        locale=locale,
+        payment_terms=payment_terms_text(terms_days, buyer_locale(buyer)),
+        **parties_and_references(invoice, seller, buyer, invoice.currency),
     )

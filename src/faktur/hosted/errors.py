@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faktur.errors import Conflict, NotFound
+from faktur.errors import InvoiceIsDraft, NotFound
 
 
 class HostedPageNotFound(NotFound):
@@ -23,14 +23,11 @@ class HostedDocumentNotAvailable(NotFound):
         super().__init__("This invoice has no e-invoice XML.")
 
 
-class HostedLinkOfDraft(Conflict):
+class HostedLinkOfDraft(InvoiceIsDraft):
     """A draft has no hosted page yet: it gets one when it is finalized."""
-
-    code = "invoice_not_final"
 
     def __init__(self, invoice_id: object) -> None:
         super().__init__(
             f"Invoice {invoice_id} is a draft: its hosted page exists once it is finalized "
-            f"(POST /v1/invoices/{invoice_id}/finalize).",
-            details=[{"field": "status", "reason": "current status is draft", "current_status": "draft"}],
+            f"(POST /v1/invoices/{invoice_id}/finalize)."
         )

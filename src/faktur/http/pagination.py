@@ -1,6 +1,7 @@
 """One page of a newest-first list over HTTP: its query parameters (`LimitQuery`, `CursorQuery`),
 the cursor read from the query string (`after`) and the response shape (`Page`, answered by
-`page`). The cursor itself is faktur.paging's, which repositories take."""
+`page`), and the created-at range most lists filter by (`CreatedFromQuery`, `CreatedBeforeQuery`).
+The cursor itself is faktur.paging's, which repositories take."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from typing import Annotated, Generic, Protocol, TypeVar
 from fastapi import Query
 from pydantic import BaseModel
 
+from faktur.fields import UtcDatetime
 from faktur.paging import Cursor
 
 T = TypeVar("T")
 
 LimitQuery = Annotated[int, Query(ge=1, le=100)]
 CursorQuery = Annotated[str | None, Query(max_length=200)]
+CreatedFromQuery = Annotated[
+    UtcDatetime | None, Query(description="Created at or after (ISO 8601 with zone)")
+]
+CreatedBeforeQuery = Annotated[UtcDatetime | None, Query(description="Created before (ISO 8601 with zone)")]
 
 
 class Page(BaseModel, Generic[T]):

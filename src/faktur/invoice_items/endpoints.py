@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from faktur.auth import CurrentPrincipal, Principal
-from faktur.context import Actor
+from faktur.auth import CurrentPrincipal
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
@@ -27,10 +26,6 @@ from faktur.invoices.service import get_invoices
 from faktur.paging import Cursor
 
 router = APIRouter(prefix="/v1/invoice-items", tags=["invoice items"], route_class=TransactionalRoute)
-
-
-def _actor(principal: Principal) -> Actor:
-    return Actor(principal.organisation, principal.actor)
 
 
 def present_item(view: ItemView) -> InvoiceItemOut:
@@ -81,7 +76,7 @@ def present_item(view: ItemView) -> InvoiceItemOut:
 def create_item(
     body: InvoiceItemCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceItemOut:
-    return present_item(service.create_item(session, _actor(principal), body, now))
+    return present_item(service.create_item(session, principal.as_actor(), body, now))
 
 
 @router.get(
@@ -162,7 +157,7 @@ def delete_item(item_id: uuid.UUID, principal: CurrentPrincipal, session: Sessio
 def invoice_items(
     body: InvoiceItemsInvoice, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> Response:
-    result = service.invoice_items(session, _actor(principal), body, now)
+    result = service.invoice_items(session, principal.as_actor(), body, now)
     created = get_invoices(session, principal.organisation_id, [invoice.id for invoice in result.invoices])
     out = InvoiceItemsInvoiced(
         invoices=[present_invoice(invoice) for invoice in created],

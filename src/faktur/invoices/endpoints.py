@@ -5,13 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 
 from faktur.auth import CurrentPrincipal
-from faktur.context import Actor, Principal
-from faktur.fields import UtcDatetime
 from faktur.http.deps import NowDep, SessionDep
-from faktur.http.pagination import Page
+from faktur.http.pagination import (
+    CreatedBeforeQuery,
+    CreatedFromQuery,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    after,
+    page,
+)
 from faktur.http.routing import TransactionalRoute, UnitOfWorkDep
 from faktur.invoices import commands, payments, service
 from faktur.invoices.presenters import present_invoice, present_preview
@@ -26,13 +32,8 @@ from faktur.invoices.schemas import (
     TransitionIn,
 )
 from faktur.invoices.snapshots import customer_snapshot
-from faktur.paging import Cursor
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"], route_class=TransactionalRoute)
-
-
-def _actor(principal: Principal) -> Actor:
-    return Actor(principal.organisation, principal.actor)
 
 
 @router.post(
@@ -49,7 +50,7 @@ def create_invoice(
     now: NowDep,
 ) -> InvoiceOut:
     issuing = service.create_invoice_numbered_last(
-        session, _actor(principal), commands.new_invoice(body), now
+        session, principal.as_actor(), commands.new_invoice(body), now
     )
     uow.before_commit(issuing.take_number)
     return issuing.presented
@@ -63,7 +64,7 @@ def create_invoice(
 def preview_invoice(
     body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> InvoicePreviewOut:
-    customer, computed = service.preview_invoice(session, _actor(principal), commands.new_invoice(body))
+    customer, computed = service.preview_invoice(session, principal.as_actor(), commands.new_invoice(body))
     return present_preview(customer, computed, customer_snapshot(customer))
 
 
@@ -73,14 +74,10 @@ def list_invoices(
     session: SessionDep,
     customer_id: uuid.UUID | None = None,
     status: InvoiceStatus | None = None,
-    created_from: Annotated[
-        UtcDatetime | None, Query(description="Created at or after (ISO 8601 with zone)")
-    ] = None,
-    created_before: Annotated[
-        UtcDatetime | None, Query(description="Created before (ISO 8601 with zone)")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    created_from: CreatedFromQuery = None,
+    created_before: CreatedBeforeQuery = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> Page[InvoiceOut]:
     filters = InvoiceFilters(
         customer_id=customer_id,
@@ -88,10 +85,8 @@ def list_invoices(
         created_from=created_from,
         created_before=created_before,
     )
-    after = Cursor.decode(cursor) if cursor else None
-    rows, has_more = service.list_invoices(session, principal.organisation_id, filters, limit, after)
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode() if has_more else None
-    return Page(data=[present_invoice(i) for i in rows], has_more=has_more, next_cursor=next_cursor)
+    rows, has_more = service.list_invoices(session, principal.organisation_id, filters, limit, after(cursor))
+    return page(rows, has_more, [present_invoice(i) for i in rows])
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, summary="Get an invoice")
@@ -104,7 +99,7 @@ def update_invoice(
     invoice_id: uuid.UUID, body: InvoiceUpdate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
     edit = commands.invoice_edit(body)
-    return present_invoice(service.update_invoice(session, _actor(principal), invoice_id, edit, now))
+    return present_invoice(service.update_invoice(session, principal.as_actor(), invoice_id, edit, now))
 
 
 @router.post("/{invoice_id}/finalize", response_model=InvoiceOut, summary="Number and issue a draft")
@@ -115,7 +110,7 @@ def finalize_invoice(
     uow: UnitOfWorkDep,
     now: NowDep,
 ) -> InvoiceOut:
-    issuing = service.finalize_invoice_numbered_last(session, _actor(principal), invoice_id, now)
+    issuing = service.finalize_invoice_numbered_last(session, principal.as_actor(), invoice_id, now)
     uow.before_commit(issuing.take_number)
     return issuing.presented
 
@@ -133,7 +128,7 @@ def mark_uncollectible(
     body: Annotated[TransitionIn | None, Body()] = None,
 ) -> InvoiceOut:
     reason = body.reason if body else None
-    return present_invoice(service.mark_uncollectible(session, _actor(principal), invoice_id, now, reason))
+    return present_invoice(service.mark_uncollectible(session, principal.as_actor(), invoice_id, now, reason))
 
 
 @router.post(
@@ -146,4 +141,4 @@ def record_payment(
     invoice_id: uuid.UUID, body: PaymentCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> InvoiceOut:
     payment = commands.new_payment(body)
-    return present_invoice(payments.record_payment(session, _actor(principal), invoice_id, payment, now))
+    return present_invoice(payments.record_payment(session, principal.as_actor(), invoice_id, payment, now))

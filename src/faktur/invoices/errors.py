@@ -14,14 +14,11 @@ from faktur.errors import (
     NotFound,
     TaxRulesBroken,
     Unprocessable,
+    status_details,
 )
 
 if TYPE_CHECKING:
     from faktur.models import Invoice
-
-
-def _status_details(status: str) -> list[dict[str, Any]]:
-    return [{"field": "status", "reason": f"current status is {status}", "current_status": status}]
 
 
 class InvoiceNotFound(NotFound):
@@ -43,7 +40,7 @@ class InvalidStatusTransition(Conflict):
         super().__init__(
             f"Invoice {label} is {current}; it cannot become {target} "
             f"(only {' or '.join(sources) or 'no'} invoices can).",
-            details=_status_details(current),
+            details=status_details(current),
         )
 
 
@@ -56,7 +53,7 @@ class InvoiceNotDraft(Conflict):
         super().__init__(
             f"Invoice {invoice.number or invoice.id} is {invoice.status}; only drafts can be edited. "
             "Correct a finalized invoice with a credit note.",
-            details=_status_details(invoice.status),
+            details=status_details(invoice.status),
         )
 
 
@@ -182,7 +179,7 @@ class InvoiceNotPayable(Conflict):
         super().__init__(
             f"Invoice {invoice.number or invoice.id} is {invoice.status}; payments can be recorded only on "
             "open, uncollectible or paid invoices.",
-            details=_status_details(invoice.status),
+            details=status_details(invoice.status),
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from faktur import calc
@@ -22,7 +22,14 @@ from faktur.invoices.schemas import (
     TaxBreakdownOut,
     TaxOut,
 )
-from faktur.models import Customer, Invoice
+from faktur.models import (
+    CreditNoteLine,
+    CreditNoteTaxGroup,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceTaxGroup,
+)
 
 
 def _money(minor: int, currency: str) -> str:
@@ -35,6 +42,33 @@ def _adjustments_out(items: Sequence[dict[str, Any]]) -> list[AdjustmentOut]:
 
 def _document_adjustments_out(items: Sequence[dict[str, Any]]) -> list[DocumentAdjustmentOut]:
     return [DocumentAdjustmentOut(**item) for item in items]
+
+
+def line_tax_out(line: InvoiceLine | CreditNoteLine) -> TaxOut:
+    """The VAT of a stored invoice or credit note line."""
+    return TaxOut(
+        category=line.tax_category,
+        percent=str(line.tax_percent),
+        exemption_reason=line.exemption_reason,
+        exemption_reason_code=line.exemption_reason_code,
+    )
+
+
+def tax_breakdown_out(
+    groups: Iterable[InvoiceTaxGroup | CreditNoteTaxGroup], currency: str
+) -> list[TaxBreakdownOut]:
+    """The stored VAT breakdown of an invoice or a credit note."""
+    return [
+        TaxBreakdownOut(
+            category=group.category,
+            percent=str(group.percent),
+            taxable_amount=_money(group.taxable_minor, currency),
+            tax_amount=_money(group.tax_minor, currency),
+            exemption_reason=group.exemption_reason,
+            exemption_reason_code=group.exemption_reason_code,
+        )
+        for group in groups
+    ]
 
 
 def present_invoice(invoice: Invoice) -> InvoiceOut:
@@ -66,12 +100,7 @@ def present_invoice(invoice: Invoice) -> InvoiceOut:
                 unit_code=line.unit_code,
                 unit_price=str(line.unit_price),
                 tax_rate_id=line.tax_rate_id,
-                tax=TaxOut(
-                    category=line.tax_category,
-                    percent=str(line.tax_percent),
-                    exemption_reason=line.exemption_reason,
-                    exemption_reason_code=line.exemption_reason_code,
-                ),
+                tax=line_tax_out(line),
                 allowances=_adjustments_out(line.allowances),
                 charges=_adjustments_out(line.charges),
                 amount=money(line.amount_minor),
@@ -87,17 +116,7 @@ def present_invoice(invoice: Invoice) -> InvoiceOut:
             for line in invoice.lines
         ],
         adjustments=_document_adjustments_out(invoice.adjustments),
-        tax_breakdown=[
-            TaxBreakdownOut(
-                category=group.category,
-                percent=str(group.percent),
-                taxable_amount=money(group.taxable_minor),
-                tax_amount=money(group.tax_minor),
-                exemption_reason=group.exemption_reason,
-                exemption_reason_code=group.exemption_reason_code,
-            )
-            for group in invoice.tax_groups
-        ],
+        tax_breakdown=tax_breakdown_out(invoice.tax_groups, currency),
         subtotal=money(invoice.line_net_total_minor),
         allowance_total=money(invoice.allowance_total_minor),
         charge_total=money(invoice.charge_total_minor),

@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from faktur.auth import CurrentPrincipal, Principal
-from faktur.context import Actor
+from faktur.auth import CurrentPrincipal
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import Page
 from faktur.http.routing import TransactionalRoute
@@ -20,10 +19,6 @@ from faktur.orders.schemas import OrderCreate, OrderInvoiceCreate, OrderOut
 from faktur.paging import Cursor
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=TransactionalRoute)
-
-
-def _actor(principal: Principal) -> Actor:
-    return Actor(principal.organisation, principal.actor)
 
 
 @router.post(
@@ -41,7 +36,7 @@ def _actor(principal: Principal) -> Actor:
 def create_order(
     body: OrderCreate, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> OrderOut:
-    return present_order(service.create_order(session, _actor(principal), body, now))
+    return present_order(service.create_order(session, principal.as_actor(), body, now))
 
 
 @router.get(
@@ -106,4 +101,4 @@ def invoice_order(
     session: SessionDep,
     now: NowDep,
 ) -> InvoiceOut:
-    return present_invoice(service.invoice_order(session, _actor(principal), order_id, body, now))
+    return present_invoice(service.invoice_order(session, principal.as_actor(), order_id, body, now))

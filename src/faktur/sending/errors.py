@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from faktur.errors import Conflict, Unprocessable
+from faktur.errors import Conflict, InvoiceIsDraft, Unprocessable
 
 
 class EmailNotConfigured(Conflict):
@@ -19,16 +19,13 @@ class EmailNotConfigured(Conflict):
         )
 
 
-class SendOfDraft(Conflict):
+class SendOfDraft(InvoiceIsDraft):
     """A draft invoice cannot be e-mailed; only issued invoices are sent."""
-
-    code = "invoice_not_final"
 
     def __init__(self, invoice_id: uuid.UUID) -> None:
         super().__init__(
             f"Invoice {invoice_id} is a draft: only issued invoices are e-mailed. "
-            f"Finalize it first (POST /v1/invoices/{invoice_id}/finalize).",
-            details=[{"field": "status", "reason": "current status is draft", "current_status": "draft"}],
+            f"Finalize it first (POST /v1/invoices/{invoice_id}/finalize)."
         )
 
 
