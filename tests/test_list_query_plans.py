@@ -1,0 +1,315 @@
+"""Every list query is served by an index that starts with organisation_id (issue 21).
+
+A medium database is seeded by bench/seed_large.py (the same code as the scale benchmark: skewed
+organisations, three years of invoices, contracts, usage events) and ANALYZEd. Each list endpoint
+is then called through the real app, its SQL captured as executed (a `before_cursor_execute`
+listener), and every SELECT that reads a tenant table is EXPLAINed with the same parameters. The
+JSON plan is walked: each scan of a tenant table must go through an index whose first column is
+organisation_id (a sequential scan, or an index on another leading column, fails), and a page
+after a cursor must have the cursor in the index condition (a keyset bound, not a filter that
+skips the newer rows one by one).
+
+Planner settings: the defaults, except for a table of a few pages (those the seed leaves almost
+empty: orders, invoice items, webhooks, ...). There a sequential scan is the right plan today, so
+the statement is EXPLAINed again with `enable_seqscan = off`, which asks what the planner would
+use once the table is large: it must then still be an organisation_id index, not a full scan of
+another index.
+
+One read is let through on another index: a point read of a row by its unique id (`id = ...`):
+loading a page's children reads the parent rows so (the children themselves through their
+(organisation_id, <parent>_id) indexes), and a cursor of the event list names its event so. It
+costs the same at any size; once every primary key leads with organisation_id (the shard-key
+change of issue 21) it is an organisation index too.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from faktur.app import create_app
+from faktur.config import Settings
+from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
+from faktur.models import Base
+from faktur.organisations import service as organisations
+from faktur.paging import Cursor
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
+import seed_large
+from conftest import POSTGRES_URL
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
+
+# 0.2 % of issue 21's sizes: 2,000 invoices (1,000 in the large organisation, ~20,000 lines),
+# 400 customers, 100 contracts, 20,000 usage events; no stored PDFs (no list reads them).
+MEDIUM_SCALE = 0.002
+# Below this many pages a sequential scan is the cheap plan (see the module docstring).
+SMALL_TABLE_PAGES = 64
+# Authentication finds the key by its prefix before any organisation is known.
+NOT_SCOPED = {"api_keys"}
+TENANT_TABLES = {t.name for t in Base.metadata.sorted_tables if "organisation_id" in t.c} - NOT_SCOPED
+
+
+@dataclass(frozen=True)
+class Medium:
+    engine: Engine
+    client: TestClient
+    headers: dict[str, str]
+    statements: list[tuple[str, Any]]
+    leading_column: dict[str, str]
+    unique_ids: set[str]
+    pages: dict[str, int]
+    ids: dict[str, str]
+
+
+def _drop(name: str) -> None:
+    assert POSTGRES_URL
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def medium() -> Iterator[Medium]:
+    assert POSTGRES_URL
+    name = f"faktur_test_plans_{uuid.uuid4().hex[:8]}"
+    try:
+        seeded = seed_large.ensure_seeded(
+            POSTGRES_URL, MEDIUM_SCALE, name=name, reseed=True, show=False, jobs=2, documents=False
+        )
+        engine = make_engine(seeded.url)
+        large = seeded.large.id
+        with session_scope(make_session_factory(engine)) as session:
+            key = organisations.create_api_key(session, uuid.UUID(large), "plans", datetime.now(UTC))
+        statements: list[tuple[str, Any]] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def capture(
+            conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+        ) -> None:
+            if not many:
+                statements.append((statement, parameters))
+
+        # Only the requests' own statements: no outbox loop beside them.
+        settings = Settings(
+            database_url=seeded.url,
+            create_demo_organisation=False,
+            webhook_allow_private_urls=True,
+            outbox_in_process=False,
+        )
+        with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
+            medium = Medium(
+                engine, client, {"Authorization": f"Bearer {key.plaintext}"}, statements, {}, set(), {}, {}
+            )
+            _prepare(medium)
+            yield medium
+        engine.dispose()
+    finally:
+        _drop(name)
+
+
+def _prepare(medium: Medium) -> None:
+    """Ids the list endpoints need, a webhook endpoint, and each table's size and index columns."""
+    with medium.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT i.relname, a.attname, x.indisunique AND x.indnatts = 1 AS by_id FROM pg_index x"
+                " JOIN pg_class i ON i.oid = x.indexrelid"
+                " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]"
+            )
+        )
+        for r in rows:
+            medium.leading_column[r.relname] = r.attname
+            if r.by_id and r.attname == "id":
+                medium.unique_ids.add(r.relname)
+        rows = conn.execute(text("SELECT relname, relpages FROM pg_class WHERE relkind = 'r'"))
+        medium.pages.update({r.relname: r.relpages for r in rows})
+    client, headers = medium.client, medium.headers
+    first = client.get("/v1/invoices", headers=headers, params={"status": "void", "limit": 1}).json()["data"][
+        0
+    ]
+    medium.ids["invoice"] = first["id"]
+    medium.ids["customer"] = first["customer_id"]
+    notes = client.get("/v1/credit-notes", headers=headers, params={"limit": 1}).json()["data"]
+    medium.ids["credit_note"] = notes[0]["id"]
+    contract = client.get("/v1/contracts", headers=headers, params={"limit": 1}).json()["data"][0]
+    medium.ids["contract"] = contract["id"]
+    hook = client.post("/v1/webhook-endpoints", headers=headers, json={"url": "http://localhost:9/hook"})
+    assert hook.status_code == 201, hook.text
+    medium.ids["webhook"] = hook.json()["id"]
+
+
+def _scans(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _scans(child)
+
+
+def _explain(medium: Medium, statement: str, parameters: Any, *, seqscan: bool) -> dict[str, Any]:
+    raw = medium.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"SET enable_seqscan = {'on' if seqscan else 'off'}")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+        plan: dict[str, Any] = cursor.fetchone()[0][0]["Plan"]
+        raw.rollback()
+        return plan
+    finally:
+        raw.close()
+
+
+def _problems(medium: Medium, plan: dict[str, Any], cursor_column: str | None) -> list[str]:
+    """What in `plan` reads a tenant table other than through an organisation_id index."""
+    found = []
+    bitmap_indexes = {n["Index Name"] for n in _scans(plan) if n["Node Type"] == "Bitmap Index Scan"}
+    for node in _scans(plan):
+        table = node.get("Relation Name")
+        index = node.get("Index Name")
+        if node["Node Type"] == "Bitmap Index Scan":
+            table = None  # checked with its Bitmap Heap Scan
+        if table not in TENANT_TABLES:
+            continue
+        if node["Node Type"] == "Seq Scan":
+            found.append(f"sequential scan of {table}")
+            continue
+        indexes = bitmap_indexes if node["Node Type"] == "Bitmap Heap Scan" else {index}
+        for name in indexes:
+            if name in medium.unique_ids and node.get("Index Cond", "").startswith("(id = "):
+                continue  # a point read by its unique id (see the module docstring)
+            if medium.leading_column.get(name) != "organisation_id":
+                found.append(f"{table} read through {name} (leads with {medium.leading_column.get(name)})")
+        condition = node.get("Index Cond", "") + " ".join(
+            n.get("Index Cond", "") for n in _scans(node) if n["Node Type"] == "Bitmap Index Scan"
+        )
+        if cursor_column and cursor_column not in condition:
+            found.append(f"{table}: the cursor is not in the index condition ({condition or 'none'})")
+    return found
+
+
+def _check(medium: Medium, path: str, params: dict[str, Any] | None = None, cursor: bool = False) -> None:
+    medium.statements.clear()
+    response = medium.client.get(path.format(**medium.ids), headers=medium.headers, params=params or {})
+    assert response.status_code == 200, (path, response.text)
+    captured = [(s, p) for s, p in medium.statements if s.lstrip().upper().startswith("SELECT")]
+    assert captured, path
+    problems = []
+    checked = 0
+    for statement, parameters in captured:
+        plan = _explain(medium, statement, parameters, seqscan=True)
+        tables = {n["Relation Name"] for n in _scans(plan) if n.get("Relation Name") in TENANT_TABLES}
+        if not tables:
+            continue
+        checked += 1
+        if any(medium.pages.get(t, 0) < SMALL_TABLE_PAGES for t in tables):
+            plan = _explain(medium, statement, parameters, seqscan=False)
+        # The list's own query carries the keyset condition; the loads of its rows' children do not.
+        keyset = cursor and "ORDER BY" in statement and "LIMIT" in statement
+        problems += [
+            f"{p}\n    in {' '.join(statement.split())[:300]}"
+            for p in _problems(medium, plan, "created_at" if keyset else None)
+        ]
+    assert checked, f"{path}: no statement read a tenant table"
+    assert not problems, f"{path} {params}:\n" + "\n".join(problems)
+
+
+def _deep_cursor(medium: Medium, table: str, depth: int) -> str:
+    """The cursor a client holds after `depth` rows of the large organisation's newest-first list."""
+    with medium.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                f"SELECT created_at, id FROM {table}"
+                " WHERE organisation_id = (SELECT organisation_id FROM api_keys LIMIT 1)"
+                " ORDER BY created_at DESC, id DESC OFFSET :n LIMIT 1"
+            ),
+            {"n": depth},
+        ).one()
+    return Cursor(row.created_at, row.id).encode()
+
+
+INVOICE_FILTERS = [
+    {},
+    {"customer_id": "{customer}"},
+    {"status": "paid"},
+    {"status": "void"},
+    {"created_from": "2025-03-01T00:00:00Z", "created_before": "2025-04-01T00:00:00Z"},
+]
+
+
+@pytest.mark.parametrize("filters", INVOICE_FILTERS, ids=lambda f: "-".join(f) or "none")
+def test_invoice_list_uses_organisation_indexes(medium: Medium, filters: dict[str, str]) -> None:
+    params = {k: v.format(**medium.ids) for k, v in filters.items()}
+    _check(medium, "/v1/invoices", params)
+
+
+def test_invoice_list_deep_cursor_is_an_index_bound(medium: Medium) -> None:
+    _check(medium, "/v1/invoices", {"cursor": _deep_cursor(medium, "invoices", 1500)}, cursor=True)
+
+
+LISTS = [
+    ("/v1/customers", {}),
+    ("/v1/customers", {"email": "ap1@customer0.example"}),
+    ("/v1/orders", {}),
+    ("/v1/invoice-items", {}),
+    ("/v1/invoice-items", {"attachable": "true"}),
+    ("/v1/invoice-items", {"customer_id": "{customer}"}),
+    ("/v1/orders", {"customer_id": "{customer}"}),
+    ("/v1/tax-rates", {}),
+    ("/v1/credit-notes", {}),
+    ("/v1/credit-notes", {"invoice_id": "{invoice}"}),
+    ("/v1/credit-notes", {"customer_id": "{customer}"}),
+    ("/v1/contracts", {}),
+    ("/v1/contracts", {"customer_id": "{customer}"}),
+    ("/v1/contracts/{contract}/usage", {}),
+    ("/v1/metrics", {}),
+    ("/v1/events", {}),
+    ("/v1/events", {"type": "invoice.finalized"}),
+    ("/v1/events", {"object_id": "{invoice}"}),
+    ("/v1/webhook-endpoints", {}),
+    ("/v1/webhook-endpoints/{webhook}/deliveries", {}),
+    ("/v1/customers/{customer}/balance-transactions", {}),
+    ("/v1/invoices/{invoice}/sends", {}),
+    ("/v1/credit-notes/{credit_note}/sends", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "filters"), LISTS, ids=lambda v: v if isinstance(v, str) else "-".join(v))
+def test_list_uses_organisation_indexes(medium: Medium, path: str, filters: dict[str, str]) -> None:
+    _check(medium, path, {k: v.format(**medium.ids) for k, v in filters.items()})
+
+
+@pytest.mark.parametrize(("path", "table"), [
+    ("/v1/customers", "customers"),
+    ("/v1/credit-notes", "credit_notes"),
+    ("/v1/contracts", "contracts"),
+    ("/v1/events", "events"),
+])  # fmt: skip
+def test_deep_cursor_is_an_index_bound(medium: Medium, path: str, table: str) -> None:
+    _check(medium, path, {"cursor": _deep_cursor(medium, table, 5)}, cursor=True)
+
+
+def test_medium_database_is_what_the_seed_promises(medium: Medium) -> None:
+    """The plans above are only meaningful on a database of this shape."""
+    with medium.engine.connect() as conn:
+        counts = dict(
+            conn.execute(
+                text(
+                    "SELECT 'invoices', count(*) FROM invoices UNION ALL SELECT 'usage_events', count(*)"
+                    " FROM usage_events UNION ALL SELECT 'organisations', count(*) FROM organisations"
+                )
+            ).all()
+        )
+    assert counts["organisations"] == seed_large.ORGANISATIONS
+    assert counts["invoices"] >= 1_000_000 * MEDIUM_SCALE * 0.99
+    assert counts["usage_events"] >= 10_000_000 * MEDIUM_SCALE * 0.99
+    assert make_url(str(medium.engine.url)).database.startswith("faktur_test_plans_")
