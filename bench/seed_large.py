@@ -15,14 +15,17 @@ documents by `documents.service.get_pdf` (rendered and stored as the first GET w
 Contracts (monthly, billed in arrears, a flat fee, API calls per unit, storage graduated): a fifth
 of each organisation's start on 2023-11-01, the rest on the first of a later month; a billing run
 as of 2023-12-01 therefore bills exactly that fifth (5,000 contracts of the large organisation at
-scale 1.0), each with usage in January. Their events fall in their first 90 days.
+scale 1.0), each with usage in November. Their events fall in their first 90 days. Webhook events
+older than 30 days are purged at the end, as the outbox loop does every hour.
 
-The database is named after the scale (faktur_scale_0_01) and reused: a finished seed leaves a row
-in `bench_seed` (the scale, the organisations, the seconds it took), and a second run with the same
-scale reports it instead of seeding again (`--reseed` starts over).
+The work is cut into units (a batch of 200 invoices, 500 customers or contracts, the events of
+~20,000) that `--jobs` processes take in turn, phase after phase. The database is named after the
+scale (faktur_scale_0_01) and reused: a finished seed leaves a row in `bench_seed` (the scale, the
+organisations, the seconds it took), and a second run with the same scale reports it instead of
+seeding again (`--reseed` starts over). The report: seconds, database size, bytes per invoice.
 
     .venv/bin/python bench/seed_large.py --scale 0.01
-    .venv/bin/python bench/seed_large.py --scale 1.0            # hours: see docs/scaling.md
+    .venv/bin/python bench/seed_large.py --scale 1.0 --jobs 2   # many hours: see docs/scaling.md
 """
 
 from __future__ import annotations
