@@ -323,7 +323,7 @@ def billing(side: Side) -> dict[str, Any]:
 
 
 def report(small: Side, large: Side, rows: list[dict[str, Any]], runs_: dict[str, dict[str, Any]]) -> None:
-    console = Console()
+    console = Console(width=150)
     table = Table(title=f"small = scale {small.seeded.scale:g}, large = scale {large.seeded.scale:g}")
     for column in ("endpoint", "small p50", "small p99", "large p50", "large p99", "p99 ratio", "<= 1.25"):
         table.add_column(column, justify="left" if column == "endpoint" else "right")
