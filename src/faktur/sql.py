@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,12 +33,11 @@ def _insert_ignoring(dialect: str, model: type[Base]) -> Any:
 
 def newest_first(stmt: Select[Any], model: type[Any], cursor: Cursor | None, limit: int) -> Select[Any]:
     """Keyset page of a newest-first list ordered by (created_at, id): the rows after `cursor`,
-    one more than `limit` so the caller can tell whether another page follows."""
+    one more than `limit` so the caller can tell whether another page follows.
+
+    The cursor is one row-value comparison, which PostgreSQL and SQLite both use as a bound of
+    an (organisation_id, created_at, id) index; the equivalent `created_at < x OR (created_at = x
+    AND id < y)` is only a filter, so page 500 would read and drop the 10,000 newer rows first."""
     if cursor is not None:
-        stmt = stmt.where(
-            or_(
-                model.created_at < cursor.created_at,
-                and_(model.created_at == cursor.created_at, model.id < cursor.id),
-            )
-        )
+        stmt = stmt.where(tuple_(model.created_at, model.id) < tuple_(cursor.created_at, cursor.id))
     return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)

@@ -43,3 +43,13 @@ class TenantOwned:
         Uuid, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+def tenant_join(parent: str, child: str, column: str) -> str:
+    """The join of a parent to its children on both the organisation and the parent's id, as a
+    relationship's primaryjoin: loading the children then filters by the organisation (the tenant
+    rule, and the shard key on Citus) and can use their (organisation_id, <parent>_id) index."""
+    return (
+        f"and_({parent}.organisation_id == foreign({child}.organisation_id), "
+        f"{parent}.id == foreign({child}.{column}))"
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_join
 from faktur.models.types import ExactDecimal, UtcDateTime
 
 
@@ -38,6 +38,7 @@ class Contract(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     components: Mapped[list[ContractComponent]] = relationship(
+        primaryjoin=tenant_join("Contract", "ContractComponent", "contract_id"),
         order_by="(ContractComponent.terms_version, ContractComponent.position)",
         cascade="all, delete-orphan",
         lazy="selectin",

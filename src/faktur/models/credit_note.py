@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from faktur.models.base import Base, JsonDocument
+from faktur.models.base import Base, JsonDocument, tenant_join
 from faktur.models.types import ExactDecimal, UtcDateTime
 
 if TYPE_CHECKING:
@@ -85,14 +85,16 @@ class CreditNote(Base):
         order_by="CreditNoteTaxGroup.position", cascade="all, delete-orphan"
     )
     # The corrected invoice, read only (its number and issue date are on every credit note).
-    invoice: Mapped[Invoice] = relationship(viewonly=True)
+    invoice: Mapped[Invoice] = relationship(
+        primaryjoin=tenant_join("Invoice", "CreditNote", "invoice_id"), viewonly=True
+    )
 
     __table_args__ = (
         PrimaryKeyConstraint("organisation_id", "id"),
         Index("uq_credit_notes_org_number", "organisation_id", "number", unique=True),
         Index("ix_credit_notes_org_created", "organisation_id", "created_at", "id"),
         Index("ix_credit_notes_org_invoice", "organisation_id", "invoice_id"),
-        Index("ix_credit_notes_org_customer", "organisation_id", "customer_id"),
+        Index("ix_credit_notes_org_customer_created", "organisation_id", "customer_id", "created_at", "id"),
     )
 
 

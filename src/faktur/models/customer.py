@@ -41,7 +41,10 @@ class Customer(TenantOwned, Base):
     email_on_finalize: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
-    __table_args__ = (Index("ix_customers_org_created", "organisation_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_customers_org_created", "organisation_id", "created_at", "id"),
+        Index("ix_customers_org_email_created", "organisation_id", "email", "created_at", "id"),
+    )
 
 
 class TaxRate(TenantOwned, Base):

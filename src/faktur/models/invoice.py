@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from faktur.hosted_token import hosted_token_sha256, new_hosted_token
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_join
 from faktur.models.credit_note import CreditNote
 from faktur.models.types import ExactDecimal, UtcDateTime
 
@@ -72,17 +72,31 @@ class Invoice(TenantOwned, Base):
         BigInteger, nullable=False, default=0, server_default="0"
     )
 
+    # Children join on (organisation_id, invoice_id): their loads filter by the organisation and
+    # use the (organisation_id, invoice_id, ...) indexes (an invoice_id alone has none: a load of
+    # one invoice's lines would scan every organisation's lines).
     lines: Mapped[list[InvoiceLine]] = relationship(
-        back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
+        primaryjoin=tenant_join("Invoice", "InvoiceLine", "invoice_id"),
+        back_populates="invoice",
+        order_by="InvoiceLine.position",
+        cascade="all, delete-orphan",
     )
     tax_groups: Mapped[list[InvoiceTaxGroup]] = relationship(
-        order_by="InvoiceTaxGroup.position", cascade="all, delete-orphan"
+        primaryjoin=tenant_join("Invoice", "InvoiceTaxGroup", "invoice_id"),
+        order_by="InvoiceTaxGroup.position",
+        cascade="all, delete-orphan",
     )
-    events: Mapped[list[InvoiceEvent]] = relationship(order_by="InvoiceEvent.sequence")
-    payments: Mapped[list[Payment]] = relationship(order_by="Payment.created_at")
+    events: Mapped[list[InvoiceEvent]] = relationship(
+        primaryjoin=tenant_join("Invoice", "InvoiceEvent", "invoice_id"), order_by="InvoiceEvent.sequence"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        primaryjoin=tenant_join("Invoice", "Payment", "invoice_id"), order_by="Payment.created_at"
+    )
     # Read only: credit notes are written by faktur.credit_notes.
     credit_notes: Mapped[list[CreditNote]] = relationship(
-        order_by=[CreditNote.created_at, CreditNote.number], viewonly=True
+        primaryjoin=tenant_join("Invoice", "CreditNote", "invoice_id"),
+        order_by=[CreditNote.created_at, CreditNote.number],
+        viewonly=True,
     )
 
     @property
@@ -105,8 +119,9 @@ class Invoice(TenantOwned, Base):
 
     __table_args__ = (
         Index("ix_invoices_org_created", "organisation_id", "created_at", "id"),
-        Index("ix_invoices_org_customer", "organisation_id", "customer_id"),
-        Index("ix_invoices_org_status", "organisation_id", "status"),
+        # Filtered lists read a page in their order (created_at, id) off these (migration 0020).
+        Index("ix_invoices_org_customer_created", "organisation_id", "customer_id", "created_at", "id"),
+        Index("ix_invoices_org_status_created", "organisation_id", "status", "created_at", "id"),
         Index("uq_invoices_org_number", "organisation_id", "number", unique=True),
         # The hosted page finds its invoice by token alone, before any organisation is known.
         Index("uq_invoices_hosted_token_sha256", "hosted_token_sha256", unique=True),
@@ -158,7 +173,9 @@ class InvoiceLine(TenantOwned, Base):
     # False once the invoice is void or the line credited in full: the source may then be invoiced again.
     live: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
-    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+    invoice: Mapped[Invoice] = relationship(
+        primaryjoin=tenant_join("Invoice", "InvoiceLine", "invoice_id"), back_populates="lines"
+    )
 
     __table_args__ = (
         Index("ix_invoice_lines_org_invoice", "organisation_id", "invoice_id"),

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_join
 from faktur.models.types import ExactDecimal, UtcDateTime
 
 
@@ -36,7 +36,10 @@ class Order(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     lines: Mapped[list[OrderLine]] = relationship(
-        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan"
+        primaryjoin=tenant_join("Order", "OrderLine", "order_id"),
+        back_populates="order",
+        order_by="OrderLine.position",
+        cascade="all, delete-orphan",
     )
 
     __table_args__ = (
@@ -72,6 +75,8 @@ class OrderLine(TenantOwned, Base):
     discount_reason: Mapped[str | None] = mapped_column(String(300))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
 
-    order: Mapped[Order] = relationship(back_populates="lines")
+    order: Mapped[Order] = relationship(
+        primaryjoin=tenant_join("Order", "OrderLine", "order_id"), back_populates="lines"
+    )
 
     __table_args__ = (Index("ix_order_lines_org_order", "organisation_id", "order_id", "position"),)
