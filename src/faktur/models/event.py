@@ -27,7 +27,7 @@ from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 from faktur.models.types import UtcDateTime
 
 # A 64-bit number taken from a sequence (the column default) on PostgreSQL; on SQLite, where only
-# a single-column INTEGER PRIMARY KEY numbers itself, the INSERT gives it (faktur.serial).
+# a single-column INTEGER PRIMARY KEY numbers itself, the INSERT gives it (faktur.sql.numbered).
 Serial = BigInteger().with_variant(Integer(), "sqlite")
 
 
