@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_http_invoices import Server
+from copied_parties import copy_parties, delete_parties
 from db_stats import refresh_statistics
 from faktur.billing import runs
 from faktur.contracts import service as contracts
@@ -218,6 +219,8 @@ def baseline(url: str, organisation_id: uuid.UUID, chunk_size: int) -> tuple[flo
     for model, rows in children.items():
         for row in rows:
             by_invoice[model].setdefault(row["invoice_id"], []).append(row)
+    with engine.begin() as conn:
+        copy_parties(conn, organisation_id, copy_org)
     started = time.perf_counter()
     for offset in range(0, len(invoices), chunk_size):
         chunk = invoices[offset : offset + chunk_size]
@@ -245,6 +248,7 @@ def baseline(url: str, organisation_id: uuid.UUID, chunk_size: int) -> tuple[flo
     with engine.begin() as conn:
         for model in (InvoiceEvent, InvoiceTaxGroup, InvoiceLine, Invoice):
             conn.execute(delete(model.__table__).where(model.__table__.c.organisation_id == copy_org))
+        delete_parties(conn, copy_org)
     engine.dispose()
     return elapsed, len(invoices)
 

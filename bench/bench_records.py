@@ -39,6 +39,7 @@ from sqlalchemy import Engine, create_engine, func, insert, inspect, select, tex
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from copied_parties import copy_parties
 from db_stats import refresh_statistics
 from faktur.context import Actor
 from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
@@ -304,6 +305,14 @@ def clone(
     return out
 
 
+def baseline_organisation(factory: Any, engine: Engine, source: uuid.UUID, name: str) -> uuid.UUID:
+    """An organisation for a baseline's copies of `source`'s invoices, with its customers and tax rates."""
+    organisation_id = new_organisation(factory, name)
+    with engine.begin() as conn:
+        copy_parties(conn, source, organisation_id)
+    return organisation_id
+
+
 def baseline(
     engine: Engine, invoices: list[dict[type, list[dict[str, Any]]]], per_transaction: int, bulk: bool
 ) -> float:
@@ -354,10 +363,10 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
         created, seconds = run_gather(factory, org, args.profile == "gather")
         assert created == args.customers, created
         rows = stored_rows(engine, org, "invoice_items")
-        rows_org = new_organisation(factory, "Baseline GmbH")
+        rows_org = baseline_organisation(factory, engine, org, "Baseline GmbH")
         base = baseline(engine, clone(rows, rows_org), per_transaction=len(rows), bulk=False)
         assert count_rows(engine, rows_org) == count_rows(engine, org)
-        bulk_org = new_organisation(factory, "Bulk GmbH")
+        bulk_org = baseline_organisation(factory, engine, org, "Bulk GmbH")
         bulk = baseline(engine, clone(rows, bulk_org), per_transaction=len(rows), bulk=True)
         assert count_rows(engine, bulk_org) == count_rows(engine, org)
         results.append(Result(backend, "gather", created, count_rows(engine, org), seconds, base, bulk))
@@ -370,10 +379,10 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
         refresh_statistics(engine)
         created, seconds = run_orders(factory, org, order_ids, args.profile == "orders")
         rows = stored_rows(engine, org, "order")
-        rows_org = new_organisation(factory, "Baseline Orders GmbH")
+        rows_org = baseline_organisation(factory, engine, org, "Baseline Orders GmbH")
         base = baseline(engine, clone(rows, rows_org), per_transaction=1, bulk=False)
         assert count_rows(engine, rows_org) == count_rows(engine, org)
-        bulk_org = new_organisation(factory, "Bulk Orders GmbH")
+        bulk_org = baseline_organisation(factory, engine, org, "Bulk Orders GmbH")
         bulk = baseline(engine, clone(rows, bulk_org), per_transaction=1, bulk=True)
         results.append(Result(backend, "orders", created, count_rows(engine, org), seconds, base, bulk))
         print_result(results[-1])

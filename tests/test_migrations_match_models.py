@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from faktur.models import Base
 
@@ -26,3 +26,16 @@ def test_migrated_schema_equals_the_models(engine: Engine) -> None:
         )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_migrated_primary_keys_equal_the_models(engine: Engine) -> None:
+    """Autogenerate does not compare primary keys: the columns of each, in order, compared here."""
+    inspector = inspect(engine)
+    migrated = {
+        table: inspector.get_pk_constraint(table)["constrained_columns"] for table in Base.metadata.tables
+    }
+    declared = {
+        name: [column.name for column in table.primary_key.columns]
+        for name, table in Base.metadata.tables.items()
+    }
+    assert migrated == declared

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from faktur.models.base import Base, table_of
 from faktur.paging import Cursor
@@ -29,6 +30,22 @@ def _insert_ignoring(dialect: str, model: type[Base]) -> Any:
     """Built once per model (Idempotency-Key claims run on every keyed POST)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(model).on_conflict_do_nothing().returning(*table_of(model).primary_key.columns)
+
+
+def numbered(
+    session: Session, column: InstrumentedAttribute[int], rows: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows to INSERT, numbered in `column` after its highest number on SQLite; as they are on
+    PostgreSQL, where the column's sequence (its default) numbers them.
+
+    SQLite numbers only a single-column INTEGER PRIMARY KEY itself, and the keys of tenant tables
+    start with organisation_id. The highest number is safe to take: a SQLite write transaction
+    holds the database's write lock from its first statement, so nothing is numbered meanwhile.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return list(rows)
+    highest = session.execute(select(func.max(column))).scalar_one() or 0
+    return [{**row, column.key: highest + i} for i, row in enumerate(rows, start=1)]
 
 
 def newest_first(stmt: Select[Any], model: type[Any], cursor: Cursor | None, limit: int) -> Select[Any]:

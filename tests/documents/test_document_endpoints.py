@@ -374,7 +374,7 @@ def test_control_characters_stored_before_input_refused_them_are_422_never_500(
     e-invoices and the Factur-X PDF, and its plain PDF still."""
     invoice = issued_invoice(client, seller.headers)
     with session_scope(session_factory) as session:
-        stored = session.get(Invoice, uuid.UUID(invoice["id"]))
+        stored = session.get(Invoice, (seller.organisation_id, uuid.UUID(invoice["id"])))
         assert stored is not None
         stored.lines[0].description = "Consulting \u0007 bell"
         stored.customer_snapshot = {**stored.customer_snapshot, "name": "Kunde \u001b AG"}

@@ -134,9 +134,11 @@ def test_a_drafts_token_opens_nothing(client: TestClient, tenant: Tenant, sessio
     buyer = create_customer(client, tenant.headers)
     draft = create_invoice(client, tenant.headers, buyer["id"])
     with session_scope(session_factory) as session:
-        token = session.get(Invoice, __import__("uuid").UUID(draft["id"])).hosted_token
+        token = session.get(
+            Invoice, (tenant.organisation_id, __import__("uuid").UUID(draft["id"]))
+        ).hosted_token
     assert token
-    assert client.get(f"/hosted/invoices/{token}").status_code == 404
+    assert client.get(f"/hosted/invoices/{tenant.organisation_id}/{token}").status_code == 404
     rotate = client.post(f"/v1/invoices/{draft['id']}/hosted-link/rotate", headers=tenant.headers)
     assert rotate.status_code == 409 and rotate.json()["error"]["code"] == "invoice_not_final"
 

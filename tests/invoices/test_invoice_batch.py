@@ -208,7 +208,7 @@ def test_a_batch_stores_what_create_invoice_stores_for_the_same_requests(
             for line in (*expected["lines"], *got["lines"]):
                 line.pop("source_id")
             assert got == expected
-            stored = session.get(Invoice, many.id)
+            stored = session.get(Invoice, (org, many.id))
             assert stored.hosted_token and stored.hosted_token_sha256  # every invoice has its page token
             assert (many.status, many.number, many.total_minor, many.tax_total_minor) == (
                 stored.status,

@@ -186,8 +186,12 @@ def _after_counter(statements: list[str]) -> list[str]:
 
 
 # SQLite, PostgreSQL; then the invoice's events (webhooks), presented before the number was taken
-# and written with it (faktur.invoices.events.announce / record_numbered).
-LAST = (["counter", "number", "INSERT INTO events"], ["counter+number", "INSERT INTO events"])
+# and written with it (faktur.invoices.events.announce / record_numbered). SQLite numbers the
+# events after the highest `seq` (faktur.sql.numbered) under the database's one write lock.
+LAST = (
+    ["counter", "number", "SELECT max(events.seq) AS", "INSERT INTO events"],
+    ["counter+number", "INSERT INTO events"],
+)
 
 
 def test_creating_an_issued_invoice_takes_its_number_last(engine, client, tenant) -> None:

@@ -159,9 +159,9 @@ def test_customer_delivery_settings_garbage_is_422(
 )
 @pytest.mark.parametrize("suffix", ["", "/pdf", "/xml"])
 def test_hosted_garbage_tokens_are_the_not_found_page(
-    mail_client: TestClient, token: str, suffix: str
+    mail_client: TestClient, tenant: Tenant, token: str, suffix: str
 ) -> None:
-    response = mail_client.get(f"/hosted/invoices/{token}{suffix}")
+    response = mail_client.get(f"/hosted/invoices/{tenant.organisation_id}/{token}{suffix}")
     assert response.status_code in (404, 422), response.text
     assert response.status_code != 500
 

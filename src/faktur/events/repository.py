@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from faktur.models import Event
 from faktur.models.base import table_of
 from faktur.paging import Cursor
+from faktur.sql import numbered
 
 
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """One INSERT (executemany) into the table, at once; no ORM objects or ORM bulk path (events
     are written, not read back)."""
     if rows:
-        session.execute(insert(table_of(Event)), list(rows))
+        session.execute(insert(table_of(Event)), numbered(session, Event.seq, rows))
 
 
 def get(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:

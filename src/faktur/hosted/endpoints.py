@@ -17,7 +17,7 @@ from faktur.documents.service import Document
 from faktur.hosted import service
 from faktur.hosted.errors import HostedDocumentNotAvailable, HostedPageNotFound
 from faktur.hosted.labels import reader_language
-from faktur.hosted.links import HOSTED_PREFIX, hosted_path
+from faktur.hosted.links import HOSTED_PREFIX
 from faktur.hosted.page import HOSTED_HEADERS, STATIC_PATH, render_invoice_page, render_not_found_page
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.routing import TransactionalRoute, WritingRoute
@@ -46,17 +46,26 @@ def _not_found(request: Request) -> HTMLResponse:
 
 
 @page_router.get(
-    "/{token}",
+    "/{organisation_id}/{token}",
     response_class=HTMLResponse,
     responses=_HTML,
     summary="The hosted page of an issued invoice, in the customer's language",
 )
-def hosted_page(token: str, request: Request, session: SessionDep) -> Response:
+def hosted_page(organisation_id: str, token: str, request: Request, session: SessionDep) -> Response:
     try:
-        page = service.hosted_invoice(session, token)
+        page = service.hosted_invoice(session, organisation_id, token)
     except HostedPageNotFound:
         return _not_found(request)
-    return HTMLResponse(render_invoice_page(page, hosted_path(token)), headers=HOSTED_HEADERS)
+    return HTMLResponse(render_invoice_page(page, token), headers=HOSTED_HEADERS)
+
+
+@page_router.get(
+    "/{token}", response_class=HTMLResponse, responses=_NOT_FOUND, summary="A link without its organisation"
+)
+def link_without_organisation(token: str, request: Request) -> Response:
+    """Links made before the path named the organisation (faktur.hosted.links) open the not-found
+    page, as after a rotation: the invoice's current link is in its API representation."""
+    return _not_found(request)
 
 
 def _download(request: Request, fetch: Callable[[], Document]) -> Response:
@@ -79,20 +88,27 @@ _BYTES: dict[int | str, dict[str, Any]] = {
 
 
 @download_router.get(
-    "/{token}/pdf", response_class=Response, responses=_BYTES, summary="The PDF of a hosted invoice"
+    "/{organisation_id}/{token}/pdf",
+    response_class=Response,
+    responses=_BYTES,
+    summary="The PDF of a hosted invoice",
 )
-def hosted_pdf(token: str, request: Request, session: SessionDep, now: NowDep) -> Response:
-    return _download(request, lambda: service.hosted_pdf(session, token, now))
+def hosted_pdf(
+    organisation_id: str, token: str, request: Request, session: SessionDep, now: NowDep
+) -> Response:
+    return _download(request, lambda: service.hosted_pdf(session, organisation_id, token, now))
 
 
 @download_router.get(
-    "/{token}/xml",
+    "/{organisation_id}/{token}/xml",
     response_class=Response,
     responses=_BYTES,
     summary="The UBL e-invoice of a hosted invoice (in the customer's e-invoice profile)",
 )
-def hosted_xml(token: str, request: Request, session: SessionDep, now: NowDep) -> Response:
-    return _download(request, lambda: service.hosted_xml(session, token, now))
+def hosted_xml(
+    organisation_id: str, token: str, request: Request, session: SessionDep, now: NowDep
+) -> Response:
+    return _download(request, lambda: service.hosted_xml(session, organisation_id, token, now))
 
 
 @api_router.post(

@@ -43,7 +43,9 @@ def _address(party: Party, locale: str) -> list[str]:
     return [*address.street_lines, city, country_name(address.country_code, locale)]
 
 
-def render_invoice_page(page: HostedInvoice, page_path: str) -> str:
+def render_invoice_page(page: HostedInvoice, token: str) -> str:
+    """The page; its download links are relative to it (`{token}/pdf`), so the organisation's id,
+    which its URL names, appears nowhere in the page itself."""
     snapshot = page.snapshot
     locale = snapshot.locale.replace("-", "_")
     return (
@@ -55,7 +57,7 @@ def render_invoice_page(page: HostedInvoice, page_path: str) -> str:
             fmt=Formatter(locale, snapshot.currency),
             address=lambda party: _address(party, locale),
             qr_svg=giro_code_svg(page.giro_code_payload) if page.giro_code_payload else None,
-            page_path=page_path,
+            token=token,
             static_path=STATIC_PATH,
         )
     )

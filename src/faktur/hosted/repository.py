@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from faktur.models import Invoice
 
 
-def invoice_by_token_sha256(session: Session, token_sha256: str) -> Invoice | None:
-    return session.scalars(select(Invoice).where(Invoice.hosted_token_sha256 == token_sha256)).one_or_none()
+def invoice_by_token_sha256(
+    session: Session, organisation_id: uuid.UUID, token_sha256: str
+) -> Invoice | None:
+    stmt = select(Invoice).where(
+        Invoice.organisation_id == organisation_id, Invoice.hosted_token_sha256 == token_sha256
+    )
+    return session.scalars(stmt).one_or_none()

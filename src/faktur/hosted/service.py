@@ -45,11 +45,16 @@ class HostedInvoice:
     has_xml: bool
 
 
-def issued_invoice_by_token(session: Session, token: str) -> Invoice:
-    """The issued invoice whose hosted token is `token`; HostedPageNotFound for anything else."""
+def issued_invoice_by_token(session: Session, organisation: str, token: str) -> Invoice:
+    """The issued invoice of the organisation (its id as the link spells it) whose hosted token is
+    `token`; HostedPageNotFound for anything else."""
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         raise HostedPageNotFound()
-    invoice = repository.invoice_by_token_sha256(session, hosted_token_sha256(token))
+    try:
+        organisation_id = uuid.UUID(organisation)
+    except ValueError:
+        raise HostedPageNotFound() from None
+    invoice = repository.invoice_by_token_sha256(session, organisation_id, hosted_token_sha256(token))
     if invoice is None or invoice.status == "draft" or not tokens_match(token, invoice.hosted_token or ""):
         raise HostedPageNotFound()
     return invoice
@@ -75,8 +80,8 @@ def amount_due(invoice: Invoice) -> Decimal:
     return calc.from_minor(due, invoice.currency)
 
 
-def hosted_invoice(session: Session, token: str) -> HostedInvoice:
-    invoice = issued_invoice_by_token(session, token)
+def hosted_invoice(session: Session, organisation: str, token: str) -> HostedInvoice:
+    invoice = issued_invoice_by_token(session, organisation, token)
     snapshot = _snapshot(invoice)
     due = amount_due(invoice)
     profile = _xml_profile(session, invoice)
@@ -91,15 +96,15 @@ def hosted_invoice(session: Session, token: str) -> HostedInvoice:
     )
 
 
-def hosted_pdf(session: Session, token: str, now: datetime) -> documents.Document:
+def hosted_pdf(session: Session, organisation: str, token: str, now: datetime) -> documents.Document:
     """The invoice's stored PDF (Factur-X where it applies), rendered and stored on first request."""
-    invoice = issued_invoice_by_token(session, token)
+    invoice = issued_invoice_by_token(session, organisation, token)
     return documents.get_pdf(session, invoice.organisation_id, invoice.id, PDF_PROFILE, None, now)
 
 
-def hosted_xml(session: Session, token: str, now: datetime) -> documents.Document:
+def hosted_xml(session: Session, organisation: str, token: str, now: datetime) -> documents.Document:
     """The invoice's stored UBL e-invoice in the customer's profile."""
-    invoice = issued_invoice_by_token(session, token)
+    invoice = issued_invoice_by_token(session, organisation, token)
     profile = _xml_profile(session, invoice)
     snapshot = _snapshot(invoice)
     if unrepresentable_text(snapshot) or missing_fields(snapshot, profile, Syntax.UBL):

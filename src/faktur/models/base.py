@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, MetaData, Table, Uuid
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, MetaData, Table, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,20 +36,20 @@ def table_of(model: type[Base]) -> Table:
 
 
 class TenantOwned:
-    """Every row belongs to an organisation; every query filters on it."""
+    """Every row belongs to an organisation; every query filters on it. The primary key is
+    (organisation_id, id): the organisation is the shard key (docs/scaling.md), so a row is found
+    by `session.get(Model, (organisation_id, id))`."""
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     organisation_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
     )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
-def tenant_join(parent: str, child: str, column: str) -> str:
-    """The join of a parent to its children on both the organisation and the parent's id, as a
-    relationship's primaryjoin: loading the children then filters by the organisation (the tenant
-    rule, and the shard key on Citus) and can use their (organisation_id, <parent>_id) index."""
-    return (
-        f"and_({parent}.organisation_id == foreign({child}.organisation_id), "
-        f"{parent}.id == foreign({child}.{column}))"
+def tenant_reference(table: str, column: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A reference to a row of the same organisation: (organisation_id, `column`) ->
+    `table`(organisation_id, id). With the organisation in every key, both rows live on one shard."""
+    return ForeignKeyConstraint(
+        ["organisation_id", column], [f"{table}.organisation_id", f"{table}.id"], ondelete=ondelete
     )

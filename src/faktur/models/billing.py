@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, text
+from sqlalchemy import Date, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faktur.models.base import Base, TenantOwned
+from faktur.models.base import Base, TenantOwned, tenant_reference
 from faktur.models.types import UtcDateTime
 
 
@@ -54,11 +54,12 @@ class BillingRunFailure(TenantOwned, Base):
 
     __tablename__ = "billing_run_failures"
 
-    run_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("billing_runs.id", ondelete="CASCADE"), nullable=False
-    )
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     contract_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     code: Mapped[str] = mapped_column(String(60), nullable=False)
     reason: Mapped[str] = mapped_column(String(2000), nullable=False)
 
-    __table_args__ = (Index("ix_billing_run_failures_org_run", "organisation_id", "run_id"),)
+    __table_args__ = (
+        tenant_reference("billing_runs", "run_id", ondelete="CASCADE"),
+        Index("ix_billing_run_failures_org_run", "organisation_id", "run_id"),
+    )

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 from faktur.models.types import UtcDateTime
 
 
@@ -22,14 +22,13 @@ class BillingRunChunk(TenantOwned, Base):
 
     __tablename__ = "billing_run_chunks"
 
-    run_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("billing_runs.id", ondelete="CASCADE"), nullable=False
-    )
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     contract_ids: Mapped[list[Any]] = mapped_column(JsonDocument, nullable=False)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     worker: Mapped[str | None] = mapped_column(String(120))
 
     __table_args__ = (
+        tenant_reference("billing_runs", "run_id", ondelete="CASCADE"),
         Index("uq_billing_run_chunks_org_run_seq", "organisation_id", "run_id", "seq", unique=True),
     )

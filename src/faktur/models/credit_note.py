@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from faktur.models.base import Base, JsonDocument, tenant_join
+from faktur.models.base import Base, JsonDocument, tenant_reference
 from faktur.models.types import ExactDecimal, UtcDateTime
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ class CreditNote(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     # The actor recorded in the invoice's history (an API key's name, "cli", a dialect ...).
     created_by: Mapped[str] = mapped_column(String(100), nullable=False)
-    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("invoices.id"), nullable=False)
-    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("customers.id"), nullable=False)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     # Taken last in the issuing transaction from the organisation's credit-note series.
     number: Mapped[str | None] = mapped_column(String(255))
     issue_date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -85,12 +85,12 @@ class CreditNote(Base):
         order_by="CreditNoteTaxGroup.position", cascade="all, delete-orphan"
     )
     # The corrected invoice, read only (its number and issue date are on every credit note).
-    invoice: Mapped[Invoice] = relationship(
-        primaryjoin=tenant_join("Invoice", "CreditNote", "invoice_id"), viewonly=True
-    )
+    invoice: Mapped[Invoice] = relationship(viewonly=True)
 
     __table_args__ = (
         PrimaryKeyConstraint("organisation_id", "id"),
+        tenant_reference("invoices", "invoice_id"),
+        tenant_reference("customers", "customer_id"),
         Index("uq_credit_notes_org_number", "organisation_id", "number", unique=True),
         Index("ix_credit_notes_org_created", "organisation_id", "created_at", "id"),
         Index("ix_credit_notes_org_invoice", "organisation_id", "invoice_id"),
@@ -114,9 +114,7 @@ class CreditNoteLine(Base):
     # quantity (part of a line's quantity), amount (a net price reduction), custom, or full
     # (what was left of the line when the invoice was cancelled).
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
-    invoice_line_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("invoice_lines.id", ondelete="CASCADE")
-    )
+    invoice_line_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     credited_quantity: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     description: Mapped[str] = mapped_column(String(1000), nullable=False)
     sku: Mapped[str | None] = mapped_column(String(255))
@@ -145,6 +143,7 @@ class CreditNoteLine(Base):
             ["credit_notes.organisation_id", "credit_notes.id"],
             ondelete="CASCADE",
         ),
+        tenant_reference("invoice_lines", "invoice_line_id", ondelete="CASCADE"),
         Index("ix_credit_note_lines_org_credit_note", "organisation_id", "credit_note_id", "position"),
         Index("ix_credit_note_lines_org_invoice_line", "organisation_id", "invoice_line_id"),
     )

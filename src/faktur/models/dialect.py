@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Uuid
+from sqlalchemy import BigInteger, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 
 
 class DialectInvoice(TenantOwned, Base):
@@ -18,15 +18,14 @@ class DialectInvoice(TenantOwned, Base):
 
     __tablename__ = "dialect_invoices"
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
-    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     dialect: Mapped[str] = mapped_column(String(30), nullable=False)
     # Integer id for dialects whose clients expect one (iw-erp); unique per organisation.
     public_id: Mapped[int | None] = mapped_column(BigInteger)
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False, default=dict)
 
     __table_args__ = (
+        tenant_reference("invoices", "invoice_id", ondelete="CASCADE"),
         Index("uq_dialect_invoices_org_invoice", "organisation_id", "dialect", "invoice_id", unique=True),
         Index("uq_dialect_invoices_org_public_id", "organisation_id", "dialect", "public_id", unique=True),
     )

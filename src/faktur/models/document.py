@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     LargeBinary,
@@ -22,16 +21,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faktur.models.base import Base, TenantOwned
+from faktur.models.base import Base, TenantOwned, tenant_reference
 from faktur.models.types import UtcDateTime
 
 
 class InvoiceDocument(TenantOwned, Base):
     __tablename__ = "invoice_documents"
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
-    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     # pdf (plain), facturx (PDF with embedded CII), ubl, cii.
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     # en16931 | peppol | xrechnung; "none" for the plain PDF, which is the same for every profile.
@@ -42,6 +39,7 @@ class InvoiceDocument(TenantOwned, Base):
     content_type: Mapped[str] = mapped_column(String(50), nullable=False)
 
     __table_args__ = (
+        tenant_reference("invoices", "invoice_id", ondelete="CASCADE"),
         Index(
             "uq_invoice_documents_org_invoice_kind_profile",
             "organisation_id",

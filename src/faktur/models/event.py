@@ -6,13 +6,28 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    FetchedValue,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    Uuid,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 from faktur.models.types import UtcDateTime
 
-# An auto-incrementing 64-bit key on PostgreSQL; SQLite numbers only INTEGER PRIMARY KEYs itself.
+# A 64-bit number taken from a sequence (the column default) on PostgreSQL; on SQLite, where only
+# a single-column INTEGER PRIMARY KEY numbers itself, the INSERT gives it (faktur.sql.numbered).
 Serial = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -21,12 +36,12 @@ class Event(Base):
 
     __tablename__ = "events"
 
-    # Commit order of the changes of one object: its events are delivered in `seq` order.
-    seq: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, unique=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
     )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    # Commit order of the changes of one object: its events are delivered in `seq` order.
+    seq: Mapped[int] = mapped_column(Serial, nullable=False, server_default=FetchedValue())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     type: Mapped[str] = mapped_column(String(60), nullable=False)
     object_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
@@ -40,7 +55,11 @@ class Event(Base):
     )
 
     __table_args__ = (
-        Index("ix_events_org_seq", "organisation_id", "seq"),
+        PrimaryKeyConstraint("organisation_id", "id"),
+        # Unique with the organisation, which webhook deliveries refer to their event by.
+        Index("uq_events_org_seq", "organisation_id", "seq", unique=True),
+        # The outbox loops' and the pruning's order across organisations; SQLite's next number.
+        Index("ix_events_seq", "seq"),
         Index("ix_events_org_object", "organisation_id", "object_id"),
         Index("ix_events_created", "created_at"),
         Index(
@@ -58,6 +77,7 @@ class Event(Base):
         # invoice.overdue is emitted once per invoice, whichever worker notices it first.
         Index(
             "uq_events_overdue_object",
+            "organisation_id",
             "object_id",
             unique=True,
             sqlite_where=text("type = 'invoice.overdue'"),
@@ -92,16 +112,12 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
 
-    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
     )
-    endpoint_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
-    )
-    event_seq: Mapped[int] = mapped_column(
-        Serial, ForeignKey("events.seq", ondelete="CASCADE"), nullable=False
-    )
+    id: Mapped[int] = mapped_column(Serial, nullable=False, server_default=FetchedValue())
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    event_seq: Mapped[int] = mapped_column(Serial, nullable=False)
     object_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     status: Mapped[str] = mapped_column(String(12), nullable=False)  # pending, delivered, failed
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -111,6 +127,11 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     __table_args__ = (
+        PrimaryKeyConstraint("organisation_id", "id"),
+        tenant_reference("webhook_endpoints", "endpoint_id", ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["organisation_id", "event_seq"], ["events.organisation_id", "events.seq"], ondelete="CASCADE"
+        ),
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
@@ -127,12 +148,8 @@ class WebhookAttempt(TenantOwned, Base):
 
     __tablename__ = "webhook_attempts"
 
-    endpoint_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
-    )
-    delivery_id: Mapped[int] = mapped_column(
-        Serial, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False
-    )
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    delivery_id: Mapped[int] = mapped_column(Serial, nullable=False)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     event_type: Mapped[str] = mapped_column(String(60), nullable=False)
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -144,6 +161,8 @@ class WebhookAttempt(TenantOwned, Base):
     succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
 
     __table_args__ = (
+        tenant_reference("webhook_endpoints", "endpoint_id", ondelete="CASCADE"),
+        tenant_reference("webhook_deliveries", "delivery_id", ondelete="CASCADE"),
         Index("ix_webhook_attempts_endpoint_created", "organisation_id", "endpoint_id", "created_at", "id"),
         Index("ix_webhook_attempts_delivery", "delivery_id"),
     )

@@ -11,11 +11,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from faktur.hosted_token import hosted_token_sha256, new_hosted_token
-from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_join
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 from faktur.models.credit_note import CreditNote
 from faktur.models.types import ExactDecimal, UtcDateTime
 
@@ -23,7 +23,7 @@ from faktur.models.types import ExactDecimal, UtcDateTime
 class Invoice(TenantOwned, Base):
     __tablename__ = "invoices"
 
-    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("customers.id"), nullable=False)
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     number: Mapped[str | None] = mapped_column(String(255))
     series: Mapped[str] = mapped_column(String(50), nullable=False, default="default")
     status: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -72,31 +72,17 @@ class Invoice(TenantOwned, Base):
         BigInteger, nullable=False, default=0, server_default="0"
     )
 
-    # Children join on (organisation_id, invoice_id): their loads filter by the organisation and
-    # use the (organisation_id, invoice_id, ...) indexes (an invoice_id alone has none: a load of
-    # one invoice's lines would scan every organisation's lines).
     lines: Mapped[list[InvoiceLine]] = relationship(
-        primaryjoin=tenant_join("Invoice", "InvoiceLine", "invoice_id"),
-        back_populates="invoice",
-        order_by="InvoiceLine.position",
-        cascade="all, delete-orphan",
+        back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
     )
     tax_groups: Mapped[list[InvoiceTaxGroup]] = relationship(
-        primaryjoin=tenant_join("Invoice", "InvoiceTaxGroup", "invoice_id"),
-        order_by="InvoiceTaxGroup.position",
-        cascade="all, delete-orphan",
+        order_by="InvoiceTaxGroup.position", cascade="all, delete-orphan"
     )
-    events: Mapped[list[InvoiceEvent]] = relationship(
-        primaryjoin=tenant_join("Invoice", "InvoiceEvent", "invoice_id"), order_by="InvoiceEvent.sequence"
-    )
-    payments: Mapped[list[Payment]] = relationship(
-        primaryjoin=tenant_join("Invoice", "Payment", "invoice_id"), order_by="Payment.created_at"
-    )
+    events: Mapped[list[InvoiceEvent]] = relationship(order_by="InvoiceEvent.sequence")
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.created_at")
     # Read only: credit notes are written by faktur.credit_notes.
     credit_notes: Mapped[list[CreditNote]] = relationship(
-        primaryjoin=tenant_join("Invoice", "CreditNote", "invoice_id"),
-        order_by=[CreditNote.created_at, CreditNote.number],
-        viewonly=True,
+        order_by=[CreditNote.created_at, CreditNote.number], viewonly=True
     )
 
     @property
@@ -118,13 +104,14 @@ class Invoice(TenantOwned, Base):
         super().__init__(**kwargs)
 
     __table_args__ = (
+        tenant_reference("customers", "customer_id"),
         Index("ix_invoices_org_created", "organisation_id", "created_at", "id"),
         # Filtered lists read a page in their order (created_at, id) off these (migration 0020).
         Index("ix_invoices_org_customer_created", "organisation_id", "customer_id", "created_at", "id"),
         Index("ix_invoices_org_status_created", "organisation_id", "status", "created_at", "id"),
         Index("uq_invoices_org_number", "organisation_id", "number", unique=True),
-        # The hosted page finds its invoice by token alone, before any organisation is known.
-        Index("uq_invoices_hosted_token_sha256", "hosted_token_sha256", unique=True),
+        # The hosted page's link names the organisation and the token (faktur.hosted.links).
+        Index("uq_invoices_org_hosted_token_sha256", "organisation_id", "hosted_token_sha256", unique=True),
         # One live invoice per contract and period (DESIGN rule 5), enforced by the database.
         Index(
             "uq_invoices_live_contract_period",
@@ -142,16 +129,14 @@ class Invoice(TenantOwned, Base):
 class InvoiceLine(TenantOwned, Base):
     __tablename__ = "invoice_lines"
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
-    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     description: Mapped[str] = mapped_column(String(1000), nullable=False)
     sku: Mapped[str | None] = mapped_column(String(255))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     unit_code: Mapped[str] = mapped_column(String(3), nullable=False, default="C62")
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
-    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("tax_rates.id"))
+    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     tax_category: Mapped[str] = mapped_column(String(2), nullable=False)
     tax_percent: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     exemption_reason: Mapped[str | None] = mapped_column(String(300))
@@ -173,11 +158,11 @@ class InvoiceLine(TenantOwned, Base):
     # False once the invoice is void or the line credited in full: the source may then be invoiced again.
     live: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
-    invoice: Mapped[Invoice] = relationship(
-        primaryjoin=tenant_join("Invoice", "InvoiceLine", "invoice_id"), back_populates="lines"
-    )
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
     __table_args__ = (
+        tenant_reference("invoices", "invoice_id", ondelete="CASCADE"),
+        tenant_reference("tax_rates", "tax_rate_id"),
         Index("ix_invoice_lines_org_invoice", "organisation_id", "invoice_id"),
         Index("ix_invoice_lines_org_source", "organisation_id", "source_kind", "source_id"),
         # A pending invoice item is on at most one live invoice line.
@@ -195,9 +180,7 @@ class InvoiceLine(TenantOwned, Base):
 class InvoiceTaxGroup(TenantOwned, Base):
     __tablename__ = "invoice_tax_groups"
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
-    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     category: Mapped[str] = mapped_column(String(2), nullable=False)
     percent: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
@@ -206,7 +189,10 @@ class InvoiceTaxGroup(TenantOwned, Base):
     exemption_reason: Mapped[str | None] = mapped_column(String(300))
     exemption_reason_code: Mapped[str | None] = mapped_column(String(30))
 
-    __table_args__ = (Index("ix_invoice_tax_groups_org_invoice", "organisation_id", "invoice_id"),)
+    __table_args__ = (
+        tenant_reference("invoices", "invoice_id", ondelete="CASCADE"),
+        Index("ix_invoice_tax_groups_org_invoice", "organisation_id", "invoice_id"),
+    )
 
 
 class InvoiceEvent(TenantOwned, Base):
@@ -214,27 +200,29 @@ class InvoiceEvent(TenantOwned, Base):
 
     __tablename__ = "invoice_events"
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
-    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     sequence: Mapped[int] = mapped_column(Integer, nullable=False)
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20), nullable=False)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(500))
 
-    __table_args__ = (Index("ix_invoice_events_org_invoice", "organisation_id", "invoice_id", "sequence"),)
+    __table_args__ = (
+        tenant_reference("invoices", "invoice_id", ondelete="CASCADE"),
+        Index("ix_invoice_events_org_invoice", "organisation_id", "invoice_id", "sequence"),
+    )
 
 
 class Payment(TenantOwned, Base):
     __tablename__ = "payments"
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
-    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)
     method: Mapped[str | None] = mapped_column(String(50))
     reference: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_payments_org_invoice", "organisation_id", "invoice_id"),)
+    __table_args__ = (
+        tenant_reference("invoices", "invoice_id", ondelete="CASCADE"),
+        Index("ix_payments_org_invoice", "organisation_id", "invoice_id"),
+    )

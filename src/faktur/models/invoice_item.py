@@ -13,17 +13,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Uuid
+from sqlalchemy import Date, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 from faktur.models.types import ExactDecimal
 
 
 class InvoiceItem(TenantOwned, Base):
     __tablename__ = "invoice_items"
 
-    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("customers.id"), nullable=False)
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     # A contract of the organisation; a plain column until contracts have their table.
     contract_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
@@ -33,7 +33,7 @@ class InvoiceItem(TenantOwned, Base):
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     unit_code: Mapped[str] = mapped_column(String(3), nullable=False, default="C62")
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
-    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("tax_rates.id"))
+    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     tax_category: Mapped[str | None] = mapped_column(String(2))
     tax_percent: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     exemption_reason: Mapped[str | None] = mapped_column(String(300))
@@ -45,6 +45,8 @@ class InvoiceItem(TenantOwned, Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
 
     __table_args__ = (
+        tenant_reference("customers", "customer_id"),
+        tenant_reference("tax_rates", "tax_rate_id"),
         Index("ix_invoice_items_org_created", "organisation_id", "created_at", "id"),
         Index("ix_invoice_items_org_customer", "organisation_id", "customer_id", "contract_id"),
     )

@@ -13,17 +13,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_join
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 from faktur.models.types import ExactDecimal, UtcDateTime
 
 
 class Order(TenantOwned, Base):
     __tablename__ = "orders"
 
-    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("customers.id"), nullable=False)
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     # None: decided by the tax rates of the lines, as for invoices.
     prices_include_tax: Mapped[bool | None] = mapped_column(Boolean)
@@ -36,13 +36,11 @@ class Order(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     lines: Mapped[list[OrderLine]] = relationship(
-        primaryjoin=tenant_join("Order", "OrderLine", "order_id"),
-        back_populates="order",
-        order_by="OrderLine.position",
-        cascade="all, delete-orphan",
+        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan"
     )
 
     __table_args__ = (
+        tenant_reference("customers", "customer_id"),
         Index("ix_orders_org_created", "organisation_id", "created_at", "id"),
         Index("ix_orders_org_customer", "organisation_id", "customer_id"),
         # NULLs are distinct on both backends, so only given references must be unique.
@@ -53,9 +51,7 @@ class Order(TenantOwned, Base):
 class OrderLine(TenantOwned, Base):
     __tablename__ = "order_lines"
 
-    order_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
-    )
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     sku: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(1000), nullable=False)
@@ -63,7 +59,7 @@ class OrderLine(TenantOwned, Base):
     unit_code: Mapped[str] = mapped_column(String(3), nullable=False, default="C62")
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     # Either a tax rate of the organisation or an inline tax (category and percent).
-    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("tax_rates.id"))
+    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     tax_category: Mapped[str | None] = mapped_column(String(2))
     tax_percent: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     exemption_reason: Mapped[str | None] = mapped_column(String(300))
@@ -75,8 +71,10 @@ class OrderLine(TenantOwned, Base):
     discount_reason: Mapped[str | None] = mapped_column(String(300))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, nullable=False, default=dict)
 
-    order: Mapped[Order] = relationship(
-        primaryjoin=tenant_join("Order", "OrderLine", "order_id"), back_populates="lines"
-    )
+    order: Mapped[Order] = relationship(back_populates="lines")
 
-    __table_args__ = (Index("ix_order_lines_org_order", "organisation_id", "order_id", "position"),)
+    __table_args__ = (
+        tenant_reference("orders", "order_id", ondelete="CASCADE"),
+        tenant_reference("tax_rates", "tax_rate_id"),
+        Index("ix_order_lines_org_order", "organisation_id", "order_id", "position"),
+    )

@@ -11,10 +11,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Uuid
+from sqlalchemy import CheckConstraint, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 from faktur.models.types import UtcDateTime
 
 
@@ -22,9 +22,7 @@ class InvoiceSend(TenantOwned, Base):
     __tablename__ = "invoice_sends"
 
     # The document e-mailed: an invoice or a credit note (exactly one of the two).
-    invoice_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True
-    )
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     credit_note_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     # queued (waiting, or retried after a temporary refusal), sent, failed.
     status: Mapped[str] = mapped_column(String(10), nullable=False)
@@ -46,11 +44,8 @@ class InvoiceSend(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["organisation_id", "credit_note_id"],
-            ["credit_notes.organisation_id", "credit_notes.id"],
-            ondelete="CASCADE",
-        ),
+        tenant_reference("invoices", "invoice_id", ondelete="CASCADE"),
+        tenant_reference("credit_notes", "credit_note_id", ondelete="CASCADE"),
         CheckConstraint("(invoice_id IS NULL) <> (credit_note_id IS NULL)", name="one_document"),
         Index("ix_invoice_sends_org_invoice", "organisation_id", "invoice_id", "created_at"),
         Index("ix_invoice_sends_org_credit_note", "organisation_id", "credit_note_id", "created_at"),

@@ -19,10 +19,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, FetchedValue, ForeignKey, Index, String, Uuid
+from sqlalchemy import BigInteger, FetchedValue, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faktur.models.base import Base, JsonDocument, TenantOwned
+from faktur.models.base import Base, JsonDocument, TenantOwned, tenant_reference
 from faktur.models.types import UtcDateTime
 
 
@@ -45,10 +45,8 @@ class UsageEvent(TenantOwned, Base):
     __tablename__ = "usage_events"
 
     transaction_id: Mapped[str] = mapped_column(String(200), nullable=False)
-    contract_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False
-    )
-    metric_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("billable_metrics.id"), nullable=False)
+    contract_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    metric_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     timestamp: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     # JSON with numbers stored as decimal strings (never binary floats).
     properties: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False, default=dict)
@@ -58,6 +56,8 @@ class UsageEvent(TenantOwned, Base):
     seq: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=FetchedValue())
 
     __table_args__ = (
+        tenant_reference("contracts", "contract_id", ondelete="CASCADE"),
+        tenant_reference("billable_metrics", "metric_id"),
         Index("uq_usage_events_org_transaction", "organisation_id", "transaction_id", unique=True),
         Index("ix_usage_events_org_contract_time", "organisation_id", "contract_id", "timestamp"),
     )
@@ -69,14 +69,14 @@ class UsageCoverage(TenantOwned, Base):
 
     __tablename__ = "usage_coverages"
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("invoices.id"), nullable=False)
-    contract_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False
-    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    contract_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     since: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     before: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     max_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
     __table_args__ = (
+        tenant_reference("invoices", "invoice_id"),
+        tenant_reference("contracts", "contract_id", ondelete="CASCADE"),
         Index("ix_usage_coverages_org_contract_since", "organisation_id", "contract_id", "since"),
     )

@@ -52,6 +52,8 @@ RETRY_DELAYS = (
 # A claimed send is someone's for this long; then it is due again (its sender died).
 CLAIM_LEASE = timedelta(minutes=10)
 _MAX_ANSWER = 2000
+# A send is found by (organisation_id, id), its primary key.
+SendKey = tuple[uuid.UUID, uuid.UUID]
 
 
 @dataclass(frozen=True)
@@ -90,14 +92,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[uuid.UUID]:
+def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[SendKey]:
     with session_scope(factory) as session:
         due = repository.lock_due(session, now, limit)
         for send in due:
             send.attempts += 1
             send.next_attempt_at = now + CLAIM_LEASE
             send.updated_at = now
-        return [send.id for send in due]
+        return [(send.organisation_id, send.id) for send in due]
 
 
 def _values(invoice: Invoice, organisation: Organisation, config: DeliveryConfig) -> EmailValues:
@@ -110,7 +112,7 @@ def _values(invoice: Invoice, organisation: Organisation, config: DeliveryConfig
         customer=str(buyer.get("name") or ""),
         amount_due=fmt.money(amount_due(invoice)),
         due_date=fmt.date(invoice.due_date) if invoice.due_date else "",
-        link=hosted_url(invoice.hosted_token or "", base_url=config.public_url),
+        link=hosted_url(invoice.organisation_id, invoice.hosted_token or "", base_url=config.public_url),
     )
 
 
@@ -144,14 +146,14 @@ def _content(
     if send.credit_note_id is not None:
         credit_note = session.get(CreditNote, (send.organisation_id, send.credit_note_id))
         assert credit_note is not None  # foreign key, ON DELETE CASCADE
-        invoice = session.get(Invoice, credit_note.invoice_id)
+        invoice = session.get(Invoice, (send.organisation_id, credit_note.invoice_id))
         assert invoice is not None
         documents = service.credit_note_documents(session, credit_note, invoice, now)
         locale = str(invoice.customer_snapshot.get("locale") or "en")
         cn_values = _credit_note_values(credit_note, invoice, organisation)
         subject, body = render_credit_note_email(locale, cn_values)
         return Content(subject, body, cn_values.seller, documents)
-    invoice = session.get(Invoice, send.invoice_id)
+    invoice = session.get(Invoice, (send.organisation_id, send.invoice_id))
     assert invoice is not None  # foreign key, ON DELETE CASCADE
     documents = service.invoice_documents(session, invoice, now)
     values = _values(invoice, organisation, config)
@@ -167,12 +169,12 @@ def _fail(send: InvoiceSend, answer: str, now: datetime) -> None:
 
 
 def _prepare(
-    factory: sessionmaker[Session], send_id: uuid.UUID, config: DeliveryConfig, now: datetime
+    factory: sessionmaker[Session], key: SendKey, config: DeliveryConfig, now: datetime
 ) -> Prepared | None:
     """Build the message in its own transaction (documents are stored on first use); a send whose
     invoice or credit note cannot be put in an e-mail fails here, with the reason."""
     with session_scope(factory) as session:
-        send = repository.get(session, send_id)
+        send = repository.get(session, *key)
         if send is None or send.status != repository.QUEUED:
             return None
         organisation = session.get(Organisation, send.organisation_id)
@@ -210,9 +212,9 @@ def _prepare(
         return Prepared(send.id, message, [*send.to_addresses, *send.cc_addresses])
 
 
-def _record(factory: sessionmaker[Session], send_id: uuid.UUID, outcome: SmtpOutcome, now: datetime) -> None:
+def _record(factory: sessionmaker[Session], key: SendKey, outcome: SmtpOutcome, now: datetime) -> None:
     with session_scope(factory) as session:
-        send = repository.get(session, send_id)
+        send = repository.get(session, *key)
         assert send is not None
         send.server_answer = outcome.answer[:_MAX_ANSWER]
         send.updated_at = now
@@ -233,11 +235,11 @@ def deliver_due_sends(
 ) -> int:
     """Send every queued e-mail that is due (up to `limit`); returns how many were attempted."""
     claimed = _claim(session_factory, clock(), limit)
-    for send_id in claimed:
-        prepared = _prepare(session_factory, send_id, config, clock())
+    for key in claimed:
+        prepared = _prepare(session_factory, key, config, clock())
         if prepared is None:
             continue
         outcome = send_message(config.server, prepared.message, prepared.recipients)
-        _record(session_factory, send_id, outcome, clock())
-        logger.info("send %s: %s (%s)", send_id, outcome.verdict.value, outcome.answer)
+        _record(session_factory, key, outcome, clock())
+        logger.info("send %s: %s (%s)", key[1], outcome.verdict.value, outcome.answer)
     return len(claimed)

@@ -53,8 +53,8 @@ def lock_due(session: Session, now: datetime, limit: int) -> Sequence[InvoiceSen
     ).all()
 
 
-def get(session: Session, send_id: uuid.UUID) -> InvoiceSend | None:
-    return session.get(InvoiceSend, send_id)
+def get(session: Session, organisation_id: uuid.UUID, send_id: uuid.UUID) -> InvoiceSend | None:
+    return session.get(InvoiceSend, (organisation_id, send_id))
 
 
 def add_all(session: Session, sends: Sequence[InvoiceSend]) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from faktur.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from faktur.models.base import table_of
 from faktur.paging import Cursor
-from faktur.sql import newest_first
+from faktur.sql import newest_first, numbered
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
@@ -74,7 +75,7 @@ def events_to_fan_out(session: Session, limit: int) -> list[Event]:
 
 def add_deliveries(session: Session, rows: Sequence[dict[str, object]]) -> None:
     if rows:
-        session.execute(insert(WebhookDelivery), list(rows))
+        session.execute(insert(table_of(WebhookDelivery)), numbered(session, WebhookDelivery.id, rows))
 
 
 def mark_fanned_out(session: Session, seqs: Sequence[int]) -> None:
@@ -120,7 +121,11 @@ def claim_due(session: Session, now: datetime, leased_until: datetime, limit: in
     )
     due = (
         select(WebhookDelivery.id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .join(
+            WebhookEndpoint,
+            (WebhookEndpoint.organisation_id == WebhookDelivery.organisation_id)
+            & (WebhookEndpoint.id == WebhookDelivery.endpoint_id),
+        )
         .where(
             WebhookDelivery.status == PENDING,
             WebhookDelivery.next_attempt_at <= now,
@@ -143,8 +148,16 @@ def claim_due(session: Session, now: datetime, leased_until: datetime, limit: in
     )
     rows = session.execute(
         select(WebhookDelivery, WebhookEndpoint, Event)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .join(Event, Event.seq == WebhookDelivery.event_seq)
+        .join(
+            WebhookEndpoint,
+            (WebhookEndpoint.organisation_id == WebhookDelivery.organisation_id)
+            & (WebhookEndpoint.id == WebhookDelivery.endpoint_id),
+        )
+        .join(
+            Event,
+            (Event.organisation_id == WebhookDelivery.organisation_id)
+            & (Event.seq == WebhookDelivery.event_seq),
+        )
         .where(WebhookDelivery.id.in_(ids))
         .order_by(WebhookDelivery.id)
     ).all()
@@ -178,6 +191,7 @@ def settle_delivery(
     result = session.execute(
         update(WebhookDelivery)
         .where(
+            WebhookDelivery.organisation_id == claimed.organisation_id,
             WebhookDelivery.id == claimed.delivery_id,
             WebhookDelivery.leased_until == claimed.leased_until,
             WebhookDelivery.status == PENDING,
