@@ -28,6 +28,7 @@ from faktur.config import Settings
 from faktur.db import session_scope
 from faktur.events.service import purge_expired
 from faktur.invoices.overdue import record_overdue
+from faktur.outages import Outage, is_transient
 from faktur.outbox_pass import NOTHING, Pass
 from faktur.sending.delivery import deliver_due_sends, delivery_config
 from faktur.sending.service import FINALIZED_BATCH, queue_finalized_sends
@@ -130,20 +131,31 @@ class OutboxLoop:
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._outage = Outage("outbox loop", logger.warning)
 
     def run_once(self) -> Pass:
+        """One pass over every drain. A bug in one drain is logged and the others run; a database
+        outage ends the pass (every drain needs the database), raised for `run` to wait out."""
         done = NOTHING
         for name, drain in self.drains.items():
             try:
                 done += drain()
-            except Exception:
-                # A database outage or a bug in one pass: logged, and the next pass tries again.
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
                 logger.exception("outbox drain %s failed; trying again at the next pass", name)
         return done
 
     def run(self) -> None:
         while not self._stop.is_set():
-            if not self.run_once().more:
+            try:
+                more = self.run_once().more
+            except Exception as exc:
+                # Transient only (run_once): one line when the outage starts and one when it ends.
+                self._outage.wait(exc, self._stop)
+                continue
+            self._outage.over()
+            if not more:
                 self._stop.wait(self.poll_seconds)
 
     def start(self) -> None:
