@@ -44,8 +44,14 @@ def numbered(
     """
     if session.get_bind().dialect.name == "postgresql":
         return list(rows)
-    highest = session.execute(select(func.max(column))).scalar_one() or 0
+    highest = session.execute(_highest(column)).scalar_one() or 0
     return [{**row, column.key: highest + i} for i, row in enumerate(rows, start=1)]
+
+
+@cache
+def _highest(column: InstrumentedAttribute[int]) -> Select[tuple[int | None]]:
+    """Built once per column: every event written on SQLite asks it."""
+    return select(func.max(column))
 
 
 def newest_first(stmt: Select[Any], model: type[Any], cursor: Cursor | None, limit: int) -> Select[Any]:

@@ -15,12 +15,14 @@ from faktur.models.base import table_of
 from faktur.paging import Cursor
 from faktur.sql import numbered
 
+_INSERT = insert(table_of(Event))  # built once: events are written by every change
+
 
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """One INSERT (executemany) into the table, at once; no ORM objects or ORM bulk path (events
     are written, not read back)."""
     if rows:
-        session.execute(insert(table_of(Event)), numbered(session, Event.seq, rows))
+        session.execute(_INSERT, numbered(session, Event.seq, rows))
 
 
 def get(session: Session, organisation_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:

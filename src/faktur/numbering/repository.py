@@ -11,16 +11,18 @@ from faktur.models import Invoice, NumberSeries
 from faktur.models.base import table_of
 from faktur.sql import insert_ignoring_conflicts
 
+# Table-level statements, built once: they run on every numbering, and the ORM's bulk UPDATE
+# path (an ORM-enabled update(NumberSeries)) costs more than the statement itself.
+_SERIES = table_of(NumberSeries)
 _ADVANCE = (
-    update(NumberSeries)
+    _SERIES.update()
     .where(
-        NumberSeries.organisation_id == bindparam("b_organisation_id"),
-        NumberSeries.series == bindparam("b_series"),
-        NumberSeries.period_key == bindparam("b_period_key"),
+        _SERIES.c.organisation_id == bindparam("b_organisation_id"),
+        _SERIES.c.series == bindparam("b_series"),
+        _SERIES.c.period_key == bindparam("b_period_key"),
     )
-    .values(next_value=NumberSeries.next_value + bindparam("b_count"))
-    .returning(NumberSeries.next_value)
-    .execution_options(synchronize_session=False)
+    .values(next_value=_SERIES.c.next_value + bindparam("b_count"))
+    .returning(_SERIES.c.next_value)
 )
 
 
@@ -43,20 +45,6 @@ def reserve(session: Session, organisation_id: uuid.UUID, series: str, period_ke
     return after - count
 
 
-_SET_NUMBER = (
-    update(Invoice)
-    .where(Invoice.organisation_id == bindparam("b_organisation_id"), Invoice.id == bindparam("b_id"))
-    .values(number=bindparam("b_number"))
-    .execution_options(synchronize_session=False)
-)
-
-
-def write_number(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID, number: str) -> None:
-    session.execute(
-        _SET_NUMBER, {"b_organisation_id": organisation_id, "b_id": invoice_id, "b_number": number}
-    )
-
-
 _INVOICES = table_of(Invoice)
 # Table-level, so a list of parameters is a plain executemany (not the ORM's bulk UPDATE by key).
 _SET_NUMBERS = (
@@ -64,6 +52,12 @@ _SET_NUMBERS = (
     .where(_INVOICES.c.organisation_id == bindparam("b_organisation_id"), _INVOICES.c.id == bindparam("b_id"))
     .values(number=bindparam("b_number"))
 )
+
+
+def write_number(session: Session, organisation_id: uuid.UUID, invoice_id: uuid.UUID, number: str) -> None:
+    session.execute(
+        _SET_NUMBERS, {"b_organisation_id": organisation_id, "b_id": invoice_id, "b_number": number}
+    )
 
 
 def write_numbers(
