@@ -297,6 +297,21 @@ def create_tenant(url: str) -> tuple[uuid.UUID, str]:
     return organisation.id, key.plaintext
 
 
+def analyse(url: str) -> None:
+    """Give PostgreSQL statistics of the warmed-up tables, as autovacuum does within a minute of
+    writes on a running server. A fresh database has none, and a plan made then stays in the
+    server's pooled connections: the foreign-key checks of an invoice's lines, tax groups and
+    status events (`SELECT 1 FROM invoices WHERE organisation_id = $1 AND id = $2 FOR KEY SHARE`)
+    were planned on an index that bounds only the organisation, so each walked every invoice of
+    it (auto_explain, docs/benchmarks.md). ANALYZE invalidates those plans."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return
+    engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
 class Server:
     """uvicorn serving faktur.app:create_app in a child process on a loopback port."""
 
@@ -518,6 +533,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> BackendResult:
             keep_bodies=True,
         )  # fmt: skip
         log(f"[{backend}] warm-up done: {dict(warm_statuses)}")
+        analyse(url)
 
         meter = CpuMeter(server.process.pid)
         before = meter.sample()
