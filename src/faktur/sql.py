@@ -49,7 +49,7 @@ def numbered(
 
 
 @cache
-def _highest(column: InstrumentedAttribute[int]) -> Select[tuple[int | None]]:
+def _highest(column: InstrumentedAttribute[int]) -> Select[Any]:
     """Built once per column: every event written on SQLite asks it."""
     return select(func.max(column))
 

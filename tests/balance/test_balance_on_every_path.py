@@ -1,8 +1,8 @@
 """The customer's credit balance is applied by every path that finalizes an invoice, not only
 `POST /finalize`: create with `finalize: true`, billing runs, orders, the pending-items gather (a
 batch with several invoices of one customer) and the dialects; never below zero, never twice.
-A customer without credit costs one query on customer_balances per batch, and nothing is locked.
-On SQLite and PostgreSQL."""
+A customer without credit costs no query on customer_balances of its own (whether it holds any is
+read with the customer), and nothing is locked. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -147,11 +147,14 @@ def test_invoicing_an_order_applies_the_balance(client: TestClient, tenant: Tena
 
 
 def _balance_statements(engine, work) -> list[str]:
+    """The statements that read or write customer_balances themselves (not the customer lookups,
+    which ask in a subquery whether the customer holds credit)."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if "customer_balances" in statement:
-            seen.append(" ".join(statement.split()))
+        flat = " ".join(statement.split())
+        if "customer_balances" in flat and not flat.startswith("SELECT customers."):
+            seen.append(flat)
 
     event.listen(engine, "before_cursor_execute", record)
     try:
@@ -161,9 +164,7 @@ def _balance_statements(engine, work) -> list[str]:
     return seen
 
 
-def test_customers_without_credit_cost_one_query_per_batch(
-    engine, client: TestClient, tenant: Tenant
-) -> None:
+def test_customers_without_credit_cost_no_balance_query(engine, client: TestClient, tenant: Tenant) -> None:
     customers = [create_customer(client, tenant.headers, name=f"K{n}")["id"] for n in range(4)]
     for customer in customers:
         create_item(client, tenant.headers, customer)
@@ -172,14 +173,45 @@ def test_customers_without_credit_cost_one_query_per_batch(
     created = _balance_statements(
         engine, lambda: client.post("/v1/invoices", json=body, headers=tenant.headers).raise_for_status()
     )
-    assert len(created) == 1 and created[0].startswith("SELECT"), created
+    assert created == []
 
     gathered = _balance_statements(
         engine, lambda: gather(client, tenant.headers, finalize=True).raise_for_status()
     )
-    assert len(gathered) == 1, gathered  # four invoices, one query
+    assert gathered == []  # four invoices, four customers read with their credit
 
     drafted = _balance_statements(
         engine, lambda: client.post("/v1/invoices", json={**body, "finalize": False}, headers=tenant.headers)
     )
-    assert drafted == []  # nothing is finalized, nothing is asked
+    assert drafted == []
+
+
+def test_credit_spent_or_in_another_currency_is_looked_up_and_not_applied(
+    engine, client: TestClient, tenant: Tenant
+) -> None:
+    spent = create_customer(client, tenant.headers, name="Spent")["id"]
+    _credit(client, tenant, spent, "100.00")
+    create_invoice(client, tenant.headers, spent, HUNDRED, finalize=True)  # uses all of it
+    assert _balance(client, tenant, spent) == {"EUR": "0.00"}
+    body = {"customer_id": spent, "lines": HUNDRED, "finalize": True}
+    again = _balance_statements(
+        engine, lambda: client.post("/v1/invoices", json=body, headers=tenant.headers).raise_for_status()
+    )
+    assert again == []  # a balance of zero is no credit
+
+    dollars = create_customer(client, tenant.headers, name="Dollars")["id"]
+    response = client.post(
+        f"/v1/customers/{dollars}/balance-transactions",
+        json={"amount": "50.00", "currency": "USD", "description": "Goodwill"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    issued: list[dict[str, Any]] = []
+    body = {"customer_id": dollars, "lines": HUNDRED, "finalize": True}
+    looked_up = _balance_statements(
+        engine,
+        lambda: issued.append(client.post("/v1/invoices", json=body, headers=tenant.headers).json()),
+    )
+    assert len(looked_up) == 1 and looked_up[0].startswith("SELECT customer_balances."), looked_up
+    assert _applied(issued[0]) == ("open", "0.00", "0.00", "100.00")  # euros are not paid in dollars
+    assert _balance(client, tenant, dollars) == {"USD": "50.00"}

@@ -8,7 +8,7 @@ balance as a last line. Services flush, never commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -139,7 +139,12 @@ def apply_balance(session: Session, invoice: Invoice, actor: str, now: datetime)
 
 
 def apply_to_new_invoices(
-    session: Session, invoices: Sequence[Invoice], actor: str, now: datetime
+    session: Session,
+    invoices: Sequence[Invoice],
+    actor: str,
+    now: datetime,
+    *,
+    without_credit: Collection[uuid.UUID] = (),
 ) -> list[CustomerBalanceTransaction]:
     """Apply the customers' available balances to new invoices of one organisation that are issued
     in memory and not written yet (faktur.invoices.batch: create with finalize, billing runs,
@@ -149,8 +154,10 @@ def apply_to_new_invoices(
     amount and status (paid when the balance covers them); the balance rows are changed in the
     session. The ledger transactions returned name the invoices: write them with
     `record_applied` once the invoices are. One statement for the whole batch, which locks only
-    the balance rows that hold credit (before the number counter, as everywhere)."""
-    due = [invoice for invoice in invoices if _due(invoice) > 0]
+    the balance rows that hold credit (before the number counter, as everywhere). Customers in
+    `without_credit` were read in this transaction holding none and are not looked up again
+    (faktur.customers.repository.get_for_invoicing): no statement at all when that is all of them."""
+    due = [invoice for invoice in invoices if _due(invoice) > 0 and invoice.customer_id not in without_credit]
     if not due:
         return []
     keys = {(invoice.customer_id, invoice.currency) for invoice in due}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from faktur.models import Customer
+from faktur.models import Customer, CustomerBalance
 from faktur.paging import Cursor
 from faktur.sql import newest_first
 
@@ -24,19 +24,51 @@ def get(session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID) ->
     ).scalar_one_or_none()
 
 
-def get_many(
+# Whether the customer holds credit in any currency (faktur.balance), read with the customer by
+# those who issue invoices: for a customer without any, applying the balance then needs no
+# statement of its own (faktur.balance.service.apply_to_new_invoices).
+_HOLDS_CREDIT = (
+    exists()
+    .where(
+        CustomerBalance.organisation_id == Customer.organisation_id,
+        CustomerBalance.customer_id == Customer.id,
+        CustomerBalance.balance_minor > 0,
+    )
+    .label("holds_credit")
+)
+_ONE_FOR_INVOICING = select(Customer, _HOLDS_CREDIT).where(
+    Customer.organisation_id == bindparam("organisation_id"), Customer.id == bindparam("customer_id")
+)
+
+
+def get_for_invoicing(
+    session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID
+) -> tuple[Customer, bool] | None:
+    """The customer and whether it holds credit now, in one statement."""
+    row = session.execute(
+        _ONE_FOR_INVOICING, {"organisation_id": organisation_id, "customer_id": customer_id}
+    ).first()
+    return (row[0], bool(row[1])) if row else None
+
+
+def get_many_for_invoicing(
     session: Session, organisation_id: uuid.UUID, customer_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, Customer]:
-    """The organisation's customers among `customer_ids`, by id (others' ids are simply absent)."""
+) -> tuple[dict[uuid.UUID, Customer], set[uuid.UUID]]:
+    """The organisation's customers among `customer_ids`, by id (others' ids are simply absent),
+    and the ids of those that hold credit now."""
     wanted = sorted(set(customer_ids))
     found: dict[uuid.UUID, Customer] = {}
+    holding: set[uuid.UUID] = set()
     # In slices, so a large batch stays under the databases' bound-parameter limits.
     for first in range(0, len(wanted), 5000):
-        stmt = select(Customer).where(
+        stmt = select(Customer, _HOLDS_CREDIT).where(
             Customer.organisation_id == organisation_id, Customer.id.in_(wanted[first : first + 5000])
         )
-        found.update((customer.id, customer) for customer in session.execute(stmt).scalars())
-    return found
+        for customer, holds_credit in session.execute(stmt):
+            found[customer.id] = customer
+            if holds_credit:
+                holding.add(customer.id)
+    return found, holding
 
 
 def list_page(

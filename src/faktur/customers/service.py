@@ -25,6 +25,16 @@ def get_customer(session: Session, organisation_id: uuid.UUID, customer_id: uuid
     return customer
 
 
+def get_customer_for_invoicing(
+    session: Session, organisation_id: uuid.UUID, customer_id: uuid.UUID
+) -> tuple[Customer, bool]:
+    """The customer, and whether it holds credit now (for faktur.invoices.batch.InvoiceRequest)."""
+    found = repository.get_for_invoicing(session, organisation_id, customer_id)
+    if found is None:
+        raise CustomerNotFound(customer_id)
+    return found
+
+
 def create_customer(
     session: Session, organisation_id: uuid.UUID, data: CustomerCreate, now: datetime
 ) -> Customer:

@@ -55,10 +55,12 @@ from faktur.tax_rates import repository as tax_rates
 @dataclass(frozen=True)
 class InvoiceRequest:
     """One invoice to create, and its buyer if the caller has already loaded it (it must be the
-    command's customer, of the actor's organisation)."""
+    command's customer, of the actor's organisation), with whether that customer held credit
+    then if the caller knows (faktur.customers.service.get_customer_for_invoicing)."""
 
     command: NewInvoice
     customer: Customer | None = None
+    customer_holds_credit: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,11 @@ class CreatedInvoice:
 @dataclass(frozen=True)
 class CheckedBatch:
     """Every request of a batch computed and built in memory, in request order, with the issue
-    date of those it finalizes; nothing written, no number taken (`write_checked` does that)."""
+    date of those it finalizes; nothing written, no number taken (`write_checked` does that).
+    `without_credit`: the batch's customers known to hold no credit when they were read."""
 
     built: tuple[tuple[Invoice, date | None], ...]
+    without_credit: frozenset[uuid.UUID] = frozenset()
 
 
 class InvoiceRequestFailed(FakturError):
@@ -150,7 +154,8 @@ def check_invoices(
     request; writes nothing and takes no number."""
     if not requests:
         return CheckedBatch(())
-    return CheckedBatch(tuple(_build_all(session, actor, requests, now)))
+    built, without_credit = _build_all(session, actor, requests, now)
+    return CheckedBatch(tuple(built), frozenset(without_credit))
 
 
 def write_checked(
@@ -214,8 +219,10 @@ def write_checked_unnumbered(
         _give_numbers(finalized, numbers)
     invoices = [invoice for invoice, _ in built]
     # Customers' credit pays what it can of the issued invoices (their balance rows locked before
-    # the number counter); one query for the batch when no customer has any.
-    credit = balance.apply_to_new_invoices(session, [invoice for invoice, _ in finalized], actor.name, now)
+    # the number counter); no statement when no customer of the batch held any when read.
+    credit = balance.apply_to_new_invoices(
+        session, [invoice for invoice, _ in finalized], actor.name, now, without_credit=checked.without_credit
+    )
     repository.insert_new(session, invoices)
     balance.record_applied(session, credit)
     announced = [
@@ -226,12 +233,17 @@ def write_checked_unnumbered(
 
 def _build_all(
     session: Session, actor: Actor, requests: Sequence[InvoiceRequest], now: datetime
-) -> list[tuple[Invoice, date | None]]:
-    """Every invoice computed and built in memory; the batch's customers and tax rates are
-    loaded with one query each (always within the actor's organisation)."""
+) -> tuple[list[tuple[Invoice, date | None]], set[uuid.UUID]]:
+    """Every invoice computed and built in memory, and the customers known to hold no credit;
+    the batch's customers (with whether they hold credit) and tax rates are loaded with one
+    query each (always within the actor's organisation)."""
     organisation_id = actor.organisation_id
-    loaded = customers.get_many(
+    loaded, holding = customers.get_many_for_invoicing(
         session, organisation_id, {r.command.customer_id for r in requests if r.customer is None}
+    )
+    without_credit = set(loaded) - holding
+    without_credit.update(
+        r.customer.id for r in requests if r.customer is not None and r.customer_holds_credit is False
     )
     rate_ids: set[uuid.UUID] = set()
     for request in requests:
@@ -254,7 +266,7 @@ def _build_all(
             built.append(rows.build_invoice(actor.organisation, actor.name, command, customer, computed, now))
         except FakturError as exc:
             raise InvoiceRequestFailed(index, command.customer_id, exc) from exc
-    return built
+    return built, without_credit
 
 
 def _customer(actor: Actor, request: InvoiceRequest, loaded: dict[uuid.UUID, Customer]) -> Customer:

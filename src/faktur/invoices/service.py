@@ -124,10 +124,14 @@ def create_invoice_numbered_last(
 ) -> Issuing:
     """`create_invoice`, with the number (and the events' INSERT) left to `Issuing.take_number`;
     the invoice is not attached to the session (nothing changes it further)."""
+    request = InvoiceRequest(command, customer)
     if customer is None or customer.id != command.customer_id:
-        customer = customers.get_customer(session, actor.organisation_id, command.customer_id)
+        loaded, holds_credit = customers.get_customer_for_invoicing(
+            session, actor.organisation_id, command.customer_id
+        )
+        request = InvoiceRequest(command, loaded, customer_holds_credit=holds_credit)
     try:
-        written = batch.write_unnumbered(session, actor, [InvoiceRequest(command, customer)], now)
+        written = batch.write_unnumbered(session, actor, [request], now)
     except InvoiceRequestFailed as failed:
         raise failed.error from None
     [invoice] = written.invoices
