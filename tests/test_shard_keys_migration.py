@@ -16,6 +16,7 @@ from factories import create_customer, create_invoice
 from faktur.app import create_app
 from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
 from faktur.migrations import alembic_config, upgrade_to_head
+from faktur.sending.service import queue_finalized_sends
 from faktur.webhooks.delivery import fan_out
 from recurring_factories import billed, create_contract, create_metric, event, send_events, usage
 from usage.test_usage_migration import own_database  # noqa: F401  (fixture)
@@ -100,6 +101,8 @@ def test_0021_keeps_every_row_down_and_up_and_numbering_goes_on(own_database: st
     _fill(client, other)
     with session_scope(factory) as session:
         assert fan_out(session, datetime.now(UTC)) > 0
+        # As the outbox loop leaves them: migration 0022 marks unchecked credit_note.issued events.
+        assert queue_finalized_sends(session, datetime.now(UTC), smtp_from=None) > 0
     engine.dispose()
     before = _rows(own_database)
     filled = {table for table, rows in before.items() if rows}

@@ -1,5 +1,5 @@
 """The outbox loop: sends what the outbox tables hold (webhooks, e-mails, and the e-mails that
-committed invoice.finalized events ask for), outside requests.
+committed invoice.finalized and credit_note.issued events ask for), outside requests.
 
 Each kind of outbox work is a *drain*: a callable that does one pass over its due work and
 says how much it did and whether a batch came back full (`faktur.outbox_pass.Pass`). The loop
@@ -83,8 +83,9 @@ def email_drain(factory: SessionFactory, settings: Settings) -> Drain:
 
 
 def finalized_email_drain(factory: SessionFactory, settings: Settings) -> Drain:
-    """Queue the e-mails of newly finalized invoices whose customer or organisation wants them
-    (faktur.sending.service.queue_finalized_sends), before the e-mail drain delivers them."""
+    """Queue the e-mails of newly finalized invoices and issued credit notes whose customer or
+    organisation wants them (faktur.sending.service.queue_finalized_sends), before the e-mail drain
+    delivers them."""
 
     def queue() -> Pass:
         with session_scope(factory) as session:

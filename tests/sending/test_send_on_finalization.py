@@ -237,9 +237,14 @@ def test_an_invoice_voided_before_the_loop_saw_it_is_not_sent(
     assert mail_client.patch("/v1/organisation", json=SELLER, headers=tenant.headers).status_code == 200
     customer = create_customer(mail_client, tenant.headers, email="ap@kunde.example", email_on_finalize=True)
     invoice = finalize_by("create", mail_client, tenant, session_factory, customer["id"])
-    assert mail_client.post(f"/v1/invoices/{invoice}/void", headers=tenant.headers).status_code == 200
+    # Voiding the issued invoice issues a credit note (credit_note.issued): as the invoice never
+    # reached the customer, neither does the correction of it.
+    voided = mail_client.post(f"/v1/invoices/{invoice}/void", headers=tenant.headers)
+    assert voided.status_code == 200 and len(voided.json()["credit_notes"]) == 1
     drain(mail_app, session_factory)
     assert smtp.received == [] and unchecked(session_factory) == 0
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(InvoiceSend)) == 0
 
 
 def test_the_services_loop_emails_an_invoice_finalized_by_a_billing_run(

@@ -43,8 +43,8 @@ class CustomerFields(BaseModel):
     )
     email_on_finalize: bool | None = Field(
         None,
-        description="true/false: e-mail this customer's invoices when they are finalized, or not; null: "
-        "as the organisation's email_on_finalize says",
+        description="true/false: e-mail this customer's invoices when they are finalized and their "
+        "credit notes when they are issued, or not; null: as the organisation's email_on_finalize says",
     )
 
 
@@ -77,7 +77,7 @@ class CustomerOut(BaseModel):
     metadata: dict[str, Any]
     einvoice_profile: str | None = Field(description="xrechnung, peppol, en16931 or null")
     email_on_finalize: bool | None = Field(
-        description="E-mail invoices on finalization; null: the organisation's"
+        description="E-mail invoices on finalization and credit notes on issue; null: the organisation's"
     )
     created_at: datetime
     updated_at: datetime

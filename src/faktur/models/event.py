@@ -29,6 +29,10 @@ from faktur.models.types import UtcDateTime
 # A 64-bit number taken from a sequence (the column default) on PostgreSQL; on SQLite, where only
 # a single-column INTEGER PRIMARY KEY numbers itself, the INSERT gives it (faktur.sql.numbered).
 Serial = BigInteger().with_variant(Integer(), "sqlite")
+# The event types the outbox loop checks for an e-mail (faktur.sending.service.queue_finalized_sends):
+# the partial index ix_events_email_unchecked and the loop's query spell this list alike.
+EMAILED_EVENT_TYPES = ("invoice.finalized", "credit_note.issued")
+_EMAILED = "type IN ({})".format(", ".join(f"'{t}'" for t in EMAILED_EVENT_TYPES))
 
 
 class Event(Base):
@@ -48,7 +52,8 @@ class Event(Base):
     payload: Mapped[str] = mapped_column(Text, nullable=False)
     # False until the delivery loop has made its webhook deliveries.
     fanned_out: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    # False until the outbox loop has decided whether an invoice.finalized event is e-mailed
+    # False until the outbox loop has decided whether the invoice of an invoice.finalized event, or
+    # the credit note of a credit_note.issued one, is e-mailed
     # (faktur.sending.service.queue_finalized_sends); the other types are never read for it.
     email_checked: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
@@ -71,8 +76,8 @@ class Event(Base):
         Index(
             "ix_events_email_unchecked",
             "seq",
-            sqlite_where=text("type = 'invoice.finalized' AND email_checked = 0"),
-            postgresql_where=text("type = 'invoice.finalized' AND email_checked = false"),
+            sqlite_where=text(f"{_EMAILED} AND email_checked = 0"),
+            postgresql_where=text(f"{_EMAILED} AND email_checked = false"),
         ),
         # invoice.overdue is emitted once per invoice, whichever worker notices it first.
         Index(

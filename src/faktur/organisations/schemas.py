@@ -79,8 +79,8 @@ class OrganisationFields(BaseModel):
     )
     email_on_finalize: bool | None = Field(
         None,
-        description="true: e-mail every invoice to its customer when it is finalized (a customer's own "
-        "email_on_finalize wins)",
+        description="true: e-mail every invoice to its customer when it is finalized, and every credit "
+        "note when it is issued (a customer's own email_on_finalize wins)",
     )
     credit_note_number_format: Annotated[str, Text(100, 1)] | None = Field(
         None,
@@ -127,7 +127,9 @@ class OrganisationOut(BaseModel):
     number_reset: str
     email_subject: str | None = Field(description="Own subject of invoice e-mails; null: the built-in one")
     email_body: str | None = Field(description="Own body of invoice e-mails; null: the built-in one")
-    email_on_finalize: bool = Field(description="E-mail every invoice when it is finalized")
+    email_on_finalize: bool = Field(
+        description="E-mail every invoice when it is finalized and every credit note when it is issued"
+    )
     credit_note_number_format: str = Field(
         description="Format of credit-note numbers, e.g. CN-{YYYY}-{SEQ:05}"
     )

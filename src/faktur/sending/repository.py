@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import Row, String, false, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from faktur.events.types import EventType
-from faktur.models import Customer, Event, Invoice, InvoiceSend, Organisation
+from faktur.models import CreditNote, Customer, Event, Invoice, InvoiceSend, Organisation
+from faktur.models.event import EMAILED_EVENT_TYPES
 
 QUEUED = "queued"
 SENT = "sent"
@@ -63,17 +63,17 @@ def add_all(session: Session, sends: Sequence[InvoiceSend]) -> None:
         session.flush()
 
 
-# Literal, not a bound parameter: the planners match it to the partial index ix_events_email_unchecked.
-_FINALIZED = literal_column(f"'{EventType.INVOICE_FINALIZED.value}'", String)
+# Literals, not bound parameters: the planners match them to the partial index ix_events_email_unchecked.
+_EMAILED = [literal_column(f"'{t}'", String) for t in EMAILED_EVENT_TYPES]
 
 
-def lock_unchecked_finalizations(session: Session, limit: int) -> list[Row[int, uuid.UUID]]:
-    """(seq, invoice id) of the oldest invoice.finalized events not yet checked for an e-mail,
-    locked until the transaction ends; on PostgreSQL another loop skips what this one locked.
-    Across organisations: the outbox loop's own query."""
+def lock_unchecked_events(session: Session, limit: int) -> list[Row[int, str, uuid.UUID]]:
+    """(seq, type, object id) of the oldest invoice.finalized and credit_note.issued events not yet
+    checked for an e-mail, locked until the transaction ends; on PostgreSQL another loop skips what
+    this one locked. Across organisations: the outbox loop's own query."""
     stmt = (
-        select(Event.seq, Event.object_id)
-        .where(Event.type == _FINALIZED, Event.email_checked == false())
+        select(Event.seq, Event.type, Event.object_id)
+        .where(Event.type.in_(_EMAILED), Event.email_checked == false())
         .order_by(Event.seq)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -113,5 +113,33 @@ def finalization_recipients(
         .join(Organisation, Organisation.id == Invoice.organisation_id)
         .where(Invoice.id.in_(list(invoice_ids)))
         .order_by(Invoice.organisation_id, Invoice.id)
+    )
+    return list(session.execute(stmt).all())
+
+
+def credit_note_recipients(
+    session: Session, credit_note_ids: Collection[uuid.UUID]
+) -> list[Row[uuid.UUID, uuid.UUID, uuid.UUID, str | None, bool | None, bool, str | None]]:
+    """For each credit note: (id, organisation id, invoice id, the e-mail of its invoice's customer,
+    the customer's and the organisation's send-on-finalization settings, the organisation's
+    e-mail), now."""
+    stmt = (
+        select(
+            CreditNote.id,
+            CreditNote.organisation_id,
+            CreditNote.invoice_id,
+            Customer.email,
+            Customer.email_on_finalize,
+            Organisation.email_on_finalize,
+            Organisation.email,
+        )
+        .join(
+            Customer,
+            (Customer.id == CreditNote.customer_id)
+            & (Customer.organisation_id == CreditNote.organisation_id),
+        )
+        .join(Organisation, Organisation.id == CreditNote.organisation_id)
+        .where(CreditNote.id.in_(list(credit_note_ids)))
+        .order_by(CreditNote.organisation_id, CreditNote.id)
     )
     return list(session.execute(stmt).all())

@@ -39,7 +39,8 @@ class SendOut(BaseModel):
         "accepted it) or failed (refused for good, or retries exhausted: see server_answer)"
     )
     trigger: str = Field(
-        description="request (POST .../send) or finalized (the e-mail on finalization setting)"
+        description="request (POST .../send) or finalized (the e-mail on finalization setting: an invoice "
+        "when finalized, a credit note when issued)"
     )
     to: list[str] = Field(description="Recipients")
     cc: list[str] = Field(description="Copy recipients")

@@ -1,7 +1,8 @@
-"""Operations of e-mailing invoices and credit notes (services flush, never commit): ask for a send, queue the
-sends of finalized invoices (from their committed invoice.finalized events), list sends, and
-gather what a send carries. Nothing is sent here: a send is a row written in the caller's
-transaction, delivered afterwards by faktur.sending.delivery."""
+"""Operations of e-mailing invoices and credit notes (services flush, never commit): ask for a send,
+queue the sends of finalized invoices and issued credit notes (from their committed
+invoice.finalized and credit_note.issued events), list sends, and gather what a send carries.
+Nothing is sent here: a send is a row written in the caller's transaction, delivered afterwards by
+faktur.sending.delivery."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from faktur.credit_notes import service as credit_notes
 from faktur.customers import service as customers
 from faktur.documents import service as documents
 from faktur.documents.profiles import Profile, Syntax
+from faktur.events.types import EventType
 from faktur.invoices import service as invoices
 from faktur.models import CreditNote, Invoice, InvoiceSend, Organisation
 from faktur.sending import repository
@@ -23,7 +25,7 @@ from faktur.sending.errors import EmailNotConfigured, RecipientMissing, SenderMi
 
 REQUESTED = "request"
 ON_FINALIZATION = "finalized"
-# invoice.finalized events checked per pass of the outbox loop (one transaction).
+# invoice.finalized and credit_note.issued events checked per pass of the outbox loop (one transaction).
 FINALIZED_BATCH = 200
 # Customers whose e-invoice profile means they want the XML too (Peppol BIS is UBL only).
 XML_PROFILES = frozenset({Profile.XRECHNUNG.value, Profile.PEPPOL.value})
@@ -174,32 +176,76 @@ def wants_email_on_finalization(organisation_setting: bool, customer_setting: bo
     return organisation_setting if customer_setting is None else customer_setting
 
 
-def queue_finalized_sends(
-    session: Session, now: datetime, *, smtp_from: str | None, limit: int = FINALIZED_BATCH
-) -> int:
-    """Queue the e-mails of invoices whose invoice.finalized event has committed and not been
-    checked yet, when the customer (or else the organisation) asks for it and the customer has an
-    address; every path that finalizes records that event in its transaction. The events are
-    marked checked in this transaction, with the sends: each invoice is queued exactly once, by
-    one outbox loop (the events are locked, other loops skip them), and a pass that dies leaves
-    its events to the next. The setting and address are read now, after the finalization
-    committed, so the finalizing transaction never reads the customer for it. Returns how many
-    events were checked."""
-    events = repository.lock_unchecked_finalizations(session, limit)
-    if not events:
-        return 0
+def _invoice_sends(
+    session: Session, invoice_ids: set[uuid.UUID], smtp_from: str | None, now: datetime
+) -> tuple[list[InvoiceSend], set[uuid.UUID]]:
+    """The sends of these finalized invoices, and the invoices that were voided meanwhile."""
     sends: list[InvoiceSend] = []
-    for row in repository.finalization_recipients(session, {invoice_id for _, invoice_id in events}):
+    voided: set[uuid.UUID] = set()
+    for row in repository.finalization_recipients(session, invoice_ids) if invoice_ids else ():
         invoice_id, organisation_id, status, email, customer_wants, organisation_wants, own_email = row
         # A draft cannot have been finalized; an invoice voided meanwhile is not sent.
+        if status == "void":
+            voided.add(invoice_id)
         if status in ("draft", "void") or not email:
             continue
         if not wants_email_on_finalization(organisation_wants, customer_wants):
             continue
         sender = smtp_from or own_email
         sends.append(_new_send(organisation_id, invoice_id, [email], [], ON_FINALIZATION, sender, now))
+    return sends, voided
+
+
+def _credit_note_sends(
+    session: Session,
+    credit_note_ids: set[uuid.UUID],
+    unsent_invoices: set[uuid.UUID],
+    smtp_from: str | None,
+    now: datetime,
+) -> list[InvoiceSend]:
+    """As `_invoice_sends`, under the same settings (a credit note is always issued), but for the
+    credit notes of `unsent_invoices`: voided before the loop saw them, they were never e-mailed,
+    and the customer gets no correction of an invoice they never got. (Only when both events fall
+    in one pass, as they do unless a full batch parts them; then the correction is sent.)"""
+    sends: list[InvoiceSend] = []
+    for row in repository.credit_note_recipients(session, credit_note_ids) if credit_note_ids else ():
+        credit_note_id, organisation_id, invoice_id, email, customer_wants, organisation_wants, own_email = (
+            row
+        )
+        if invoice_id in unsent_invoices or not email:
+            continue
+        if not wants_email_on_finalization(organisation_wants, customer_wants):
+            continue
+        sender = smtp_from or own_email
+        sends.append(
+            _new_send(organisation_id, None, [email], [], ON_FINALIZATION, sender, now, credit_note_id)
+        )
+    return sends
+
+
+def queue_finalized_sends(
+    session: Session, now: datetime, *, smtp_from: str | None, limit: int = FINALIZED_BATCH
+) -> int:
+    """Queue the e-mails of invoices whose invoice.finalized event, and of credit notes whose
+    credit_note.issued event, has committed and not been checked yet, when the customer (or else
+    the organisation) asks for it and the customer has an address; every path that finalizes or
+    issues records that event in its transaction. A credit note's send is the one
+    `request_credit_note_send` queues with no `to`. The events are marked checked in this
+    transaction, with the sends: each document is queued exactly once, by one outbox loop (the
+    events are locked, other loops skip them), and a pass that dies leaves its events to the next.
+    The setting and address are read now, after the finalization committed, so the finalizing
+    transaction never reads the customer for it. Returns how many events were checked."""
+    events = repository.lock_unchecked_events(session, limit)
+    if not events:
+        return 0
+    invoice_ids = {object_id for _, type_, object_id in events if type_ == EventType.INVOICE_FINALIZED}
+    credit_note_ids = {object_id for _, type_, object_id in events if type_ == EventType.CREDIT_NOTE_ISSUED}
+    # The events of one pass are in commit order: an invoice's invoice.finalized comes before the
+    # credit_note.issued of the credit note that voided it (in one transaction with the void).
+    sends, voided = _invoice_sends(session, invoice_ids, smtp_from, now)
+    sends += _credit_note_sends(session, credit_note_ids, voided, smtp_from, now)
     repository.add_all(session, sends)
-    repository.mark_email_checked(session, [seq for seq, _ in events])
+    repository.mark_email_checked(session, [seq for seq, _, _ in events])
     return len(events)
 
 
