@@ -262,17 +262,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def prepare_database(backend: str, postgres_url: str, workdir: Path) -> str:
-    """A fresh, migrated database for one run; returns its URL."""
+def prepare_database(backend: str, postgres_url: str, workdir: Path, name: str = BENCH_DATABASE) -> str:
+    """A fresh, migrated database for one run (on PostgreSQL the database `name`); returns its URL."""
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     else:
         admin = create_engine(normalise_url(postgres_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        url = make_url(normalise_url(postgres_url)).set(database=BENCH_DATABASE)
+        url = make_url(normalise_url(postgres_url)).set(database=name)
         url = url.render_as_string(hide_password=False)
     upgrade_to_head(url)
     return url

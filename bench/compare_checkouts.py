@@ -27,7 +27,6 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -37,9 +36,9 @@ from bench_http_invoices import (
     analyse,
     create_tenant,
     invoice_body,
+    prepare_database,
 )
 from faktur.db import normalise_url
-from faktur.migrations import upgrade_to_head
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 CUSTOMER = {
@@ -92,19 +91,8 @@ def admin_engine(postgres_url: str) -> Engine:
 
 def start(path: Path, index: int, backend: str, postgres_url: str) -> Checkout:
     workdir = Path(tempfile.mkdtemp(prefix="faktur-compare-"))
-    database = None
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'faktur.sqlite3'}"
-    else:
-        database = f"faktur_compare_{index}"
-        admin = admin_engine(postgres_url)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-        admin.dispose()
-        url = make_url(normalise_url(postgres_url)).set(database=database)
-        url = url.render_as_string(hide_password=False)
-    upgrade_to_head(url)
+    database = None if backend == "sqlite" else f"faktur_compare_{index}"
+    url = prepare_database(backend, postgres_url, workdir, database or "")
     _, key = create_tenant(url)
     os.environ["PYTHONPATH"] = str(path / "src")  # the server imports this checkout's faktur
     server = Server(url, 1, workdir / "server.log")

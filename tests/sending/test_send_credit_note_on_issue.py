@@ -7,7 +7,6 @@ further passes, after a pass that died, and with two loops at once."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from faktur.sending.service import queue_finalized_sends
 from sending.smtp_server import SmtpServer
 from sending.test_send_credit_note import credited, partial, send, sends
 from sending.test_send_email import attachments
-from sending.test_send_on_finalization import SELLER, drain
+from sending.test_send_on_finalization import SELLER, drain, race_two_queueing_loops
 
 ON = {**SELLER, "email_on_finalize": True}
 
@@ -197,26 +196,7 @@ def test_two_loops_at_once_queue_and_send_each_credit_note_once(
     drain(mail_app, session_factory)
     assert len(smtp.received) == 4
     notes = [partial(mail_client, tenant, invoices[n % 4]) for n in range(16)]
-    barrier = threading.Barrier(2)
-    checked: list[int] = []
-
-    def loop() -> None:
-        barrier.wait()
-        while True:
-            with session_scope(session_factory) as session:
-                # Small passes, so the two loops interleave over the 16 events.
-                found = queue_finalized_sends(session, datetime.now(UTC), smtp_from=None, limit=2)
-                time.sleep(0.01)  # hold the locks a moment: the other loop must skip, not wait
-            if not found:
-                return
-            checked.append(found)
-
-    threads = [threading.Thread(target=loop) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sum(checked) == 16
+    assert race_two_queueing_loops(session_factory) == 16
     assert credit_note_sends(session_factory) == Counter({uuid.UUID(n["id"]): 1 for n in notes})
 
     done = threading.Barrier(2)

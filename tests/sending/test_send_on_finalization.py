@@ -57,6 +57,31 @@ def drain(app: FastAPI, session_factory: Any) -> int:
     return done
 
 
+def race_two_queueing_loops(session_factory) -> int:
+    """Two threads queue the e-mails of the unchecked events at once, in small passes, each
+    holding its locks a moment (the other must skip them, not wait), until both find nothing;
+    returns how many events they checked together."""
+    barrier = threading.Barrier(2)
+    checked: list[int] = []
+
+    def loop() -> None:
+        barrier.wait()
+        while True:
+            with session_scope(session_factory) as session:
+                found = queue_finalized_sends(session, datetime.now(UTC), smtp_from=None, limit=2)
+                time.sleep(0.01)
+            if not found:
+                return
+            checked.append(found)
+
+    threads = [threading.Thread(target=loop) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sum(checked)
+
+
 def sends_of(session_factory: Any) -> Counter[uuid.UUID]:
     with session_scope(session_factory) as session:
         rows = session.execute(select(InvoiceSend.invoice_id, InvoiceSend.trigger)).all()
@@ -273,26 +298,7 @@ def test_two_loops_at_once_queue_and_send_each_invoice_once(
     ids = [
         finalize_by("create", mail_client, tenant, session_factory, customers[n % 4]["id"]) for n in range(24)
     ]
-    barrier = threading.Barrier(2)
-    checked: list[int] = []
-
-    def loop() -> None:
-        barrier.wait()
-        while True:
-            with session_scope(session_factory) as session:
-                # Small passes, so the two loops interleave over the 24 events.
-                found = queue_finalized_sends(session, datetime.now(UTC), smtp_from=None, limit=2)
-                time.sleep(0.01)  # hold the locks a moment: the other loop must skip, not wait
-            if not found:
-                return
-            checked.append(found)
-
-    threads = [threading.Thread(target=loop) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sum(checked) == 24
+    assert race_two_queueing_loops(session_factory) == 24
     assert sends_of(session_factory) == Counter({uuid.UUID(i): 1 for i in ids})
 
     # Two full loops deliver them: each e-mail arrives once.
