@@ -6,7 +6,6 @@ further passes, after a pass that died, and with two loops at once."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from faktur.sending.service import queue_finalized_sends
 from sending.smtp_server import SmtpServer
 from sending.test_send_credit_note import credited, partial, send, sends
 from sending.test_send_email import attachments
-from sending.test_send_on_finalization import SELLER, drain, race_two_queueing_loops
+from sending.test_send_on_finalization import SELLER, deliver_with_two_loops, drain, race_two_queueing_loops
 
 ON = {**SELLER, "email_on_finalize": True}
 
@@ -199,17 +198,7 @@ def test_two_loops_at_once_queue_and_send_each_credit_note_once(
     assert race_two_queueing_loops(session_factory) == 16
     assert credit_note_sends(session_factory) == Counter({uuid.UUID(n["id"]): 1 for n in notes})
 
-    done = threading.Barrier(2)
-
-    def deliver() -> None:
-        done.wait()
-        drain(mail_app, session_factory)
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    deliver_with_two_loops(mail_app, session_factory)
     assert Counter(r.recipients[0] for r in smtp.received) == Counter(
         {f"c{n}@kunde.example": 1 + 4 for n in range(4)}
     )

@@ -57,6 +57,21 @@ def drain(app: FastAPI, session_factory: Any) -> int:
     return done
 
 
+def deliver_with_two_loops(app: FastAPI, session_factory) -> None:
+    """Two full outbox loops (`drain`) deliver what is queued, at once."""
+    start = threading.Barrier(2)
+
+    def deliver() -> None:
+        start.wait()
+        drain(app, session_factory)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+
 def race_two_queueing_loops(session_factory) -> int:
     """Two threads queue the e-mails of the unchecked events at once, in small passes, each
     holding its locks a moment (the other must skip them, not wait), until both find nothing;
@@ -302,17 +317,7 @@ def test_two_loops_at_once_queue_and_send_each_invoice_once(
     assert sends_of(session_factory) == Counter({uuid.UUID(i): 1 for i in ids})
 
     # Two full loops deliver them: each e-mail arrives once.
-    done = threading.Barrier(2)
-
-    def deliver() -> None:
-        done.wait()
-        drain(mail_app, session_factory)
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    deliver_with_two_loops(mail_app, session_factory)
     assert Counter(r.recipients[0] for r in smtp.received) == Counter(
         {f"c{n}@kunde.example": 6 for n in range(4)}
     )
