@@ -168,6 +168,43 @@ def test_a_write_waiting_past_the_bound_is_503_database_busy_while_reads_answer(
     engine.dispose()
 
 
+def test_a_writer_authenticates_before_it_queues_for_the_write_lock(sqlite_url: str) -> None:
+    """The API key is read by a WAL reader before the write transaction: while another writer
+    holds the lock, a wrong key is refused at once (401), and a right one waits for the lock."""
+    engine = make_engine(sqlite_url, write_lock_timeout_ms=1000)
+    app = create_app(
+        Settings(database_url=sqlite_url, create_demo_organisation=False, sqlite_write_lock_timeout_ms=1000),
+        engine,
+    )
+    factory = make_session_factory(engine)
+    tenant = make_tenant(factory)
+    holder = factory()
+    holder.execute(text("UPDATE organisations SET legal_name = legal_name"))  # another thread's writer
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            started = time.monotonic()
+            refused = client.post(
+                "/v1/customers", json={"name": "Kunde AG"}, headers={"Authorization": "Bearer fk_wrong"}
+            )
+            assert refused.status_code == 401, refused.text
+            assert refused.json()["error"]["code"] == "invalid_api_key"
+            assert time.monotonic() - started < 0.5  # not after the lock's 1 s bound
+
+            started = time.monotonic()
+            waited = client.post("/v1/customers", json={"name": "Kunde AG"}, headers=tenant.headers)
+            assert waited.status_code == 503 and time.monotonic() - started >= 1.0
+    finally:
+        holder.rollback()
+        holder.close()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        created = client.post("/v1/customers", json={"name": "Kunde AG"}, headers=tenant.headers)
+        assert created.status_code == 201, created.text
+        renamed = client.patch("/v1/organisation", json={"trading_name": "Seller"}, headers=tenant.headers)
+        assert renamed.status_code == 200 and renamed.json()["trading_name"] == "Seller"
+        assert client.get("/v1/organisation", headers=tenant.headers).json()["trading_name"] == "Seller"
+    engine.dispose()
+
+
 @pytest.mark.slow
 def test_reads_and_health_answer_while_a_writer_process_is_stopped(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from faktur.context import Principal
 from faktur.errors import InvalidApiKey, MissingApiKey
 from faktur.http.deps import SessionDep
+from faktur.models import ApiKey, Organisation
 from faktur.organisations import repository as organisations
 from faktur.organisations.api_keys import hash_api_key
 
@@ -24,7 +25,7 @@ def authenticate(request: Request, session: Session, token: str | None) -> Princ
     """The principal of an API key; recorded as the request's."""
     if not token:
         raise MissingApiKey()
-    found = organisations.get_active_key(session, hash_api_key(token.strip()))
+    found = _active_key(request, session, hash_api_key(token.strip()))
     if found is None:
         raise InvalidApiKey()
     key, organisation = found
@@ -32,6 +33,22 @@ def authenticate(request: Request, session: Session, token: str | None) -> Princ
     principal = Principal(organisation=organisation, api_key_id=key.id, actor=actor)
     request.state.principal = principal
     return principal
+
+
+def _active_key(request: Request, session: Session, key_hash: str) -> tuple[ApiKey, Organisation] | None:
+    """The key and its organisation. A writer on SQLite reads them through a WAL reader first:
+    its own transaction holds the database's one write lock from its first statement, and the
+    key is no decision of the write (PostgreSQL reads it at the statement too, without a lock).
+    The organisation joins the writer's session without a statement."""
+    reader = getattr(request.app.state, "read_session_factory", None)
+    if reader is None or reader.kw.get("bind") is session.get_bind():
+        return organisations.get_active_key(session, key_hash)
+    with reader() as read_session:
+        found = organisations.get_active_key(read_session, key_hash)
+    if found is None:
+        return None
+    key, organisation = found
+    return key, session.merge(organisation, load=False)
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer fk_...`")

@@ -23,7 +23,8 @@ DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS = 10_000
 
 class Access(Enum):
     """What a unit of work does: on SQLite a reader never waits for the write lock, a writer
-    holds it from its first statement (so what it reads to decide is read under the lock)."""
+    holds it from its first statement (so what it reads to decide is read under the lock; the
+    request's API key and organisation are read before it, as faktur.auth says)."""
 
     READ = "read"
     WRITE = "write"

@@ -17,7 +17,8 @@ dialect declares it, so none can forget it.
 Each route says whether its unit of work reads or writes (`Access`): a `TransactionalRoute`
 reads for GET and HEAD and writes for every other method; a `WritingRoute` writes for every
 method (a GET that stores what it computes). On SQLite a reader is a WAL reader that never waits
-for the write lock; a writer holds it from its first statement.
+for the write lock; a writer holds it from its first statement (the API key is read before, by a
+WAL reader: faktur.auth).
 """
 
 from __future__ import annotations
