@@ -13,12 +13,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openapi_schema_validator import OAS31Validator
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from conftest import make_tenant
+from conftest import Tenant, make_tenant
 from faktur.app import create_app
 from faktur.config import Settings
 from faktur.db import make_engine, make_read_engine, make_session_factory
@@ -129,16 +131,23 @@ def test_a_reading_transaction_takes_no_write_lock_and_cannot_write(sqlite_url: 
         engine.dispose()
 
 
-def test_a_write_waiting_past_the_bound_is_503_database_busy_while_reads_answer(sqlite_url: str) -> None:
-    engine = make_engine(sqlite_url, write_lock_timeout_ms=300)
-    app = create_app(
-        Settings(database_url=sqlite_url, create_demo_organisation=False, sqlite_write_lock_timeout_ms=300),
-        engine,
+def _app_and_a_writer(sqlite_url: str, bound_ms: int) -> tuple[Engine, FastAPI, Tenant, Session]:
+    """The app with a write-lock bound of `bound_ms`, a tenant, and an open writing session of
+    another thread that holds the write lock until it ends."""
+    engine = make_engine(sqlite_url, write_lock_timeout_ms=bound_ms)
+    settings = Settings(
+        database_url=sqlite_url, create_demo_organisation=False, sqlite_write_lock_timeout_ms=bound_ms
     )
+    app = create_app(settings, engine)
     factory = make_session_factory(engine)
     tenant = make_tenant(factory)
     holder = factory()
-    holder.execute(text("UPDATE organisations SET legal_name = legal_name"))  # another thread's writer
+    holder.execute(text("UPDATE organisations SET legal_name = legal_name"))
+    return engine, app, tenant, holder
+
+
+def test_a_write_waiting_past_the_bound_is_503_database_busy_while_reads_answer(sqlite_url: str) -> None:
+    engine, app, tenant, holder = _app_and_a_writer(sqlite_url, 300)
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             started = time.monotonic()
@@ -171,15 +180,7 @@ def test_a_write_waiting_past_the_bound_is_503_database_busy_while_reads_answer(
 def test_a_writer_authenticates_before_it_queues_for_the_write_lock(sqlite_url: str) -> None:
     """The API key is read by a WAL reader before the write transaction: while another writer
     holds the lock, a wrong key is refused at once (401), and a right one waits for the lock."""
-    engine = make_engine(sqlite_url, write_lock_timeout_ms=1000)
-    app = create_app(
-        Settings(database_url=sqlite_url, create_demo_organisation=False, sqlite_write_lock_timeout_ms=1000),
-        engine,
-    )
-    factory = make_session_factory(engine)
-    tenant = make_tenant(factory)
-    holder = factory()
-    holder.execute(text("UPDATE organisations SET legal_name = legal_name"))  # another thread's writer
+    engine, app, tenant, holder = _app_and_a_writer(sqlite_url, 1000)
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             started = time.monotonic()
@@ -248,5 +249,3 @@ def test_reads_and_health_answer_while_a_writer_process_is_stopped(sqlite_url: s
         assert after.status_code == 201
         listed = httpx.get(f"{api}/v1/customers", headers=tenant.headers, timeout=5).json()["data"]
         assert sorted(c["name"] for c in listed) == ["after", "before"]
-
-

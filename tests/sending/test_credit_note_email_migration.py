@@ -8,18 +8,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alembic import command
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.schema import CreateIndex
 
 from conftest import make_tenant
 from factories import create_customer, create_invoice
-from faktur.app import create_app
-from faktur.config import Settings
 from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
 from faktur.migrations import alembic_config, upgrade_to_head
 from faktur.models import Event, InvoiceSend
 from faktur.sending.service import queue_finalized_sends
+from sending.test_send_migration import mail_client_without_loop
 from usage.test_usage_migration import own_database  # noqa: F401  (fixture)
 
 INDEX = "ix_events_email_unchecked"
@@ -85,13 +83,7 @@ def test_0022_indexes_credit_note_events_and_checks_those_issued_before_it(own_d
     engine = make_engine(own_database)
     factory = make_session_factory(engine)
     tenant = make_tenant(factory)
-    settings = Settings(
-        database_url=own_database,
-        create_demo_organisation=False,
-        smtp_url="smtp://127.0.0.1:1",
-        smtp_from="invoices@seller.example",
-    )
-    client = TestClient(create_app(settings, engine), raise_server_exceptions=False)  # no outbox thread
+    client = mail_client_without_loop(own_database, engine)
     body = {"email": "billing@seller.example", "email_on_finalize": True}
     assert client.patch("/v1/organisation", json=body, headers=tenant.headers).status_code == 200
     buyer = create_customer(client, tenant.headers, email="ap@kunde.example")

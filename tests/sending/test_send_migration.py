@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from conftest import make_tenant
@@ -37,18 +37,24 @@ def _send_rows(url: str) -> list[tuple[str | None, str | None]]:
         plain.dispose()
 
 
+def mail_client_without_loop(url: str, engine: Engine) -> TestClient:
+    """A client of the app on `url` whose e-mails go nowhere; no outbox thread runs (the client is
+    not entered), so what is queued stays queued."""
+    settings = Settings(
+        database_url=url,
+        create_demo_organisation=False,
+        smtp_url="smtp://127.0.0.1:1",
+        smtp_from="invoices@seller.example",
+    )
+    return TestClient(create_app(settings, engine), raise_server_exceptions=False)
+
+
 def test_0019_down_and_up_keeps_invoice_sends_and_checks_one_document(own_database: str) -> None:  # noqa: F811
     upgrade_to_head(own_database)
     engine = make_engine(own_database)
     factory = make_session_factory(engine)
     tenant = make_tenant(factory)
-    settings = Settings(
-        database_url=own_database,
-        create_demo_organisation=False,
-        smtp_url="smtp://127.0.0.1:1",
-        smtp_from="invoices@seller.example",
-    )
-    client = TestClient(create_app(settings, engine), raise_server_exceptions=False)  # no outbox thread
+    client = mail_client_without_loop(own_database, engine)
     buyer = create_customer(client, tenant.headers)
     invoice = create_invoice(client, tenant.headers, buyer["id"], finalize=True)
     note = client.post(f"/v1/invoices/{invoice['id']}/credit-notes", json={}, headers=tenant.headers).json()
