@@ -3,11 +3,12 @@
 handful of statements per batch instead of ~15 per invoice.
 
 The steps, in this order for every caller:
-1. load the batch's customers and tax rates (one query each);
+1. load the batch's customers, with whether each holds credit, and tax rates (one query each);
 2. compute every invoice through faktur.calc and build its rows in memory (faktur.invoices.rows),
    issuing those the command finalizes; nothing is written unless every command is valid;
 3. apply the customers' credit balances to the issued invoices (faktur.balance.service, one
-   query for the batch; only rows holding credit are locked), then write all invoices, lines,
+   query for the batch if any customer holds credit, none otherwise; only rows holding credit
+   are locked), then write all invoices, lines,
    tax groups, status events and balance payments, one executemany per table
    (faktur.invoices.repository.insert_new), and the balance ledger;
 4. number the issued invoices, last: the organisation's counter row stays locked until the
