@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -131,9 +132,12 @@ def test_a_reading_transaction_takes_no_write_lock_and_cannot_write(sqlite_url: 
         engine.dispose()
 
 
-def _app_and_a_writer(sqlite_url: str, bound_ms: int) -> tuple[Engine, FastAPI, Tenant, Session]:
-    """The app with a write-lock bound of `bound_ms`, a tenant, and an open writing session of
-    another thread that holds the write lock until it ends."""
+def _app_and_a_writer(
+    sqlite_url: str, bound_ms: int, before: Callable[[TestClient, Tenant], None] | None = None
+) -> tuple[Engine, FastAPI, Tenant, Session]:
+    """The app with a write-lock bound of `bound_ms`, a tenant (given what `before` does through
+    the API), and an open writing session of another thread that holds the write lock until it
+    ends."""
     engine = make_engine(sqlite_url, write_lock_timeout_ms=bound_ms)
     settings = Settings(
         database_url=sqlite_url, create_demo_organisation=False, sqlite_write_lock_timeout_ms=bound_ms
@@ -141,6 +145,9 @@ def _app_and_a_writer(sqlite_url: str, bound_ms: int) -> tuple[Engine, FastAPI, 
     app = create_app(settings, engine)
     factory = make_session_factory(engine)
     tenant = make_tenant(factory)
+    if before is not None:
+        with TestClient(app) as client:
+            before(client, tenant)
     holder = factory()
     holder.execute(text("UPDATE organisations SET legal_name = legal_name"))
     return engine, app, tenant, holder
@@ -203,6 +210,53 @@ def test_a_writer_authenticates_before_it_queues_for_the_write_lock(sqlite_url: 
         renamed = client.patch("/v1/organisation", json={"trading_name": "Seller"}, headers=tenant.headers)
         assert renamed.status_code == 200 and renamed.json()["trading_name"] == "Seller"
         assert client.get("/v1/organisation", headers=tenant.headers).json()["trading_name"] == "Seller"
+    engine.dispose()
+
+
+def test_a_new_invoice_reads_its_customer_before_it_queues_for_the_write_lock(sqlite_url: str) -> None:
+    """POST /v1/invoices reads the customer (and whether it holds credit) through a WAL reader and
+    builds the invoice before its first write (faktur.http.reads): while another writer holds the
+    lock, an unknown customer is refused at once (404), and a known one waits for the lock."""
+    customer: dict[str, str] = {}
+
+    def add_customer(client: TestClient, tenant: Tenant) -> None:
+        created = client.post("/v1/customers", json={"name": "Kunde AG"}, headers=tenant.headers)
+        customer["id"] = created.json()["id"]
+
+    engine, app, tenant, holder = _app_and_a_writer(sqlite_url, 1000, add_customer)
+
+    def invoice(customer_id: str) -> dict[str, object]:
+        line = {
+            "description": "Beratung",
+            "quantity": "2",
+            "unit_price": "100.00",
+            "tax": {"category": "S", "percent": "19"},
+        }
+        return {"customer_id": customer_id, "lines": [line], "finalize": True}
+
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            started = time.monotonic()
+            unknown = client.post(
+                "/v1/invoices", json=invoice("0193c1f0-0000-7000-8000-000000000000"), headers=tenant.headers
+            )
+            assert unknown.status_code == 404, unknown.text
+            assert unknown.json()["error"]["code"] == "customer_not_found"
+            assert time.monotonic() - started < 0.5  # not after the lock's 1 s bound
+
+            started = time.monotonic()
+            waited = client.post("/v1/invoices", json=invoice(customer["id"]), headers=tenant.headers)
+            assert waited.status_code == 503 and time.monotonic() - started >= 1.0
+    finally:
+        holder.rollback()
+        holder.close()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        created = client.post("/v1/invoices", json=invoice(customer["id"]), headers=tenant.headers)
+        assert created.status_code == 201, created.text
+        assert created.json()["number"] is not None
+        assert created.json()["customer"]["name"] == "Kunde AG"
+        listed = client.get("/v1/invoices", headers=tenant.headers).json()["data"]
+        assert [i["id"] for i in listed] == [created.json()["id"]]  # the refused ones left nothing
     engine.dispose()
 
 

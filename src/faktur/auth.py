@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from faktur.context import Principal
 from faktur.errors import InvalidApiKey, MissingApiKey
 from faktur.http.deps import SessionDep
+from faktur.http.reads import adopt, before_writing
 from faktur.models import ApiKey, Organisation
 from faktur.organisations import repository as organisations
 from faktur.organisations.api_keys import hash_api_key
@@ -36,19 +37,14 @@ def authenticate(request: Request, session: Session, token: str | None) -> Princ
 
 
 def _active_key(request: Request, session: Session, key_hash: str) -> tuple[ApiKey, Organisation] | None:
-    """The key and its organisation. A writer on SQLite reads them through a WAL reader first:
-    its own transaction holds the database's one write lock from its first statement, and the
-    key is no decision of the write (PostgreSQL reads it at the statement too, without a lock).
-    The organisation joins the writer's session without a statement."""
-    reader = getattr(request.app.state, "read_session_factory", None)
-    if reader is None or reader.kw.get("bind") is session.get_bind():
-        return organisations.get_active_key(session, key_hash)
-    with reader() as read_session:
-        found = organisations.get_active_key(read_session, key_hash)
+    """The key and its organisation, read before the request writes (faktur.http.reads): a wrong
+    key is refused without queueing for SQLite's write lock."""
+    with before_writing(request, session) as reads:
+        found = organisations.get_active_key(reads, key_hash)
     if found is None:
         return None
     key, organisation = found
-    return key, session.merge(organisation, load=False)
+    return key, adopt(session, organisation)
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer fk_...`")

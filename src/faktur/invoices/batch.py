@@ -224,11 +224,13 @@ def write_checked_unnumbered(
     credit = balance.apply_to_new_invoices(
         session, [invoice for invoice, _ in finalized], actor.name, now, without_credit=checked.without_credit
     )
-    repository.insert_new(session, invoices)
-    balance.record_applied(session, credit)
+    # Presented and their events rendered before the first write: on SQLite the write lock is
+    # taken there, when nothing before it read the database (faktur.http.reads).
     announced = [
         invoice_events.announce(invoice, now, *invoice_events.on_create(invoice)) for invoice in invoices
     ]
+    repository.insert_new(session, invoices)
+    balance.record_applied(session, credit)
     return Unnumbered(actor, invoices, [] if numbers is not None else finalized, announced)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from faktur.auth import CurrentPrincipal
+from faktur.customers import service as customers
 from faktur.http.deps import NowDep, SessionDep
 from faktur.http.pagination import (
     CreatedBeforeQuery,
@@ -18,6 +19,7 @@ from faktur.http.pagination import (
     after,
     page,
 )
+from faktur.http.reads import adopt, before_writing
 from faktur.http.routing import TransactionalRoute, UnitOfWorkDep
 from faktur.invoices import commands, payments, service
 from faktur.invoices.presenters import present_invoice, present_preview
@@ -49,8 +51,13 @@ def create_invoice(
     uow: UnitOfWorkDep,
     now: NowDep,
 ) -> InvoiceOut:
+    actor, command = principal.as_actor(), commands.new_invoice(body)
+    with before_writing(uow.request, session) as reads:
+        customer, holds_credit = customers.get_customer_for_invoicing(
+            reads, actor.organisation_id, command.customer_id
+        )
     issuing = service.create_invoice_numbered_last(
-        session, principal.as_actor(), commands.new_invoice(body), now
+        session, actor, command, now, customer=adopt(session, customer), customer_holds_credit=holds_credit
     )
     uow.before_commit(issuing.take_number)
     return issuing.presented

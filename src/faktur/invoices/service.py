@@ -120,11 +120,19 @@ def create_invoice(
 
 
 def create_invoice_numbered_last(
-    session: Session, actor: Actor, command: NewInvoice, now: datetime, *, customer: Customer | None = None
+    session: Session,
+    actor: Actor,
+    command: NewInvoice,
+    now: datetime,
+    *,
+    customer: Customer | None = None,
+    customer_holds_credit: bool | None = None,
 ) -> Issuing:
     """`create_invoice`, with the number (and the events' INSERT) left to `Issuing.take_number`;
-    the invoice is not attached to the session (nothing changes it further)."""
-    request = InvoiceRequest(command, customer)
+    the invoice is not attached to the session (nothing changes it further). A caller that
+    passes the `customer` may say whether it held credit when read
+    (faktur.customers.service.get_customer_for_invoicing)."""
+    request = InvoiceRequest(command, customer, customer_holds_credit=customer_holds_credit)
     if customer is None or customer.id != command.customer_id:
         loaded, holds_credit = customers.get_customer_for_invoicing(
             session, actor.organisation_id, command.customer_id
