@@ -29,6 +29,7 @@ from faktur.http.error_handlers import install_error_handlers
 from faktur.http.openapi import install_openapi
 from faktur.http.public_url import PublicBaseUrl
 from faktur.http.security_headers import SecurityHeaders
+from faktur.http.writer_turns import WriterTurns
 from faktur.invoice_items.endpoints import router as invoice_items_router
 from faktur.invoices.endpoints import router as invoices_router
 from faktur.orders.endpoints import router as orders_router
@@ -116,6 +117,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.read_session_factory = make_session_factory(
         make_read_engine(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     )
+    # SQLite: one writing request of this process at a time (the database has one writer).
+    if engine.dialect.name == "sqlite":
+        app.state.writer_turns = WriterTurns(settings.sqlite_write_lock_timeout_ms)
     # Large draft PDFs are laid out once per change, not once per request (issue 22).
     app.state.draft_pdfs = DraftPdfCache()
     install_error_handlers(app)

@@ -18,7 +18,7 @@ Each route says whether its unit of work reads or writes (`Access`): a `Transact
 reads for GET and HEAD and writes for every other method; a `WritingRoute` writes for every
 method (a GET that stores what it computes). On SQLite a reader is a WAL reader that never waits
 for the write lock; a writer holds it from its first statement (the API key is read before, by a
-WAL reader: faktur.auth).
+WAL reader: faktur.auth), and the writers of one server process take turns (faktur.http.writer_turns).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from faktur.db import Access
 from faktur.http.idempotency import claim_idempotency_key
 from faktur.http.input_text import refuse_illegal_text
 from faktur.http.requests import ExactJSONRequest
+from faktur.http.writer_turns import WriterTurns
 from faktur.idempotency.service import IdempotentReplay, record_response
 from faktur.pending import Decided
 
@@ -200,22 +201,33 @@ class TransactionalRoute(APIRoute):
                 request.query_params.multi_items(), request.path_params.items(), await _parsed_body(request)
             )
             state = request.app.state
-            factory = state.read_session_factory if self.access is Access.READ else state.session_factory
-            uow = UnitOfWork(factory(), request)
-            request.state.session = uow.session
-            request.state.unit_of_work = uow
-            token = _unit_of_work.set(uow)
-            try:
-                return await handler(request)
-            except IdempotentReplay as replay:
-                await run_in_threadpool(uow.rollback)
-                return _replayed(replay)
-            finally:
-                _unit_of_work.reset(token)
-                if not uow.finished:
-                    await run_in_threadpool(uow.rollback)
+            turns: WriterTurns | None = getattr(state, "writer_turns", None)
+            if self.access is Access.READ or turns is None:
+                return await self._handle(handler, request, state.read_session_factory)
+            async with turns.turn():
+                return await self._handle(handler, request, state.session_factory)
 
         return transactional_handler
+
+    @staticmethod
+    async def _handle(
+        handler: Callable[[Request], Coroutine[Any, Any, Response]],
+        request: Request,
+        factory: Callable[[], Session],
+    ) -> Response:
+        uow = UnitOfWork(factory(), request)
+        request.state.session = uow.session
+        request.state.unit_of_work = uow
+        token = _unit_of_work.set(uow)
+        try:
+            return await handler(request)
+        except IdempotentReplay as replay:
+            await run_in_threadpool(uow.rollback)
+            return _replayed(replay)
+        finally:
+            _unit_of_work.reset(token)
+            if not uow.finished:
+                await run_in_threadpool(uow.rollback)
 
 
 class WritingRoute(TransactionalRoute):
