@@ -17,7 +17,7 @@ from faktur.billing.recovery import RunRecovery
 from faktur.config import Settings, get_settings
 from faktur.credit_notes.endpoints import routers as credit_note_routers
 from faktur.customers.endpoints import router as customers_router
-from faktur.db import make_engine, make_read_engine, make_session_factory
+from faktur.db import make_checkpointer, make_engine, make_read_engine, make_session_factory
 from faktur.dialects import install_dialects
 from faktur.documents.draft_cache import DraftPdfCache
 from faktur.documents.endpoints import router as documents_router
@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # invoices in bulk (runs, gathers) triggers full collections, which then cost
         # milliseconds instead of a quarter of a billing chunk (docs/benchmarks.md).
         gc.freeze()
+        checkpointer = make_checkpointer(engine)
+        if checkpointer is not None:
+            checkpointer.start()
         in_process = not queue.uses_workers(settings)
         if in_process:
             run_executor.start()
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 outbox_loop.stop()
             if in_process:
                 run_executor.stop()
+            if checkpointer is not None:
+                checkpointer.stop()
 
     # /docs (Swagger UI) is served from assets packaged with fastapi-offline, under
     # /static-offline-docs: it works without the internet and loads nothing from elsewhere. No

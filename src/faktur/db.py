@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from faktur.sqlite_checkpoints import BACKSTOP_PAGES, Checkpointer
 from faktur.sqlite_writer import queue_writers, read_only
 
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -82,6 +83,12 @@ def make_read_engine(engine: Engine, *, busy_timeout_ms: int = DEFAULT_SQLITE_BU
     return reader
 
 
+def make_checkpointer(engine: Engine) -> Checkpointer | None:
+    """The thread that checkpoints `engine`'s SQLite file (not started); None elsewhere."""
+    database = _sqlite_file(engine.url.render_as_string(hide_password=False))
+    return Checkpointer(database) if database else None
+
+
 def _sqlite_file(url: str) -> str | None:
     if not is_sqlite(url):
         return None
@@ -97,6 +104,12 @@ def _make_sqlite_engine(url: str, busy_timeout_ms: int, write_lock_timeout_ms: i
     # SQLite has one writer at a time: faktur's threads and processes queue on a lock instead
     # of SQLite's busy handler, which polls with sleeps of up to 100 ms and lets late comers win.
     queue_writers(engine, database, write_lock_timeout_ms / 1000)
+
+    # A COMMIT checkpoints only as a backstop: the server's thread does it (faktur.sqlite_checkpoints).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+
     return engine
 
 
