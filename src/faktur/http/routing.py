@@ -201,9 +201,11 @@ class TransactionalRoute(APIRoute):
                 request.query_params.multi_items(), request.path_params.items(), await _parsed_body(request)
             )
             state = request.app.state
-            turns: WriterTurns | None = getattr(state, "writer_turns", None)
-            if self.access is Access.READ or turns is None:
+            if self.access is Access.READ:
                 return await self._handle(handler, request, state.read_session_factory)
+            turns: WriterTurns | None = getattr(state, "writer_turns", None)
+            if turns is None:
+                return await self._handle(handler, request, state.session_factory)
             async with turns.turn():
                 return await self._handle(handler, request, state.session_factory)
 
