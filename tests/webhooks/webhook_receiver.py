@@ -12,6 +12,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    """http.server with a listen backlog a webhook sender needs: the default (5) drops the SYNs of
+    the sender's parallel connections beyond it, and each dropped one waits a second to retry."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = 128
+
+
 @dataclass
 class Received:
     headers: dict[str, str]
@@ -32,7 +41,7 @@ class Receiver:
     # Every request that reached the server, whatever it answered.
     seen: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    _server: _Server | None = None
     _thread: threading.Thread | None = None
 
     @property
@@ -66,9 +75,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
