@@ -49,7 +49,7 @@ from faktur.webhooks.delivery import DeliveryPolicy, WebhookDrain
 
 
 class _Server(ThreadingHTTPServer):
-    # The default listen backlog (5) is smaller than the drain's parallel sends (CLAIM_BATCH, 8):
+    # The default listen backlog (5) is smaller than the drain's parallel sends (CLAIM_BATCH):
     # the kernel drops the SYNs beyond it and each of those connections waits a second to retry,
     # which measured the receiver's accept queue instead of the delivery (figures before 2026-12-07).
     daemon_threads = True

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from standard_webhooks_verifier import Invalid, verify
 from webhook_fixtures import app, receiver  # noqa: F401 - fixtures
+from webhook_receiver import Receiver, free_port
 from webhook_settings import webhook_settings
 
 from factories import create_customer, create_invoice
@@ -105,6 +106,35 @@ def test_only_subscribed_types_are_sent(client, tenant, receiver) -> None:
     time.sleep(0.5)
     assert [r.event["type"] for r in receiver.received] == ["invoice.finalized"]
     assert request.event["data"]["object"]["number"] == invoice["number"]
+
+
+def test_an_endpoint_deleted_while_its_delivery_is_in_flight_is_skipped_and_the_pass_recorded(
+    client, tenant, receiver
+) -> None:
+    """One pass sends to two endpoints; one is deleted while its receiver hangs: the pass records
+    the other's attempt (the outcomes lock their endpoints once each), and the loop goes on."""
+    hanging = Receiver(free_port(), mode="hang")
+    hanging.start()
+    try:
+        gone = _endpoint(client, tenant.headers, hanging.url)
+        kept = _endpoint(client, tenant.headers, receiver.url)
+        create_customer(client, tenant.headers)
+        wait_for(lambda: hanging.seen, timeout=10, what="the delivery to the hanging receiver")
+        deleted = client.delete(f"/v1/webhook-endpoints/{gone['id']}", headers=tenant.headers)
+        assert deleted.status_code == 204
+        receiver.wait_for(1)
+        wait_for(lambda: _log(client, tenant.headers, kept["id"]), timeout=10, what="the kept attempt")
+        (attempt,) = _log(client, tenant.headers, kept["id"])
+        assert attempt["succeeded"] and attempt["status_code"] == 204
+        missing = client.get(f"/v1/webhook-endpoints/{gone['id']}/deliveries", headers=tenant.headers)
+        assert missing.status_code == 404
+        create_customer(client, tenant.headers)
+        ids = [r.headers["webhook-id"] for r in receiver.wait_for(2)]
+        # Each sent once: a pass that failed to record its outcomes would send them again.
+        assert len(ids) == len(set(ids)) == 2
+        assert len(hanging.seen) == 1
+    finally:
+        hanging.stop()
 
 
 def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(

@@ -206,10 +206,17 @@ def add_attempt(session: Session, attempt: WebhookAttempt) -> None:
     session.add(attempt)
 
 
-def endpoint_for_update(session: Session, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
-    # FOR NO KEY UPDATE: attempts and deliveries referencing the row (key-share locks) go on.
-    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).with_for_update(key_share=True)
-    return session.execute(stmt).scalar_one_or_none()
+def endpoints_for_update(session: Session, endpoint_ids: set[uuid.UUID]) -> dict[uuid.UUID, WebhookEndpoint]:
+    """The endpoints that still exist of `endpoint_ids`, locked in the order of their ids (every
+    worker locks in this order). FOR NO KEY UPDATE: attempts and deliveries referencing the rows
+    (key-share locks) go on."""
+    stmt = (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.id.in_(sorted(endpoint_ids)))
+        .order_by(WebhookEndpoint.id)
+        .with_for_update(key_share=True)
+    )
+    return {endpoint.id: endpoint for endpoint in session.execute(stmt).scalars()}
 
 
 def redeliver(session: Session, organisation_id: uuid.UUID, event_seq: int, now: datetime) -> int:
