@@ -91,6 +91,64 @@ def test_full_cancellation_after_a_partial_credit_voids_the_invoice_exactly(
     _credit(client, tenant, invoice["id"], {}, status=409)
 
 
+def test_full_cancellation_after_custom_lines_credits_only_what_is_left(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """Custom lines credit no invoice line: the cancellation takes the lines' remainders and, per VAT
+    rate, one allowance of what the custom lines credited, so the notes add up to the total."""
+    invoice = _issued(client, tenant, TWO_RATES)  # 100.00 + 19.00, 100.00 + 7.00 = 226.00
+    widget = invoice["lines"][0]["id"]
+    goodwill = {
+        "description": "Goodwill",
+        "quantity": "1",
+        "unit_price": "5.00",
+        "tax": {"category": "S", "percent": "7"},
+    }
+    first = _credit(
+        client, tenant, invoice["id"], {"lines": [goodwill, {"invoice_line_id": widget, "quantity": "2"}]}
+    )
+    assert first["total"] == "29.15"  # 5.00 + 0.35 and 20.00 + 3.80
+    rest = _credit(client, tenant, invoice["id"], {"reason": "duplicate"})
+    groups = {g["percent"]: (g["taxable_amount"], g["tax_amount"]) for g in rest["tax_breakdown"]}
+    assert groups == {"19.00": ("80.00", "15.20"), "7.00": ("95.00", "6.65")}
+    assert (rest["subtotal"], rest["total_excluding_tax"], rest["total"]) == ("180.00", "175.00", "196.85")
+    [allowance] = rest["adjustments"]
+    assert (allowance["kind"], allowance["computed_amount"], allowance["tax"]["percent"]) == (
+        "allowance",
+        "5.00",
+        "7.00",
+    )
+    assert allowance["reason"] == "Credited earlier by custom lines"
+    after = _invoice(client, tenant, invoice["id"])
+    assert (after["status"], after["credited_amount"], after["amount_due"]) == ("void", "226.00", "0.00")
+
+
+def test_void_after_a_custom_line_and_a_refusal_when_custom_lines_took_more_than_a_rate_has(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # Tax-inclusive: 119.00 at 19 % and 107.00 at 7 %; a custom 11.90 gross at 19 % is taken off gross.
+    body = [line("Widget", "1", "119.00", "19"), line("Book", "1", "107.00", "7")]
+    invoice = _issued(client, tenant, body, prices_include_tax=True)
+    custom = {"description": "Goodwill", "unit_price": "11.90", "tax": {"category": "S", "percent": "19"}}
+    _credit(client, tenant, invoice["id"], {"lines": [custom]})
+    voided = client.post(f"/v1/invoices/{invoice['id']}/void", json={}, headers=tenant.headers)
+    assert voided.status_code == 200, voided.text
+    after = _invoice(client, tenant, invoice["id"])
+    assert (after["status"], after["credited_amount"]) == ("void", "226.00")
+    [note_ref] = [n for n in after["credit_notes"] if n["number"] in after["status_history"][-1]["reason"]]
+    rest = client.get(f"/v1/credit-notes/{note_ref['id']}", headers=tenant.headers).json()
+    assert rest["total"] == "214.10"
+    # Custom lines at 19 % worth more than the 19 % line: the rest cannot be credited line by line.
+    other = _issued(client, tenant, TWO_RATES)
+    big = {"description": "Goodwill", "unit_price": "150.00", "tax": {"category": "S", "percent": "19"}}
+    _credit(client, tenant, other["id"], {"lines": [big]})
+    refused = _credit(client, tenant, other["id"], {}, status=409)
+    assert refused["error"]["code"] == "credit_exceeds_remaining"
+    assert "S 19" in refused["error"]["message"] and "custom lines" in refused["error"]["message"]
+    left = _invoice(client, tenant, other["id"])
+    assert (left["status"], left["credited_amount"], len(left["credit_notes"])) == ("open", "178.50", 1)
+
+
 def test_tax_inclusive_invoice(client: TestClient, tenant: Tenant) -> None:
     # gross 2 x 11.90 = 23.80 at 19 %: tax round(23.80 x 19 / 119) = 3.80, net 20.00
     invoice = _issued(client, tenant, [line("Ticket", "2", "11.90", "19")], prices_include_tax=True)

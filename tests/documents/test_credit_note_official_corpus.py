@@ -235,6 +235,54 @@ def test_credit_notes_that_complete_an_invoice_pass_every_profile(
     assert failures == [], "\n".join(failures)
 
 
+def test_a_cancellation_after_custom_lines_passes_every_profile(
+    client: TestClient, tenant: Tenant, official_validator: OfficialValidator
+) -> None:
+    """Custom lines at both rates and a quantity credit, then the rest: the last credit note takes the
+    custom lines off as document-level allowances (BG-20) at their rates, tax-exclusive, tax-inclusive
+    and in yen, and the notes add up to the invoice's total."""
+    complete_seller(client, tenant.headers)
+    headers = tenant.headers
+    de = buyer(client, headers)
+    notes: dict[str, dict[str, Any]] = {}
+    for label, currency, price, inclusive in (
+        ("EUR", "EUR", "33.33", False),
+        ("EUR gross", "EUR", "39.66", True),
+        ("JPY", "JPY", "3333", False),
+    ):
+        invoice = _invoice(
+            client,
+            tenant,
+            de,
+            [line("Seat", "7", price, "19"), line("Sticker", "9", price, "7")],
+            currency=currency,
+            prices_include_tax=inclusive,
+        )
+        seat, _ = _ids(invoice)
+        custom = "5" if currency == "JPY" else "4.99"
+        notes[f"{label} custom"] = issue_credit_note(
+            client,
+            headers,
+            invoice["id"],
+            lines=[
+                {"description": "Goodwill", "unit_price": custom, "tax": S19},
+                {"description": "Goodwill", "quantity": "2", "unit_price": custom, "tax": S7},
+                {"invoice_line_id": seat, "quantity": "3"},
+            ],
+        )
+        notes[f"{label} rest"] = rest = issue_credit_note(client, headers, invoice["id"])
+        assert len(rest["adjustments"]) == 2
+        credited = sum(
+            int(note["total"].replace(".", ""))
+            for name, note in notes.items()
+            if name.startswith(f"{label} ")
+        )
+        assert abs(credited - int(invoice["total"].replace(".", ""))) <= (2 if currency == "JPY" else 0)
+        assert client.get(f"/v1/invoices/{invoice['id']}", headers=headers).json()["status"] == "void"
+    failures = _check(client, tenant, official_validator, notes)
+    assert failures == [], "\n".join(failures)
+
+
 def test_other_categories_price_reductions_and_custom_lines_pass_every_profile(
     client: TestClient, tenant: Tenant, official_validator: OfficialValidator
 ) -> None:

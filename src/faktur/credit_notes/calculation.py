@@ -12,7 +12,10 @@ invoices:
 - a full cancellation repeats every line not credited yet exactly as invoiced, and credits the
   remainder of the others;
 - the credit note that credits the last of every line (it *completes* the invoice) also credits
-  the invoice's document-level allowances and charges. On a tax-exclusive invoice its VAT per
+  the invoice's document-level allowances and charges, and takes off, per VAT category and rate,
+  what earlier custom lines credited (one document-level allowance each): custom lines credit no
+  invoice line, so without it the rest of the lines would credit them a second time. On a
+  tax-exclusive invoice its VAT per
   group is what the invoice's group had left (the earlier credit notes rounded theirs on their
   own), so the credit notes of a fully credited invoice add up to its total exactly, to the minor
   unit; except where that would put the group's VAT one currency unit or more from its exact
@@ -56,6 +59,7 @@ from faktur.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, TaxR
 
 PRO_RATA_REASON = "Share of the invoice line's allowances and charges"
 REMAINDER_REASON = "Remainder of the invoice line"
+CUSTOM_CREDITED_REASON = "Credited earlier by custom lines"
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class Credited:
     tax_minor: Mapping[tuple[str, Decimal], int] = field(default_factory=dict)
     adjustments_credited: bool = False
     count: int = 0
+    # What custom lines credited (net, gross on a tax-inclusive invoice), per VAT category and rate.
+    custom: Mapping[tuple[str, Decimal], tuple[calc.TaxSpec, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,11 +113,16 @@ def credited_so_far(invoice: Invoice, notes: Sequence[CreditNote]) -> Credited:
     quantity: dict[uuid.UUID, Decimal] = {}
     amount: dict[uuid.UUID, int] = {}
     tax: dict[tuple[str, Decimal], int] = {}
+    custom: dict[tuple[str, Decimal], tuple[calc.TaxSpec, int]] = {}
     adjustments = False
     for note in notes:
         adjustments = adjustments or bool(note.adjustments)
         for line in note.lines:
             if line.invoice_line_id is None:
+                spec = _tax_of(line)
+                custom_key = (spec.category.value, spec.percent.normalize())
+                earlier = custom.get(custom_key, (spec, 0))[1]
+                custom[custom_key] = (spec, earlier + _priced(line, invoice.prices_include_tax))
                 continue
             key = line.invoice_line_id
             quantity[key] = quantity.get(key, Decimal(0)) + line.credited_quantity
@@ -119,7 +130,7 @@ def credited_so_far(invoice: Invoice, notes: Sequence[CreditNote]) -> Credited:
         for group in note.tax_groups:
             group_key = (group.category, Decimal(group.percent))
             tax[group_key] = tax.get(group_key, 0) + group.tax_minor
-    return Credited(quantity, amount, tax, adjustments, len(notes))
+    return Credited(quantity, amount, tax, adjustments, len(notes), custom)
 
 
 def _priced(line: InvoiceLine | CreditNoteLine, inclusive: bool) -> int:
@@ -128,7 +139,7 @@ def _priced(line: InvoiceLine | CreditNoteLine, inclusive: bool) -> int:
     return line.net_minor
 
 
-def _tax_of(line: InvoiceLine) -> calc.TaxSpec:
+def _tax_of(line: InvoiceLine | CreditNoteLine) -> calc.TaxSpec:
     return calc.TaxSpec(
         calc.TaxCategory(line.tax_category),
         line.tax_percent,
@@ -415,6 +426,10 @@ def compute_credit_note(
     if completes and not credited.adjustments_credited and invoice.adjustments:
         stored_adjustments = tuple(dict(a) for a in invoice.adjustments)
         adjustment_inputs = input_from_invoice(invoice).adjustments
+    if completes and credited.custom:
+        custom_inputs, custom_stored = _custom_credited(credited, currency)
+        adjustment_inputs += custom_inputs
+        stored_adjustments += custom_stored
     result = calc.compute_invoice(
         calc.InvoiceInput(
             currency=currency,
@@ -424,6 +439,8 @@ def compute_credit_note(
         )
     )
     check_amounts_in_range(result)
+    if completes and credited.custom:
+        _check_groups_not_negative(result, currency)
     rounding_minor = 0
     if completes and credited.count and not invoice.prices_include_tax:
         result, rounding_minor = _settle_last_cents(invoice, credited, result)
@@ -439,6 +456,62 @@ def compute_credit_note(
         completes,
         rounding_minor,
     )
+
+
+def _custom_credited(
+    credited: Credited, currency: str
+) -> tuple[tuple[calc.DocumentAdjustment, ...], tuple[dict[str, object], ...]]:
+    """What earlier custom lines credited, as document-level allowances at their VAT categories and
+    rates (engine inputs, and as stored on the credit note, in the form of an invoice's adjustments)."""
+    inputs: list[calc.DocumentAdjustment] = []
+    stored: list[dict[str, object]] = []
+    for spec, minor in credited.custom.values():
+        if minor <= 0:
+            continue
+        amount = _money(minor, currency)
+        inputs.append(
+            calc.DocumentAdjustment(is_charge=False, tax=spec, amount=amount, reason=CUSTOM_CREDITED_REASON)
+        )
+        stored.append(
+            {
+                "kind": "allowance",
+                "amount": str(amount),
+                "percent": None,
+                "reason": CUSTOM_CREDITED_REASON,
+                "reason_code": None,
+                "base_amount": None,
+                "tax_rate_id": None,
+                "tax": {
+                    "category": spec.category.value,
+                    "percent": str(spec.percent),
+                    "exemption_reason": spec.exemption_reason,
+                    "exemption_reason_code": spec.exemption_reason_code,
+                },
+                "computed_amount": str(amount),
+            }
+        )
+    return tuple(inputs), tuple(stored)
+
+
+def _check_groups_not_negative(result: calc.InvoiceResult, currency: str) -> None:
+    """Earlier custom lines at one VAT rate may have credited more than the invoice's lines at that
+    rate have left; the rest cannot then be credited line by line."""
+    for group in result.tax_groups:
+        if group.taxable_amount < 0:
+            label = f"{group.category.value} {group.percent}"
+            raise CreditExceedsRemaining(
+                f"Earlier custom credit-note lines at {label} % credited more than the invoice's lines at "
+                f"that rate have left ({calc.format_amount(-group.taxable_amount, currency)} {currency} "
+                f"more): credit what is left of the invoice with custom lines instead.",
+                [
+                    {
+                        "field": "lines",
+                        "reason": "earlier custom lines credited more than is left at this VAT rate",
+                        "tax_category": group.category.value,
+                        "tax_percent": str(group.percent),
+                    }
+                ],
+            )
 
 
 def _settle_last_cents(

@@ -158,7 +158,10 @@ class CreditNoteFields(BaseModel):
     issue_date: date = Field(description="Issue date")
     lines: list[CreditNoteLineOut] = Field(description="Credited lines")
     adjustments: list[DocumentAdjustmentOut] = Field(
-        description="The invoice's document allowances and charges, credited with its last lines"
+        description=(
+            "The invoice's document allowances and charges, credited with its last lines; on that credit "
+            "note also one allowance per VAT rate taking off what earlier custom lines credited"
+        )
     )
     tax_breakdown: list[TaxBreakdownOut] = Field(description="VAT per category and rate")
     subtotal: str = Field(description="Sum of line net amounts (BT-106)")
