@@ -1,15 +1,18 @@
-"""One signed HTTP POST of a webhook, with a deadline; never follows redirects."""
+"""One signed HTTP POST of a webhook, with a deadline; never follows redirects. It connects to an
+address the URL's check resolved (faktur.webhooks.urls.checked_addresses), never resolving the host
+again, and sends the host's name as Host and TLS server name (the certificate is checked against it)."""
 
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from faktur.errors import FakturError
-from faktur.webhooks.urls import check_url
+from faktur.webhooks.urls import Resolver, checked_addresses, resolve
 
 # The delivery log keeps this much of each answer.
 KEEP_BYTES = 1024
@@ -28,6 +31,53 @@ class Answer:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to `host` (its Host header) over a connection to `addresses`, tried in order."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None,
+        addresses: list[str],
+        timeout: float,  # float-ok: seconds
+    ) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to `host` (Host header, TLS server name, certificate) over a connection to `addresses`."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None,
+        addresses: list[str],
+        timeout: float,  # float-ok: seconds
+        context: ssl.SSLContext,
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.addresses = addresses
+        self.context = context
+
+    def connect(self) -> None:
+        sock = _connect(self.addresses, self.port, self.timeout)
+        self.sock = self.context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _connect(addresses: list[str], port: int, timeout: float | None) -> socket.socket:  # float-ok: seconds
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no address to connect to")
+
+
 def post(
     url: str,
     body: bytes,
@@ -35,6 +85,7 @@ def post(
     *,
     timeout: float,  # float-ok: seconds
     allow_private: bool,
+    resolver: Resolver = resolve,
 ) -> Answer:
     """POST `body` to `url`; the receiver has `timeout` seconds to connect and answer."""
     started = time.monotonic()
@@ -44,20 +95,23 @@ def post(
 
     try:
         # Checked again at every send: a name may resolve elsewhere than when it was registered.
-        check_url(url, allow_private=allow_private)
+        addresses = checked_addresses(url, allow_private=allow_private, resolver=resolver)
     except FakturError as refused:
         return Answer(None, elapsed_ms(), None, refused.message[:300])
     parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not addresses:
+        return Answer(None, elapsed_ms(), None, f"{host} does not resolve")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            parts.hostname or "", parts.port, timeout=timeout, context=ssl.create_default_context()
+        connection = _PinnedHTTPSConnection(
+            host, parts.port, addresses, timeout, ssl.create_default_context()
         )
     else:
-        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+        connection = _PinnedHTTPConnection(host, parts.port, addresses, timeout)
     try:
         connection.request(
             "POST",

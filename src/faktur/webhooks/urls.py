@@ -34,6 +34,14 @@ def _is_private(address: str) -> bool:
 def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> None:
     """Raise a 422 unless faktur may send webhooks to `url`. A host that does not resolve is
     accepted (it may resolve later); every delivery checks the address again."""
+    checked_addresses(url, allow_private=allow_private, resolver=resolver)
+
+
+def checked_addresses(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> list[str]:
+    """The addresses `url`'s host resolves to, each one faktur may send to; raises a 422 as
+    `check_url` does. A delivery connects to one of these and resolves nothing itself: a name that
+    resolved to a public address for the check and to a private one for the connection (DNS
+    rebinding) would otherwise reach the service's own network."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -46,8 +54,9 @@ def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) ->
     host = parts.hostname
     if parts.scheme == "http" and host not in LOCAL_HOSTS:
         raise WebhookUrlNotHttps(url)
-    if allow_private:
-        return
-    for address in resolver(host, port or (443 if parts.scheme == "https" else 80)):
-        if _is_private(address):
-            raise WebhookUrlPrivate(host, address)
+    addresses = resolver(host, port or (443 if parts.scheme == "https" else 80))
+    if not allow_private:
+        for address in addresses:
+            if _is_private(address):
+                raise WebhookUrlPrivate(host, address)
+    return addresses

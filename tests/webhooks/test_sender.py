@@ -1,0 +1,107 @@
+"""A webhook is sent to an address its URL's check resolved, never to one the host resolves to later
+(DNS rebinding), with the host's name as Host header and TLS server name."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from webhook_receiver import Receiver, free_port
+
+from faktur.webhooks import sender
+
+
+class _Listener:
+    """A loopback TCP server that keeps the first bytes of each connection and closes it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.received: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(5)
+                self.received.append(connection.recv(4096))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_https_connects_to_the_checked_address_and_names_the_host_in_tls() -> None:
+    """`hooks.invalid` never resolves (RFC 6761): the connection reaches the loopback listener only
+    because the sender connects to the address the check resolved, and its TLS hello names the host."""
+    listener = _Listener()
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    try:
+        answer = sender.post(
+            f"https://hooks.invalid:{listener.port}/hooks",
+            b"{}",
+            {},
+            timeout=5,
+            allow_private=True,
+            resolver=resolver,
+        )
+    finally:
+        listener.close()
+    assert asked == ["hooks.invalid"]  # resolved once, for the check
+    assert answer.status_code is None and answer.error  # the listener speaks no TLS
+    [hello] = listener.received
+    assert hello[:1] == b"\x16"  # a TLS handshake record
+    assert b"hooks.invalid" in hello  # the server name (SNI)
+
+
+def test_http_sends_the_host_name_as_host_header_over_the_checked_address() -> None:
+    receiver = Receiver(free_port())
+    receiver.start()
+    try:
+        answer = sender.post(
+            f"http://localhost:{receiver.port}/hooks",
+            b'{"id": "evt"}',
+            {"webhook-id": "evt"},
+            timeout=5,
+            allow_private=True,
+            resolver=lambda host, port: ["127.0.0.1"],
+        )
+        assert answer.status_code == 204, answer
+        [request] = receiver.wait_for(1)
+    finally:
+        receiver.stop()
+    assert request.headers["host"] == f"localhost:{receiver.port}"
+    assert request.body == b'{"id": "evt"}'
+
+
+def test_a_private_address_is_refused_at_the_send_without_connecting() -> None:
+    listener = _Listener()
+    try:
+        answer = sender.post(
+            f"https://hooks.invalid:{listener.port}/hooks",
+            b"{}",
+            {},
+            timeout=5,
+            allow_private=False,
+            resolver=lambda host, port: ["127.0.0.1"],
+        )
+    finally:
+        listener.close()
+    assert answer.status_code is None and "127.0.0.1" in (answer.error or "")
+    assert listener.received == []
+
+
+def test_a_host_that_does_not_resolve_is_an_attempt_that_failed() -> None:
+    answer = sender.post(
+        "https://hooks.invalid/hooks", b"{}", {}, timeout=5, allow_private=False, resolver=lambda h, p: []
+    )
+    assert (answer.status_code, answer.error) == (None, "hooks.invalid does not resolve")
