@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 from webhook_receiver import Receiver, free_port
 
@@ -98,6 +99,70 @@ def test_a_private_address_is_refused_at_the_send_without_connecting() -> None:
         listener.close()
     assert answer.status_code is None and "127.0.0.1" in (answer.error or "")
     assert listener.received == []
+
+
+class _Dripping:
+    """A loopback server that reads the request, then sends `head` at once and after it one byte
+    every 0.2 s, forever: each read of the sender gets something well within its socket timeout."""
+
+    def __init__(self, head: bytes) -> None:
+        self.head = head
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self.sock.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(self.head)
+                while not self.stopped.wait(0.2):
+                    connection.sendall(b"x" if self.head else b"H")
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.sock.close()
+
+
+def _post_in_time(port: int) -> tuple[sender.Answer | None, float]:
+    """Post with a 1 s timeout from a thread; the answer (None if it took over 5 s) and the seconds taken."""
+    result: list[sender.Answer] = []
+    started = time.monotonic()
+    thread = threading.Thread(
+        target=lambda: result.append(
+            sender.post(f"http://localhost:{port}/hooks", b"{}", {}, timeout=1, allow_private=True)
+        ),
+        daemon=True,
+    )
+    thread.start()
+    thread.join(5)
+    return (result[0] if result else None), time.monotonic() - started
+
+
+def test_a_receiver_dripping_its_status_line_is_no_answer_within_the_timeout() -> None:
+    dripping = _Dripping(b"")
+    try:
+        answer, took = _post_in_time(dripping.port)
+    finally:
+        dripping.close()
+    assert answer is not None, "the send outlived its timeout"
+    assert (answer.status_code, answer.error) == (None, "no answer within 1 s")
+    assert took < 2.5
+
+
+def test_a_status_in_time_counts_even_if_the_body_drips_on() -> None:
+    dripping = _Dripping(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nok")
+    try:
+        answer, took = _post_in_time(dripping.port)
+    finally:
+        dripping.close()
+    assert answer is not None, "the send outlived its timeout"
+    assert answer.status_code == 200 and answer.succeeded
+    assert took < 2.5
 
 
 def test_a_host_that_does_not_resolve_is_an_attempt_that_failed() -> None:

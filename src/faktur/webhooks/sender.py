@@ -4,9 +4,11 @@ again, and sends the host's name as Host and TLS server name (the certificate is
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -64,8 +66,32 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.context = context
 
     def connect(self) -> None:
-        sock = _connect(self.addresses, self.port, self.timeout)
+        # Set before the handshake too, so that the send's deadline can end a dripping one.
+        sock = self.sock = _connect(self.addresses, self.port, self.timeout)
         self.sock = self.context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _Deadline:
+    """Ends a send still running `seconds` after it started by shutting its socket down: socket
+    timeouts count per read, so a receiver answering a byte at a time would otherwise hold the
+    send (and the outbox pass waiting for it) for as long as it likes."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:  # float-ok: seconds
+        self.connection = connection
+        self.passed = False
+        self._timer = threading.Timer(seconds, self._end)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _end(self) -> None:
+        self.passed = True
+        sock = self.connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def _connect(addresses: list[str], port: int, timeout: float | None) -> socket.socket:  # float-ok: seconds
@@ -87,7 +113,8 @@ def post(
     allow_private: bool,
     resolver: Resolver = resolve,
 ) -> Answer:
-    """POST `body` to `url`; the receiver has `timeout` seconds to connect and answer."""
+    """POST `body` to `url`; the receiver has `timeout` seconds in all to connect and answer (its
+    status; what of its body came by then is kept)."""
     started = time.monotonic()
 
     def elapsed_ms() -> int:
@@ -112,6 +139,7 @@ def post(
         )
     else:
         connection = _PinnedHTTPConnection(host, parts.port, addresses, timeout)
+    deadline = _Deadline(connection, timeout)
     try:
         connection.request(
             "POST",
@@ -120,11 +148,17 @@ def post(
             headers={**headers, "content-type": "application/json", "user-agent": USER_AGENT},
         )
         response = connection.getresponse()
-        kept = response.read(KEEP_BYTES)
+        try:
+            kept = response.read(KEEP_BYTES)
+        except (OSError, http.client.HTTPException):
+            if not deadline.passed:
+                raise
+            kept = b""  # the status came in time; the rest of the body did not
         return Answer(response.status, elapsed_ms(), kept.decode("utf-8", "replace"), None)
-    except TimeoutError:
-        return Answer(None, elapsed_ms(), None, f"no answer within {timeout:g} s")
     except (OSError, http.client.HTTPException) as exc:
+        if deadline.passed or isinstance(exc, TimeoutError):
+            return Answer(None, elapsed_ms(), None, f"no answer within {timeout:g} s")
         return Answer(None, elapsed_ms(), None, f"{type(exc).__name__}: {exc}"[:300])
     finally:
+        deadline.cancel()
         connection.close()
