@@ -137,6 +137,34 @@ def test_an_endpoint_deleted_while_its_delivery_is_in_flight_is_skipped_and_the_
         hanging.stop()
 
 
+def test_a_hanging_receiver_holds_its_own_sends_not_the_others(
+    database_url, engine, tenant, receiver
+) -> None:
+    """A pass records what came within a second and leaves a send still waiting in flight: while one
+    endpoint's receiver hangs (5 s of a 6 s timeout), the other endpoint gets the next event at once,
+    and the hanging send's attempt is logged when it ends."""
+    hanging = Receiver(free_port(), mode="hang", hang_seconds=5)
+    hanging.start()
+    settings = webhook_settings(database_url, webhook_timeout_seconds=6.0)
+    try:
+        with TestClient(create_app(settings, engine)) as client:
+            slow = _endpoint(client, tenant.headers, hanging.url)
+            _endpoint(client, tenant.headers, receiver.url)
+            create_customer(client, tenant.headers)
+            receiver.wait_for(1, timeout=10)
+            wait_for(lambda: hanging.seen, timeout=10, what="the send to the hanging receiver")
+            started = time.monotonic()
+            create_customer(client, tenant.headers)
+            arrived = receiver.wait_for(2, timeout=10)
+            assert time.monotonic() - started < 3, "the other endpoint waited for the hanging one"
+            assert len({r.headers["webhook-id"] for r in arrived}) == 2
+            wait_for(lambda: _log(client, tenant.headers, slow["id"]), timeout=15, what="the hanging attempt")
+            first = min(_log(client, tenant.headers, slow["id"]), key=lambda a: a["created_at"])
+            assert (first["attempt"], first["succeeded"], first["status_code"]) == (1, False, None)
+    finally:
+        hanging.stop()
+
+
 def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(
     database_url, engine, tenant, receiver
 ) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +23,7 @@ from faktur.db import session_scope
 from faktur.events.service import record_event
 from faktur.events.types import EventType
 from faktur.models import WebhookAttempt, WebhookEndpoint
-from faktur.outbox_pass import Pass
+from faktur.outbox_pass import NOTHING, Pass
 from faktur.webhooks import repository, sender, signing
 from faktur.webhooks.repository import Claimed
 from faktur.webhooks.schemas import WebhookEndpointOut
@@ -38,6 +38,8 @@ FAN_OUT_BATCH = 500
 CLAIM_BATCH = 32
 # A lease outlives the request's timeout by this much before another worker may send again.
 LEASE_MARGIN = timedelta(seconds=5)
+# How long a pass waits for its sends before it records what came and leaves the rest in flight.
+PASS_WAIT = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,8 @@ def record_outcome(
 
 
 Clock = Callable[[], datetime]
+# A delivery sent: what was leased, what the receiver answered, when it was sent.
+Sent = tuple[Claimed, sender.Answer, datetime]
 
 
 def _utc_now() -> datetime:
@@ -178,7 +182,14 @@ def _utc_now() -> datetime:
 
 class WebhookDrain:
     """The outbox loop's webhook drain: each call is one pass (fan out, lease, send, record) and
-    says how much it did, and whether a batch was full. Deliveries leased together are sent at once."""
+    says how much it did, and whether a batch was full. Deliveries leased together are sent at once.
+
+    A pass waits for its own sends at most `PASS_WAIT` (a receiver that answers at all answers
+    within it) and records every send that has ended; a send still running stays in flight, its
+    lease held, its thread busy, and is recorded by the first pass that finds it ended. A slow or
+    hanging receiver thus holds its own sending threads until the timeout, not the outbox loop
+    (nor the other receivers, and the e-mails, behind it).
+    """
 
     def __init__(
         self, factory: sessionmaker[Session], policy: DeliveryPolicy, clock: Clock = _utc_now
@@ -187,14 +198,26 @@ class WebhookDrain:
         self.policy = policy
         self.clock = clock
         self.senders = ThreadPoolExecutor(max_workers=CLAIM_BATCH, thread_name_prefix="faktur-webhook")
+        self.in_flight: set[Future[Sent]] = set()
 
     def __call__(self) -> Pass:
         with session_scope(self.factory) as session:
             fanned = fan_out(session, self.clock())
-        now = self.clock()
-        with session_scope(self.factory) as session:
-            claimed = repository.claim_due(session, now, now + self.policy.lease, CLAIM_BATCH)
-        sent = list(self.senders.map(self._send, claimed))
+        room = CLAIM_BATCH - len(self.in_flight)
+        claimed: list[Claimed] = []
+        if room > 0:
+            now = self.clock()
+            with session_scope(self.factory) as session:
+                claimed = repository.claim_due(session, now, now + self.policy.lease, room)
+            new = {self.senders.submit(self._send, delivery) for delivery in claimed}
+            self.in_flight |= new
+            wait(new, timeout=PASS_WAIT.total_seconds())  # this pass's sends; earlier ones are not waited for
+        finished = {future for future in self.in_flight if future.done()}
+        self.in_flight -= finished
+        self._record([future.result() for future in finished])
+        return Pass.of(fanned, FAN_OUT_BATCH) + (Pass.of(len(claimed), room) if room > 0 else NOTHING)
+
+    def _record(self, sent: list[Sent]) -> None:
         if sent:
             # The pass's outcomes in one transaction (one turn of SQLite's writer lock, not one each).
             with session_scope(self.factory) as session:
@@ -209,11 +232,17 @@ class WebhookDrain:
                     if endpoint is None:
                         continue  # deleted meanwhile, with its deliveries
                     record_outcome(session, endpoint, delivery, answer, sent_at, self.clock(), self.policy)
-        return Pass.of(fanned, FAN_OUT_BATCH) + Pass.of(len(claimed), CLAIM_BATCH)
 
-    def _send(self, delivery: Claimed) -> tuple[Claimed, sender.Answer, datetime]:
+    def _send(self, delivery: Claimed) -> Sent:
         sent_at = self.clock()
         return delivery, send(delivery, self.policy, sent_at), sent_at
 
     def close(self) -> None:
+        """Let the sends in flight finish and record them (each ends within the policy's timeout)."""
         self.senders.shutdown(wait=True)
+        finished, self.in_flight = [future.result() for future in self.in_flight], set()
+        try:
+            self._record(finished)
+        except Exception:
+            # Their leases run out and they are sent again (at least once, with the same webhook-id).
+            logger.exception("could not record the outcomes of %d webhook sends at shutdown", len(finished))
