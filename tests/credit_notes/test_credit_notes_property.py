@@ -53,9 +53,16 @@ def _minor(amount: str, currency: str) -> int:
     currency=st.sampled_from(CURRENCIES),
     inclusive=st.booleans(),
     fractions=st.lists(st.sampled_from(["0.1", "0.25", "0.5", "1"]), max_size=4),
+    goodwill=st.sampled_from([None, "0.01", "0.3"]),
 )
 def test_partial_credits_then_cancellation_add_up_to_the_total(
-    client, tenant, body_lines: list[dict], currency: str, inclusive: bool, fractions: list[str]
+    client,
+    tenant,
+    body_lines: list[dict],
+    currency: str,
+    inclusive: bool,
+    fractions: list[str],
+    goodwill: str | None,
 ) -> None:
     customer = create_customer(client, tenant.headers, name="Property", vat_id=None)
     body = {
@@ -71,6 +78,22 @@ def test_partial_credits_then_cancellation_add_up_to_the_total(
     total = _minor(invoice["total"], currency)
     path = f"/v1/invoices/{invoice['id']}/credit-notes"
     credited = notes = 0
+    if goodwill is not None:
+        # A custom line first (no invoice line credited), priced a share of the first line's price.
+        first = invoice["lines"][0]
+        price = calc.quantize_money(Decimal(first["unit_price"]) * Decimal(goodwill), currency)
+        if price > 0:
+            tax = {"category": first["tax"]["category"], "percent": first["tax"]["percent"]}
+            response = client.post(
+                path,
+                json={"lines": [{"description": "Goodwill", "unit_price": str(price), "tax": tax}]},
+                headers=tenant.headers,
+            )
+            assert response.status_code in (201, 409), response.text
+            if response.status_code == 201:
+                _consistent(response.json(), currency)
+                credited += _minor(response.json()["total"], currency)
+                notes += 1
     for index, fraction in enumerate(fractions):
         target = invoice["lines"][index % len(invoice["lines"])]
         quantity = (Decimal(target["quantity"]) * Decimal(fraction)).quantize(Decimal("0.001"))
@@ -92,6 +115,8 @@ def test_partial_credits_then_cancellation_add_up_to_the_total(
     after = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).json()
     if after["status"] != "void":
         rest = client.post(path, json={}, headers=tenant.headers)
+        if rest.status_code == 409 and "custom lines" in rest.json()["error"]["message"]:
+            return  # the custom line took more than its rate's lines had left: refused, as documented
         assert rest.status_code == 201, rest.text
         _consistent(rest.json(), currency)
         credited += _minor(rest.json()["total"], currency)
