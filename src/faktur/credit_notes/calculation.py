@@ -55,6 +55,7 @@ from faktur.credit_notes.errors import (
 )
 from faktur.errors import AmountTooPrecise
 from faktur.invoices.calculation import check_amounts_in_range, input_from_invoice
+from faktur.invoices.rows import dump_tax
 from faktur.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, TaxRate
 
 PRO_RATA_REASON = "Share of the invoice line's allowances and charges"
@@ -481,12 +482,7 @@ def _custom_credited(
                 "reason_code": None,
                 "base_amount": None,
                 "tax_rate_id": None,
-                "tax": {
-                    "category": spec.category.value,
-                    "percent": str(spec.percent),
-                    "exemption_reason": spec.exemption_reason,
-                    "exemption_reason_code": spec.exemption_reason_code,
-                },
+                "tax": dump_tax(spec),
                 "computed_amount": str(amount),
             }
         )

@@ -102,7 +102,8 @@ def _dump_adjustment(adj: LineAdjustment | NewAdjustment) -> dict[str, Any]:
     }
 
 
-def _dump_tax(tax: calc.TaxSpec) -> dict[str, Any]:
+def dump_tax(tax: calc.TaxSpec) -> dict[str, Any]:
+    """A tax as stored in adjustments (read back by faktur.invoices.calculation)."""
     return {
         "category": tax.category.value,
         "percent": str(tax.percent),
@@ -157,7 +158,7 @@ def fill(invoice: Invoice, computed: Computed) -> tuple[list[InvoiceLine], list[
             **_dump_adjustment(adj.adjustment),
             "base_amount": None if adj.adjustment.base_amount is None else str(adj.adjustment.base_amount),
             "tax_rate_id": None if adj.adjustment.tax_rate_id is None else str(adj.adjustment.tax_rate_id),
-            "tax": _dump_tax(adj.tax),
+            "tax": dump_tax(adj.tax),
             "computed_amount": str(result.amount),
         }
         for adj, result in zip(computed.adjustments, computed.result.adjustments, strict=True)
