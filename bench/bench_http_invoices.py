@@ -2,15 +2,18 @@
 
 The server is a real uvicorn process on a free loopback port with --workers worker processes
 (on SQLite their writes queue on the database's writer lock file). N client threads, each with
-its own httpx.Client, first drive GET /health, then POST /v1/invoices with five lines at two
-VAT rates and "finalize": true (every request a new invoice; --idempotency-keys sends a new
-Idempotency-Key with each). For each phase: throughput, p50 and p99; then the ratios against
-the targets (p99 of create+finalize <= 5x the p99 of /health, throughput >= 1/8 of it). At the
-end the invoice numbers in the database are checked to be gapless 1..N and to match the responses.
+its own httpx.Client, drive GET /health, then POST /v1/invoices with five lines at two VAT
+rates and "finalize": true (every request a new invoice; --idempotency-keys sends a new
+Idempotency-Key with each). The two endpoints take turns --rounds times, each round a share of
+--requests of each, so a drift of the machine's speed (tens of percent within minutes on a shared
+host) falls on both alike. For each endpoint over all rounds: throughput (requests over the
+time its rounds took), p50 and p99; then the ratios against the targets (p99 of create+finalize
+<= 5x the p99 of /health, throughput >= 1/8 of it). At the end the invoice numbers in the
+database are checked to be gapless 1..N and to match the responses.
 
     .venv/bin/python bench/bench_http_invoices.py --backend both --clients 8 --requests 2000
 
---profile DIR runs py-spy on the server during the create+finalize phase and prints the top
+--profile DIR runs py-spy on the server during the create+finalize phase (in one round) and prints the top
 functions (wall time of request threads, so lock waits show; --profile-gil for CPU only);
 profiling slows the server, so take figures from a run without it.
 """
@@ -128,6 +131,10 @@ def invoice_body(customer_id: str, i: int) -> dict[str, Any]:
     }
 
 
+# What `drive` returns: wall seconds, latencies of successful requests, statuses, bodies.
+Run = tuple[float, list[float], Counter[str], list[bytes]]
+
+
 def drive(
     base_url: str,
     headers: dict[str, str],
@@ -136,7 +143,7 @@ def drive(
     max_seconds: float,
     make_request: Any,
     keep_bodies: bool = False,
-) -> tuple[float, list[float], Counter[str], list[bytes]]:
+) -> Run:
     """Run `total` requests from `clients` threads (or stop at max_seconds).
 
     make_request(client, i) -> httpx.Response. Returns wall seconds, latencies of successful
@@ -193,6 +200,11 @@ def drive(
     )
 
 
+def describe(run: Run) -> str:
+    wall, latencies, _, _ = run
+    return f"{len(latencies) / wall:.0f} req/s, p99 {percentile(sorted(latencies), 99) * 1000:.1f} ms"
+
+
 def summarise(name: str, wall: float, latencies: list[float], statuses: Counter[str]) -> Phase:
     ok = sorted(latencies)
     errors = sum(n for code, n in statuses.items() if not code.startswith("2"))
@@ -243,12 +255,42 @@ class CpuMeter:
             _proc_cpu_seconds(lambda _pgrp, comm: comm.startswith("postgres")),
         )
 
-    @staticmethod
-    def apply(phase: Phase, before: tuple[float, ...], after: tuple[float, ...]) -> Phase:
-        wall = after[0] - before[0]
-        phase.client_cpu = round((after[1] - before[1]) / wall, 2)
-        phase.server_cpu = round((after[2] - before[2]) / wall, 2)
-        phase.postgres_cpu = round((after[3] - before[3]) / wall, 2)
+
+def rounds(total: int, count: int) -> list[tuple[int, int]]:
+    """(first index, requests) of each of `count` rounds sharing `total` requests."""
+    count = max(1, min(count, total))
+    sizes = [total // count + (1 if r < total % count else 0) for r in range(count)]
+    return [(sum(sizes[:r]), size) for r, size in enumerate(sizes)]
+
+
+@dataclass
+class Tally:
+    """One endpoint's requests summed over the rounds: time, latencies, statuses, CPU."""
+
+    wall: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    bodies: list[bytes] = field(default_factory=list)
+    metered: float = 0.0  # seconds the CPU meter ran
+    cpu: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # client, server, postgres
+
+    def add(self, run: Run, before: tuple[float, ...], after: tuple[float, ...]) -> None:
+        """Add a `drive` result, metered from `before` to `after` (CpuMeter samples)."""
+        wall, latencies, statuses, bodies = run
+        self.wall += wall
+        self.latencies += latencies
+        self.statuses.update(statuses)
+        self.bodies += bodies
+        self.metered += after[0] - before[0]
+        for i in range(3):
+            self.cpu[i] += after[i + 1] - before[i + 1]
+
+    def phase(self, name: str) -> Phase:
+        phase = summarise(name, self.wall, self.latencies, self.statuses)
+        if self.metered:
+            phase.client_cpu, phase.server_cpu, phase.postgres_cpu = (
+                round(seconds / self.metered, 2) for seconds in self.cpu
+            )
         return phase
 
 
@@ -535,37 +577,38 @@ def run_backend(backend: str, args: argparse.Namespace) -> BackendResult:
         log(f"[{backend}] warm-up done: {dict(warm_statuses)}")
         analyse(url)
 
+        # The two endpoints take turns, --rounds times: the machine's speed drifts by tens of
+        # percent within minutes, and each endpoint then sees the same drift (docs/benchmarks.md).
         meter = CpuMeter(server.process.pid)
-        before = meter.sample()
-        wall, lat, statuses, _ = drive(
-            server.base_url, headers, args.clients, args.requests, args.max_seconds, get_health
-        )
-        health = meter.apply(summarise("GET /health", wall, lat, statuses), before, meter.sample())
-        log(
-            f"[{backend}] health: {health.rps} req/s, p50 {health.p50_ms} ms, p99 {health.p99_ms} ms, "
-            f"CPU cores: client {health.client_cpu}, server {health.server_cpu}, pg {health.postgres_cpu}"
-        )
-
-        if args.profile:
-            args.profile.mkdir(parents=True, exist_ok=True)
-            profiler = Profiler(server.process.pid, args.profile / f"{backend}.raw.txt", args.profile_gil)
+        health_tally, invoice_tally = Tally(), Tally()
         offset = 1_000_000  # distinct request bodies from the warm-up's
-        before = meter.sample()
-        wall, lat, statuses, bodies = drive(
-            server.base_url, headers, args.clients, args.requests, args.max_seconds,
-            lambda client, i: post_invoice(client, offset + i), keep_bodies=True,
-        )  # fmt: skip
-        after = meter.sample()
-        if profiler:
-            profiler.stop()
-        invoices = meter.apply(
-            summarise("POST /v1/invoices (5 lines, finalize)", wall, lat, statuses), before, after
-        )
-        log(
-            f"[{backend}] invoices: {invoices.rps} req/s, p50 {invoices.p50_ms} ms, "
-            f"p99 {invoices.p99_ms} ms, CPU cores: client {invoices.client_cpu}, "
-            f"server {invoices.server_cpu}, pg {invoices.postgres_cpu}"
-        )
+        for start, count in rounds(args.requests, 1 if args.profile else args.rounds):
+            before = meter.sample()
+            health_run = drive(server.base_url, headers, args.clients, count, args.max_seconds, get_health)
+            health_tally.add(health_run, before, meter.sample())
+
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                profiler = Profiler(server.process.pid, args.profile / f"{backend}.raw.txt", args.profile_gil)
+            first = offset + start
+            before = meter.sample()
+            run = drive(
+                server.base_url, headers, args.clients, count, args.max_seconds,
+                lambda client, i, first=first: post_invoice(client, first + i), keep_bodies=True,
+            )  # fmt: skip
+            invoice_tally.add(run, before, meter.sample())
+            if profiler:
+                profiler.stop()
+            log(f"[{backend}] round: /health {describe(health_run)}; invoices {describe(run)}")
+        health = health_tally.phase("GET /health")
+        invoices = invoice_tally.phase("POST /v1/invoices (5 lines, finalize)")
+        bodies = invoice_tally.bodies
+        for phase in (health, invoices):
+            log(
+                f"[{backend}] {phase.name}: {phase.rps} req/s, p50 {phase.p50_ms} ms, "
+                f"p99 {phase.p99_ms} ms, CPU cores: client {phase.client_cpu}, "
+                f"server {phase.server_cpu}, pg {phase.postgres_cpu}"
+            )
     finally:
         server.stop()
 
@@ -647,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--idempotency-keys", action="store_true", help="send a new Idempotency-Key with every invoice POST"
     )
+    parser.add_argument("--rounds", type=int, default=4, help="the endpoints take turns this many times")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per endpoint")
     parser.add_argument("--max-seconds", type=float, default=300, help="time limit per phase")
     parser.add_argument(
@@ -655,7 +699,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"admin connection; the bench database {BENCH_DATABASE!r} is recreated per run",
     )
     parser.add_argument("--keep-database", action="store_true", help="keep the PostgreSQL bench database")
-    parser.add_argument("--profile", type=Path, help="py-spy the server in the invoice phase; write here")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy the server in the invoice phase (one round); write here"
+    )
     parser.add_argument(
         "--profile-gil", action="store_true", help="sample only threads holding the GIL (CPU, not waits)"
     )
