@@ -19,6 +19,8 @@ from webhook_settings import webhook_settings
 
 from factories import create_customer, create_invoice
 from faktur.app import create_app
+from faktur.outbox import webhook_drain
+from faktur.webhooks.delivery import CLAIM_BATCH, PER_ENDPOINT
 from worker_processes import wait_for
 
 
@@ -163,6 +165,54 @@ def test_a_hanging_receiver_holds_its_own_sends_not_the_others(
             assert (first["attempt"], first["succeeded"], first["status_code"]) == (1, False, None)
     finally:
         hanging.stop()
+
+
+def test_a_hanging_endpoint_with_a_backlog_takes_only_its_share_of_the_sends(
+    database_url, engine, tenant, receiver
+) -> None:
+    """An endpoint whose receiver hangs, with more due events than a pass sends at once, gets
+    PER_ENDPOINT sends in flight and no more; another endpoint's event goes out meanwhile."""
+    hanging = Receiver(free_port(), mode="hang", hang_seconds=6)
+    hanging.start()
+    settings = webhook_settings(database_url, webhook_timeout_seconds=8.0)
+    try:
+        with TestClient(create_app(settings, engine)) as client:
+            _endpoint(client, tenant.headers, hanging.url)
+            for n in range(CLAIM_BATCH + 8):
+                create_customer(client, tenant.headers, name=f"Backlog {n}")
+            wait_for(lambda: len(hanging.seen) >= PER_ENDPOINT, timeout=10, what="the hanging sends")
+            _endpoint(client, tenant.headers, receiver.url)
+            started = time.monotonic()
+            create_customer(client, tenant.headers, name="After the backlog")
+            (arrived,) = receiver.wait_for(1, timeout=10)
+            waited = time.monotonic() - started
+            in_flight = len(hanging.seen)
+        assert waited < 3, f"the other endpoint waited {waited:.1f} s for the hanging one's sends"
+        assert arrived.event["data"]["object"]["name"] == "After the backlog"
+        assert in_flight == PER_ENDPOINT
+    finally:
+        hanging.stop()
+
+
+def test_a_pass_that_leaves_due_deliveries_for_an_endpoints_share_asks_to_go_again(
+    database_url, engine, session_factory, tenant, receiver
+) -> None:
+    """A burst to one endpoint goes out PER_ENDPOINT per pass, pass after pass: each pass that
+    left due deliveries says so (the outbox loop goes again at once instead of sleeping its poll
+    interval); the pass that finds nothing left does not."""
+    burst = 2 * PER_ENDPOINT + 3
+    with TestClient(create_app(webhook_settings(database_url, outbox_in_process=False), engine)) as client:
+        _endpoint(client, tenant.headers, receiver.url)
+        for n in range(burst):
+            create_customer(client, tenant.headers, name=f"Burst {n}")
+    drain = webhook_drain(session_factory, webhook_settings(database_url))
+    try:
+        passes = [drain(), drain(), drain(), drain()]
+    finally:
+        drain.close()
+    assert [p.more for p in passes] == [True, True, False, False]
+    assert [p.done for p in passes] == [burst + PER_ENDPOINT, PER_ENDPOINT, 3, 0]  # the first fans out too
+    assert len({r.headers["webhook-id"] for r in receiver.wait_for(burst)}) == burst
 
 
 def test_receiver_down_failing_hanging_then_back_gets_everything_in_order(

@@ -144,6 +144,15 @@ class WebhookDelivery(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_webhook_deliveries_endpoint_object", "endpoint_id", "object_id", "event_seq"),
+        # The lease's check for an older pending delivery of the object (webhooks.repository).
+        Index(
+            "ix_webhook_deliveries_pending_object",
+            "endpoint_id",
+            "object_id",
+            "event_seq",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
         Index("ix_webhook_deliveries_event", "event_seq"),
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ FAN_OUT_BATCH = 500
 # transactions whatever its size, so a month-end burst is sent 32 at a time (8 delivered ~30 % fewer
 # events per second, docs/benchmarks.md).
 CLAIM_BATCH = 32
+# Sends to one endpoint in flight at once, per worker: an endpoint that hangs (or answers slowly)
+# holds at most this many of the CLAIM_BATCH sending threads until its timeout, the rest serve the
+# other endpoints meanwhile.
+PER_ENDPOINT = 8
 # A lease outlives the request's timeout by this much before another worker may send again.
 LEASE_MARGIN = timedelta(seconds=5)
 # How long a pass waits for its sends before it records what came and leaves the rest in flight.
@@ -171,6 +176,20 @@ def record_outcome(
         logger.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.disabled_reason)
 
 
+def fair_share(due: list[tuple[int, uuid.UUID]], busy: Counter[uuid.UUID], room: int) -> list[int]:
+    """Of the due deliveries (id, endpoint id), oldest first, the first `room` whose endpoint
+    has fewer than PER_ENDPOINT sends in flight (`busy`, counted on as they are taken)."""
+    taken: list[int] = []
+    counts = Counter(busy)
+    for delivery_id, endpoint_id in due:
+        if len(taken) == room:
+            break
+        if counts[endpoint_id] < PER_ENDPOINT:
+            counts[endpoint_id] += 1
+            taken.append(delivery_id)
+    return taken
+
+
 Clock = Callable[[], datetime]
 # A delivery sent: what was leased, what the receiver answered, when it was sent.
 Sent = tuple[Claimed, sender.Answer, datetime]
@@ -187,8 +206,8 @@ class WebhookDrain:
     A pass waits for its own sends at most `PASS_WAIT` (a receiver that answers at all answers
     within it) and records every send that has ended; a send still running stays in flight, its
     lease held, its thread busy, and is recorded by the first pass that finds it ended. A slow or
-    hanging receiver thus holds its own sending threads until the timeout, not the outbox loop
-    (nor the other receivers, and the e-mails, behind it).
+    hanging receiver thus holds its own sending threads until the timeout, at most PER_ENDPOINT
+    of them, not the outbox loop (nor the other receivers, and the e-mails, behind it).
     """
 
     def __init__(
@@ -198,24 +217,41 @@ class WebhookDrain:
         self.policy = policy
         self.clock = clock
         self.senders = ThreadPoolExecutor(max_workers=CLAIM_BATCH, thread_name_prefix="faktur-webhook")
-        self.in_flight: set[Future[Sent]] = set()
+        # The sends running, each with its endpoint.
+        self.in_flight: dict[Future[Sent], uuid.UUID] = {}
 
     def __call__(self) -> Pass:
         with session_scope(self.factory) as session:
             fanned = fan_out(session, self.clock())
         room = CLAIM_BATCH - len(self.in_flight)
         claimed: list[Claimed] = []
+        left_due = False
         if room > 0:
-            now = self.clock()
-            with session_scope(self.factory) as session:
-                claimed = repository.claim_due(session, now, now + self.policy.lease, room)
-            new = {self.senders.submit(self._send, delivery) for delivery in claimed}
+            claimed, left_due = self._claim(room)
+            new = {self.senders.submit(self._send, delivery): delivery.endpoint_id for delivery in claimed}
             self.in_flight |= new
             wait(new, timeout=PASS_WAIT.total_seconds())  # this pass's sends; earlier ones are not waited for
-        finished = {future for future in self.in_flight if future.done()}
-        self.in_flight -= finished
+        finished = [future for future in self.in_flight if future.done()]
+        for future in finished:
+            del self.in_flight[future]
         self._record([future.result() for future in finished])
-        return Pass.of(fanned, FAN_OUT_BATCH) + (Pass.of(len(claimed), room) if room > 0 else NOTHING)
+        # More is waiting when the room was filled, or when due deliveries were left for an
+        # endpoint's share (its sends have ended by the next pass, unless they hang).
+        sent = Pass(len(claimed), len(claimed) == room or left_due) if room > 0 else NOTHING
+        return Pass.of(fanned, FAN_OUT_BATCH) + sent
+
+    def _claim(self, room: int) -> tuple[list[Claimed], bool]:
+        """Lease up to `room` due deliveries, oldest first, at most PER_ENDPOINT in flight to any
+        one endpoint (counting this worker's sends still running); and whether due deliveries of
+        endpoints below that were left for a later pass."""
+        busy = Counter(self.in_flight.values())
+        now = self.clock()
+        with session_scope(self.factory) as session:
+            due = repository.due_deliveries(
+                session, now, 2 * room, skip_endpoints={e for e, n in busy.items() if n >= PER_ENDPOINT}
+            )
+            chosen = fair_share(due, busy, room)
+            return repository.lease(session, chosen, now + self.policy.lease), len(due) > len(chosen)
 
     def _record(self, sent: list[Sent]) -> None:
         if sent:
@@ -240,7 +276,7 @@ class WebhookDrain:
     def close(self) -> None:
         """Let the sends in flight finish and record them (each ends within the policy's timeout)."""
         self.senders.shutdown(wait=True)
-        finished, self.in_flight = [future.result() for future in self.in_flight], set()
+        finished, self.in_flight = [future.result() for future in self.in_flight], {}
         try:
             self._record(finished)
         except Exception:

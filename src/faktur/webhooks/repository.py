@@ -4,11 +4,11 @@ delivery loop's queries, which work across organisations)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from faktur.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -106,21 +106,28 @@ class Claimed:
     payload: str
 
 
-def claim_due(session: Session, now: datetime, leased_until: datetime, limit: int) -> list[Claimed]:
-    """Lease up to `limit` due deliveries: pending, due, not leased by a live worker, of an enabled
-    endpoint, and the oldest pending one of their (endpoint, object) so each object's events
-    arrive in order. Other workers skip the rows this one locks (PostgreSQL)."""
+def due_deliveries(
+    session: Session, now: datetime, limit: int, *, skip_endpoints: Collection[uuid.UUID] = ()
+) -> list[tuple[int, uuid.UUID]]:
+    """Up to `limit` due deliveries, oldest first, as (id, endpoint id), locked for this
+    transaction: pending, due, not leased by a live worker, of an enabled endpoint not in
+    `skip_endpoints`, and the oldest pending one of their (endpoint, object) so each object's
+    events arrive in order. Other workers skip the rows this one locks (PostgreSQL)."""
+    # The first pending event of the delivery's object to its endpoint: one look-up in
+    # ix_webhook_deliveries_pending_object per candidate. (Asked as NOT EXISTS an earlier one,
+    # PostgreSQL without statistics made it a join comparing every pair of pending deliveries.)
     earlier = aliased(WebhookDelivery)
-    blocked = exists().where(
-        and_(
+    first_pending = (
+        select(func.min(earlier.event_seq))
+        .where(
             earlier.endpoint_id == WebhookDelivery.endpoint_id,
             earlier.object_id == WebhookDelivery.object_id,
             earlier.status == PENDING,
-            earlier.event_seq < WebhookDelivery.event_seq,
         )
+        .scalar_subquery()
     )
     due = (
-        select(WebhookDelivery.id)
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
         .join(
             WebhookEndpoint,
             (WebhookEndpoint.organisation_id == WebhookDelivery.organisation_id)
@@ -131,13 +138,20 @@ def claim_due(session: Session, now: datetime, leased_until: datetime, limit: in
             WebhookDelivery.next_attempt_at <= now,
             (WebhookDelivery.leased_until.is_(None)) | (WebhookDelivery.leased_until < now),
             WebhookEndpoint.enabled.is_(True),
-            ~blocked,
+            WebhookDelivery.event_seq == first_pending,
         )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
-    ids = list(session.execute(due).scalars())
+    if skip_endpoints:
+        due = due.where(WebhookDelivery.endpoint_id.not_in(sorted(skip_endpoints)))
+    return [(row.id, row.endpoint_id) for row in session.execute(due)]
+
+
+def lease(session: Session, ids: Sequence[int], leased_until: datetime) -> list[Claimed]:
+    """Lease the deliveries `ids` (locked by `due_deliveries` in this transaction) until
+    `leased_until`; what sending each needs."""
     if not ids:
         return []
     session.execute(
