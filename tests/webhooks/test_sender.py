@@ -169,3 +169,39 @@ def test_a_host_that_does_not_resolve_is_an_attempt_that_failed() -> None:
         "https://hooks.invalid/hooks", b"{}", {}, timeout=5, allow_private=False, resolver=lambda h, p: []
     )
     assert (answer.status_code, answer.error) == (None, "hooks.invalid does not resolve")
+
+
+def _unanswering(address: str) -> tuple[socket.socket, list[socket.socket]]:
+    """A listener on `address` whose accept queue (of one) is full: a further connection's SYN
+    is dropped, and connecting hangs until the caller's timeout."""
+    listener = socket.socket()
+    listener.bind((address, 0))
+    listener.listen(0)
+    queued = socket.create_connection(listener.getsockname(), timeout=1)
+    return listener, [queued]
+
+
+def test_a_host_whose_addresses_do_not_answer_takes_the_timeout_once_not_once_per_address() -> None:
+    """Two addresses, neither accepting: the send gives up after its timeout, not after two."""
+    first, held = _unanswering("127.0.0.2")
+    port = first.getsockname()[1]
+    second = socket.socket()
+    second.bind(("127.0.0.3", port))
+    second.listen(0)
+    held.append(socket.create_connection(("127.0.0.3", port), timeout=1))
+    started = time.monotonic()
+    try:
+        answer = sender.post(
+            f"https://hooks.invalid:{port}/hooks",
+            b"{}",
+            {},
+            timeout=1,
+            allow_private=True,
+            resolver=lambda host, _port: ["127.0.0.2", "127.0.0.3"],
+        )
+    finally:
+        for sock in (first, second, *held):
+            sock.close()
+    took = time.monotonic() - started
+    assert (answer.status_code, answer.error) == (None, "no answer within 1 s")
+    assert took < 1.8, f"the send took {took:.1f} s for a timeout of 1 s"

@@ -34,20 +34,22 @@ class Answer:
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """HTTP to `host` (its Host header) over a connection to `addresses`, tried in order."""
+    """HTTP to `host` (its Host header) over a connection to `addresses`, tried in order until
+    `ends_at` (time.monotonic)."""
 
     def __init__(
         self,
         host: str,
         port: int | None,
         addresses: list[str],
-        timeout: float,  # float-ok: seconds
+        ends_at: float,  # float-ok: seconds
     ) -> None:
-        super().__init__(host, port, timeout=timeout)
+        super().__init__(host, port, timeout=max(ends_at - time.monotonic(), 0.001))
         self.addresses = addresses
+        self.ends_at = ends_at
 
     def connect(self) -> None:
-        self.sock = _connect(self.addresses, self.port, self.timeout)
+        self.sock = _connect(self.addresses, self.port, self.ends_at)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -58,16 +60,17 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         host: str,
         port: int | None,
         addresses: list[str],
-        timeout: float,  # float-ok: seconds
+        ends_at: float,  # float-ok: seconds
         context: ssl.SSLContext,
     ) -> None:
-        super().__init__(host, port, timeout=timeout, context=context)
+        super().__init__(host, port, timeout=max(ends_at - time.monotonic(), 0.001), context=context)
         self.addresses = addresses
+        self.ends_at = ends_at
         self.context = context
 
     def connect(self) -> None:
         # Set before the handshake too, so that the send's deadline can end a dripping one.
-        sock = self.sock = _connect(self.addresses, self.port, self.timeout)
+        sock = self.sock = _connect(self.addresses, self.port, self.ends_at)
         self.sock = self.context.wrap_socket(sock, server_hostname=self.host)
 
 
@@ -94,11 +97,16 @@ class _Deadline:
         self._timer.cancel()
 
 
-def _connect(addresses: list[str], port: int, timeout: float | None) -> socket.socket:  # float-ok: seconds
+def _connect(addresses: list[str], port: int, ends_at: float) -> socket.socket:  # float-ok: seconds
+    """A connection to the first of `addresses` that accepts one before `ends_at`: the addresses
+    share the send's time, so a host with several that do not answer takes it once, not once each."""
     error: OSError | None = None
     for address in addresses:
+        remaining = ends_at - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no connection in time")
         try:
-            return socket.create_connection((address, port), timeout)
+            return socket.create_connection((address, port), remaining)
         except OSError as exc:
             error = exc
     raise error or OSError("no address to connect to")
@@ -133,12 +141,13 @@ def post(
     if parts.query:
         path += "?" + parts.query
     connection: http.client.HTTPConnection
+    ends_at = started + timeout
     if parts.scheme == "https":
         connection = _PinnedHTTPSConnection(
-            host, parts.port, addresses, timeout, ssl.create_default_context()
+            host, parts.port, addresses, ends_at, ssl.create_default_context()
         )
     else:
-        connection = _PinnedHTTPConnection(host, parts.port, addresses, timeout)
+        connection = _PinnedHTTPConnection(host, parts.port, addresses, ends_at)
     deadline = _Deadline(connection, timeout)
     try:
         connection.request(
