@@ -142,9 +142,7 @@ def test_body_that_is_not_a_json_object_is_rejected_and_stores_nothing(
     if raw == b"null" and path in OPTIONAL_BODY:
         pytest.skip("an optional body may be null")
     before = stored_rows()
-    response = client.request(
-        method, render(path, world), content=raw, headers={**tenant.headers, **JSON}
-    )
+    response = client.request(method, render(path, world), content=raw, headers={**tenant.headers, **JSON})
     assert_error(response, status, code, field)
     assert stored_rows() == before
 
@@ -328,7 +326,9 @@ ORGANISATION_CASES = [
     patch_org("org_number_reset_unknown", {"number_reset": "monthly"}, "number_reset"),
     patch_org("org_number_format_too_long", {"number_format": LONG}, "number_format"),
     patch_org(
-        "org_number_format_without_seq", {"number_format": "INV-{YYYY}"}, "number_format",
+        "org_number_format_without_seq",
+        {"number_format": "INV-{YYYY}"},
+        "number_format",
         code="invalid_number_format",
     ),
     patch_org("org_unknown_field", {"id": str(uuid.uuid4())}, "id"),
@@ -528,10 +528,10 @@ DATE_FILTER_CASES = [
 # (convert to UTC during validation); strict, so the fix flags these rows for promotion.
 LAST_HOUR = "9999-12-31T23:00:00-05:00"
 DATE_OVERFLOW_CASES = [
-    get("invoices_created_from_year_1", "/v1/invoices?created_from=0001-01-01T00:00%2B05:00", "created_from")
-    .param(),
-    get("invoices_created_before_9999", f"/v1/invoices?created_before={LAST_HOUR}", "created_before")
-    .param(),
+    get(
+        "invoices_created_from_year_1", "/v1/invoices?created_from=0001-01-01T00:00%2B05:00", "created_from"
+    ).param(),
+    get("invoices_created_before_9999", f"/v1/invoices?created_before={LAST_HOUR}", "created_before").param(),
 ]
 
 ALL_CASES = [

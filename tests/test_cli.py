@@ -96,9 +96,7 @@ def test_migrate_twice_is_a_no_op(runner: CliRunner, migrated: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_org_create_prints_the_organisation_and_a_working_key(
-    runner: CliRunner, api: TestClient
-) -> None:
+def test_org_create_prints_the_organisation_and_a_working_key(runner: CliRunner, api: TestClient) -> None:
     organisation_id, key = created_org(runner, "X GmbH")
     response = api.get("/v1/organisation", headers=bearer(key))
     assert response.status_code == 200, response.text

@@ -171,20 +171,22 @@ def test_a_postgresql_connection_lost_mid_request_is_503(backend: str, client, t
     with locker.connect() as lock_holder:
         lock_holder.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))
         request = threading.Thread(
-            target=lambda: answer.append(
-                client.get("/v1/customers", headers=tenant.headers)
-            )
+            target=lambda: answer.append(client.get("/v1/customers", headers=tenant.headers))
         )
         request.start()
         with admin.connect() as conn:
             deadline = time.monotonic() + 20
             while True:
-                pids = conn.execute(
-                    text(
-                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND wait_event_type = 'Lock' AND query LIKE '%customers%'"
+                pids = (
+                    conn.execute(
+                        text(
+                            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND wait_event_type = 'Lock' AND query LIKE '%customers%'"
+                        )
                     )
-                ).scalars().all()
+                    .scalars()
+                    .all()
+                )
                 if pids:
                     break
                 assert time.monotonic() < deadline, "the request never waited for the lock"

@@ -55,7 +55,7 @@ def _no_float(value: Any) -> Any:
     if isinstance(value, str) and not is_decimal_string(value):
         raise ValueError(
             f"{value[:40]!r} is not a decimal number: write ASCII digits with an optional sign "
-            "and decimal point, e.g. \"1000.50\" (no spaces, underscores or other digits)"
+            'and decimal point, e.g. "1000.50" (no spaces, underscores or other digits)'
         )
     return value
 

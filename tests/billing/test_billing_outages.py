@@ -142,9 +142,7 @@ def _count_invoices(engine: Engine) -> int:
         return conn.execute(select(func.count()).select_from(Invoice)).scalar_one()
 
 
-def test_workers_and_their_follower_ride_out_a_60_s_outage(
-    cluster, private_url, tmp_path: Path
-) -> None:
+def test_workers_and_their_follower_ride_out_a_60_s_outage(cluster, private_url, tmp_path: Path) -> None:
     contracts = 150
     tenant = _seed(private_url, contracts)
     reader = create_engine(normalise_url(private_url), pool_pre_ping=True)

@@ -114,9 +114,7 @@ class TaxSpec:
                 ) from None
         check_decimal(self.percent, "tax.percent")
         if self.percent < 0:
-            raise NegativeTaxRate(
-                f"VAT rate {self.percent} is negative", field="tax.percent"
-            )
+            raise NegativeTaxRate(f"VAT rate {self.percent} is negative", field="tax.percent")
         _blank_to_none(self, "exemption_reason")
         _blank_to_none(self, "exemption_reason_code")
 

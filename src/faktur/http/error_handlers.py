@@ -155,9 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
         fault = database_fault(exc)
         if fault is None:
             return _unexpected(request, exc)
-        logger.error(
-            "database fault %s on %s %s", fault.code, request.method, request.url.path, exc_info=exc
-        )
+        logger.error("database fault %s on %s %s", fault.code, request.method, request.url.path, exc_info=exc)
         return render(request, fault)
 
     @app.exception_handler(Exception)

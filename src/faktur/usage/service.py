@@ -199,9 +199,7 @@ def ingest_events(
 
         metric = metrics.get(event.metric_code)
         if metric is None:
-            refuse(
-                EventMetricNotFound.code, "metric_code", f"no metric with code {event.metric_code!r}"
-            )
+            refuse(EventMetricNotFound.code, "metric_code", f"no metric with code {event.metric_code!r}")
             continue
         timestamp = event.timestamp.astimezone(UTC)
         day = timestamp.date()

@@ -454,7 +454,10 @@ def plain_width(text: str, font: str = FONT, size: float = 8.5) -> float:  # flo
 
 
 def fitted(
-    text: str, style: ParagraphStyle, width: float, padding: float = CELL_PADDING  # float-ok: points
+    text: str,
+    style: ParagraphStyle,
+    width: float,
+    padding: float = CELL_PADDING,  # float-ok: points
 ) -> str | Paragraph:
     """A plain string when it fits its cell on one line (fast), else a Paragraph that wraps (at
     spaces and soft hyphens, and inside a word only when nothing else fits) so nothing runs into

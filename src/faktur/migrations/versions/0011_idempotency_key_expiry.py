@@ -15,9 +15,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_idempotency_keys_org_created", "idempotency_keys", ["organisation_id", "created_at"]
-    )
+    op.create_index("ix_idempotency_keys_org_created", "idempotency_keys", ["organisation_id", "created_at"])
 
 
 def downgrade() -> None:
