@@ -6,31 +6,18 @@ events table keeps it to one event per invoice whichever worker notices first.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from faktur.events.types import EventType
 from faktur.invoices import events as invoice_events
-from faktur.invoices.schemas import InvoiceStatus
-from faktur.models import Event, Invoice
-
-
-def overdue_unannounced(session: Session, today: date, limit: int) -> list[Invoice]:
-    announced = exists().where(Event.object_id == Invoice.id, Event.type == EventType.INVOICE_OVERDUE.value)
-    stmt = (
-        select(Invoice)
-        .where(Invoice.status == InvoiceStatus.OPEN.value, Invoice.due_date < today, ~announced)
-        .order_by(Invoice.due_date, Invoice.id)
-        .limit(limit)
-    )
-    return list(session.execute(stmt).scalars())
+from faktur.invoices import repository
 
 
 def record_overdue(session: Session, now: datetime, limit: int = 200) -> int:
     """Record invoice.overdue for up to `limit` invoices that became overdue; how many."""
-    found = overdue_unannounced(session, now.date(), limit)
+    found = repository.overdue_unannounced(session, now.date(), limit)
     for invoice in found:
         invoice_events.record(session, invoice, now, EventType.INVOICE_OVERDUE)
     return len(found)

@@ -1,20 +1,23 @@
-"""SQL for invoices, always scoped by organisation."""
+"""SQL for invoices, always scoped by organisation (except the outbox loop's look for overdue invoices,
+which works across organisations)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, delete, select
+from sqlalchemy import Insert, delete, exists, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from faktur.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
+from faktur.events.types import EventType
+from faktur.invoices.schemas import InvoiceStatus
+from faktur.models import Event, Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
 from faktur.models.base import Base, table_of
 from faktur.paging import Cursor
 from faktur.sql import newest_first
@@ -170,3 +173,16 @@ def replace_lines(
     insert_rows(session, InvoiceTaxGroup, [_row(group) for group in tax_groups])
     set_committed_value(invoice, "lines", lines)
     set_committed_value(invoice, "tax_groups", tax_groups)
+
+
+def overdue_unannounced(session: Session, today: date, limit: int) -> list[Invoice]:
+    """Up to `limit` open invoices of any organisation due before `today` without an
+    invoice.overdue event yet, the longest overdue first."""
+    announced = exists().where(Event.object_id == Invoice.id, Event.type == EventType.INVOICE_OVERDUE.value)
+    stmt = (
+        select(Invoice)
+        .where(Invoice.status == InvoiceStatus.OPEN.value, Invoice.due_date < today, ~announced)
+        .order_by(Invoice.due_date, Invoice.id)
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
