@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, selectin
 from sqlalchemy.orm.attributes import set_committed_value
 
 from faktur.events.types import EventType
-from faktur.invoices.schemas import InvoiceStatus
+from faktur.invoices.domain import InvoiceStatus
 from faktur.models import Event, Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxGroup, Payment
 from faktur.models.base import Base, table_of
 from faktur.paging import Cursor
