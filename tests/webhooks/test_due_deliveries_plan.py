@@ -11,13 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 
-from conftest import POSTGRES_URL, make_tenant
-from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
+from conftest import POSTGRES_URL, make_tenant, new_postgres_database
+from faktur.db import make_engine, make_session_factory, session_scope
 from faktur.events.service import record_event
-from faktur.migrations import upgrade_to_head
 from faktur.webhooks import repository
 from faktur.webhooks import service as webhooks
 from faktur.webhooks.delivery import fan_out
@@ -30,17 +28,8 @@ pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL (FAKT
 @pytest.fixture
 def new_database() -> Iterator[str]:
     """A database of its own, migrated and never analysed."""
-    assert POSTGRES_URL
-    name = f"faktur_plan_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
-    upgrade_to_head(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with new_postgres_database("faktur_plan") as url:
+        yield url
 
 
 def _rows_compared(plan: dict[str, Any]) -> int:
