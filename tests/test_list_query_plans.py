@@ -45,6 +45,7 @@ from faktur.customers.schemas import CustomerOut
 from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
 from faktur.events.service import record_event
 from faktur.events.types import EventType
+from faktur.invoices import repository as invoices_repo
 from faktur.models import Base
 from faktur.organisations import service as organisations
 from faktur.paging import Cursor
@@ -351,3 +352,17 @@ def test_medium_database_is_what_the_seed_promises(medium: Medium) -> None:
     assert counts["invoices"] >= 1_000_000 * MEDIUM_SCALE * 0.99
     assert counts["usage_events"] >= 10_000_000 * MEDIUM_SCALE * 0.99
     assert make_url(str(medium.engine.url)).database.startswith("faktur_test_plans_")
+
+
+def test_the_overdue_scan_reads_open_invoices_only(medium: Medium) -> None:
+    """The outbox loop's look for invoices that became overdue runs across organisations in every
+    loop: it reads the open invoices by due date (a partial index) and probes each one's
+    invoice.overdue event, never every invoice or every event."""
+    medium.statements.clear()
+    with session_scope(make_session_factory(medium.engine)) as session:
+        invoices_repo.overdue_unannounced(session, datetime.now(UTC).date(), 200)
+    [(statement, parameters)] = medium.statements
+    plan = _explain(medium, statement, parameters, seqscan=True)
+    scans = {(n.get("Relation Name"), n["Node Type"], n.get("Index Name")) for n in _scans(plan)}
+    assert not [s for s in scans if s[1] == "Seq Scan"], scans
+    assert ("invoices", "Index Scan", "ix_invoices_open_due") in scans, scans

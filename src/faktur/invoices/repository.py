@@ -177,8 +177,14 @@ def replace_lines(
 
 def overdue_unannounced(session: Session, today: date, limit: int) -> list[Invoice]:
     """Up to `limit` open invoices of any organisation due before `today` without an
-    invoice.overdue event yet, the longest overdue first."""
-    announced = exists().where(Event.object_id == Invoice.id, Event.type == EventType.INVOICE_OVERDUE.value)
+    invoice.overdue event yet, the longest overdue first (off the partial index
+    ix_invoices_open_due: the open invoices only, not every invoice)."""
+    # One probe of the partial unique index uq_events_overdue_object per candidate.
+    announced = exists().where(
+        Event.organisation_id == Invoice.organisation_id,
+        Event.object_id == Invoice.id,
+        Event.type == EventType.INVOICE_OVERDUE.value,
+    )
     stmt = (
         select(Invoice)
         .where(Invoice.status == InvoiceStatus.OPEN.value, Invoice.due_date < today, ~announced)

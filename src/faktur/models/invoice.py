@@ -123,6 +123,15 @@ class Invoice(TenantOwned, Base):
             sqlite_where=text("contract_id IS NOT NULL AND status != 'void'"),
             postgresql_where=text("contract_id IS NOT NULL AND status != 'void'"),
         ),
+        # The outbox loop's look for invoices that became overdue, across organisations
+        # (invoices.repository.overdue_unannounced): the open ones only, by due date.
+        Index(
+            "ix_invoices_open_due",
+            "due_date",
+            "id",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
 
