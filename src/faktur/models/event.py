@@ -137,9 +137,11 @@ class WebhookDelivery(Base):
         ForeignKeyConstraint(
             ["organisation_id", "event_seq"], ["events.organisation_id", "events.seq"], ondelete="CASCADE"
         ),
+        # The lease's order (next_attempt_at, id): a pass reads as many due deliveries as it leases.
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
+            "id",
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
