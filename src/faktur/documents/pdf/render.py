@@ -456,7 +456,7 @@ def plain_width(text: str, font: str = FONT, size: float = 8.5) -> float:  # flo
 def fitted(
     text: str,
     style: ParagraphStyle,
-    width: float,
+    width: float,  # float-ok: points
     padding: float = CELL_PADDING,  # float-ok: points
 ) -> str | Paragraph:
     """A plain string when it fits its cell on one line (fast), else a Paragraph that wraps (at
