@@ -1,8 +1,12 @@
-"""The lease's query on PostgreSQL before any statistics (a new database, or a burst into a table
-analysed while it was small, is planned from estimates): the check for an older pending delivery
-of the same object once compared every candidate with every pending delivery (a million
-comparisons for a thousand), and the due deliveries were all read and sorted to lease a few; now
-it reads about as many as it leases, in the index's order."""
+"""The delivery loop's queries on PostgreSQL read about as much as they hand on, however many rows
+the tables hold.
+
+The lease's query before any statistics (a new database, or a burst into a table analysed while it
+was small, is planned from estimates): the check for an older pending delivery of the same object
+once compared every candidate with every pending delivery (a million comparisons for a thousand),
+and the due deliveries were all read and sorted to lease a few; now it reads about as many as it
+leases, in the index's order. The fan-out's look for new events once read every event of the last
+30 days (its condition did not match its partial index's), on every pass."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from conftest import POSTGRES_URL, make_tenant, new_postgres_database
 from faktur.db import make_engine, make_session_factory, session_scope
@@ -79,3 +83,41 @@ def test_leasing_reads_each_pending_delivery_a_bounded_number_of_times(new_datab
     # Read in the lease's order off the index: about as many as leased, not every due delivery.
     read = [n for n in _nodes(plan["Plan"]) if n.get("Index Name") == "ix_webhook_deliveries_due"]
     assert read and all(node["Actual Rows"] <= 2 * len(due) for node in read), read
+
+
+def _explain(engine: Any, statement: str, parameters: Any) -> dict[str, Any]:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+        (plan,) = cursor.fetchone()[0]  # psycopg parses the JSON
+        raw.rollback()
+        return dict(plan["Plan"])
+    finally:
+        raw.close()
+
+
+def test_the_fan_out_reads_the_new_events_off_their_index(new_database: str) -> None:
+    """Of 2,000 events (analysed), 20 not fanned out yet: the fan-out reads those 20 through the
+    partial index of new events, not the table."""
+    engine = make_engine(new_database)
+    factory = make_session_factory(engine)
+    tenant = make_tenant(factory)
+    now = datetime.now(UTC)
+    with session_scope(factory) as session:
+        for _ in range(2000):
+            customer = {"id": str(uuid.uuid4())}
+            record_event(session, tenant.organisation_id, "customer.created", customer, now=now)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE events SET fanned_out = true WHERE seq % 100 <> 0"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE events"))
+    statements: list[tuple[str, Any]] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append((args[2], args[3])))
+    with session_scope(factory) as session:
+        assert len(repository.events_to_fan_out(session, 500)) == 20
+    plan = _explain(engine, *statements[-1])
+    engine.dispose()
+    reads = [n for n in _nodes(plan) if n.get("Relation Name") == "events"]
+    assert [n["Node Type"] for n in reads] == ["Index Scan"], reads
+    assert reads[0]["Index Name"] == "ix_events_not_fanned_out"
