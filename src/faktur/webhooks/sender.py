@@ -44,7 +44,8 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         addresses: list[str],
         ends_at: float,  # float-ok: seconds
     ) -> None:
-        super().__init__(host, port, timeout=max(ends_at - time.monotonic(), 0.001))
+        # No timeout for http.client: it uses one only in the connect() this class replaces.
+        super().__init__(host, port)
         self.addresses = addresses
         self.ends_at = ends_at
 
@@ -63,7 +64,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         ends_at: float,  # float-ok: seconds
         context: ssl.SSLContext,
     ) -> None:
-        super().__init__(host, port, timeout=max(ends_at - time.monotonic(), 0.001), context=context)
+        super().__init__(host, port, context=context)
         self.addresses = addresses
         self.ends_at = ends_at
         self.context = context
