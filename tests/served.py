@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -65,39 +67,47 @@ def served_process(
     """`served`, yielding the base URL and the server's process id (with one worker, the process
     that answers requests: a test may change its limits, e.g. `resource.prlimit`)."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(FAKTUR), "serve", "--port", str(port), "--workers", str(workers)],
-        env=serve_env(database_url, **(settings or {})),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its workers are in its process group, stopped with it
-        preexec_fn=preexec_fn,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180  # a loaded CI machine imports slowly
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"faktur serve exited: {process.stderr.read().decode()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                _signal_group(process.pid, signal.SIGTERM)
-                output = process.communicate(timeout=20)[1].decode()[-3000:]
-                raise RuntimeError(f"faktur serve did not answer /health: {output}")
-            time.sleep(0.1)
-        yield base, process.pid
-    finally:
-        _signal_group(process.pid, signal.SIGTERM)
+    # The server's log goes to a file, not a pipe: a pipe nobody reads fills up (64 KiB of
+    # tracebacks of 503s, say) and the server's next log line blocks the thread that writes it.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [str(FAKTUR), "serve", "--port", str(port), "--workers", str(workers)],
+            env=serve_env(database_url, **(settings or {})),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,  # its workers are in its process group, stopped with it
+            preexec_fn=preexec_fn,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            _signal_group(process.pid, signal.SIGKILL)
-            process.wait()
-        process.stderr.close()
+            deadline = time.monotonic() + 180  # a loaded CI machine imports slowly
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"faktur serve exited: {_tail(log)}")
+                try:
+                    if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    _signal_group(process.pid, signal.SIGTERM)
+                    process.wait(timeout=20)
+                    raise RuntimeError(f"faktur serve did not answer /health: {_tail(log)}")
+                time.sleep(0.1)
+            yield base, process.pid
+        finally:
+            _signal_group(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _tail(log: IO[bytes], size: int = 3000) -> str:
+    log.seek(0, os.SEEK_END)
+    log.seek(max(0, log.tell() - size))
+    return log.read().decode(errors="replace")
 
 
 def _signal_group(pid: int, signum: int) -> None:
