@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             pool_size=settings.db_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             write_lock_timeout_ms=settings.sqlite_write_lock_timeout_ms,
+            lock_timeout_ms=settings.postgres_lock_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.postgres_idle_in_transaction_timeout_ms,
         )
     session_factory = make_session_factory(engine)
 

@@ -36,7 +36,8 @@ def open_engine() -> Engine:
     A missing SQLite file is not created here, and an unmigrated or unreachable database ends the
     command with exit code 1 and one line naming the database and the fix.
     """
-    database_url = get_settings().database_url
+    settings = get_settings()
+    database_url = settings.database_url
     where = describe(database_url)
     url = make_url(database_url)
     on_disk = is_sqlite(database_url) and url.database not in (None, "", ":memory:")
@@ -52,4 +53,8 @@ def open_engine() -> Engine:
         raise _fail(f"Cannot open the database {where}: {reason}") from exc
     if not current:
         raise _fail(f"The database {where} has no faktur schema or an older one: run `faktur migrate`.")
-    return make_engine(database_url)
+    return make_engine(
+        database_url,
+        lock_timeout_ms=settings.postgres_lock_timeout_ms,
+        idle_in_transaction_timeout_ms=settings.postgres_idle_in_transaction_timeout_ms,
+    )

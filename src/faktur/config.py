@@ -9,7 +9,12 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from faktur.db import DEFAULT_SQLITE_BUSY_TIMEOUT_MS, DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS
+from faktur.db import (
+    DEFAULT_POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    DEFAULT_POSTGRES_LOCK_TIMEOUT_MS,
+    DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+    DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS,
+)
 
 
 def default_sqlite_path() -> Path:
@@ -33,6 +38,13 @@ class Settings(BaseSettings):
     sqlite_write_lock_timeout_ms: int = DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS
     # SQLite's own busy handler: how long to wait for a lock held by a program other than faktur.
     sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS
+    # PostgreSQL: how long a statement waits for a lock another transaction holds before it gives
+    # up (a request: 503 database_busy), and how long a transaction may sit idle between two of
+    # its statements before the server ends it (freeing its locks). 0 turns either off.
+    postgres_lock_timeout_ms: int = Field(DEFAULT_POSTGRES_LOCK_TIMEOUT_MS, ge=0)
+    postgres_idle_in_transaction_timeout_ms: int = Field(
+        DEFAULT_POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS, ge=0
+    )
     idempotency_key_ttl_hours: int = 24
     # Larger request bodies are refused with 413 before they are read (before authentication too).
     max_request_body_bytes: int = 10 * 1024 * 1024

@@ -34,7 +34,8 @@ SQLITE_IOERR_SHMSIZE = SQLITE_IOERR | (19 << 8)
 
 # PostgreSQL SQLSTATEs: a full disk, and waits that a retry resolves.
 PG_DISK_FULL = "53100"
-PG_BUSY = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+PG_BUSY = {"40001", "40P01"}  # serialization failure, deadlock
+PG_LOCK_NOT_AVAILABLE = "55P03"  # a lock waited for longer than lock_timeout (faktur.db)
 
 # OS errors that mean the disk, not the program, failed.
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
@@ -108,6 +109,13 @@ def database_fault(error: BaseException) -> FakturError | None:
         return storage_full()
     if sqlstate in PG_BUSY:
         return DatabaseBusy("The database is busy with concurrent changes; retry the request.")
+    if sqlstate == PG_LOCK_NOT_AVAILABLE:
+        return DatabaseBusy(
+            "Another transaction kept something this request changes locked for longer than the "
+            "server waits (FAKTUR_POSTGRES_LOCK_TIMEOUT_MS); nothing was stored. Retry after the time "
+            "in Retry-After; if it persists, an operator can find the transaction that holds the lock "
+            "(pg_stat_activity, pg_locks)."
+        )
     if error.connection_invalidated or isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
         return database_unavailable()
     return None

@@ -20,6 +20,10 @@ from faktur.sqlite_writer import queue_writers, read_only
 
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
 DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS = 10_000
+# PostgreSQL: how long a statement waits for a lock another transaction holds (a row, a table),
+# and how long a transaction may sit idle between its statements before the server ends it.
+DEFAULT_POSTGRES_LOCK_TIMEOUT_MS = 10_000
+DEFAULT_POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
 
 
 class Access(Enum):
@@ -49,6 +53,8 @@ def make_engine(
     pool_size: int = 20,
     busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
     write_lock_timeout_ms: int = DEFAULT_SQLITE_WRITE_LOCK_TIMEOUT_MS,
+    lock_timeout_ms: int = DEFAULT_POSTGRES_LOCK_TIMEOUT_MS,
+    idle_in_transaction_timeout_ms: int = DEFAULT_POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS,
 ) -> Engine:
     """The engine of writing units of work (and of everything outside a request)."""
     url = normalise_url(url)
@@ -57,10 +63,18 @@ def make_engine(
     # JIT compilation pays off for long analytic queries, not for faktur's: a billing chunk's
     # usage query (its cost estimate crosses jit_above_cost) spent ~18 ms compiling, half its time.
     # Sessions run in UTC, so timestamps arrive already in UTC (models.types.UtcDateTime).
+    # Every wait is bounded, as SQLite's are: a statement waits for a lock at most lock_timeout,
+    # then fails (55P03, answered 503 database_busy; background work retries it), so a
+    # transaction that keeps a row locked cannot pile up every request that needs the row, each
+    # holding a thread and a connection; and a transaction left idle by its client (a process
+    # stopped or hung mid-transaction) is ended by the server after
+    # idle_in_transaction_session_timeout, which frees its locks.
     given = make_url(url).query.get("options", "")
-    options = " ".join(
-        [*(given if isinstance(given, tuple) else [given]), "-c jit=off -c TimeZone=UTC"]
-    ).strip()
+    bounds = (
+        f"-c jit=off -c TimeZone=UTC -c lock_timeout={lock_timeout_ms} "
+        f"-c idle_in_transaction_session_timeout={idle_in_transaction_timeout_ms}"
+    )
+    options = " ".join([*(given if isinstance(given, tuple) else [given]), bounds]).strip()
     return create_engine(
         url,
         pool_size=pool_size,
