@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -30,9 +31,12 @@ from sqlalchemy import Engine, create_engine, text
 from conftest import Tenant
 from factories import create_customer, customer_body, line
 from faktur.app import create_app
+from faktur.billing import runs
 from faktur.cli_database import open_engine
 from faktur.config import Settings, get_settings
-from faktur.db import make_engine, normalise_url
+from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
+from faktur.outages import Outage
+from recurring_factories import create_contract, flat
 from served import served
 
 pytestmark = pytest.mark.postgres_only
@@ -257,3 +261,59 @@ def test_requests_stuck_behind_one_organisations_lock_leave_the_server_to_the_ot
     assert answered_after < 5, answered_after
     assert statuses == [503] * 60
     assert _invoice_references(engine, tenant) == [None]
+
+
+def test_a_billing_run_that_meets_a_held_counter_waits_it_out_and_bills_every_contract(
+    backend: str, client: TestClient, tenant: Tenant, engine: Engine, database_url: str
+) -> None:
+    """Background work retries a lock wait that ran out, as it retries an outage: the run's chunk
+    fails with 55P03 while another transaction holds the counter, and bills once it is free."""
+    customer = create_customer(client, tenant.headers)
+    status, first = _issue(client, tenant, customer["id"], "first", "key-1")
+    assert status == 201, first
+    for _ in range(3):
+        create_contract(client, tenant.headers, [flat("10.00")])
+    bounded = make_engine(database_url, lock_timeout_ms=200)
+    factory = make_session_factory(bounded)
+    now = datetime.now(UTC)
+    with session_scope(factory) as session:
+        run_id = runs.start_run(session, tenant.organisation_id, now.date(), now).id
+    reports: list[str] = []
+    outcome: list[bool | BaseException] = []
+
+    def run() -> None:
+        outage = Outage("billing run", reports.append, first_delay=0.1, longest_delay=0.5)
+        try:
+            outcome.append(runs.run_in_process(factory, tenant.organisation_id, run_id, now, outage=outage))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    holder = create_engine(normalise_url(engine.url.render_as_string(hide_password=False)))
+    with holder.connect() as lock_holder:
+        lock_holder.execute(
+            text("SELECT next_value FROM number_series WHERE organisation_id = :o FOR UPDATE"),
+            {"o": tenant.organisation_id},
+        )
+        executor = threading.Thread(target=run)
+        executor.start()
+        deadline = time.monotonic() + 20
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reports and "lock timeout" in reports[0], reports
+        assert executor.is_alive()  # still waiting it out
+        lock_holder.rollback()
+    executor.join(30)
+    holder.dispose()
+    bounded.dispose()
+    assert outcome == [True]
+    with engine.connect() as conn:
+        numbers = conn.execute(
+            text("SELECT number FROM invoices WHERE organisation_id = :o"), {"o": tenant.organisation_id}
+        ).scalars()
+        sequence = sorted(int(number.rsplit("-", 1)[1]) for number in numbers)
+    with session_scope(make_session_factory(engine)) as session:
+        billed = runs.get_run(session, tenant.organisation_id, run_id).invoices_created
+    # Every contract billed (3 contracts, each period due so far), numbered after the first
+    # invoice without a gap.
+    assert billed >= 3
+    assert sequence == list(range(1, billed + 2))
