@@ -44,6 +44,11 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def _is_lock_wait(exc: BaseException) -> bool:
+    """A PostgreSQL statement that waited for a lock longer than lock_timeout (faktur.db)."""
+    return isinstance(getattr(exc, "orig", exc), psycopg.errors.LockNotAvailable)
+
+
 def describe(exc: BaseException) -> str:
     """The first line of the error, without SQLAlchemy's background link."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -76,8 +81,13 @@ class Outage:
     def _next_delay(self, exc: BaseException) -> float:  # float-ok: seconds
         if self._since is None:
             self._since = time.monotonic()
+            what_fails = (
+                "another transaction holds a lock it needs"
+                if _is_lock_wait(exc)
+                else "the database cannot be reached"
+            )
             self.report(
-                f"{self.what}: the database cannot be reached ({describe(exc)}); "
+                f"{self.what}: {what_fails} ({describe(exc)}); "
                 f"waiting for it, retrying every {self.first_delay:g} to {self.longest_delay:g} s"
             )
         delay = self._delay
