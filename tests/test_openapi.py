@@ -294,3 +294,29 @@ def test_documented_conflicts_are_answered(client: TestClient, tenant: Tenant) -
     assert deleted.status_code == 409 and documents("delete", "/v1/invoice-items/{item_id}", 409)
     for response in (reused, ubl, edited, deleted):
         assert set(response.json()["error"]) == {"code", "message", "details"}
+
+
+def test_the_previews_document_no_idempotency_key_and_no_full_disk(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """A preview stores nothing: the document offers it no Idempotency-Key (one sent is ignored,
+    not replayed) and no 507; the create beside it has both."""
+    spec = client.get("/openapi.json").json()
+
+    def offers_key(path: str) -> bool:
+        parameters = spec["paths"][path]["post"].get("parameters", [])
+        return any(parameter["name"] == "Idempotency-Key" for parameter in parameters)
+
+    previews = ["/v1/invoices/preview", "/v1/invoices/{invoice_id}/credit-notes/preview"]
+    for path in previews:
+        assert not offers_key(path), path
+        assert "507" not in spec["paths"][path]["post"]["responses"], path
+    assert offers_key("/v1/invoices") and "507" in spec["paths"]["/v1/invoices"]["post"]["responses"]
+
+    customer = create_customer(client, tenant.headers)["id"]
+    keyed = {**tenant.headers, "Idempotency-Key": "p-1"}
+    body = {"customer_id": customer, "lines": [line()]}
+    first = client.post("/v1/invoices/preview", json=body, headers=keyed)
+    again = client.post("/v1/invoices/preview", json={**body, "memo": "other"}, headers=keyed)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert "Idempotent-Replayed" not in again.headers

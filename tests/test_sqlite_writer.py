@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from conftest import Tenant, make_tenant
+from factories import create_customer, create_invoice, line
 from faktur.app import create_app
 from faktur.config import Settings
 from faktur.db import make_engine, make_read_engine, make_session_factory
@@ -303,3 +304,37 @@ def test_reads_and_health_answer_while_a_writer_process_is_stopped(sqlite_url: s
         assert after.status_code == 201
         listed = httpx.get(f"{api}/v1/customers", headers=tenant.headers, timeout=5).json()["data"]
         assert sorted(c["name"] for c in listed) == ["after", "before"]
+
+
+def test_previews_compute_while_another_writer_holds_the_lock(sqlite_url: str) -> None:
+    """A preview stores nothing: it reads (a WAL reader) instead of queueing for the write lock,
+    and it claims no Idempotency-Key, so the key stays free for the request that stores."""
+    made: dict[str, str] = {}
+
+    def before(client: TestClient, tenant: Tenant) -> None:
+        made["customer"] = create_customer(client, tenant.headers)["id"]
+        made["invoice"] = create_invoice(client, tenant.headers, made["customer"], finalize=True)["id"]
+
+    engine, app, tenant, holder = _app_and_a_writer(sqlite_url, 1000, before)
+    body = {"customer_id": made["customer"], "lines": [line(quantity="2")]}
+    keyed = {**tenant.headers, "Idempotency-Key": "order-7"}
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            started = time.monotonic()
+            preview = client.post("/v1/invoices/preview", json=body, headers=keyed)
+            credit = client.post(
+                f"/v1/invoices/{made['invoice']}/credit-notes/preview", json={}, headers=tenant.headers
+            )
+            took = time.monotonic() - started
+            assert preview.status_code == 200, preview.text
+            assert preview.json()["total"] == "238.00"
+            assert credit.status_code == 200, credit.text
+            assert took < 0.5  # not queued behind the writer (the bound is 1 s)
+    finally:
+        holder.rollback()
+        holder.close()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        created = client.post("/v1/invoices", json=body, headers=keyed)
+        assert created.status_code == 201, created.text  # the preview did not take the key
+        assert "Idempotent-Replayed" not in created.headers
+    engine.dispose()

@@ -23,7 +23,7 @@ from faktur.http.pagination import (
     after,
     page,
 )
-from faktur.http.routing import TransactionalRoute
+from faktur.http.routing import ComputingRoute, TransactionalRoute
 from faktur.invoices.presenters import present_invoice
 from faktur.invoices.schemas import InvoiceOut
 
@@ -50,11 +50,6 @@ def issue_credit_note(
     return present_credit_note(note, invoice)
 
 
-@invoice_router.post(
-    "/{invoice_id}/credit-notes/preview",
-    response_model=CreditNotePreviewOut,
-    summary="Compute a credit note without storing anything",
-)
 def preview_credit_note(
     invoice_id: uuid.UUID,
     body: CreditNoteCreate,
@@ -67,6 +62,17 @@ def preview_credit_note(
         session, principal.as_actor(), invoice_id, command, now
     )
     return present_preview(note, invoice, unsettled)
+
+
+# Stores nothing: reads (never waits for SQLite's write lock) and claims no Idempotency-Key.
+invoice_router.add_api_route(
+    "/{invoice_id}/credit-notes/preview",
+    preview_credit_note,
+    methods=["POST"],
+    response_model=CreditNotePreviewOut,
+    summary="Compute a credit note without storing anything",
+    route_class_override=ComputingRoute,
+)
 
 
 @invoice_router.post(

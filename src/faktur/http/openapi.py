@@ -21,9 +21,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
 from faktur.http import openapi_descriptions
+from faktur.http.routing import ComputingRoute
 
 NATIVE_PREFIX = "/v1"
 _WRITES = {"post", "put", "patch", "delete"}
@@ -63,7 +65,9 @@ def _resource(path: str) -> str:
     return names[-1].replace("_", " ") if names else "resource"
 
 
-def _native_responses(path: str, method: str, operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _native_responses(
+    path: str, method: str, operation: dict[str, Any], *, stores: bool
+) -> dict[str, dict[str, Any]]:
     parameters = operation.get("parameters", [])
     takes_body = "requestBody" in operation
     secured = bool(operation.get("security"))
@@ -84,7 +88,7 @@ def _native_responses(path: str, method: str, operation: dict[str, Any]) -> dict
             "The request conflicts with the stored state (the code says which, e.g. `invoice_not_draft`)"
             + (
                 ", or its Idempotency-Key was used with another body (`idempotency_key_reused`)."
-                if method == "post"
+                if method == "post" and stores
                 else "."
             )
         )
@@ -108,16 +112,16 @@ def _native_responses(path: str, method: str, operation: dict[str, Any]) -> dict
             }
         },
     }
-    if method in _WRITES:
+    if method in _WRITES and stores:
         added["507"] = _native_error(
             "The database's disk is full (`storage_full`): nothing was stored. Retry once space is freed."
         )
     return added
 
 
-def _complete_native(path: str, method: str, operation: dict[str, Any]) -> None:
+def _complete_native(path: str, method: str, operation: dict[str, Any], *, stores: bool) -> None:
     responses = operation.setdefault("responses", {})
-    for status, generic in _native_responses(path, method, operation).items():
+    for status, generic in _native_responses(path, method, operation, stores=stores).items():
         declared = responses.get(status)
         if declared is None or _is_fastapi_validation(declared):
             responses[status] = generic
@@ -227,15 +231,23 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         servers=app.servers,
     )
     _add_error_schemas(document)
+    # POSTs that store nothing (the previews) claim no Idempotency-Key and need no disk space.
+    computing = {
+        (route.path_format, method.lower())
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, ComputingRoute)
+        for method in route.methods or ()
+    }
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             name = _route_name(path, method, operation.get("operationId", ""))
             operation["operationId"] = openapi_descriptions.operation_id(path, name)
+            stores = (path, method) not in computing
             if path.startswith(NATIVE_PREFIX):
-                _complete_native(path, method, operation)
+                _complete_native(path, method, operation, stores=stores)
             else:
                 _drop_fastapi_validation(operation)
-            if method == "post" and (operation.get("security") or path.startswith("/compat/")):
+            if method == "post" and stores and (operation.get("security") or path.startswith("/compat/")):
                 _add_idempotency_key(operation)
             openapi_descriptions.add_example(operation)
     document = _rename_components(document)

@@ -16,9 +16,11 @@ dialect declares it, so none can forget it.
 
 Each route says whether its unit of work reads or writes (`Access`): a `TransactionalRoute`
 reads for GET and HEAD and writes for every other method; a `WritingRoute` writes for every
-method (a GET that stores what it computes). On SQLite a reader is a WAL reader that never waits
-for the write lock; a writer holds it from its first statement (the API key is read before, by a
-WAL reader: faktur.auth), and the writers of one server process take turns (faktur.http.writer_turns).
+method (a GET that stores what it computes); a `ComputingRoute` reads for every method (a POST
+that stores nothing: the previews) and claims no Idempotency-Key. On SQLite a reader is a WAL
+reader that never waits for the write lock; a writer holds it from its first statement (the API
+key is read before, by a WAL reader: faktur.auth), and the writers of one server process take
+turns (faktur.http.writer_turns).
 """
 
 from __future__ import annotations
@@ -181,9 +183,13 @@ def _replayed(replay: IdempotentReplay) -> Response:
 class TransactionalRoute(APIRoute):
     """GET and HEAD read; other methods write. POST routes claim their Idempotency-Key."""
 
+    # Whether the route's POSTs claim their Idempotency-Key (ComputingRoute's do not).
+    claims_idempotency_keys = True
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         posts = "POST" in {method.upper() for method in kwargs.get("methods") or ()}
-        wrapped = _committing(endpoint, kwargs.get("status_code"), claims_idempotency=posts)
+        claims = posts and self.claims_idempotency_keys
+        wrapped = _committing(endpoint, kwargs.get("status_code"), claims_idempotency=claims)
         super().__init__(path, wrapped, **kwargs)
         self.access = self.access_for(frozenset(self.methods or ()))  # APIRoute has set them
 
@@ -230,6 +236,18 @@ class TransactionalRoute(APIRoute):
             _unit_of_work.reset(token)
             if not uow.finished:
                 await run_in_threadpool(uow.rollback)
+
+
+class ComputingRoute(TransactionalRoute):
+    """A POST that computes from what is stored and stores nothing (the previews): its unit of
+    work reads (on SQLite a WAL reader, which never waits for the write lock nor takes it), and
+    it claims no Idempotency-Key, since a retry repeats nothing (a key sent with it stays free for
+    the request that stores)."""
+
+    claims_idempotency_keys = False
+
+    def access_for(self, methods: frozenset[str]) -> Access:
+        return Access.READ
 
 
 class WritingRoute(TransactionalRoute):

@@ -20,7 +20,7 @@ from faktur.http.pagination import (
     page,
 )
 from faktur.http.reads import adopt, before_writing
-from faktur.http.routing import TransactionalRoute, UnitOfWorkDep
+from faktur.http.routing import ComputingRoute, TransactionalRoute, UnitOfWorkDep
 from faktur.invoices import commands, payments, service
 from faktur.invoices.presenters import present_invoice, present_preview
 from faktur.invoices.repository import InvoiceFilters
@@ -63,16 +63,22 @@ def create_invoice(
     return issuing.presented
 
 
-@router.post(
-    "/preview",
-    response_model=InvoicePreviewOut,
-    summary="Compute an invoice without storing anything",
-)
 def preview_invoice(
     body: InvoiceCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> InvoicePreviewOut:
     customer, computed = service.preview_invoice(session, principal.as_actor(), commands.new_invoice(body))
     return present_preview(customer, computed, customer_snapshot(customer))
+
+
+# Stores nothing: reads (never waits for SQLite's write lock) and claims no Idempotency-Key.
+router.add_api_route(
+    "/preview",
+    preview_invoice,
+    methods=["POST"],
+    response_model=InvoicePreviewOut,
+    summary="Compute an invoice without storing anything",
+    route_class_override=ComputingRoute,
+)
 
 
 @router.get("", response_model=Page[InvoiceOut], summary="List invoices, newest first")
