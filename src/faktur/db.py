@@ -70,11 +70,11 @@ def make_engine(
     # stopped or hung mid-transaction) is ended by the server after
     # idle_in_transaction_session_timeout, which frees its locks.
     given = make_url(url).query.get("options", "")
-    bounds = (
+    session_settings = (
         f"-c jit=off -c TimeZone=UTC -c lock_timeout={lock_timeout_ms} "
         f"-c idle_in_transaction_session_timeout={idle_in_transaction_timeout_ms}"
     )
-    options = " ".join([*(given if isinstance(given, tuple) else [given]), bounds]).strip()
+    options = " ".join([*(given if isinstance(given, tuple) else [given]), session_settings]).strip()
     return create_engine(
         url,
         pool_size=pool_size,
