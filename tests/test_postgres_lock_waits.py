@@ -25,19 +25,27 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
-from conftest import Tenant
+from conftest import Tenant, new_postgres_database
 from factories import create_customer, customer_body, line
 from faktur.app import create_app
 from faktur.billing import runs
-from faktur.cli_database import open_engine
+from faktur.cli_database import describe, open_engine
 from faktur.config import Settings, get_settings
-from faktur.db import make_engine, make_session_factory, normalise_url, session_scope
+from faktur.db import (
+    DEFAULT_POSTGRES_LOCK_TIMEOUT_MS,
+    make_engine,
+    make_session_factory,
+    normalise_url,
+    session_scope,
+)
+from faktur.migrations import alembic_config, is_up_to_date
 from faktur.outages import Outage
 from recurring_factories import create_contract, flat
-from served import served
+from served import FAKTUR, serve_env, served
 
 pytestmark = pytest.mark.postgres_only
 
@@ -319,3 +327,38 @@ def test_a_billing_run_that_meets_a_held_counter_waits_it_out_and_bills_every_co
     # invoice without a gap.
     assert billed >= 3
     assert sequence == list(range(1, billed + 2))
+
+
+def test_a_migration_kept_waiting_for_its_table_ends_with_one_line_and_runs_once_free(backend: str) -> None:
+    """`faktur migrate` waits for a table's lock at most the default bound (migrations do not read
+    the settings), then says so in one line instead of a traceback; nothing was half done."""
+    with new_postgres_database("faktur_migrate") as url:
+        command.downgrade(alembic_config(url), "-1")
+        assert not is_up_to_date(url)
+        env = serve_env(url)
+        holder = create_engine(normalise_url(url))
+        with holder.connect() as lock_holder:
+            # The table the newest migration changes, held as a long query would hold it.
+            lock_holder.execute(text("LOCK TABLE webhook_deliveries IN ACCESS SHARE MODE"))
+            started = time.monotonic()
+            refused = subprocess.run(
+                [str(FAKTUR), "migrate"], env=env, capture_output=True, text=True, timeout=120
+            )
+            waited = time.monotonic() - started
+            lock_holder.rollback()
+        holder.dispose()
+        expected = (
+            "faktur cannot start: the database stayed locked by another program; stop it or retry "
+            f"({describe(url)})."
+        )
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert refused.stderr.strip().splitlines() == [expected]
+        assert "Traceback" not in refused.stdout + refused.stderr
+        bound = DEFAULT_POSTGRES_LOCK_TIMEOUT_MS / 1000
+        assert bound <= waited < bound + 30
+        assert not is_up_to_date(url)
+        migrated = subprocess.run(
+            [str(FAKTUR), "migrate"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        assert is_up_to_date(url)

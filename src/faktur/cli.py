@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -54,6 +56,20 @@ def _check_port_free(host: str, port: int) -> None:
         raise typer.Exit(1) from exc
 
 
+@contextmanager
+def _database_faults_end_the_command(database_url: str) -> Iterator[None]:
+    """A database fault (a full or broken disk, a database that cannot be reached or stays
+    locked) ends the command with one line, no traceback: what is wrong and what to do."""
+    try:
+        yield
+    except (DBAPIError, OSError) as exc:
+        fault = database_fault(exc)
+        if fault is None or (isinstance(exc, OSError) and exc.errno not in STORAGE_ERRNOS):
+            raise
+        typer.echo(startup_fault_message(fault, describe(database_url)), err=True)
+        raise typer.Exit(1) from None
+
+
 _DEFAULTS = Settings.model_fields
 
 
@@ -61,7 +77,8 @@ _DEFAULTS = Settings.model_fields
 def migrate() -> None:
     """Apply database migrations (FAKTUR_DATABASE_URL, else the per-user default database)."""
     database_url = get_settings().database_url
-    upgrade_to_head(database_url)
+    with _database_faults_end_the_command(database_url):
+        upgrade_to_head(database_url)
     console.print(f"[green]database is up to date[/green]: {describe(database_url)}", soft_wrap=True)
 
 
@@ -87,19 +104,12 @@ def serve(
     port = settings.port if port is None else port
     _check_port_free(host, port)
     demo = None
-    try:
+    with _database_faults_end_the_command(settings.database_url):
         upgrade_to_head(settings.database_url)
         console.print(f"database {describe(settings.database_url)}", soft_wrap=True)
         if settings.create_demo_organisation:
             with session_scope(_session_factory()) as session:
                 demo = create_demo_organisation_if_empty(session)
-    except (DBAPIError, OSError) as exc:
-        fault = database_fault(exc)
-        if fault is None or (isinstance(exc, OSError) and exc.errno not in STORAGE_ERRNOS):
-            raise
-        # One line, no traceback: what is wrong and what to do (a full disk, a broken one...).
-        typer.echo(startup_fault_message(fault, describe(settings.database_url)), err=True)
-        raise typer.Exit(1) from None
     if demo is not None:
         console.print(f"[bold]Demo organisation[/bold] {demo.organisation_id}")
         console.print(f"[bold]API key[/bold] (shown once): [yellow]{demo.api_key}[/yellow]")
