@@ -51,8 +51,9 @@ pytestmark = pytest.mark.postgres_only
 
 LOCK_TIMEOUT_MS = 500
 
-# A faktur process (argv[1]: the database, argv[2]: the organisation) that takes the
-# organisation's number counters in a transaction, says so, and waits: the test stops it there.
+# A faktur process (argv: the database, the organisation, its idle-in-transaction bound in ms)
+# that takes the organisation's number counters in a transaction, says so with its session's pid,
+# and waits: the test stops it there.
 HOLD_COUNTERS = """
 import sys, time
 from sqlalchemy import text
@@ -140,7 +141,7 @@ def test_a_request_kept_waiting_for_a_locked_row_is_503_within_the_bound_and_sto
     customer = create_customer(bounded_client, tenant.headers)
     status, first = _issue(bounded_client, tenant, customer["id"], "first", "key-1")
     assert status == 201, first
-    holder = create_engine(normalise_url(str(engine.url.render_as_string(hide_password=False))))
+    holder = create_engine(normalise_url(engine.url.render_as_string(hide_password=False)))
     with holder.connect() as lock_holder:
         lock_holder.execute(
             text("SELECT next_value FROM number_series WHERE organisation_id = :o FOR UPDATE"),
