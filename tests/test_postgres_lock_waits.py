@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ import httpx
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from conftest import Tenant, new_postgres_database
 from factories import create_customer, customer_body, line
@@ -51,22 +52,38 @@ pytestmark = pytest.mark.postgres_only
 
 LOCK_TIMEOUT_MS = 500
 
-# A faktur process (argv: the database, the organisation, its idle-in-transaction bound in ms)
-# that takes the organisation's number counters in a transaction, says so with its session's pid,
-# and waits: the test stops it there.
+# A faktur process (argv: the database, the organisation, its idle-in-transaction bound in ms,
+# COUNTERS) that takes the organisation's number counters in a transaction, says so with its
+# session's pid, and waits: the test stops it there.
 HOLD_COUNTERS = """
 import sys, time
 from sqlalchemy import text
 from faktur.db import make_engine
 engine = make_engine(sys.argv[1], idle_in_transaction_timeout_ms=int(sys.argv[3]))
 connection = engine.connect()
-connection.execute(
-    text("SELECT next_value FROM number_series WHERE organisation_id = :o FOR UPDATE"), {"o": sys.argv[2]}
-)
+connection.execute(text(sys.argv[4]), {"organisation": sys.argv[2]})
 backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
 print("holding", backend, flush=True)
 time.sleep(600)
 """
+
+
+# What another session locks: the organisation's number counters, as an issuing transaction does.
+COUNTERS = "SELECT next_value FROM number_series WHERE organisation_id = :organisation FOR UPDATE"
+
+
+@contextmanager
+def _held(database_url: str, statement: str, **parameters: object) -> Iterator[Connection]:
+    """Another session runs `statement`, taking its locks, and keeps its transaction open until
+    the block ends (or until the test rolls the yielded connection back)."""
+    holder = create_engine(normalise_url(database_url))
+    try:
+        with holder.connect() as connection:
+            connection.execute(text(statement), parameters)
+            yield connection
+            connection.rollback()
+    finally:
+        holder.dispose()
 
 
 def _client(database_url: str, lock_timeout_ms: int) -> Iterator[TestClient]:
@@ -136,17 +153,12 @@ def _invoice_references(engine: Engine, tenant: Tenant) -> list[str]:
 
 
 def test_a_request_kept_waiting_for_a_locked_row_is_503_within_the_bound_and_stores_nothing(
-    bounded_client: TestClient, tenant: Tenant, engine: Engine
+    bounded_client: TestClient, tenant: Tenant, engine: Engine, database_url: str
 ) -> None:
     customer = create_customer(bounded_client, tenant.headers)
     status, first = _issue(bounded_client, tenant, customer["id"], "first", "key-1")
     assert status == 201, first
-    holder = create_engine(normalise_url(engine.url.render_as_string(hide_password=False)))
-    with holder.connect() as lock_holder:
-        lock_holder.execute(
-            text("SELECT next_value FROM number_series WHERE organisation_id = :o FOR UPDATE"),
-            {"o": tenant.organisation_id},
-        )
+    with _held(database_url, COUNTERS, organisation=tenant.organisation_id) as lock_holder:
         status, refused, waited = _issue_within(
             LOCK_TIMEOUT_MS / 1000 + 10,
             lock_holder.rollback,
@@ -165,8 +177,6 @@ def test_a_request_kept_waiting_for_a_locked_row_is_503_within_the_bound_and_sto
         # Nothing of it was stored, and other requests of the organisation are answered meanwhile.
         assert _invoice_references(engine, tenant) == ["first"]
         assert bounded_client.get("/v1/invoices", headers=tenant.headers).status_code == 200
-        lock_holder.rollback()
-    holder.dispose()
     # The retry (same Idempotency-Key) goes through and takes the next number: no gap.
     status, second = _issue(bounded_client, tenant, customer["id"], "second", "key-2")
     assert status == 201, second
@@ -182,7 +192,15 @@ def test_a_transaction_whose_process_was_stopped_is_ended_by_the_server_and_free
     assert status == 201, first
     idle_bound_ms = 1000
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_COUNTERS, database_url, str(tenant.organisation_id), str(idle_bound_ms)],
+        [
+            sys.executable,
+            "-c",
+            HOLD_COUNTERS,
+            database_url,
+            str(tenant.organisation_id),
+            str(idle_bound_ms),
+            COUNTERS,
+        ],
         stdout=subprocess.PIPE,
     )
     try:
@@ -245,12 +263,7 @@ def test_requests_stuck_behind_one_organisations_lock_leave_the_server_to_the_ot
             customer = http.post("/v1/customers", json=customer_body(), headers=tenant.headers).json()
             body = {"customer_id": customer["id"], "lines": [line()], "finalize": True}
             assert http.post("/v1/invoices", json=body, headers=tenant.headers).status_code == 201
-        holder = create_engine(normalise_url(engine.url.render_as_string(hide_password=False)))
-        with holder.connect() as lock_holder:
-            lock_holder.execute(
-                text("SELECT next_value FROM number_series WHERE organisation_id = :o FOR UPDATE"),
-                {"o": tenant.organisation_id},
-            )
+        with _held(database_url, COUNTERS, organisation=tenant.organisation_id):
 
             def issue(_: int) -> int:
                 with httpx.Client(base_url=base, timeout=30) as http:
@@ -264,8 +277,6 @@ def test_requests_stuck_behind_one_organisations_lock_leave_the_server_to_the_ot
                     other = http.post("/v1/customers", json=customer_body(), headers=other_tenant.headers)
                 answered_after = time.monotonic() - started
                 statuses = [future.result(timeout=60) for future in stuck]
-            lock_holder.rollback()
-        holder.dispose()
     assert other.status_code == 201, other.text
     assert answered_after < 5, answered_after
     assert statuses == [503] * 60
@@ -297,12 +308,7 @@ def test_a_billing_run_that_meets_a_held_counter_waits_it_out_and_bills_every_co
         except BaseException as exc:
             outcome.append(exc)
 
-    holder = create_engine(normalise_url(engine.url.render_as_string(hide_password=False)))
-    with holder.connect() as lock_holder:
-        lock_holder.execute(
-            text("SELECT next_value FROM number_series WHERE organisation_id = :o FOR UPDATE"),
-            {"o": tenant.organisation_id},
-        )
+    with _held(database_url, COUNTERS, organisation=tenant.organisation_id) as lock_holder:
         executor = threading.Thread(target=run)
         executor.start()
         deadline = time.monotonic() + 20
@@ -314,7 +320,6 @@ def test_a_billing_run_that_meets_a_held_counter_waits_it_out_and_bills_every_co
         assert executor.is_alive()  # still waiting it out
         lock_holder.rollback()
     executor.join(30)
-    holder.dispose()
     bounded.dispose()
     assert outcome == [True]
     with engine.connect() as conn:
@@ -337,17 +342,13 @@ def test_a_migration_kept_waiting_for_its_table_ends_with_one_line_and_runs_once
         command.downgrade(alembic_config(url), "-1")
         assert not is_up_to_date(url)
         env = serve_env(url)
-        holder = create_engine(normalise_url(url))
-        with holder.connect() as lock_holder:
-            # The table the newest migration changes, held as a long query would hold it.
-            lock_holder.execute(text("LOCK TABLE webhook_deliveries IN ACCESS SHARE MODE"))
+        # The table the newest migration changes, held as a long query would hold it.
+        with _held(url, "LOCK TABLE webhook_deliveries IN ACCESS SHARE MODE"):
             started = time.monotonic()
             refused = subprocess.run(
                 [str(FAKTUR), "migrate"], env=env, capture_output=True, text=True, timeout=120
             )
             waited = time.monotonic() - started
-            lock_holder.rollback()
-        holder.dispose()
         expected = (
             "faktur cannot start: the database stayed locked by another program; stop it or retry "
             f"({describe(url)})."
